@@ -1,0 +1,54 @@
+// Opens the studio database: WAL, foreign keys, numbered migrations in one transaction,
+// and a refusal to touch a database written by a newer version of the app.
+import Database from 'better-sqlite3';
+import { migrations as allMigrations, type Migration } from './migrations/index.js';
+
+export type Db = Database.Database;
+
+export class DatabaseTooNewError extends Error {
+  constructor(public readonly found: number, public readonly supported: number) {
+    super(
+      `This data folder was written by a newer Transfer Studio (database version ${found}; this app knows up to ${supported}). ` +
+        'Update the app, or choose another data folder. Nothing was changed.',
+    );
+    this.name = 'DatabaseTooNewError';
+  }
+}
+
+export interface OpenOptions {
+  /** For tests of the migrations themselves. */
+  migrations?: Migration[];
+  /** Path to a better-sqlite3 native binding (the Electron build uses one compiled for Electron's ABI). */
+  nativeBinding?: string;
+}
+
+export function openDatabase(file: string, options: OpenOptions = {}): Db {
+  const db = new Database(file, options.nativeBinding ? { nativeBinding: options.nativeBinding } : {});
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('busy_timeout = 5000');
+    migrate(db, options.migrations ?? allMigrations);
+    return db;
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
+export function migrate(db: Db, migrations: Migration[]): number {
+  const latest = migrations.reduce((max, m) => Math.max(max, m.version), 0);
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > latest) throw new DatabaseTooNewError(current, latest);
+  const pending = migrations.filter((m) => m.version > current).sort((a, b) => a.version - b.version);
+  if (pending.length === 0) return current;
+  // All pending migrations commit together or not at all, so a crash mid-upgrade leaves the old schema.
+  db.transaction(() => {
+    for (const m of pending) {
+      db.exec(m.up);
+      db.pragma(`user_version = ${m.version}`);
+    }
+  })();
+  return latest;
+}

@@ -1,0 +1,106 @@
+// Labeling and include/exclude actions, recorded so they can be undone and redone.
+// Each action stores, per image, the value before and the value after; undo writes "before"
+// back, redo writes "after". A new action drops whatever had been undone (the redo stack).
+import type { Db } from '../db/connection.js';
+import type { HistoryState, Selection } from '../../shared/schemas.js';
+import { resolveSelection } from './images.js';
+
+const KEEP_ACTIONS = 200;
+
+type Kind = 'label' | 'status';
+interface Payload {
+  ids: number[];
+  before: (number | string | null)[];
+  after: number | string | null;
+}
+
+export function historyState(db: Db, projectId: number): HistoryState {
+  const undo = db
+    .prepare('SELECT description FROM history WHERE project_id = ? AND undone = 0 ORDER BY id DESC LIMIT 1')
+    .get(projectId) as { description: string } | undefined;
+  const redo = db
+    .prepare('SELECT description FROM history WHERE project_id = ? AND undone = 1 ORDER BY id ASC LIMIT 1')
+    .get(projectId) as { description: string } | undefined;
+  return { canUndo: !!undo, canRedo: !!redo, undoLabel: undo?.description ?? null, redoLabel: redo?.description ?? null };
+}
+
+function labelExists(db: Db, projectId: number, labelId: number): boolean {
+  return !!db.prepare('SELECT 1 FROM labels WHERE id = ? AND project_id = ?').get(labelId, projectId);
+}
+
+/** Writes one value to many images, grouped so 10,000 images take a handful of statements. */
+function write(db: Db, projectId: number, kind: Kind, ids: number[], values: (number | string | null)[]): void {
+  const groups = new Map<number | string | null, number[]>();
+  ids.forEach((id, i) => {
+    let v = values[i] ?? null;
+    // A label deleted since the action was recorded: undo leaves those images unlabeled.
+    if (kind === 'label' && typeof v === 'number' && !labelExists(db, projectId, v)) v = null;
+    const g = groups.get(v);
+    if (g) g.push(id);
+    else groups.set(v, [id]);
+  });
+  const column = kind === 'label' ? 'label_id' : 'status';
+  const update = db.prepare(`UPDATE images SET ${column} = ? WHERE project_id = ? AND id IN (SELECT value FROM json_each(?))`);
+  const annotate = db.prepare(
+    "INSERT INTO annotations (image_id, label_id, source) SELECT value, ?, 'person' FROM json_each(?)",
+  );
+  for (const [value, group] of groups) {
+    const json = JSON.stringify(group);
+    update.run(value, projectId, json);
+    if (kind === 'label') annotate.run(value, json);
+  }
+}
+
+function record(db: Db, projectId: number, kind: Kind, description: string, payload: Payload): void {
+  db.prepare('DELETE FROM history WHERE project_id = ? AND undone = 1').run(projectId);
+  db.prepare('INSERT INTO history (project_id, kind, description, payload) VALUES (?, ?, ?, ?)').run(
+    projectId,
+    kind,
+    description,
+    JSON.stringify(payload),
+  );
+  db.prepare(
+    'DELETE FROM history WHERE project_id = ? AND id NOT IN (SELECT id FROM history WHERE project_id = ? ORDER BY id DESC LIMIT ?)',
+  ).run(projectId, projectId, KEEP_ACTIONS);
+}
+
+function apply(db: Db, projectId: number, kind: Kind, selection: Selection, value: number | string | null, description: string): number {
+  return db.transaction(() => {
+    const column = kind === 'label' ? 'label_id' : 'status';
+    const rows = resolveSelection(db, projectId, selection).filter((r) => r[column] !== value);
+    if (rows.length === 0) return 0;
+    const ids = rows.map((r) => r.id);
+    write(db, projectId, kind, ids, ids.map(() => value));
+    record(db, projectId, kind, description, { ids, before: rows.map((r) => r[column] as number | string | null), after: value });
+    return ids.length;
+  })();
+}
+
+export function assignLabel(db: Db, projectId: number, selection: Selection, labelId: number | null, labelName: string | null): number {
+  return apply(db, projectId, 'label', selection, labelId, labelName === null ? 'Remove label' : `Label as ${labelName}`);
+}
+
+export function setStatus(db: Db, projectId: number, selection: Selection, status: 'active' | 'excluded'): number {
+  return apply(db, projectId, 'status', selection, status, status === 'excluded' ? 'Exclude from training' : 'Include in training');
+}
+
+function step(db: Db, projectId: number, direction: 'undo' | 'redo'): HistoryState {
+  db.transaction(() => {
+    const row = db
+      .prepare(
+        direction === 'undo'
+          ? 'SELECT id, kind, payload FROM history WHERE project_id = ? AND undone = 0 ORDER BY id DESC LIMIT 1'
+          : 'SELECT id, kind, payload FROM history WHERE project_id = ? AND undone = 1 ORDER BY id ASC LIMIT 1',
+      )
+      .get(projectId) as { id: number; kind: Kind; payload: string } | undefined;
+    if (!row) return;
+    const p = JSON.parse(row.payload) as Payload;
+    // Images removed since the action was recorded are simply not there to update.
+    write(db, projectId, row.kind, p.ids, direction === 'undo' ? p.before : p.ids.map(() => p.after));
+    db.prepare('UPDATE history SET undone = ? WHERE id = ?').run(direction === 'undo' ? 1 : 0, row.id);
+  })();
+  return historyState(db, projectId);
+}
+
+export const undo = (db: Db, projectId: number) => step(db, projectId, 'undo');
+export const redo = (db: Db, projectId: number) => step(db, projectId, 'redo');

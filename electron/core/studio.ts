@@ -1,0 +1,194 @@
+// The one implementation of the contract. Hosts (Electron main, web host, CLI, tests) open a
+// Studio, pass every incoming call through `invoke` (which validates it) and forward events.
+import fs from 'node:fs';
+import { calls, parseArgs, StudioError, type Handlers, type Method, type Result, type Args } from '../shared/contract.js';
+import type { AppInfo } from '../shared/schemas.js';
+import { openDatabase, type Db } from './db/connection.js';
+import { DataPaths } from './paths.js';
+import { EventBus } from './events.js';
+import { JobRegistry } from './jobs.js';
+import { SourceRegistry, type ImportSource } from './sources.js';
+import * as projects from './library/projects.js';
+import * as labels from './library/labels.js';
+import * as images from './library/images.js';
+import * as history from './library/history.js';
+import { runImport, importCaptured, thumbnailFile } from './import/importer.js';
+
+export interface StudioOptions {
+  dataDir: string;
+  host: AppInfo['host'];
+  version?: string;
+  nativeBinding?: string;
+  /** The desktop host supplies native dialogs; other hosts have none. */
+  pickSource?: (kind: 'folder' | 'files' | 'csv') => Promise<ImportSource | null>;
+}
+
+export class Studio {
+  readonly db: Db;
+  readonly paths: DataPaths;
+  readonly bus = new EventBus();
+  readonly jobs: JobRegistry;
+  readonly sources = new SourceRegistry();
+  readonly handlers: Handlers;
+
+  constructor(private options: StudioOptions) {
+    this.paths = new DataPaths(options.dataDir);
+    fs.mkdirSync(options.dataDir, { recursive: true });
+    this.db = openDatabase(this.paths.database, options.nativeBinding ? { nativeBinding: options.nativeBinding } : {});
+    this.jobs = new JobRegistry(this.bus);
+    this.handlers = this.makeHandlers();
+  }
+
+  /** Validates a call from any transport, runs it, and checks the result against the contract. */
+  async invoke(method: unknown, rawArgs: unknown): Promise<unknown> {
+    const { method: m, args } = parseArgs(method, rawArgs);
+    const handler = this.handlers[m] as (a: unknown) => unknown;
+    const value = await handler(args);
+    return calls[m].result.parse(value);
+  }
+
+  /** Typed direct call, for the CLI and tests. */
+  call<M extends Method>(method: M, args: Args<M>): Promise<Result<M>> {
+    return this.invoke(method, args) as Promise<Result<M>>;
+  }
+
+  /** The file behind an image id, for the image protocol/route. Null when there is none. */
+  async imageFile(imageId: number, variant: 'thumb' | 'full'): Promise<{ path: string; mime: string } | null> {
+    const img = images.storedImage(this.db, imageId);
+    if (!img) return null;
+    if (variant === 'thumb') return { path: await thumbnailFile(this.ctx, img), mime: 'image/webp' };
+    const file = this.paths.stored(img.projectId, img.sha256, img.format);
+    return fs.existsSync(file) ? { path: file, mime: MIME[img.format] ?? 'application/octet-stream' } : null;
+  }
+
+  /** Imports paths directly (CLI and tests); the UI goes through import.start with a token. */
+  async importPaths(projectId: number, source: ImportSource, folderLabels = true) {
+    projects.getProject(this.db, projectId);
+    const { jobId, done } = this.jobs.start('import', projectId, (job) => runImport(this.ctx, { projectId, source, folderLabels }, job));
+    const report = { jobId, ...(await done) };
+    this.bus.emit('import.finished', { projectId, report });
+    return report;
+  }
+
+  close(): void {
+    this.jobs.cancelAll();
+    this.db.close();
+  }
+
+  private get ctx() {
+    return { db: this.db, paths: this.paths };
+  }
+
+  private makeHandlers(): Handlers {
+    const db = this.db;
+    const labelName = (projectId: number, labelId: number | null) => (labelId === null ? null : labels.getLabel(db, projectId, labelId).name);
+    return {
+      'app.info': () => ({
+        version: this.options.version ?? '0.1.0',
+        host: this.options.host,
+        folderPicker: this.options.pickSource ? 'native' : 'upload',
+      }),
+
+      'projects.list': () => projects.listProjects(db),
+      'projects.create': ({ name }) => projects.createProject(db, name),
+      'projects.rename': ({ projectId, name }) => projects.renameProject(db, projectId, name),
+      'projects.delete': ({ projectId }) => {
+        projects.deleteProject(db, projectId);
+        fs.rmSync(this.paths.project(projectId), { recursive: true, force: true });
+        return { ok: true as const };
+      },
+
+      'labels.counts': ({ projectId }) => this.counts(projectId),
+      'labels.create': ({ projectId, name, colour }) => labels.createLabel(db, this.project(projectId), name, colour),
+      'labels.update': ({ projectId, labelId, name, colour }) =>
+        labels.updateLabel(db, projectId, labelId, { ...(name !== undefined ? { name } : {}), ...(colour !== undefined ? { colour } : {}) }),
+      'labels.merge': ({ projectId, sourceIds, targetId }) => {
+        labels.mergeLabels(db, projectId, sourceIds, targetId);
+        return this.counts(projectId);
+      },
+      'labels.delete': ({ projectId, labelId }) => {
+        labels.deleteLabel(db, projectId, labelId);
+        return this.counts(projectId);
+      },
+
+      'images.page': ({ projectId, filter, offset, limit }) => images.pageImages(db, this.project(projectId), filter, offset, limit),
+      'images.get': ({ projectId, imageId }) => images.getImage(db, projectId, imageId),
+      'images.assignLabel': ({ projectId, selection, labelId }) => {
+        const changed = history.assignLabel(db, this.project(projectId), selection, labelId, labelName(projectId, labelId));
+        return { changed, history: history.historyState(db, projectId) };
+      },
+      'images.setStatus': ({ projectId, selection, status }) => {
+        const changed = history.setStatus(db, this.project(projectId), selection, status);
+        return { changed, history: history.historyState(db, projectId) };
+      },
+      'images.remove': ({ projectId, selection }) => {
+        const ids = images.resolveSelection(db, this.project(projectId), selection).map((r) => r.id);
+        const gone = images.removeImages(db, projectId, ids);
+        for (const sha of gone) this.deleteStoredFiles(projectId, sha);
+        return { removed: gone.length };
+      },
+      'images.capture': async ({ projectId, labelId, mime, dataBase64 }) => {
+        this.project(projectId);
+        if (labelId !== null) labels.getLabel(db, projectId, labelId);
+        const bytes = Buffer.from(dataBase64, 'base64');
+        const ext = mime === 'image/jpeg' ? 'jpg' : mime.slice('image/'.length);
+        const row = await importCaptured(this.ctx, projectId, bytes, labelId, `webcam-${new Date().toISOString().replace(/[:.]/g, '-')}.${ext}`);
+        this.bus.emit('project.changed', { projectId });
+        return row;
+      },
+
+      'history.state': ({ projectId }) => history.historyState(db, this.project(projectId)),
+      'history.undo': ({ projectId }) => history.undo(db, this.project(projectId)),
+      'history.redo': ({ projectId }) => history.redo(db, this.project(projectId)),
+
+      'import.pickSource': async ({ kind }) => {
+        if (!this.options.pickSource) throw new StudioError('unsupported', 'This window has no native file dialog; use the upload button.');
+        const source = await this.options.pickSource(kind);
+        return source ? { source: this.sources.register(source), displayName: source.displayName } : null;
+      },
+      'import.start': ({ projectId, source, folderLabels }) => {
+        this.project(projectId);
+        const picked = this.sources.take(source);
+        const { jobId, done } = this.jobs.start('import', projectId, (job) => runImport(this.ctx, { projectId, source: picked, folderLabels }, job));
+        done
+          .then((r) => this.bus.emit('import.finished', { projectId, report: { jobId, ...r } }))
+          .catch((err: unknown) =>
+            this.bus.emit('import.finished', {
+              projectId,
+              report: { jobId, imported: 0, duplicates: 0, skipped: [{ path: picked.displayName, reason: err instanceof Error ? err.message : String(err) }], labels: {}, cancelled: false, durationMs: 0 },
+            }),
+          )
+          .finally(() => picked.dispose?.());
+        return { jobId };
+      },
+      'import.cancel': ({ jobId }) => {
+        this.jobs.cancel(jobId);
+        return { ok: true as const };
+      },
+      'jobs.active': () => this.jobs.active(),
+    } satisfies Handlers;
+  }
+
+  private project(projectId: number): number {
+    projects.getProject(this.db, projectId);
+    return projectId;
+  }
+
+  private counts(projectId: number) {
+    return labels.labelCounts(this.db, this.project(projectId));
+  }
+
+  private deleteStoredFiles(projectId: number, sha256: string): void {
+    for (const ext of Object.keys(MIME)) fs.rmSync(this.paths.stored(projectId, sha256, ext), { force: true });
+    fs.rmSync(this.paths.thumbnail(projectId, sha256), { force: true });
+  }
+}
+
+const MIME: Record<string, string> = {
+  jpg: 'image/jpeg',
+  png: 'image/png',
+  webp: 'image/webp',
+  gif: 'image/gif',
+  tiff: 'image/tiff',
+  bmp: 'image/bmp',
+};
