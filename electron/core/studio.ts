@@ -12,7 +12,7 @@ import * as projects from './library/projects.js';
 import * as labels from './library/labels.js';
 import * as images from './library/images.js';
 import * as history from './library/history.js';
-import { runImport, importCaptured, thumbnailFile } from './import/importer.js';
+import { runImport, importCaptured, thumbnailFile, previewFile } from './import/importer.js';
 
 export interface StudioOptions {
   dataDir: string;
@@ -57,8 +57,13 @@ export class Studio {
     const img = images.storedImage(this.db, imageId);
     if (!img) return null;
     if (variant === 'thumb') return { path: await thumbnailFile(this.ctx, img), mime: 'image/webp' };
-    const file = this.paths.stored(img.projectId, img.sha256, img.format);
-    return fs.existsSync(file) ? { path: file, mime: MIME[img.format] ?? 'application/octet-stream' } : null;
+    // A preview, not the original: browsers cannot show TIFF or BMP, nor apply EXIF orientation everywhere.
+    try {
+      return { path: await previewFile(this.ctx, img), mime: 'image/webp' };
+    } catch (err) {
+      if (err instanceof StudioError && err.code === 'not_found') return null;
+      throw err;
+    }
   }
 
   /** Imports paths directly (CLI and tests); the UI goes through import.start with a token. */

@@ -25,11 +25,16 @@ export interface OpenOptions {
 export function openDatabase(file: string, options: OpenOptions = {}): Db {
   const db = new Database(file, options.nativeBinding ? { nativeBinding: options.nativeBinding } : {});
   try {
+    // Check the version before anything writes to the file (switching to WAL does).
+    const list = options.migrations ?? allMigrations;
+    const supported = list.reduce((max, m) => Math.max(max, m.version), 0);
+    const found = db.pragma('user_version', { simple: true }) as number;
+    if (found > supported) throw new DatabaseTooNewError(found, supported);
     db.pragma('journal_mode = WAL');
     db.pragma('foreign_keys = ON');
     db.pragma('synchronous = NORMAL');
     db.pragma('busy_timeout = 5000');
-    migrate(db, options.migrations ?? allMigrations);
+    migrate(db, list);
     return db;
   } catch (err) {
     db.close();

@@ -1,11 +1,24 @@
-// PLACEHOLDER — being replaced by the import pipeline. Signatures are the contract with studio.ts.
+// The import pipeline: scan what was picked, then for each file read → hash → skip duplicates
+// → inspect the header → decode once into a thumbnail → store original and thumbnail → insert
+// the row. Files run with bounded concurrency (sharp decodes on libuv threads); rows go into
+// SQLite in batched transactions, each row only after its files exist, so a cancelled or
+// crashed import leaves complete images or none. Bad files land in the report, never throw.
+import fs from 'node:fs';
+import { createHash } from 'node:crypto';
 import type { Db } from '../db/connection.js';
 import type { DataPaths } from '../paths.js';
-import type { ImageRow, ImportReport } from '../../shared/schemas.js';
+import type { ImageRow, ImportReport, SkippedFile } from '../../shared/schemas.js';
 import type { JobReporter } from '../jobs.js';
 import type { ImportSource } from '../sources.js';
-import type { StoredImage } from '../library/images.js';
+import { getImage, insertImage, type NewImage, type StoredImage } from '../library/images.js';
+import { ensureLabel } from '../library/labels.js';
 import { StudioError } from '../../shared/contract.js';
+import { inspectImage, makePreview, makeThumbnail, ImageRejected, LIMITS, type ImageInfo } from './preprocess.js';
+import { scanPaths, type Candidate, type ScanResult } from './scan.js';
+import { csvCandidates } from './csv.js';
+import { exists, previewPath, storeOnce } from './store.js';
+
+export { PREPROCESSING, decodeForModel } from './preprocess.js';
 
 export interface ImportContext {
   db: Db;
@@ -14,19 +27,197 @@ export interface ImportContext {
 
 export interface ImportOptions {
   projectId: number;
+  /** Folders and/or files; or, when `csv` is set, the CSV alone says what to import. */
   source: ImportSource;
   folderLabels: boolean;
 }
 
-export async function runImport(_ctx: ImportContext, _opts: ImportOptions, _job: JobReporter): Promise<Omit<ImportReport, 'jobId'>> {
-  throw new StudioError('unsupported', 'not yet');
+/** Files in flight at once: enough to keep libuv's 4 threads busy with reads and decodes. */
+const CONCURRENCY = 6;
+/** Rows per transaction, and the longest a finished file waits for its row. */
+const BATCH_ROWS = 200;
+const BATCH_MS = 250;
+
+type Outcome =
+  | { kind: 'ready'; image: NewImage; label: string | null }
+  | { kind: 'duplicate' }
+  | { kind: 'skipped'; reason: string };
+
+const sha256Of = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+/** Label names come from folder names and CSV cells: make them valid label names or drop them. */
+function labelName(raw: string | null): string | null {
+  if (raw === null) return null;
+  const name = raw.replace(/[\u0000-\u001f\u007f]/g, '').trim().slice(0, 120).trim();
+  return name === '' ? null : name;
 }
 
-export async function importCaptured(_ctx: ImportContext, _projectId: number, _bytes: Buffer, _labelId: number | null, _name: string): Promise<ImageRow> {
-  throw new StudioError('unsupported', 'not yet');
+/** Decodes once (the thumbnail proves the whole image decodes), then stores original and thumbnail. */
+async function storeFiles(ctx: ImportContext, projectId: number, bytes: Uint8Array, sha256: string, info: ImageInfo): Promise<void> {
+  const thumb = ctx.paths.thumbnail(projectId, sha256);
+  const thumbData = (await exists(thumb)) ? null : (await makeThumbnail(bytes, info.format)).data;
+  await storeOnce(ctx.paths.stored(projectId, sha256, info.format), () => bytes);
+  if (thumbData) await storeOnce(thumb, () => thumbData);
 }
 
-/** Path of the image's cached thumbnail (WebP), generated on first use. */
-export async function thumbnailFile(_ctx: ImportContext, _image: StoredImage): Promise<string> {
-  throw new StudioError('unsupported', 'not yet');
+export async function runImport(ctx: ImportContext, opts: ImportOptions, job: JobReporter): Promise<Omit<ImportReport, 'jobId'>> {
+  const started = Date.now();
+  const { projectId, source, folderLabels } = opts;
+  const { signal } = job;
+
+  job.progress('scanning', 0, 0);
+  const scan: ScanResult = source.csv
+    ? await csvCandidates(source.csv)
+    : await scanPaths(source.paths, { folderLabels, signal, onProgress: (n) => job.progress('scanning', n, 0) });
+  const skipped: SkippedFile[] = [...scan.skipped];
+  const candidates = scan.candidates;
+  const total = candidates.length;
+
+  let imported = 0;
+  let duplicates = 0;
+  const labels: Record<string, number> = {};
+  const existsStmt = ctx.db.prepare('SELECT 1 FROM images WHERE project_id = ? AND sha256 = ?').pluck();
+  // Same bytes twice in one import: the second waits for the first's verdict.
+  const seen = new Map<string, Promise<Outcome>>();
+
+  let pending: { image: NewImage; label: string | null; display: string }[] = [];
+  let lastFlush = Date.now();
+  const flush = ctx.db.transaction((rows: typeof pending) => {
+    for (const r of rows) {
+      const labelId = r.label === null ? null : ensureLabel(ctx.db, projectId, r.label);
+      const { duplicate } = insertImage(ctx.db, { ...r.image, labelId });
+      if (duplicate) {
+        duplicates++;
+        continue;
+      }
+      imported++;
+      if (r.label !== null) labels[r.label] = (labels[r.label] ?? 0) + 1;
+    }
+  });
+  const flushPending = () => {
+    if (pending.length === 0) return;
+    const rows = pending;
+    pending = [];
+    lastFlush = Date.now();
+    flush(rows);
+  };
+
+  const processOne = async (c: Candidate): Promise<Outcome> => {
+    const st = await fs.promises.stat(c.file);
+    if (st.size === 0) return { kind: 'skipped', reason: 'empty file' };
+    if (st.size > LIMITS.maxBytes) return { kind: 'skipped', reason: 'file is larger than 256 MB' };
+    const bytes = await fs.promises.readFile(c.file);
+    const sha256 = sha256Of(bytes);
+    const earlier = seen.get(sha256);
+    if (earlier) {
+      const verdict = await earlier;
+      return verdict.kind === 'skipped' ? verdict : { kind: 'duplicate' };
+    }
+    if (existsStmt.get(projectId, sha256) !== undefined) return { kind: 'duplicate' };
+    const work = (async (): Promise<Outcome> => {
+      try {
+        const info = await inspectImage(bytes);
+        await storeFiles(ctx, projectId, bytes, sha256, info);
+        const image: NewImage = {
+          projectId,
+          sha256,
+          bytes: bytes.length,
+          width: info.width,
+          height: info.height,
+          format: info.format,
+          originalName: c.display.split('/').pop()!,
+          labelId: null,
+        };
+        return { kind: 'ready', image, label: labelName(c.label) };
+      } catch (err) {
+        if (err instanceof ImageRejected) return { kind: 'skipped', reason: err.message };
+        throw err;
+      }
+    })();
+    seen.set(sha256, work);
+    return work;
+  };
+
+  let next = 0;
+  let done = 0;
+  job.progress('importing', 0, total);
+  const worker = async () => {
+    while (!signal.aborted && next < total) {
+      const c = candidates[next++]!;
+      let outcome: Outcome;
+      try {
+        outcome = await processOne(c);
+      } catch (err) {
+        // Unreadable file, disk full, permission denied: report it and carry on.
+        const e = err as NodeJS.ErrnoException;
+        outcome = { kind: 'skipped', reason: e.code ? `could not read or store the file (${e.code})` : (e.message ?? String(err)) };
+      }
+      if (outcome.kind === 'ready') pending.push({ image: outcome.image, label: outcome.label, display: c.display });
+      else if (outcome.kind === 'duplicate') duplicates++;
+      else skipped.push({ path: c.display, reason: outcome.reason });
+      done++;
+      if (pending.length >= BATCH_ROWS || Date.now() - lastFlush >= BATCH_MS) flushPending();
+      job.progress('importing', done, total);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, Math.max(total, 1)) }, worker));
+  // Files that finished before a cancel are complete on disk: keep them rather than orphan them.
+  flushPending();
+
+  return { imported, duplicates, skipped, labels, cancelled: signal.aborted, durationMs: Date.now() - started };
+}
+
+/** A webcam frame: the same checks and store as a file import; a bad frame is refused. */
+export async function importCaptured(ctx: ImportContext, projectId: number, bytes: Buffer, labelId: number | null, name: string): Promise<ImageRow> {
+  const sha256 = sha256Of(bytes);
+  let info: ImageInfo;
+  try {
+    info = await inspectImage(bytes);
+    await storeFiles(ctx, projectId, bytes, sha256, info);
+  } catch (err) {
+    if (err instanceof ImageRejected) throw new StudioError('invalid', `The captured frame could not be used: ${err.message}.`);
+    throw err;
+  }
+  const { id } = ctx.db.transaction(() =>
+    insertImage(ctx.db, { projectId, sha256, bytes: bytes.length, width: info.width, height: info.height, format: info.format, originalName: name, labelId }),
+  )();
+  const d = getImage(ctx.db, projectId, id);
+  return { id: d.id, labelId: d.labelId, status: d.status, width: d.width, height: d.height };
+}
+
+// Concurrent requests for the same missing cache file share one render.
+const rendering = new Map<string, Promise<string>>();
+
+async function cached(ctx: ImportContext, img: StoredImage, file: string, make: typeof makeThumbnail): Promise<string> {
+  if (await exists(file)) return file;
+  const inFlight = rendering.get(file);
+  if (inFlight) return inFlight;
+  const work = (async () => {
+    const original = ctx.paths.stored(img.projectId, img.sha256, img.format);
+    let bytes: Buffer;
+    try {
+      bytes = await fs.promises.readFile(original);
+    } catch {
+      throw new StudioError('not_found', `The stored file of image ${img.id} is missing.`);
+    }
+    try {
+      await storeOnce(file, async () => (await make(bytes)).data);
+    } catch (err) {
+      if (err instanceof ImageRejected) throw new StudioError('invalid', `Image ${img.id} can no longer be decoded: ${err.message}.`);
+      throw err;
+    }
+    return file;
+  })().finally(() => rendering.delete(file));
+  rendering.set(file, work);
+  return work;
+}
+
+/** Path of the image's cached thumbnail (WebP, inside 256×256), regenerated if missing. */
+export function thumbnailFile(ctx: ImportContext, image: StoredImage): Promise<string> {
+  return cached(ctx, image, ctx.paths.thumbnail(image.projectId, image.sha256), makeThumbnail);
+}
+
+/** Path of the image's cached preview (WebP, ≤1600 px, EXIF orientation applied), made on first use. */
+export function previewFile(ctx: ImportContext, image: StoredImage): Promise<string> {
+  return cached(ctx, image, previewPath(ctx.paths, image.projectId, image.sha256), makePreview);
 }

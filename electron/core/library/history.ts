@@ -31,10 +31,16 @@ function labelExists(db: Db, projectId: number, labelId: number): boolean {
 /** Writes one value to many images, grouped so 10,000 images take a handful of statements. */
 function write(db: Db, projectId: number, kind: Kind, ids: number[], values: (number | string | null)[]): void {
   const groups = new Map<number | string | null, number[]>();
+  const exists = new Map<number, boolean>();
+  const present = (labelId: number) => {
+    let known = exists.get(labelId);
+    if (known === undefined) exists.set(labelId, (known = labelExists(db, projectId, labelId)));
+    return known;
+  };
   ids.forEach((id, i) => {
     let v = values[i] ?? null;
     // A label deleted since the action was recorded: undo leaves those images unlabeled.
-    if (kind === 'label' && typeof v === 'number' && !labelExists(db, projectId, v)) v = null;
+    if (kind === 'label' && typeof v === 'number' && !present(v)) v = null;
     const g = groups.get(v);
     if (g) g.push(id);
     else groups.set(v, [id]);

@@ -29,6 +29,12 @@ function where(filter: ImageFilter): { sql: string; params: unknown[] } {
 }
 
 export function countImages(db: Db, projectId: number, filter: ImageFilter): number {
+  // The common filters read the trigger-kept counters instead of counting 100,000 rows.
+  if (!filter.status || filter.status === 'all') {
+    if (filter.label === undefined) return (db.prepare('SELECT image_count AS n FROM projects WHERE id = ?').get(projectId) as { n: number } | undefined)?.n ?? 0;
+    if (filter.label === null) return (db.prepare('SELECT image_count - labeled_count AS n FROM projects WHERE id = ?').get(projectId) as { n: number } | undefined)?.n ?? 0;
+    return (db.prepare('SELECT image_count AS n FROM labels WHERE id = ? AND project_id = ?').get(filter.label, projectId) as { n: number } | undefined)?.n ?? 0;
+  }
   const w = where(filter);
   return (db.prepare(`SELECT COUNT(*) AS n FROM images WHERE ${w.sql}`).get(projectId, ...w.params) as { n: number }).n;
 }

@@ -16,27 +16,20 @@ const toLabel = (r: LabelRow): Label => ({ id: r.id, name: r.name, colour: r.col
 export function labelCounts(db: Db, projectId: number): LabelCounts {
   const labels = db
     .prepare(
-      `SELECT l.id, l.name, l.colour, l.position,
-              (SELECT COUNT(*) FROM images i WHERE i.project_id = l.project_id AND i.label_id = l.id) AS count
+      `SELECT l.id, l.name, l.colour, l.position, l.image_count AS count
        FROM labels l WHERE l.project_id = ? ORDER BY l.position, l.id`,
     )
     .all(projectId) as LabelRow[];
   const totals = db
-    .prepare(
-      `SELECT COUNT(*) AS total,
-              COALESCE(SUM(label_id IS NULL), 0) AS unlabeled,
-              COALESCE(SUM(status = 'excluded'), 0) AS excluded
-       FROM images WHERE project_id = ?`,
-    )
-    .get(projectId) as { total: number; unlabeled: number; excluded: number };
-  return { ...totals, labels: labels.map(toLabel) };
+    .prepare('SELECT image_count AS total, image_count - labeled_count AS unlabeled, excluded_count AS excluded FROM projects WHERE id = ?')
+    .get(projectId) as { total: number; unlabeled: number; excluded: number } | undefined;
+  return { ...(totals ?? { total: 0, unlabeled: 0, excluded: 0 }), labels: labels.map(toLabel) };
 }
 
 export function getLabel(db: Db, projectId: number, labelId: number): Label {
   const row = db
     .prepare(
-      `SELECT l.id, l.name, l.colour, l.position,
-              (SELECT COUNT(*) FROM images i WHERE i.project_id = l.project_id AND i.label_id = l.id) AS count
+      `SELECT l.id, l.name, l.colour, l.position, l.image_count AS count
        FROM labels l WHERE l.project_id = ? AND l.id = ?`,
     )
     .get(projectId, labelId) as LabelRow | undefined;

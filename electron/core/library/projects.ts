@@ -12,7 +12,7 @@ interface ProjectRow {
 
 const SELECT = `
   SELECT p.id, p.name, p.created_at,
-         (SELECT COUNT(*) FROM images i WHERE i.project_id = p.id) AS image_count,
+         p.image_count,
          (SELECT MIN(i.id) FROM images i WHERE i.project_id = p.id) AS cover_image_id
   FROM projects p`;
 

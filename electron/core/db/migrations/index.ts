@@ -1,5 +1,6 @@
 // Numbered migrations, applied in order. Never edit one that has shipped: add the next number.
 import * as m001 from './001_library.js';
+import * as m002 from './002_training.js';
 
 export interface Migration {
   version: number;
@@ -7,4 +8,7 @@ export interface Migration {
   up: string;
 }
 
-export const migrations: Migration[] = [{ version: 1, name: 'library', up: m001.up }];
+export const migrations: Migration[] = [
+  { version: 1, name: 'library', up: m001.up },
+  { version: 2, name: 'training', up: m002.up },
+];

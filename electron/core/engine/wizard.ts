@@ -1,0 +1,107 @@
+// The strategy wizard's rules. Inputs are what the user can see on the wizard page (images per
+// label, the linear-probe score of the best block, the engine and its measured speed); the
+// output is a choice the user can override, with the reason in plain words.
+export type Strategy = 'head' | 'partial' | 'full';
+
+export interface EngineSpeed {
+  engine: string;
+  /** Measured ms per image of one training step of each strategy on this engine. */
+  msPerImage: Record<Strategy, number>;
+  /** ms per image of a frozen forward pass (feature caching); 0 when already cached. */
+  forwardMsPerImage?: number;
+}
+
+export interface WizardInput {
+  /** The smallest label's image count: the model is only as good as its weakest label. */
+  imagesPerLabel: number;
+  labels: number;
+  /** Best cross-validated linear-probe accuracy over the base's blocks (0..1). */
+  probeScore: number;
+  speed: EngineSpeed;
+  /** Block ends, input side first. */
+  blocks: string[];
+  bestBlock: string;
+  trainFraction?: number;
+  /** How long a run may take before the wizard prefers a cheaper strategy. */
+  budgetMs?: number;
+}
+
+export interface Recommendation {
+  strategy: Strategy;
+  featureLayer: string;
+  boundary: string | null;
+  lr: number;
+  epochs: number;
+  warmupEpochs: number;
+  estimatedMs: number;
+  reason: string;
+}
+
+export const DEFAULT_BUDGET_MS = 20 * 60_000;
+const MIN_PER_LABEL_TO_FINETUNE = 20;
+const PROBE_GOOD_ENOUGH = 0.85;
+const FULL_NEEDS_PER_LABEL = 500;
+const FULL_ONLY_BELOW_PROBE = 0.6;
+const LOWER_BOUNDARY_FROM_PER_LABEL = 300;
+
+const PLAN: Record<Strategy, { lr: number; epochs: number; warmupEpochs: number }> = {
+  head: { lr: 1e-3, epochs: 40, warmupEpochs: 0 },
+  partial: { lr: 1e-4, epochs: 10, warmupEpochs: 5 },
+  full: { lr: 1e-5, epochs: 10, warmupEpochs: 5 },
+};
+
+export function estimateMs(strategy: Strategy, input: Pick<WizardInput, 'imagesPerLabel' | 'labels' | 'speed' | 'trainFraction'>): number {
+  const images = input.imagesPerLabel * input.labels;
+  const train = images * (input.trainFraction ?? 0.7);
+  const p = PLAN[strategy];
+  const forward = images * (input.speed.forwardMsPerImage ?? 0);
+  const warmup = p.warmupEpochs * train * input.speed.msPerImage.head;
+  return Math.max(1, Math.round(forward + warmup + p.epochs * train * input.speed.msPerImage[strategy]));
+}
+
+export function recommend(input: WizardInput): Recommendation {
+  const budget = input.budgetMs ?? DEFAULT_BUDGET_MS;
+  const per = input.imagesPerLabel;
+  const probe = Math.round(input.probeScore * 100);
+  const fits = (s: Strategy) => estimateMs(s, input) <= budget;
+  const minutes = (ms: number) => (ms < 60_000 ? `${Math.max(1, Math.round(ms / 1000))} s` : `${Math.round(ms / 60_000)} min`);
+  const pick = (strategy: Strategy, reason: string): Recommendation => {
+    const bestIndex = Math.max(0, input.blocks.indexOf(input.bestBlock));
+    // More data can afford to retrain more of the base: move the boundary one block down.
+    const boundaryIndex = per >= LOWER_BOUNDARY_FROM_PER_LABEL ? Math.max(0, bestIndex - 1) : bestIndex;
+    return {
+      strategy,
+      featureLayer: input.bestBlock,
+      boundary: strategy === 'partial' ? (input.blocks[boundaryIndex] ?? input.bestBlock) : null,
+      ...PLAN[strategy],
+      estimatedMs: estimateMs(strategy, input),
+      reason,
+    };
+  };
+
+  if (per < MIN_PER_LABEL_TO_FINETUNE)
+    return pick(
+      'head',
+      `With ${per} images per label (fewer than ${MIN_PER_LABEL_TO_FINETUNE}), retraining the base would memorise your photos, so only a new classifier is trained on the base's features.`,
+    );
+  if (input.probeScore >= PROBE_GOOD_ENOUGH)
+    return pick(
+      'head',
+      `The base's features already tell your labels apart (${probe}% in a quick test at ${input.bestBlock}), so a new classifier on top is enough and trains in seconds.`,
+    );
+  const engineNote = `on this computer's engine (${input.speed.engine})`;
+  if (per >= FULL_NEEDS_PER_LABEL && input.probeScore < FULL_ONLY_BELOW_PROBE && fits('full'))
+    return pick(
+      'full',
+      `You have ${per} images per label and your photos look unlike what the base learned from (${probe}% in a quick test), so the whole network is retrained with a small learning rate — about ${minutes(estimateMs('full', input))} ${engineNote}.`,
+    );
+  if (fits('partial'))
+    return pick(
+      'partial',
+      `With ${per} images per label and features that fit your labels partly (${probe}% in a quick test), the top of the base is fine-tuned above ${pick('partial', '').boundary} with a small learning rate — about ${minutes(estimateMs('partial', input))} ${engineNote}.`,
+    );
+  return pick(
+    'head',
+    `Fine-tuning the base would take about ${minutes(estimateMs('partial', input))} ${engineNote}, longer than ${minutes(budget)}, so a new classifier is trained on the base's features instead (${probe}% in a quick test); a faster engine would allow more.`,
+  );
+}
