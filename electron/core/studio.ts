@@ -13,6 +13,7 @@ import * as labels from './library/labels.js';
 import * as images from './library/images.js';
 import * as history from './library/history.js';
 import { runImport, importCaptured, thumbnailFile, previewFile } from './import/importer.js';
+import { previewPath } from './import/store.js';
 
 export interface StudioOptions {
   dataDir: string;
@@ -56,10 +57,10 @@ export class Studio {
   async imageFile(imageId: number, variant: 'thumb' | 'full'): Promise<{ path: string; mime: string } | null> {
     const img = images.storedImage(this.db, imageId);
     if (!img) return null;
-    if (variant === 'thumb') return { path: await thumbnailFile(this.ctx, img), mime: 'image/webp' };
-    // A preview, not the original: browsers cannot show TIFF or BMP, nor apply EXIF orientation everywhere.
+    // 'full' is a preview, not the original: browsers cannot show TIFF or BMP, nor apply EXIF orientation everywhere.
     try {
-      return { path: await previewFile(this.ctx, img), mime: 'image/webp' };
+      const path = variant === 'thumb' ? await thumbnailFile(this.ctx, img) : await previewFile(this.ctx, img);
+      return { path, mime: 'image/webp' };
     } catch (err) {
       if (err instanceof StudioError && err.code === 'not_found') return null;
       throw err;
@@ -186,6 +187,7 @@ export class Studio {
   private deleteStoredFiles(projectId: number, sha256: string): void {
     for (const ext of Object.keys(MIME)) fs.rmSync(this.paths.stored(projectId, sha256, ext), { force: true });
     fs.rmSync(this.paths.thumbnail(projectId, sha256), { force: true });
+    fs.rmSync(previewPath(this.paths, projectId, sha256), { force: true });
   }
 }
 

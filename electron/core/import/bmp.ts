@@ -119,7 +119,9 @@ export function decodeBmp(bytes: Uint8Array, maxPixels = Number.POSITIVE_INFINIT
   if (bpp <= 8) {
     const entrySize = dibSize === 12 ? 3 : 4;
     const used = dibSize >= 40 ? v.getUint32(46, true) : 0;
-    const count = Math.min(used === 0 ? 1 << bpp : used, 1 << bpp);
+    let count = Math.min(used === 0 ? 1 << bpp : used, 1 << bpp);
+    // Writers (OS/2 ones especially) often store a shorter palette than 2^bpp; the pixel offset tells.
+    if (h.pixelOffset > paletteStart) count = Math.min(count, Math.floor((h.pixelOffset - paletteStart) / entrySize));
     need(bytes, paletteStart + count * entrySize, 'palette');
     palette = new Uint8Array(256 * 3); // indices past the palette read as black
     for (let i = 0; i < count; i++) {

@@ -16,7 +16,7 @@ import { StudioError } from '../../shared/contract.js';
 import { inspectImage, makePreview, makeThumbnail, ImageRejected, LIMITS, type ImageInfo } from './preprocess.js';
 import { scanPaths, type Candidate, type ScanResult } from './scan.js';
 import { csvCandidates } from './csv.js';
-import { exists, previewPath, storeOnce } from './store.js';
+import { exists, previewPath, storeOnce, writeAtomic } from './store.js';
 
 export { PREPROCESSING, decodeForModel } from './preprocess.js';
 
@@ -37,9 +37,34 @@ const CONCURRENCY = 6;
 /** Rows per transaction, and the longest a finished file waits for its row. */
 const BATCH_ROWS = 200;
 const BATCH_MS = 250;
+/** Files this large are read and decoded one at a time, so six of them never sit in memory together. */
+const BIG_FILE_BYTES = 32 * 1024 * 1024;
+
+/** Runs the functions handed to it one after another, in call order. */
+function serialiser(): <T>(fn: () => Promise<T>) => Promise<T> {
+  let tail: Promise<unknown> = Promise.resolve();
+  return <T>(fn: () => Promise<T>) => {
+    const result = tail.then(fn, fn);
+    tail = result.catch(() => undefined);
+    return result;
+  };
+}
+
+/**
+ * Who a piece of content is imported as. When the same bytes appear twice (two folders, a
+ * symlink), the file earliest in scan order names and labels it even when a later copy was
+ * read first (unless that copy's row is already written), so re-running an import of the
+ * same folder gives the same labels.
+ */
+interface Claim {
+  index: number;
+  name: string;
+  label: string | null;
+  inserted: boolean;
+}
 
 type Outcome =
-  | { kind: 'ready'; image: NewImage; label: string | null }
+  | { kind: 'ready'; image: Omit<NewImage, 'labelId' | 'originalName'>; claim: Claim }
   | { kind: 'duplicate' }
   | { kind: 'skipped'; reason: string };
 
@@ -56,8 +81,9 @@ function labelName(raw: string | null): string | null {
 async function storeFiles(ctx: ImportContext, projectId: number, bytes: Uint8Array, sha256: string, info: ImageInfo): Promise<void> {
   const thumb = ctx.paths.thumbnail(projectId, sha256);
   const thumbData = (await exists(thumb)) ? null : (await makeThumbnail(bytes, info.format)).data;
-  await storeOnce(ctx.paths.stored(projectId, sha256, info.format), () => bytes);
-  if (thumbData) await storeOnce(thumb, () => thumbData);
+  // No existence check for the original: rewriting identical content-addressed bytes is harmless.
+  await writeAtomic(ctx.paths.stored(projectId, sha256, info.format), bytes);
+  if (thumbData) await writeAtomic(thumb, thumbData);
 }
 
 export async function runImport(ctx: ImportContext, opts: ImportOptions, job: JobReporter): Promise<Omit<ImportReport, 'jobId'>> {
@@ -78,20 +104,21 @@ export async function runImport(ctx: ImportContext, opts: ImportOptions, job: Jo
   const labels: Record<string, number> = {};
   const existsStmt = ctx.db.prepare('SELECT 1 FROM images WHERE project_id = ? AND sha256 = ?').pluck();
   // Same bytes twice in one import: the second waits for the first's verdict.
-  const seen = new Map<string, Promise<Outcome>>();
+  const seen = new Map<string, { claim: Claim; verdict: Promise<Outcome> }>();
 
-  let pending: { image: NewImage; label: string | null; display: string }[] = [];
+  let pending: Extract<Outcome, { kind: 'ready' }>[] = [];
   let lastFlush = Date.now();
   const flush = ctx.db.transaction((rows: typeof pending) => {
-    for (const r of rows) {
-      const labelId = r.label === null ? null : ensureLabel(ctx.db, projectId, r.label);
-      const { duplicate } = insertImage(ctx.db, { ...r.image, labelId });
+    for (const { image, claim } of rows) {
+      claim.inserted = true;
+      const labelId = claim.label === null ? null : ensureLabel(ctx.db, projectId, claim.label);
+      const { duplicate } = insertImage(ctx.db, { ...image, originalName: claim.name, labelId });
       if (duplicate) {
-        duplicates++;
+        duplicates++; // another import of this project got there first
         continue;
       }
       imported++;
-      if (r.label !== null) labels[r.label] = (labels[r.label] ?? 0) + 1;
+      if (claim.label !== null) labels[claim.label] = (labels[claim.label] ?? 0) + 1;
     }
   });
   const flushPending = () => {
@@ -102,40 +129,39 @@ export async function runImport(ctx: ImportContext, opts: ImportOptions, job: Jo
     flush(rows);
   };
 
-  const processOne = async (c: Candidate): Promise<Outcome> => {
+  const oneBigFileAtATime = serialiser();
+  const processOne = async (c: Candidate, index: number): Promise<Outcome> => {
     const st = await fs.promises.stat(c.file);
     if (st.size === 0) return { kind: 'skipped', reason: 'empty file' };
     if (st.size > LIMITS.maxBytes) return { kind: 'skipped', reason: 'file is larger than 256 MB' };
+    if (st.size > BIG_FILE_BYTES) return oneBigFileAtATime(() => processBytes(c, index));
+    return processBytes(c, index);
+  };
+  const processBytes = async (c: Candidate, index: number): Promise<Outcome> => {
     const bytes = await fs.promises.readFile(c.file);
     const sha256 = sha256Of(bytes);
+    const mine: Claim = { index, name: c.display.split('/').pop()!, label: labelName(c.label), inserted: false };
     const earlier = seen.get(sha256);
     if (earlier) {
-      const verdict = await earlier;
+      const { claim } = earlier;
+      if (index < claim.index && !claim.inserted) Object.assign(claim, { index, name: mine.name, label: mine.label });
+      const verdict = await earlier.verdict;
       return verdict.kind === 'skipped' ? verdict : { kind: 'duplicate' };
     }
     if (existsStmt.get(projectId, sha256) !== undefined) return { kind: 'duplicate' };
-    const work = (async (): Promise<Outcome> => {
+    const verdict = (async (): Promise<Outcome> => {
       try {
         const info = await inspectImage(bytes);
         await storeFiles(ctx, projectId, bytes, sha256, info);
-        const image: NewImage = {
-          projectId,
-          sha256,
-          bytes: bytes.length,
-          width: info.width,
-          height: info.height,
-          format: info.format,
-          originalName: c.display.split('/').pop()!,
-          labelId: null,
-        };
-        return { kind: 'ready', image, label: labelName(c.label) };
+        const image = { projectId, sha256, bytes: bytes.length, width: info.width, height: info.height, format: info.format };
+        return { kind: 'ready', image, claim: mine };
       } catch (err) {
         if (err instanceof ImageRejected) return { kind: 'skipped', reason: err.message };
         throw err;
       }
     })();
-    seen.set(sha256, work);
-    return work;
+    seen.set(sha256, { claim: mine, verdict });
+    return verdict;
   };
 
   let next = 0;
@@ -143,16 +169,17 @@ export async function runImport(ctx: ImportContext, opts: ImportOptions, job: Jo
   job.progress('importing', 0, total);
   const worker = async () => {
     while (!signal.aborted && next < total) {
-      const c = candidates[next++]!;
+      const index = next++;
+      const c = candidates[index]!;
       let outcome: Outcome;
       try {
-        outcome = await processOne(c);
+        outcome = await processOne(c, index);
       } catch (err) {
         // Unreadable file, disk full, permission denied: report it and carry on.
         const e = err as NodeJS.ErrnoException;
         outcome = { kind: 'skipped', reason: e.code ? `could not read or store the file (${e.code})` : (e.message ?? String(err)) };
       }
-      if (outcome.kind === 'ready') pending.push({ image: outcome.image, label: outcome.label, display: c.display });
+      if (outcome.kind === 'ready') pending.push(outcome);
       else if (outcome.kind === 'duplicate') duplicates++;
       else skipped.push({ path: c.display, reason: outcome.reason });
       done++;

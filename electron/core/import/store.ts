@@ -16,9 +16,11 @@ async function ensureDir(dir: string): Promise<void> {
   madeDirs.add(dir);
 }
 
+/** Writes via a temporary file in the same folder and a rename; creates the folder if needed. */
 export async function writeAtomic(file: string, data: Uint8Array): Promise<void> {
   const dir = path.dirname(file);
   const tmp = path.join(dir, `${tmpPrefix}${tmpCounter++}.tmp`);
+  await ensureDir(dir);
   try {
     await fs.promises.writeFile(tmp, data);
   } catch (err) {
@@ -36,10 +38,9 @@ export async function writeAtomic(file: string, data: Uint8Array): Promise<void>
   }
 }
 
-/** Like writeAtomic, creating the folder first; skips the write when the file already exists. */
+/** Like writeAtomic, but skips the work when the file already exists. */
 export async function storeOnce(file: string, make: () => Promise<Uint8Array> | Uint8Array): Promise<boolean> {
   if (await exists(file)) return false;
-  await ensureDir(path.dirname(file));
   await writeAtomic(file, await make());
   return true;
 }

@@ -1,0 +1,360 @@
+// The import pipeline end to end: real files on disk, a real Studio with its SQLite file.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Studio } from '../../electron/core/studio.js';
+import { StudioError } from '../../electron/shared/contract.js';
+import type { ImportReport } from '../../electron/shared/schemas.js';
+import { encodeBmp, halvesJpeg, meanRgb, noiseJpeg, pngWithHeaderSize, solid } from '../fixtures/images.js';
+
+const CLIPART = '/work/shared/datasets/clipart-8';
+const CLIPART_COUNTS = { beverage: 51, bird: 47, bug: 49, fruit: 88, hardware: 54, mammal: 115, music: 72, vehicle: 52 };
+
+let tmp: string;
+let studio: Studio;
+
+beforeAll(() => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'import-it-'));
+  studio = new Studio({ dataDir: path.join(tmp, 'data'), host: 'cli' });
+});
+afterAll(() => {
+  studio.close();
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+async function newProject(name: string): Promise<number> {
+  return (await studio.call('projects.create', { name })).id;
+}
+
+function importPaths(projectId: number, paths: string[], folderLabels = true, csv?: string): Promise<ImportReport> {
+  return studio.importPaths(projectId, { paths, displayName: 'x', ...(csv ? { csv } : {}) }, folderLabels);
+}
+
+/** Every image row of the project has its stored original and its thumbnail on disk. */
+function rowsWithoutFiles(projectId: number): number[] {
+  const rows = studio.db.prepare('SELECT id, sha256, format FROM images WHERE project_id = ?').all(projectId) as { id: number; sha256: string; format: string }[];
+  return rows
+    .filter((r) => !fs.existsSync(studio.paths.stored(projectId, r.sha256, r.format)) || !fs.existsSync(studio.paths.thumbnail(projectId, r.sha256)))
+    .map((r) => r.id);
+}
+
+function tmpFilesUnder(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return (fs.readdirSync(dir, { recursive: true }) as string[]).filter((f) => f.endsWith('.tmp'));
+}
+
+function imageByName(projectId: number, name: string) {
+  const r = studio.db.prepare('SELECT id FROM images WHERE project_id = ? AND original_name = ?').get(projectId, name) as { id: number } | undefined;
+  if (!r) throw new Error(`no image named ${name}`);
+  return studio.call('images.get', { projectId, imageId: r.id });
+}
+
+describe('importing clipart-8', () => {
+  let projectId: number;
+
+  it('imports 528 images into the 8 folder labels with their exact counts', async () => {
+    projectId = await newProject('clipart');
+    const report = await importPaths(projectId, [CLIPART]);
+    expect(report).toMatchObject({ imported: 528, duplicates: 0, skipped: [], cancelled: false, labels: CLIPART_COUNTS });
+    const counts = await studio.call('labels.counts', { projectId });
+    expect(counts.total).toBe(528);
+    expect(counts.unlabeled).toBe(0);
+    expect(Object.fromEntries(counts.labels.map((l) => [l.name, l.count]))).toEqual(CLIPART_COUNTS);
+    expect(rowsWithoutFiles(projectId)).toEqual([]);
+    expect(tmpFilesUnder(studio.paths.project(projectId))).toEqual([]);
+    const one = await imageByName(projectId, fs.readdirSync(path.join(CLIPART, 'bird')).sort()[0]!);
+    expect(one.format).toBe('jpg');
+    expect(one.labelSource).toBe('person');
+  });
+
+  it('re-importing the same folder adds nothing and counts 528 duplicates', async () => {
+    const report = await importPaths(projectId, [CLIPART]);
+    expect(report).toMatchObject({ imported: 0, duplicates: 528, skipped: [], labels: {} });
+    expect((await studio.call('labels.counts', { projectId })).total).toBe(528);
+  });
+
+  it('with folderLabels off, everything arrives unlabeled', async () => {
+    const other = await newProject('unlabeled');
+    const report = await importPaths(other, [CLIPART], false);
+    expect(report).toMatchObject({ imported: 528, labels: {} });
+    const counts = await studio.call('labels.counts', { projectId: other });
+    expect(counts).toMatchObject({ total: 528, unlabeled: 528, labels: [] });
+  });
+
+  it('serves thumbnails from the cache without regenerating, and regenerates a missing one', async () => {
+    const { rows } = await studio.call('images.page', { projectId, filter: { status: 'all' }, offset: 0, limit: 1 });
+    const id = rows[0]!.id;
+    const first = await studio.imageFile(id, 'thumb');
+    expect(first?.mime).toBe('image/webp');
+    const before = fs.statSync(first!.path).mtimeMs;
+    await new Promise((r) => setTimeout(r, 20));
+    const second = await studio.imageFile(id, 'thumb');
+    expect(second!.path).toBe(first!.path);
+    expect(fs.statSync(second!.path).mtimeMs).toBe(before);
+    fs.rmSync(first!.path);
+    const third = await studio.imageFile(id, 'thumb');
+    expect(fs.existsSync(third!.path)).toBe(true);
+    const meta = await sharp(third!.path).metadata();
+    expect(meta.format).toBe('webp');
+    expect(Math.max(meta.width!, meta.height!)).toBeLessThanOrEqual(256);
+    expect(await studio.imageFile(999_999, 'thumb')).toBeNull();
+  });
+});
+
+describe('bad input never stops an import', () => {
+  it('skips each bad file with a reason while the good files around it import', async () => {
+    const dir = path.join(tmp, 'mixed');
+    const cls = path.join(dir, 'cats');
+    fs.mkdirSync(cls, { recursive: true });
+    fs.writeFileSync(path.join(cls, 'good1.jpg'), await noiseJpeg(64, 100));
+    fs.writeFileSync(path.join(cls, 'good2.png'), await solid(30, 30, '#aa3300', 'png'));
+    fs.writeFileSync(path.join(cls, 'actually-png.bmp'), await solid(31, 30, '#0033aa', 'png'));
+    fs.writeFileSync(path.join(cls, 'empty.jpg'), '');
+    fs.writeFileSync(path.join(cls, 'notes.jpg'), 'this is text, not a JPEG\n');
+    const jpg = await noiseJpeg(200, 90);
+    fs.writeFileSync(path.join(cls, 'truncated.jpg'), jpg.subarray(0, jpg.length >> 1));
+    fs.writeFileSync(path.join(cls, 'bomb.png'), await pngWithHeaderSize(30_000, 30_000));
+    const pal: [number, number, number][] = [[0, 0, 0], [255, 255, 255]];
+    fs.writeFileSync(path.join(cls, 'rle.bmp'), encodeBmp({ width: 4, height: 4, bpp: 8, pixel: () => [0, 0, 0], palette: pal, compression: 1 }));
+    fs.writeFileSync(path.join(cls, '.hidden.jpg'), await noiseJpeg(32, 50));
+    fs.mkdirSync(path.join(dir, '.git'));
+    fs.writeFileSync(path.join(dir, '.git', 'x.jpg'), await noiseJpeg(32, 60));
+    const outside = path.join(tmp, 'outside.jpg');
+    fs.writeFileSync(outside, await noiseJpeg(32, 70));
+    fs.symlinkSync(outside, path.join(cls, 'escape.jpg'));
+    fs.symlinkSync(path.join(cls, 'good1.jpg'), path.join(cls, 'inside-link.jpg')); // inside: followed, a duplicate
+    fs.symlinkSync(dir, path.join(cls, 'loop')); // a cycle must not hang the scan
+    const huge = path.join(cls, 'huge.jpg');
+    fs.writeFileSync(huge, await noiseJpeg(16, 10));
+    fs.truncateSync(huge, 257 * 1024 * 1024); // sparse: costs no disk
+
+    const projectId = await newProject('mixed');
+    const report = await importPaths(projectId, [dir]);
+    const reasons = Object.fromEntries(report.skipped.map((s) => [s.path, s.reason]));
+    expect(reasons).toEqual({
+      'mixed/cats/empty.jpg': 'empty file',
+      'mixed/cats/notes.jpg': 'not an image (looks like text)',
+      'mixed/cats/truncated.jpg': expect.stringMatching(/^corrupt or truncated JPEG file \(.+\)$/),
+      'mixed/cats/bomb.png': expect.stringMatching(/^image too large \(30000×30000 pixels/),
+      'mixed/cats/rle.bmp': 'unsupported BMP compression (RLE8)',
+      'mixed/cats/escape.jpg': 'symbolic link to outside the picked folder (not followed)',
+      'mixed/cats/huge.jpg': 'file is larger than 256 MB',
+    });
+    expect(report).toMatchObject({ imported: 3, duplicates: 1, labels: { cats: 3 }, cancelled: false });
+    expect((await imageByName(projectId, 'actually-png.bmp')).format).toBe('png');
+    expect(rowsWithoutFiles(projectId)).toEqual([]);
+  });
+});
+
+describe('folder labels', () => {
+  it("label = the image's parent folder; files in the picked root and picked files get none", async () => {
+    const root = path.join(tmp, 'nested');
+    fs.mkdirSync(path.join(root, 'a', 'b'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'top.jpg'), await noiseJpeg(20, 10));
+    fs.writeFileSync(path.join(root, 'a', 'y.jpg'), await noiseJpeg(20, 20));
+    fs.writeFileSync(path.join(root, 'a', 'b', 'x.jpg'), await noiseJpeg(20, 30));
+    const loose = path.join(tmp, 'loose.png');
+    fs.writeFileSync(loose, await solid(9, 9, '#abcdef', 'png'));
+    const projectId = await newProject('nested');
+    const report = await importPaths(projectId, [root, loose]);
+    expect(report).toMatchObject({ imported: 4, labels: { a: 1, b: 1 }, skipped: [] });
+    const counts = await studio.call('labels.counts', { projectId });
+    const nameOf = (id: number | null) => counts.labels.find((l) => l.id === id)?.name ?? null;
+    expect(nameOf((await imageByName(projectId, 'top.jpg')).labelId)).toBeNull();
+    expect(nameOf((await imageByName(projectId, 'y.jpg')).labelId)).toBe('a');
+    expect(nameOf((await imageByName(projectId, 'x.jpg')).labelId)).toBe('b');
+    expect(nameOf((await imageByName(projectId, 'loose.png')).labelId)).toBeNull();
+  });
+});
+
+describe('duplicates inside one import', () => {
+  it('the file first in scan order names and labels the image', async () => {
+    const dir = path.join(tmp, 'twice');
+    fs.mkdirSync(path.join(dir, 'alpha'), { recursive: true });
+    fs.mkdirSync(path.join(dir, 'beta'), { recursive: true });
+    const same = await noiseJpeg(300, 120);
+    fs.writeFileSync(path.join(dir, 'alpha', 'first.jpg'), same);
+    fs.writeFileSync(path.join(dir, 'beta', 'second.jpg'), same);
+    const projectId = await newProject('twice');
+    const report = await importPaths(projectId, [dir]);
+    expect(report).toMatchObject({ imported: 1, duplicates: 1, labels: { alpha: 1 } });
+    expect(await imageByName(projectId, 'first.jpg')).toMatchObject({ format: 'jpg' });
+  });
+});
+
+describe('formats', () => {
+  let projectId: number;
+  const dir = () => path.join(tmp, 'formats');
+
+  beforeAll(async () => {
+    fs.mkdirSync(dir(), { recursive: true });
+    const put = (name: string, bytes: Buffer) => fs.writeFileSync(path.join(dir(), name), bytes);
+    const px = (x: number, y: number): [number, number, number] => [x * 30, y * 40, 200];
+    put('bmp24.bmp', encodeBmp({ width: 6, height: 5, bpp: 24, pixel: px }));
+    put('bmp32.bmp', encodeBmp({ width: 6, height: 5, bpp: 32, pixel: px, topDown: true }));
+    put('bmp8.bmp', encodeBmp({ width: 6, height: 5, bpp: 8, pixel: (x) => (x < 3 ? [255, 0, 0] : [0, 0, 255]), palette: [[255, 0, 0], [0, 0, 255]] }));
+    put('rotated.jpg', await halvesJpeg(40, 20, 6));
+    const rgba = Buffer.alloc(10 * 10 * 4); // fully transparent
+    put('alpha.png', await sharp(rgba, { raw: { width: 10, height: 10, channels: 4 } }).png().toBuffer());
+    put('cmyk.jpg', await sharp({ create: { width: 12, height: 12, channels: 3, background: '#ff0000' } }).toColourspace('cmyk').jpeg().toBuffer());
+    put('grey.png', await sharp({ create: { width: 12, height: 12, channels: 3, background: '#404040' } }).toColourspace('b-w').png().toBuffer());
+    put('a.gif', await solid(13, 7, '#ff00ff', 'gif'));
+    put('a.tiff', await solid(14, 7, '#ffff00', 'tiff'));
+    put('a.webp', await solid(15, 7, '#00ffff', 'webp'));
+    projectId = await newProject('formats');
+    const report = await importPaths(projectId, [dir()]);
+    expect(report.skipped).toEqual([]);
+    expect(report.imported).toBe(10);
+  });
+
+  it('records the sniffed format and display dimensions', async () => {
+    const expectations: [string, string, number, number][] = [
+      ['bmp24.bmp', 'bmp', 6, 5],
+      ['bmp32.bmp', 'bmp', 6, 5],
+      ['bmp8.bmp', 'bmp', 6, 5],
+      ['rotated.jpg', 'jpg', 20, 40],
+      ['a.gif', 'gif', 13, 7],
+      ['a.tiff', 'tiff', 14, 7],
+      ['a.webp', 'webp', 15, 7],
+    ];
+    for (const [name, format, width, height] of expectations) {
+      expect(await imageByName(projectId, name), name).toMatchObject({ format, width, height });
+    }
+  });
+
+  it('keeps the original bytes in the store under their sha256', async () => {
+    const img = await imageByName(projectId, 'bmp24.bmp');
+    const stored = fs.readFileSync(studio.paths.stored(projectId, img.sha256, img.format));
+    expect(stored.equals(fs.readFileSync(path.join(dir(), 'bmp24.bmp')))).toBe(true);
+  });
+
+  async function thumbPixels(name: string) {
+    const img = await imageByName(projectId, name);
+    const file = (await studio.imageFile(img.id, 'thumb'))!.path;
+    return sharp(file).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  }
+
+  it('thumbnails show BMP pixels, flattened alpha, sRGB CMYK/grey, and the EXIF rotation', async () => {
+    const b8 = await thumbPixels('bmp8.bmp');
+    // Thumbnails are lossy WebP (chroma at half resolution): check whole halves, not single columns.
+    expect(meanRgb(b8.data, 6, 3, 0, 0, 2, 5)[0]).toBeGreaterThan(200); // left red
+    expect(meanRgb(b8.data, 6, 3, 4, 0, 2, 5)[2]).toBeGreaterThan(200); // right blue
+    const alpha = await thumbPixels('alpha.png');
+    expect(meanRgb(alpha.data, 10, 3, 0, 0, 10, 10)).toEqual([255, 255, 255]);
+    const cmyk = await thumbPixels('cmyk.jpg');
+    expect(cmyk.info.channels).toBe(3);
+    const [r, g, b] = meanRgb(cmyk.data, 12, 3, 0, 0, 12, 12);
+    expect(r).toBeGreaterThan(200);
+    expect(g + b).toBeLessThan(80);
+    const grey = await thumbPixels('grey.png');
+    const gm = meanRgb(grey.data, 12, 3, 0, 0, 12, 12);
+    expect(Math.abs(gm[0] - 64) + Math.abs(gm[1] - 64) + Math.abs(gm[2] - 64)).toBeLessThan(8);
+    const rot = await thumbPixels('rotated.jpg');
+    expect([rot.info.width, rot.info.height]).toEqual([20, 40]);
+    expect(meanRgb(rot.data, 20, 3, 2, 2, 16, 14)[0]).toBeGreaterThan(200); // top red
+    expect(meanRgb(rot.data, 20, 3, 2, 24, 16, 14)[2]).toBeGreaterThan(200); // bottom blue
+  });
+
+  it("serves the 'full' variant as a rotated WebP preview, cached", async () => {
+    const img = await imageByName(projectId, 'rotated.jpg');
+    const full = await studio.imageFile(img.id, 'full');
+    expect(full?.mime).toBe('image/webp');
+    const meta = await sharp(full!.path).metadata();
+    expect([meta.format, meta.width, meta.height]).toEqual(['webp', 20, 40]);
+    const mtime = fs.statSync(full!.path).mtimeMs;
+    expect((await studio.imageFile(img.id, 'full'))!.path).toBe(full!.path);
+    expect(fs.statSync(full!.path).mtimeMs).toBe(mtime);
+    const tiff = await imageByName(projectId, 'a.tiff');
+    expect((await sharp((await studio.imageFile(tiff.id, 'full'))!.path).metadata()).format).toBe('webp');
+  });
+});
+
+describe('CSV import', () => {
+  it('imports good rows with their labels and lists bad rows by line', async () => {
+    const dir = path.join(tmp, 'csvset');
+    fs.mkdirSync(path.join(dir, 'imgs'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'imgs', 'a.jpg'), await noiseJpeg(40, 30));
+    fs.writeFileSync(path.join(dir, 'imgs', 'b.png'), await solid(20, 20, '#102030', 'png'));
+    fs.writeFileSync(path.join(dir, 'c, d.webp'), await solid(20, 20, '#302010', 'webp'));
+    fs.writeFileSync(path.join(dir, 'bad.jpg'), 'nope');
+    fs.writeFileSync(path.join(tmp, 'escaped.jpg'), await noiseJpeg(40, 31));
+    const csv = path.join(dir, 'labels.csv');
+    fs.writeFileSync(
+      csv,
+      ['path,label', 'imgs/a.jpg,apple', 'imgs/b.png,', '"c, d.webp","pear, green"', ',apple', 'imgs/a.jpg,apple,x', 'gone.jpg,apple', '../escaped.jpg,apple', 'bad.jpg,apple'].join('\n'),
+    );
+    const projectId = await newProject('csv');
+    const report = await importPaths(projectId, [], true, csv);
+    expect(report).toMatchObject({ imported: 3, duplicates: 0, labels: { apple: 1, 'pear, green': 1 } });
+    expect(report.skipped).toEqual([
+      { path: 'labels.csv', reason: 'line 5: missing path' },
+      { path: 'imgs/a.jpg', reason: 'line 6: too many columns (3; expected path,label)' },
+      { path: 'gone.jpg', reason: 'line 7: file not found' },
+      { path: '../escaped.jpg', reason: "line 8: path is outside the CSV's folder" },
+      { path: 'bad.jpg', reason: 'not an image (looks like text)' },
+    ]);
+    const counts = await studio.call('labels.counts', { projectId });
+    expect(counts.unlabeled).toBe(1);
+    expect(counts.labels.map((l) => l.name).sort()).toEqual(['apple', 'pear, green']);
+  });
+});
+
+describe('cancel', () => {
+  it('stops promptly mid-import; every row that exists has its files, and nothing half-written remains', async () => {
+    const projectId = await newProject('cancel');
+    const token = studio.sources.register({ paths: [CLIPART], displayName: 'clipart-8' });
+    const finished = new Promise<ImportReport>((resolve) => {
+      const off = studio.bus.subscribe((name, payload) => {
+        if (name === 'import.finished') {
+          off();
+          resolve((payload as { report: ImportReport }).report);
+        }
+      });
+    });
+    let cancelled = false;
+    let cancelledAt = 0;
+    const off = studio.bus.subscribe((name, payload) => {
+      const p = payload as { phase?: string; done?: number; jobId?: string };
+      if (name === 'job.progress' && p.phase === 'importing' && (p.done ?? 0) >= 40 && !cancelled) {
+        cancelled = true;
+        cancelledAt = Date.now();
+        void studio.call('import.cancel', { jobId: p.jobId! });
+      }
+    });
+    const { jobId } = await studio.call('import.start', { projectId, source: token, folderLabels: true });
+    const report = await finished;
+    const stopMs = Date.now() - cancelledAt;
+    off();
+    expect(stopMs).toBeLessThan(2000); // only the files in flight finish
+    expect(report.jobId).toBe(jobId);
+    expect(report.cancelled).toBe(true);
+    expect(report.imported).toBeGreaterThanOrEqual(40);
+    expect(report.imported).toBeLessThan(528);
+    const total = (await studio.call('labels.counts', { projectId })).total;
+    expect(total).toBe(report.imported);
+    expect(rowsWithoutFiles(projectId)).toEqual([]);
+    expect(tmpFilesUnder(studio.paths.project(projectId))).toEqual([]);
+    expect(await studio.call('jobs.active', {})).toEqual([]);
+    // The rest arrives on a second import; nothing already there is duplicated.
+    const rest = await importPaths(projectId, [CLIPART]);
+    expect(rest.imported + rest.duplicates).toBe(528);
+    expect(rest.imported).toBe(528 - report.imported);
+  });
+});
+
+describe('webcam capture', () => {
+  it('stores a frame like an import and refuses a corrupt one', async () => {
+    const projectId = await newProject('capture');
+    const label = await studio.call('labels.create', { projectId, name: 'me' });
+    const frame = await halvesJpeg(64, 48);
+    const row = await studio.call('images.capture', { projectId, labelId: label.id, mime: 'image/jpeg', dataBase64: frame.toString('base64') });
+    expect(row).toMatchObject({ labelId: label.id, width: 64, height: 48, status: 'active' });
+    expect(rowsWithoutFiles(projectId)).toEqual([]);
+    const bad = studio.call('images.capture', { projectId, labelId: null, mime: 'image/jpeg', dataBase64: frame.subarray(0, 200).toString('base64') });
+    await expect(bad).rejects.toBeInstanceOf(StudioError);
+    await expect(bad).rejects.toMatchObject({ code: 'invalid' });
+    expect((await studio.call('labels.counts', { projectId })).total).toBe(1);
+  });
+});
