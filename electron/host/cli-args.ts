@@ -1,0 +1,65 @@
+// Argument parsing for the `studio` CLI: small on purpose (no dependency), strict on unknown flags.
+
+export class UsageError extends Error {}
+
+export interface Parsed {
+  dataDir?: string;
+  json: boolean;
+  help: boolean;
+  positionals: string[];
+  flags: Map<string, string | true>;
+}
+
+/** Flags that take a value; every other `--flag` is a boolean. */
+const VALUED = new Set(['data-dir', 'csv', 'port']);
+const BOOLEAN = new Set(['json', 'help', 'no-folder-labels']);
+
+export function parseArgv(argv: string[]): Parsed {
+  const out: Parsed = { json: false, help: false, positionals: [], flags: new Map() };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') {
+      out.positionals.push(...argv.slice(i + 1));
+      break;
+    }
+    if (a === '-h') {
+      out.help = true;
+      continue;
+    }
+    if (!a.startsWith('--')) {
+      out.positionals.push(a);
+      continue;
+    }
+    const eq = a.indexOf('=');
+    const name = a.slice(2, eq < 0 ? undefined : eq);
+    if (VALUED.has(name)) {
+      const value = eq >= 0 ? a.slice(eq + 1) : argv[++i];
+      if (value === undefined || value === '') throw new UsageError(`--${name} needs a value.`);
+      out.flags.set(name, value);
+    } else if (BOOLEAN.has(name) && eq < 0) {
+      out.flags.set(name, true);
+    } else {
+      throw new UsageError(`Unknown option: ${a}`);
+    }
+  }
+  const dataDir = out.flags.get('data-dir');
+  if (typeof dataDir === 'string') out.dataDir = dataDir;
+  out.json = out.flags.has('json');
+  out.help = out.help || out.flags.has('help');
+  return out;
+}
+
+export const USAGE = `Usage: studio [--data-dir DIR] [--json] <command>
+
+Commands:
+  project create NAME                 create a project
+  project list                        list projects
+  import PROJECT PATH... [--csv FILE] [--no-folder-labels]
+                                      import images (PROJECT is a name or an id);
+                                      sub-folder names become labels unless --no-folder-labels
+  serve [--port N]                    start the local web app (127.0.0.1 only) and print its URL
+
+Options:
+  --data-dir DIR   data folder (default: $STUDIO_DATA_DIR, else the OS user-data folder)
+  --json           print one JSON object as the last line of output
+  -h, --help       show this help`;

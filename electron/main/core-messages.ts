@@ -1,0 +1,42 @@
+// Messages between the Electron main process and the core's utility process. Main stays thin:
+// it owns windows, dialogs and protocols; the core process owns the database and every heavy job.
+import type { EventName, WireError } from '../shared/contract.js';
+
+export interface PickedSource {
+  paths: string[];
+  csv?: string;
+  displayName: string;
+}
+
+export type ImageReply = { path: string; mime: string } | { data: Uint8Array; mime: string } | null;
+
+export type ToCore =
+  | { type: 'call'; id: number; method: string; args: unknown }
+  | { type: 'image'; id: number; imageId: number; variant: 'thumb' | 'full' }
+  | { type: 'picked'; id: number; source: PickedSource | null }
+  | { type: 'shutdown' };
+
+export type FromCore =
+  | { type: 'ready' }
+  | { type: 'fatal'; message: string }
+  | { type: 'result'; id: number; ok: true; value: unknown }
+  | { type: 'result'; id: number; ok: false; error: WireError }
+  | { type: 'image'; id: number; image: ImageReply; error?: string }
+  | { type: 'event'; name: EventName; payload: unknown }
+  | { type: 'pick'; id: number; kind: 'folder' | 'files' | 'csv' }
+  | { type: 'closed' };
+
+/** What the core process is started with (argv after the module path). */
+export function coreArgs(dataDir: string, nativeBinding: string | null): string[] {
+  return ['--data-dir', dataDir, ...(nativeBinding ? ['--native-binding', nativeBinding] : [])];
+}
+
+export function readCoreArgs(argv: string[]): { dataDir: string; nativeBinding: string | null } {
+  const get = (flag: string) => {
+    const i = argv.indexOf(flag);
+    return i >= 0 ? (argv[i + 1] ?? null) : null;
+  };
+  const dataDir = get('--data-dir');
+  if (!dataDir) throw new Error('core process started without --data-dir');
+  return { dataDir, nativeBinding: get('--native-binding') };
+}

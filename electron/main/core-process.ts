@@ -1,0 +1,63 @@
+// Runs in an Electron utilityProcess: the studio core (SQLite, imports, later training) off the
+// main thread. Talks to main over process.parentPort with the messages in core-messages.ts.
+import type {} from 'electron'; // for the type of process.parentPort
+import { Studio } from '../core/studio.js';
+import { toWireError } from '../shared/contract.js';
+import { browserImage } from '../host/images.js';
+import { readCoreArgs, type FromCore, type PickedSource, type ToCore } from './core-messages.js';
+
+const port = process.parentPort;
+const send = (msg: FromCore) => port.postMessage(msg);
+
+let studio: Studio;
+const pendingPicks = new Map<number, (source: PickedSource | null) => void>();
+let nextPickId = 1;
+
+function pickSource(kind: 'folder' | 'files' | 'csv'): Promise<PickedSource | null> {
+  const id = nextPickId++;
+  return new Promise((resolve) => {
+    pendingPicks.set(id, resolve);
+    send({ type: 'pick', id, kind });
+  });
+}
+
+port.on('message', (e) => {
+  const msg = e.data as ToCore;
+  switch (msg.type) {
+    case 'call':
+      studio.invoke(msg.method, msg.args).then(
+        (value) => send({ type: 'result', id: msg.id, ok: true, value }),
+        (err: unknown) => {
+          const error = toWireError(err);
+          if (error.code === 'internal') console.error(`[core] ${msg.method} failed:`, err);
+          send({ type: 'result', id: msg.id, ok: false, error });
+        },
+      );
+      break;
+    case 'image':
+      browserImage(studio, msg.imageId, msg.variant).then(
+        (image) => send({ type: 'image', id: msg.id, image: image && 'data' in image ? { data: new Uint8Array(image.data), mime: image.mime } : image }),
+        (err: unknown) => send({ type: 'image', id: msg.id, image: null, error: toWireError(err).message }),
+      );
+      break;
+    case 'picked':
+      pendingPicks.get(msg.id)?.(msg.source);
+      pendingPicks.delete(msg.id);
+      break;
+    case 'shutdown':
+      studio.close();
+      send({ type: 'closed' });
+      process.exit(0);
+  }
+});
+
+// Listen first, then announce readiness, so no request can arrive before its handler.
+try {
+  const { dataDir, nativeBinding } = readCoreArgs(process.argv);
+  studio = new Studio({ dataDir, host: 'electron', pickSource, ...(nativeBinding ? { nativeBinding } : {}) });
+  studio.bus.subscribe((name, payload) => send({ type: 'event', name, payload }));
+  send({ type: 'ready' });
+} catch (err) {
+  send({ type: 'fatal', message: err instanceof Error ? err.message : String(err) });
+  process.exit(1);
+}

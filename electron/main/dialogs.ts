@@ -1,0 +1,25 @@
+// Native dialogs behind import.pickSource. The chosen paths go to the core process, never to
+// the page. STUDIO_E2E=1 + STUDIO_E2E_IMPORT_DIR stand in for the dialog in end-to-end tests.
+import path from 'node:path';
+import { dialog, type BrowserWindow } from 'electron';
+import type { PickedSource } from './core-messages.js';
+
+const IMAGE_EXTENSIONS = ['jpg', 'jpeg', 'png', 'webp', 'gif', 'bmp', 'tif', 'tiff'];
+
+export async function pickSource(window: BrowserWindow | null, kind: 'folder' | 'files' | 'csv'): Promise<PickedSource | null> {
+  const e2eDir = process.env.STUDIO_E2E === '1' ? process.env.STUDIO_E2E_IMPORT_DIR : undefined;
+  if (e2eDir) return { paths: [path.resolve(e2eDir)], displayName: path.basename(e2eDir) };
+
+  const options: Electron.OpenDialogOptions =
+    kind === 'folder'
+      ? { title: 'Import a folder of images', properties: ['openDirectory', 'multiSelections'], buttonLabel: 'Import' }
+      : kind === 'files'
+        ? { title: 'Import images', properties: ['openFile', 'multiSelections'], filters: [{ name: 'Images', extensions: IMAGE_EXTENSIONS }], buttonLabel: 'Import' }
+        : { title: 'Import a CSV of image paths and labels', properties: ['openFile'], filters: [{ name: 'CSV', extensions: ['csv'] }], buttonLabel: 'Import' };
+  const result = window ? await dialog.showOpenDialog(window, options) : await dialog.showOpenDialog(options);
+  if (result.canceled || result.filePaths.length === 0) return null;
+  const paths = result.filePaths;
+  if (kind === 'csv') return { paths: [], csv: paths[0]!, displayName: path.basename(paths[0]!) };
+  const displayName = paths.length === 1 ? path.basename(paths[0]!) : `${paths.length} ${kind === 'folder' ? 'folders' : 'files'}`;
+  return { paths, displayName };
+}

@@ -1,0 +1,82 @@
+// ONNX Runtime session set-up: one intra-op thread per core (ORT is the only heavy user of
+// the engine process while it runs), and the fastest execution provider this installation
+// has — CUDA, DirectML or CoreML — else CPU. onnxruntime-node's install script (which would
+// fetch CUDA/TensorRT provider libraries) is skipped on purpose, so here that means CPU.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import * as ort from 'onnxruntime-node';
+
+const require = createRequire(import.meta.url);
+
+export type ProviderName = 'cuda' | 'dml' | 'coreml' | 'cpu';
+
+export interface OnnxSession {
+  session: ort.InferenceSession;
+  /** The execution provider the session was created with (first choice that loaded). */
+  provider: ProviderName;
+  threads: number;
+  /** Why the faster providers were not used, for the engine's report. */
+  skipped: { provider: ProviderName; reason: string }[];
+}
+
+export interface SessionOptions {
+  /** Default: os.availableParallelism(). */
+  threads?: number;
+  /** Force a list (tests pin 'cpu' for reproducible numbers). */
+  providers?: ProviderName[];
+}
+
+/** Where onnxruntime-node keeps its native library (and any provider libraries installed beside it). */
+function bindingDir(): string {
+  return path.join(path.dirname(require.resolve('onnxruntime-node')), '..', 'bin', 'napi-v6', process.platform, process.arch);
+}
+
+/** A provider that is not bundled needs its shared library next to the binding (its install step puts it there). */
+function providerLibraryPresent(name: string): boolean {
+  const dir = bindingDir();
+  if (!fs.existsSync(dir)) return false;
+  return fs.readdirSync(dir).some((f) => f.includes(`providers_${name}`));
+}
+
+/** Providers worth trying on this platform, fastest first, as this package reports them. */
+export function candidateProviders(unavailable: OnnxSession['skipped'] = []): ProviderName[] {
+  const supported = new Map(ort.listSupportedBackends().map((b) => [b.name, b]));
+  const out: ProviderName[] = [];
+  const consider = (name: ProviderName): void => {
+    const b = supported.get(name);
+    // Trying an absent CUDA library makes ORT print an error; skip it quietly instead.
+    if (b && (b.bundled || providerLibraryPresent(name))) out.push(name);
+    else unavailable.push({ provider: name, reason: b ? 'provider library not installed' : 'not in this onnxruntime-node build' });
+  };
+  if (process.platform === 'win32') consider('dml');
+  if (process.platform === 'darwin') consider('coreml');
+  if (process.platform === 'linux' || process.platform === 'win32') consider('cuda');
+  out.push('cpu');
+  return out;
+}
+
+export async function createOnnxSession(model: Uint8Array | string, opts: SessionOptions = {}): Promise<OnnxSession> {
+  const threads = opts.threads ?? os.availableParallelism();
+  const skipped: OnnxSession['skipped'] = [];
+  const providers = opts.providers ?? candidateProviders(skipped);
+  for (const provider of providers) {
+    const options: ort.InferenceSession.SessionOptions = {
+      executionProviders: provider === 'cpu' ? ['cpu'] : [provider],
+      intraOpNumThreads: threads,
+      interOpNumThreads: 1,
+      graphOptimizationLevel: 'all',
+      executionMode: 'sequential',
+    };
+    try {
+      const session = typeof model === 'string' ? await ort.InferenceSession.create(model, options) : await ort.InferenceSession.create(model, options);
+      return { session, provider, threads, skipped };
+    } catch (err) {
+      // A missing GPU library is expected on most machines; a bad model fails on CPU too.
+      skipped.push({ provider, reason: err instanceof Error ? err.message.split('\n')[0]! : String(err) });
+      if (provider === 'cpu') throw err;
+    }
+  }
+  throw new Error(`no ONNX Runtime execution provider could load the model: ${skipped.map((s) => `${s.provider}: ${s.reason}`).join('; ')}`);
+}
