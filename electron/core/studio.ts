@@ -14,6 +14,8 @@ import * as images from './library/images.js';
 import * as history from './library/history.js';
 import { runImport, importCaptured, thumbnailFile, previewFile } from './import/importer.js';
 import { previewPath } from './import/store.js';
+import { modelHandlers, DownloadRegistry, type ModelsCtx } from './models/handlers.js';
+import { sweepModelStore } from './models/store.js';
 
 export interface StudioOptions {
   dataDir: string;
@@ -31,12 +33,15 @@ export class Studio {
   readonly jobs: JobRegistry;
   readonly sources = new SourceRegistry();
   readonly handlers: Handlers;
+  private readonly models: ModelsCtx;
 
   constructor(private options: StudioOptions) {
     this.paths = new DataPaths(options.dataDir);
     fs.mkdirSync(options.dataDir, { recursive: true });
     this.db = openDatabase(this.paths.database, options.nativeBinding ? { nativeBinding: options.nativeBinding } : {});
     this.jobs = new JobRegistry(this.bus);
+    this.models = { paths: this.paths, sources: this.sources, downloads: new DownloadRegistry(), emit: (e, p) => this.bus.emit(e, p) };
+    sweepModelStore(this.models);
     this.handlers = this.makeHandlers();
   }
 
@@ -78,6 +83,7 @@ export class Studio {
 
   close(): void {
     this.jobs.cancelAll();
+    void this.models.downloads.cancelAll();
     this.db.close();
   }
 
@@ -172,6 +178,13 @@ export class Studio {
         return { ok: true as const };
       },
       'jobs.active': () => this.jobs.active(),
+
+      'models.list': (a) => modelHandlers['models.list'](this.models, a),
+      'models.import': (a) => modelHandlers['models.import'](this.models, a),
+      'models.remove': (a) => modelHandlers['models.remove'](this.models, a),
+      'models.catalogue': (a) => modelHandlers['models.catalogue'](this.models, a),
+      'models.download': (a) => modelHandlers['models.download'](this.models, a),
+      'models.cancelDownload': (a) => modelHandlers['models.cancelDownload'](this.models, a),
     } satisfies Handlers;
   }
 

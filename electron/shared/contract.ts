@@ -3,6 +3,7 @@
 // exactly these; the core implements exactly these (see `Handlers`).
 import { z } from 'zod';
 import * as S from './schemas.js';
+import { modelCalls, modelEvents } from './contract-models.js';
 
 const call = <A extends z.ZodType, R extends z.ZodType>(args: A, result: R) => ({ args, result });
 const P = { projectId: S.Id };
@@ -65,6 +66,8 @@ export const calls = {
   ),
   'import.cancel': call(z.object({ jobId: S.JobId }), Ok),
   'jobs.active': call(z.object({}), z.array(S.JobProgress)),
+
+  ...modelCalls,
 } as const;
 
 export const events = {
@@ -72,6 +75,7 @@ export const events = {
   'import.finished': z.object({ projectId: S.Id, report: S.ImportReport }),
   /** Something changed a project's images or labels outside the caller's own call. */
   'project.changed': z.object({ projectId: S.Id }),
+  ...modelEvents,
 } as const;
 
 export type Calls = typeof calls;

@@ -32,6 +32,12 @@ const valid: { [M in Method]: Args<M> } = {
   'import.start': { projectId: 1, source: 'abcdefgh12345678', folderLabels: true },
   'import.cancel': { jobId: 'import-abc123' },
   'jobs.active': {},
+  'models.list': {},
+  'models.import': { source: 'abcdefgh12345678', scaling: '[0,1]' },
+  'models.remove': { id: 'my_model' },
+  'models.catalogue': {},
+  'models.download': { entryId: 'mobilenet_v1' },
+  'models.cancelDownload': { downloadId: 'download-abc123' },
 };
 
 const methods = Object.keys(calls) as Method[];
