@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { startHost, tempDir, type RunningHost } from './fixtures/host.js';
 
-const DATASET = '/work/shared/datasets/clipart-8';
+import { CLIPART as DATASET } from '../fixtures/datasets.js';
 const EXPECTED: Record<string, number> = { beverage: 51, bird: 47, bug: 49, fruit: 88, hardware: 54, mammal: 115, music: 72, vehicle: 52 };
 const SHOTS = path.resolve('test-results/screenshots');
 

@@ -9,7 +9,7 @@ import { StudioError } from '../../electron/shared/contract.js';
 import type { ImportReport } from '../../electron/shared/schemas.js';
 import { encodeBmp, halvesJpeg, meanRgb, noiseJpeg, pngWithHeaderSize, solid } from '../fixtures/images.js';
 
-const CLIPART = '/work/shared/datasets/clipart-8';
+import { CLIPART } from '../fixtures/datasets.js';
 const CLIPART_COUNTS = { beverage: 51, bird: 47, bug: 49, fruit: 88, hardware: 54, mammal: 115, music: 72, vehicle: 52 };
 
 let tmp: string;
