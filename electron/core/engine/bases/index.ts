@@ -74,7 +74,7 @@ export function truncateAt(model: tf.LayersModel, layerName: string): tf.LayersM
 export function applyScaling(x: tf.Tensor, scaling: InputScaling): tf.Tensor {
   return tf.tidy(() => {
     const { shift, divisor, offset } = scalingSteps(scaling);
-    let y = x.toFloat();
+    let y = tf.cast(x, 'float32');
     if (shift !== 0) y = y.sub(shift);
     if (divisor !== 1) y = y.div(divisor);
     if (offset !== 0) y = y.add(offset);

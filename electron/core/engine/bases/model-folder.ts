@@ -10,7 +10,7 @@ interface ModelJson {
   generatedBy?: string;
   convertedBy?: string | null;
   weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
-  userDefinedMetadata?: Record<string, unknown>;
+  userDefinedMetadata?: { [key: string]: {} };
 }
 
 export class ModelFolderError extends Error {
