@@ -11,8 +11,8 @@ export interface Parsed {
 }
 
 /** Flags that take a value; every other `--flag` is a boolean. */
-const VALUED = new Set(['data-dir', 'csv', 'port']);
-const BOOLEAN = new Set(['json', 'help', 'no-folder-labels']);
+const VALUED = new Set(['data-dir', 'csv', 'port', 'format', 'out']);
+const BOOLEAN = new Set(['json', 'help', 'no-folder-labels', 'quantize']);
 
 export function parseArgv(argv: string[]): Parsed {
   const out: Parsed = { json: false, help: false, positionals: [], flags: new Map() };
@@ -58,6 +58,11 @@ Commands:
                                       import images (PROJECT is a name or an id);
                                       sub-folder names become labels unless --no-folder-labels
   serve [--port N]                    start the local web app (127.0.0.1 only) and print its URL
+  predict RUN IMAGE... [--json]       classify image files with a trained run (RUN is its id)
+  export RUN --out DIR [--format bundle|tfjs|onnx] [--quantize]
+                                      export a finished run (default: the whole bundle: TF.js,
+                                      ONNX, web demo, examples) after checking it against the app
+  verify-export DIR                   check an exported folder against its manifest.json
 
 Options:
   --data-dir DIR   data folder (default: $STUDIO_DATA_DIR, else the OS user-data folder)

@@ -11,6 +11,9 @@ import type { JobProgress } from '../shared/schemas.js';
 import { parseArgv, UsageError, USAGE, type Parsed } from './cli-args.js';
 import { defaultRendererDir, startWebHost } from './server.js';
 import { NOT_BUILT } from './static-files.js';
+import { predictCommand } from './commands/predict.js';
+import { exportCommand, ExportUsageError } from './commands/export.js';
+import { verifyExportCommand } from './commands/verify-export.js';
 
 const VERSION = '0.1.0';
 
@@ -92,6 +95,34 @@ async function importCommand(args: Parsed): Promise<void> {
   }
 }
 
+async function predict(args: Parsed): Promise<void> {
+  const studio = openStudio(args);
+  try {
+    process.exitCode = await predictCommand(studio, args, out);
+  } finally {
+    studio.close();
+  }
+}
+
+async function exportRunCommand(args: Parsed): Promise<void> {
+  const studio = openStudio(args);
+  try {
+    process.exitCode = await exportCommand(studio, args, out);
+  } catch (err) {
+    throw err instanceof ExportUsageError ? new UsageError(err.message) : err;
+  } finally {
+    studio.close();
+  }
+}
+
+function verifyExport(args: Parsed): void {
+  try {
+    process.exitCode = verifyExportCommand(args, out);
+  } catch (err) {
+    throw err instanceof ExportUsageError ? new UsageError(err.message) : err;
+  }
+}
+
 async function serve(args: Parsed): Promise<void> {
   expectPositionals(args.positionals.slice(1), 0, 0, 'serve [--port N]');
   const portFlag = args.flags.get('port');
@@ -138,6 +169,9 @@ export async function main(argv: string[]): Promise<number> {
     if (command === 'project') await project(args);
     else if (command === 'import') await importCommand(args);
     else if (command === 'serve') await serve(args);
+    else if (command === 'predict') await predict(args);
+    else if (command === 'export') await exportRunCommand(args);
+    else if (command === 'verify-export') verifyExport(args);
     else throw new UsageError(`Unknown command: ${command}\n${USAGE}`);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {

@@ -85,7 +85,7 @@ export const ImportReport = z.object({
 
 export const JobProgress = z.object({
   jobId: JobId,
-  kind: z.enum(['import']),
+  kind: z.enum(['import', 'predict']),
   projectId: Id,
   phase: z.string(),
   done: z.number().int(),

@@ -20,7 +20,10 @@ export interface WizardInput {
   speed: EngineSpeed;
   /** Block ends, input side first. */
   blocks: string[];
+  /** The best-probing layer: the strategy-3 feature layer. */
   bestBlock: string;
+  /** The block end at or below `bestBlock` (when that is mid-block, e.g. an expansion); default bestBlock. */
+  anchorBlock?: string;
   trainFraction?: number;
   /** How long a run may take before the wizard prefers a cheaper strategy. */
   budgetMs?: number;
@@ -45,7 +48,7 @@ const FULL_ONLY_BELOW_PROBE = 0.6;
 const LOWER_BOUNDARY_FROM_PER_LABEL = 300;
 
 const PLAN: Record<Strategy, { lr: number; epochs: number; warmupEpochs: number }> = {
-  head: { lr: 1e-3, epochs: 40, warmupEpochs: 0 },
+  head: { lr: 2e-3, epochs: 80, warmupEpochs: 0 },
   partial: { lr: 1e-4, epochs: 10, warmupEpochs: 5 },
   full: { lr: 1e-5, epochs: 10, warmupEpochs: 5 },
 };
@@ -66,13 +69,13 @@ export function recommend(input: WizardInput): Recommendation {
   const fits = (s: Strategy) => estimateMs(s, input) <= budget;
   const minutes = (ms: number) => (ms < 60_000 ? `${Math.max(1, Math.round(ms / 1000))} s` : `${Math.round(ms / 60_000)} min`);
   const pick = (strategy: Strategy, reason: string): Recommendation => {
-    const bestIndex = Math.max(0, input.blocks.indexOf(input.bestBlock));
+    const bestIndex = Math.max(0, input.blocks.indexOf(input.anchorBlock ?? input.bestBlock));
     // More data can afford to retrain more of the base: move the boundary one block down.
     const boundaryIndex = per >= LOWER_BOUNDARY_FROM_PER_LABEL ? Math.max(0, bestIndex - 1) : bestIndex;
     return {
       strategy,
       featureLayer: input.bestBlock,
-      boundary: strategy === 'partial' ? (input.blocks[boundaryIndex] ?? input.bestBlock) : null,
+      boundary: strategy === 'partial' ? (input.blocks[boundaryIndex] ?? input.anchorBlock ?? input.bestBlock) : null,
       ...PLAN[strategy],
       estimatedMs: estimateMs(strategy, input),
       reason,

@@ -1,0 +1,62 @@
+// Every setting of a run, with the defaults the wizard starts from. Stored whole in runs.config
+// so a run can be repeated and compared.
+import { DEFAULT_AUGMENTATION, type Augmentation } from './augment.js';
+import type { Strategy } from './wizard.js';
+
+export interface TrainConfig {
+  strategy: Strategy;
+  /** Layer whose pooled output feeds the head; default: the base's (or the wizard's best block). */
+  featureLayer: string | null;
+  /** Strategy 2: layers above this one train; default: the block below the feature layer. */
+  boundary: string | null;
+  /** Epochs of the main phase (the head for strategy 3, fine-tuning for 1–2). */
+  epochs: number;
+  /** Strategies 1–2: epochs training the head alone first, base frozen. */
+  warmupEpochs: number;
+  /** Learning rate of the main phase (small for 1–2). */
+  lr: number;
+  /** Learning rate of the head warm-up. */
+  headLr: number;
+  batchSize: number;
+  denseUnits: number;
+  dropout: number;
+  /** L2 penalty on the head's weights (a ridge-like pull, like the wizard's linear probe). */
+  l2: number;
+  augmentation: Augmentation;
+  /** Strategies 2–3: augmented variants cached per training image (besides the original). */
+  augmentedVariants: number;
+  classWeights: boolean;
+  /** Early stopping: epochs without a better validation loss before stopping. */
+  patience: number;
+  seed: number;
+  /** Strategy 1: start from the architecture only (random weights). */
+  resetWeights: boolean;
+}
+
+const BY_STRATEGY: Record<Strategy, Pick<TrainConfig, 'epochs' | 'warmupEpochs' | 'lr' | 'batchSize'>> = {
+  // Epochs on cached features cost milliseconds: large batches and more epochs are cheap.
+  head: { epochs: 80, warmupEpochs: 0, lr: 2e-3, batchSize: 64 },
+  partial: { epochs: 10, warmupEpochs: 5, lr: 1e-4, batchSize: 16 },
+  full: { epochs: 10, warmupEpochs: 5, lr: 1e-5, batchSize: 16 },
+};
+
+export function defaultConfig(strategy: Strategy, overrides: Partial<TrainConfig> = {}): TrainConfig {
+  const set = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) as Partial<TrainConfig>;
+  return {
+    strategy,
+    featureLayer: null,
+    boundary: null,
+    ...BY_STRATEGY[strategy],
+    headLr: 1e-3,
+    denseUnits: 0,
+    dropout: 0.2,
+    l2: 0,
+    augmentation: DEFAULT_AUGMENTATION,
+    augmentedVariants: 2,
+    classWeights: true,
+    patience: strategy === 'head' ? 12 : 3,
+    seed: 1,
+    resetWeights: false,
+    ...set,
+  };
+}

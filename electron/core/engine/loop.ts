@@ -1,0 +1,162 @@
+// The training loop shared by every strategy and phase. Our own rather than model.fit: the
+// frozen part must run with training:false (fit would put BatchNorm in training mode), shuffles
+// and dropout must be seeded, cancellation must land between batches, and early stopping must
+// restore the best weights.
+import * as tf from '@tensorflow/tfjs';
+import { rng, shuffled, subSeed } from './seeded.js';
+
+export class Cancelled extends Error {
+  constructor() {
+    super('The run was cancelled.');
+    this.name = 'Cancelled';
+  }
+}
+
+export type Phase = 'head' | 'finetune';
+
+export interface EpochRecord {
+  epoch: number;
+  phase: Phase;
+  loss: number;
+  acc: number;
+  valLoss: number | null;
+  valAcc: number | null;
+  ms: number;
+}
+
+export interface LoopSpec {
+  phase: Phase;
+  train: number[];
+  validation: number[];
+  labelOf: (sample: number) => number;
+  classes: number;
+  /** The input of `forward` for these samples (called inside a tidy). */
+  batch: (samples: number[], epoch: number, training: boolean) => tf.Tensor;
+  /** Class probabilities. */
+  forward: (x: tf.Tensor, training: boolean, step: number) => tf.Tensor;
+  variables: tf.Variable[];
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  seed: number;
+  classWeights: number[] | null;
+  /** Extra loss term (e.g. L2 on the head), added to each step's loss. */
+  penalty?: () => tf.Scalar;
+  patience: number;
+  isCancelled: () => boolean;
+  onEpoch: (record: EpochRecord) => void;
+  onBatch?: (done: number, total: number) => void;
+}
+
+const EPS = 1e-7;
+
+function crossEntropy(probs: tf.Tensor, oneHot: tf.Tensor): tf.Tensor1D {
+  return tf.neg(tf.sum(tf.mul(oneHot, tf.log(tf.clipByValue(probs, EPS, 1))), 1)) as tf.Tensor1D;
+}
+
+const yieldToEvents = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** Inverse-frequency weights (n / (classes × n_c)), so every label pulls equally on the loss. */
+export function classWeightsFor(labels: number[], classes: number): number[] {
+  const counts = new Array<number>(classes).fill(0);
+  for (const l of labels) counts[l]!++;
+  return counts.map((c) => (c === 0 ? 0 : labels.length / (classes * c)));
+}
+
+export async function evaluate(spec: Pick<LoopSpec, 'batch' | 'forward' | 'labelOf' | 'classes' | 'batchSize'>, samples: number[]): Promise<{ loss: number; acc: number; probs: Float32Array }> {
+  const probs = new Float32Array(samples.length * spec.classes);
+  let loss = 0;
+  let correct = 0;
+  for (let i = 0; i < samples.length; i += spec.batchSize) {
+    const idx = samples.slice(i, i + spec.batchSize);
+    const [p, l] = tf.tidy(() => {
+      const out = spec.forward(spec.batch(idx, 0, false), false, 0);
+      const y = tf.oneHot(tf.tensor1d(idx.map(spec.labelOf), 'int32'), spec.classes);
+      return [out.dataSync() as Float32Array, tf.sum(crossEntropy(out, y)).dataSync()[0]!] as const;
+    });
+    probs.set(p, i * spec.classes);
+    loss += l;
+    idx.forEach((s, k) => {
+      const row = p.subarray(k * spec.classes, (k + 1) * spec.classes);
+      if (argMax(row) === spec.labelOf(s)) correct++;
+    });
+    await yieldToEvents();
+  }
+  return { loss: loss / Math.max(1, samples.length), acc: correct / Math.max(1, samples.length), probs };
+}
+
+export function argMax(row: ArrayLike<number>): number {
+  let best = 0;
+  for (let i = 1; i < row.length; i++) if (row[i]! > row[best]!) best = i;
+  return best;
+}
+
+/** Trains; returns the records. The variables end holding the best epoch's values. */
+export async function trainLoop(spec: LoopSpec): Promise<EpochRecord[]> {
+  const optimizer = tf.train.adam(spec.lr);
+  const records: EpochRecord[] = [];
+  let best: { loss: number; epoch: number; values: tf.Tensor[] } | null = null;
+  let step = 0;
+  const stepsPerEpoch = Math.ceil(spec.train.length / spec.batchSize);
+  try {
+    for (let epoch = 0; epoch < spec.epochs; epoch++) {
+      const started = performance.now();
+      const order = shuffled(spec.train, rng(subSeed(spec.seed, `${spec.phase}-epoch-${epoch}`)));
+      let lossSum = 0;
+      let correct = 0;
+      for (let b = 0; b < stepsPerEpoch; b++) {
+        await yieldToEvents();
+        if (spec.isCancelled()) throw new Cancelled();
+        const idx = order.slice(b * spec.batchSize, (b + 1) * spec.batchSize);
+        const labels = idx.map(spec.labelOf);
+        let predicted: tf.Tensor | null = null;
+        const cost = tf.tidy(() => {
+          const x = spec.batch(idx, epoch, true);
+          const y = tf.oneHot(tf.tensor1d(labels, 'int32'), spec.classes);
+          const w = tf.tensor1d(spec.classWeights ? labels.map((l) => spec.classWeights![l]!) : labels.map(() => 1));
+          return optimizer.minimize(
+            () => {
+              const p = spec.forward(x, true, step);
+              predicted = tf.keep(tf.argMax(p, 1));
+              const data = tf.div(tf.sum(tf.mul(crossEntropy(p, y), w)), tf.sum(w)) as tf.Scalar;
+              return spec.penalty ? tf.add(data, spec.penalty()) : data;
+            },
+            true,
+            spec.variables,
+          )!;
+        });
+        lossSum += (await cost.data())[0]! * idx.length;
+        cost.dispose();
+        const pred = (await (predicted as unknown as tf.Tensor).data()) as Int32Array;
+        (predicted as unknown as tf.Tensor).dispose();
+        pred.forEach((p, k) => {
+          if (p === labels[k]) correct++;
+        });
+        step++;
+        spec.onBatch?.(b + 1, stepsPerEpoch);
+      }
+      const val = spec.validation.length > 0 ? await evaluate(spec, spec.validation) : null;
+      const record: EpochRecord = {
+        epoch,
+        phase: spec.phase,
+        loss: lossSum / spec.train.length,
+        acc: correct / spec.train.length,
+        valLoss: val?.loss ?? null,
+        valAcc: val?.acc ?? null,
+        ms: Math.round(performance.now() - started),
+      };
+      records.push(record);
+      spec.onEpoch(record);
+      const monitored = record.valLoss ?? record.loss;
+      if (!best || monitored < best.loss - 1e-6) {
+        best?.values.forEach((t) => t.dispose());
+        best = { loss: monitored, epoch, values: spec.variables.map((v) => tf.keep(v.clone())) };
+      } else if (epoch - best.epoch >= spec.patience) break;
+    }
+    if (best) spec.variables.forEach((v, i) => v.assign(best!.values[i]!));
+    return records;
+  } finally {
+    best?.values.forEach((t) => t.dispose());
+    optimizer.dispose();
+  }
+}

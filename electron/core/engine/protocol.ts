@@ -1,0 +1,65 @@
+// Messages between the host and the engine process (child_process.fork / utilityProcess).
+// Plain data only: they cross a process boundary.
+import type { TrainConfig } from './config.js';
+import type { EngineInfo } from './backend.js';
+import type { EpochRecord } from './loop.js';
+import type { FinalMetrics } from './metrics.js';
+
+export interface SampleRef {
+  /** Content key (sha256): names cache entries. */
+  key: string;
+  file: string;
+  label: number;
+  split: 'train' | 'validation' | 'test';
+}
+
+export interface StartRun {
+  type: 'start';
+  runId: number;
+  baseDir: string;
+  labels: string[];
+  samples: SampleRef[];
+  config: TrainConfig;
+  outDir: string;
+  cacheDir: string;
+  cacheCapBytes?: number;
+}
+
+export interface ProbeRequest {
+  type: 'probe';
+  requestId: number;
+  baseDir: string;
+  samples: SampleRef[];
+  cacheDir: string;
+  seed: number;
+}
+
+export type ToEngine = StartRun | ProbeRequest | { type: 'cancel'; runId: number };
+
+export interface RunSummary {
+  metrics: FinalMetrics;
+  modelDir: string;
+  featureLayer: string;
+  boundary: string | null;
+  backends: Record<string, string>;
+  epochs: number;
+}
+
+export interface ProbeResult {
+  scores: { layer: string; score: number }[];
+  best: string;
+  forwardMsPerImage: number;
+  /** What ran the frozen pass ('onnx-cpu', 'wasm', or 'cache' when nothing had to run). */
+  runtime: string;
+}
+
+export type FromEngine =
+  | { type: 'ready'; engine: EngineInfo }
+  | { type: 'started'; runId: number; engine: EngineInfo }
+  | { type: 'progress'; runId: number; phase: string; done: number; total: number }
+  | { type: 'epoch'; runId: number; record: EpochRecord }
+  | { type: 'done'; runId: number; summary: RunSummary }
+  | { type: 'cancelled'; runId: number }
+  | { type: 'error'; runId: number; message: string }
+  | { type: 'probed'; requestId: number; result: ProbeResult }
+  | { type: 'probeError'; requestId: number; message: string };

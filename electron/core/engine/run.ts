@@ -1,0 +1,272 @@
+// One training run, start to finish, inside the engine process: frozen passes (cached), the
+// head warm-up, the fine-tuning phase of strategies 1–2, test metrics, and the saved model.
+import fs from 'node:fs';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import type { Base } from './base.js';
+import type { TrainConfig } from './config.js';
+import { augment } from './augment.js';
+import { FeatureCache } from './feature-cache.js';
+import { cachedOutputs, type Item, type PixelSource } from './frozen.js';
+import { frozenForward } from './forward.js';
+import { below, between, layersBetween, reapply } from './graph.js';
+import { Head, featureStats } from './head.js';
+import { trainLoop, evaluate, classWeightsFor, type EpochRecord, type LoopSpec } from './loop.js';
+import { confusionMetrics, type FinalMetrics } from './metrics.js';
+import { saveModelFolder } from './model-folder.js';
+import { rng, subSeed } from './seeded.js';
+import type { EngineInfo } from './backend.js';
+import { trainingBackend } from './backend.js';
+import { takeDelegatedKernelsUsed } from './kernels/wasm-delegate.js';
+import { PREPROCESSING } from '../import/preprocess.js';
+
+export type SplitName = 'train' | 'validation' | 'test';
+
+export interface Sample extends PixelSource {
+  label: number;
+  split: SplitName;
+}
+
+export interface RunInput {
+  base: Base;
+  samples: Sample[];
+  labels: string[];
+  config: TrainConfig;
+  cache: FeatureCache;
+  engine: EngineInfo;
+  /** Where the trained model folder goes. */
+  outDir: string;
+  isCancelled?: () => boolean;
+  onEpoch?: (record: EpochRecord) => void;
+  onProgress?: (phase: string, done: number, total: number) => void;
+}
+
+export interface RunOutput {
+  epochs: EpochRecord[];
+  metrics: FinalMetrics;
+  modelDir: string;
+  featureLayer: string;
+  boundary: string | null;
+  /** The tfjs backend each phase ran on. */
+  backends: Record<string, string>;
+  /** Class probabilities of the test images (sample order), from the training pipeline. */
+  testProbs: Float32Array;
+}
+
+/** Previous block end before `layer`, the default strategy-2 boundary. */
+function blockBelow(base: Base, layer: string): string {
+  const names = base.model.layers.map((l) => l.name);
+  const at = names.indexOf(layer);
+  const candidates = base.blocks.filter((b) => names.indexOf(b) < at);
+  const chosen = candidates[candidates.length - 1];
+  if (!chosen) throw new Error(`No block of ${base.id} lies below ${layer}; choose a boundary.`);
+  return chosen;
+}
+
+function stack(rows: Float32Array[], shape: number[]): tf.Tensor {
+  const per = rows[0]!.length;
+  const buf = new Float32Array(rows.length * per);
+  rows.forEach((r, i) => buf.set(r, i * per));
+  return tf.tensor(buf, [rows.length, ...shape]);
+}
+
+function validateInput(input: RunInput): void {
+  const { samples, labels } = input;
+  const train = samples.filter((s) => s.split === 'train');
+  if (labels.length < 2) throw new Error('Training needs at least two labels.');
+  const missing = labels.filter((_, c) => !train.some((s) => s.label === c));
+  if (missing.length) throw new Error(`These labels have no training image: ${missing.join(', ')}. Add images or change the split.`);
+}
+
+export async function runTraining(input: RunInput): Promise<RunOutput> {
+  validateInput(input);
+  const { base, samples, labels, config, cache } = input;
+  const isCancelled = input.isCancelled ?? (() => false);
+  const progress = input.onProgress ?? (() => {});
+  const records: EpochRecord[] = [];
+  const onEpoch = (r: EpochRecord) => {
+    records.push(r);
+    input.onEpoch?.(r);
+  };
+  const classes = labels.length;
+  const featureLayer = config.featureLayer ?? base.featureLayer;
+  const boundary = config.strategy === 'partial' ? (config.boundary ?? blockBelow(base, featureLayer)) : null;
+  const idx = (split: SplitName) => samples.map((s, i) => (s.split === split ? i : -1)).filter((i) => i >= 0);
+  const train = idx('train');
+  const validation = idx('validation');
+  const test = idx('test');
+  const labelOf = (i: number) => samples[i]!.label;
+  const classWeights = config.classWeights ? classWeightsFor(train.map(labelOf), classes) : null;
+  const backends: Record<string, string> = {};
+  const startBackend = tf.getBackend();
+  takeDelegatedKernelsUsed();
+
+  // Cached items: every image as itself; training images also as their augmented variants.
+  const variants = config.strategy === 'full' ? 0 : config.augmentedVariants;
+  const items: Item[] = [];
+  const itemOf: number[][] = samples.map((s, i) => {
+    const count = s.split === 'train' ? 1 + variants : 1;
+    const ids: number[] = [];
+    for (let v = 0; v < count; v++) ids.push(items.push({ source: samples[i]!, variant: v }) - 1);
+    return ids;
+  });
+  /** Which cached variant a training image shows in an epoch (seeded; 0 outside training). */
+  const pick = (sample: number, epoch: number, training: boolean) => {
+    const ids = itemOf[sample]!;
+    if (!training || ids.length === 1) return ids[0]!;
+    return ids[Math.floor(rng(subSeed(config.seed, `variant-${epoch}-${sample}`))() * ids.length)]!;
+  };
+
+  const trunk = below(base.model, featureLayer);
+  let pooled: Float32Array[];
+  let boundaryMaps: Float32Array[] | null = null;
+  let upper: tf.LayersModel | null = null;
+  const forward = await frozenForward(base, [{ layer: boundary ?? featureLayer, pool: !boundary }]);
+  backends.frozen = forward.runtime + (forward.fallbackReason ? ` (${forward.fallbackReason})` : '');
+  if (boundary) {
+    const lower = below(base.model, boundary);
+    boundaryMaps = await cachedOutputs({ forward, cacheName: `${base.id}/${boundary}`, pool: false, size: base.inputSize }, items, cache, config.augmentation, {
+      half: true,
+      isCancelled,
+      onProgress: (d, t) => progress('caching', d, t),
+    });
+    upper = between(base.model, boundary, featureLayer);
+    // Pooled features for the warm-up: the part above the boundary, frozen for now.
+    const mapShape = (lower.outputs[0]!.shape as number[]).slice(1);
+    pooled = [];
+    for (let i = 0; i < boundaryMaps.length; i += 16) {
+      const rows = boundaryMaps.slice(i, i + 16);
+      const out = tf.tidy(() => tf.mean(upper!.predict(stack(rows, mapShape)) as tf.Tensor, [1, 2]).dataSync() as Float32Array);
+      const each = out.length / rows.length;
+      rows.forEach((_, k) => pooled.push(out.slice(k * each, (k + 1) * each)));
+      await new Promise<void>((r) => setImmediate(r));
+    }
+  } else {
+    pooled = await cachedOutputs({ forward, cacheName: `${base.id}/${featureLayer}`, pool: true, size: base.inputSize }, items, cache, config.augmentation, {
+      half: false,
+      isCancelled,
+      onProgress: (d, t) => progress('caching', d, t),
+    });
+  }
+  const featureDim = pooled[0]!.length;
+  const stats = featureStats(train.map((i) => pooled[itemOf[i]![0]!]!));
+  const head = new Head(featureDim, classes, { denseUnits: config.denseUnits, dropout: config.dropout }, subSeed(config.seed, 'head'), stats);
+  let fullTrunk: tf.LayersModel | null = null;
+  try {
+    const penalty = config.l2 > 0 ? () => head.penalty(config.l2) : undefined;
+    const common = { train, validation, labelOf, classes, seed: config.seed, classWeights, isCancelled, onEpoch, batchSize: config.batchSize, penalty };
+    const headSpec: LoopSpec = {
+      ...common,
+      phase: 'head',
+      batch: (ids, epoch, training) => tf.tensor2d(stackRows(ids.map((i) => pooled[pick(i, epoch, training)]!)), [ids.length, featureDim]),
+      forward: (x, training, step) => head.apply(x, training, step),
+      variables: head.variables(),
+      epochs: config.strategy === 'head' ? config.epochs : config.warmupEpochs,
+      lr: config.strategy === 'head' ? config.lr : config.headLr,
+      patience: config.patience,
+      onBatch: (d, t) => progress('training', d, t),
+    };
+    backends.head = tf.getBackend();
+    if (headSpec.epochs > 0) await trainLoop(headSpec);
+    let finalSpec: LoopSpec = headSpec;
+
+    if (config.strategy !== 'head') {
+      const target = trainingBackend(input.engine, true);
+      if (target !== tf.getBackend()) await tf.setBackend(target);
+      backends.finetune = tf.getBackend();
+      if (config.strategy === 'partial') {
+        const mapShape = (upper!.inputs[0]!.shape as number[]).slice(1);
+        const trainable = layersBetween(base.model, boundary, featureLayer);
+        finalSpec = {
+          ...common,
+          phase: 'finetune',
+          batch: (ids, epoch, training) => stack(ids.map((i) => boundaryMaps![pick(i, epoch, training)]!), mapShape),
+          // training:false keeps BatchNorm on its moving statistics (its scale and shift still train).
+          forward: (x, training, step) => head.apply(tf.mean(upper!.apply(x, { training: false }) as tf.Tensor, [1, 2]), training, step),
+          variables: [...trainableVariables(trainable), ...head.variables()],
+          epochs: config.epochs,
+          lr: config.lr,
+          patience: config.patience,
+          onBatch: (d, t) => progress('training', d, t),
+        };
+      } else {
+        fullTrunk = config.resetWeights ? await freshCopy(trunk) : null;
+        const net = fullTrunk ?? trunk;
+        const pixels = await Promise.all(samples.map((s) => s.pixels()));
+        const per = base.inputSize * base.inputSize * 3;
+        finalSpec = {
+          ...common,
+          phase: 'finetune',
+          batch: (ids, epoch, training) => {
+            const buf = new Float32Array(ids.length * per);
+            ids.forEach((i, k) => {
+              const px = training ? augment(pixels[i]!, base.inputSize, config.augmentation, subSeed(config.seed, `aug-${epoch}-${i}`)) : pixels[i]!;
+              for (let j = 0; j < per; j++) buf[k * per + j] = px[j]! * base.scale + base.offset;
+            });
+            return tf.tensor4d(buf, [ids.length, base.inputSize, base.inputSize, 3]);
+          },
+          forward: (x, training, step) => head.apply(tf.mean(net.apply(x, { training: false }) as tf.Tensor, [1, 2]), training, step),
+          variables: [...trainableVariables(net.layers), ...head.variables()],
+          epochs: config.epochs,
+          lr: config.lr,
+          patience: config.patience,
+          onBatch: (d, t) => progress('training', d, t),
+        };
+      }
+      await trainLoop(finalSpec);
+    }
+
+    const delegated = takeDelegatedKernelsUsed();
+    if (delegated.length) backends.delegatedToCpu = delegated.join(', ');
+    progress('testing', 0, test.length);
+    const valAcc = validation.length ? (await evaluate(finalSpec, validation)).acc : null;
+    const result = await evaluate(finalSpec, test);
+    const metrics = confusionMetrics(labels, test.map(labelOf), result.probs, valAcc);
+
+    const modelDir = input.outDir;
+    const final = classifierModel(fullTrunk ?? base.model, featureLayer, head, base);
+    await saveModelFolder(final, modelDir);
+    fs.writeFileSync(path.join(modelDir, 'labels.json'), JSON.stringify(labels));
+    fs.writeFileSync(
+      path.join(modelDir, 'config.json'),
+      JSON.stringify({ base: base.id, inputSize: base.inputSize, input: 'RGB uint8 pixels as float32 0..255, NHWC; scaling is inside the model', preprocessing: PREPROCESSING, featureLayer, boundary, config, engine: input.engine.name, backends, metrics }, null, 2),
+    );
+    return { epochs: records, metrics, modelDir, featureLayer, boundary, backends, testProbs: result.probs };
+  } finally {
+    head.dispose();
+    fullTrunk?.dispose();
+    if (tf.getBackend() !== startBackend) await tf.setBackend(startBackend);
+  }
+}
+
+function stackRows(rows: Float32Array[]): Float32Array {
+  const per = rows[0]!.length;
+  const out = new Float32Array(rows.length * per);
+  rows.forEach((r, i) => out.set(r, i * per));
+  return out;
+}
+
+/** The variables of these layers that training may change; marks them trainable (tfjs skips the rest). */
+function trainableVariables(layers: tf.layers.Layer[]): tf.Variable[] {
+  const out: tf.Variable[] = [];
+  for (const layer of layers) {
+    if (layer.weights.length === 0) continue;
+    layer.trainable = true;
+    out.push(...layer.trainableWeights.map((w) => w.read() as tf.Variable));
+  }
+  return out;
+}
+
+/** Same architecture, fresh initial weights ("architecture only"). */
+async function freshCopy(model: tf.LayersModel): Promise<tf.LayersModel> {
+  const topology = model.toJSON(null, false) as object;
+  return tf.models.modelFromJSON({ modelTopology: topology } as Parameters<typeof tf.models.modelFromJSON>[0]);
+}
+
+/** Pixels (0..255) → scaling → base up to the feature layer → head: the one saved model. */
+export function classifierModel(trunkSource: tf.LayersModel, featureLayer: string, head: Head, base: Pick<Base, 'inputSize' | 'scale' | 'offset'>): tf.LayersModel {
+  const input = tf.input({ shape: [base.inputSize, base.inputSize, 3], name: 'pixels' });
+  const scaled = tf.layers.rescaling({ scale: base.scale, offset: base.offset, name: 'input_scaling' }).apply(input) as tf.SymbolicTensor;
+  const features = reapply(trunkSource, null, featureLayer, scaled);
+  return tf.model({ inputs: input, outputs: head.attach(features), name: 'classifier' });
+}

@@ -1,0 +1,196 @@
+// One export of a finished run: writes the chosen parts into a staging folder, checks parity
+// with the app on the test split, writes manifest.json and a .zip, and records the outcome.
+// Only an export that passes is moved to its destination; a failing one is kept beside it as
+// `<dir>.failed` for inspection and marked failed — never shipped silently.
+import { createHash } from 'node:crypto';
+import * as tf from '@tensorflow/tfjs';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Db } from '../db/connection.js';
+import type { DataPaths } from '../paths.js';
+import { StudioError } from '../../shared/contract.js';
+import { loadRunSource, type RunSource } from './run-source.js';
+import { quantizeUint8, readTfjsFolder, writeTfjsFolder, modelJson } from './tfjs-artifacts.js';
+import { appPredictions, runOnnxBytes } from './app-predict.js';
+import { previewFor, type QuantizePreview } from './preview.js';
+import { judge, onnxViaNodeExample, summarise, tfjsFromBundle, accuracyOf, nodeExampleOf, type ArtefactParity, type ParityReport } from './parity.js';
+import { describeBase, makeSignature, modelCard, writeJson } from './describe.js';
+import { writeManifest, MANIFEST, type FileEntry } from './manifest.js';
+import { zipFolder } from './zip.js';
+import { template, tfjsBrowserRuntime } from './templates.js';
+import { ALL_PARTS, createExport, finishExport, getExport, type ExportFormat, type ExportPart, type ExportRow } from './store.js';
+
+export interface ExportRequest {
+  runId: number;
+  /** Default: everything (a bundle). */
+  parts?: ExportPart[];
+  quantize?: boolean;
+  /** Destination folder; must not exist or be empty. Default: <data>/exports/run-<id>-export-<exportId>. */
+  outDir?: string;
+  signal?: AbortSignal;
+  onProgress?: (phase: string, done: number, total: number) => void;
+  /** Called once the exports row exists (the UI can show it as running). */
+  onCreated?: (exportId: number) => void;
+}
+
+export interface ExportResult {
+  row: ExportRow;
+  files: FileEntry[];
+  parity: ParityReport | null;
+  preview: QuantizePreview | null;
+}
+
+export function formatOf(parts: readonly ExportPart[]): ExportFormat {
+  const set = new Set(parts);
+  if (set.size === 1 && set.has('tfjs')) return 'tfjs';
+  if (set.size === 1 && set.has('onnx')) return 'onnx';
+  return 'bundle';
+}
+
+/** The parts the CLI's --format names. */
+export function partsOf(format: ExportFormat): ExportPart[] {
+  return format === 'bundle' ? [...ALL_PARTS] : [format];
+}
+
+function normaliseParts(parts: ExportPart[] | undefined): ExportPart[] {
+  const set = new Set(parts && parts.length ? parts : ALL_PARTS);
+  // The web demo runs the TF.js model; the examples run the ONNX one.
+  if (set.has('web-demo')) set.add('tfjs');
+  if (set.has('examples')) set.add('onnx');
+  return ALL_PARTS.filter((p) => set.has(p));
+}
+
+function checkDestination(dir: string): void {
+  if (fs.existsSync(dir)) {
+    if (!fs.statSync(dir).isDirectory()) throw new StudioError('conflict', `${dir} exists and is not a folder.`);
+    if (fs.readdirSync(dir).length > 0) throw new StudioError('conflict', `${dir} is not empty; choose a new or empty folder (nothing was overwritten).`);
+  }
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+function writeWebDemo(dir: string, src: RunSource, tfjsModel: ReturnType<typeof readTfjsFolder>, signature: object): void {
+  const demo = path.join(dir, 'web-demo');
+  fs.mkdirSync(demo, { recursive: true });
+  const title = src.labels.length <= 6 ? src.labels.join(' · ') : `${src.labels.length} classes`;
+  fs.writeFileSync(path.join(demo, 'index.html'), fs.readFileSync(template('web-demo/index.html'), 'utf8').replaceAll('{{TITLE}}', escapeHtml(title)));
+  fs.copyFileSync(tfjsBrowserRuntime(), path.join(demo, 'tf.min.js'));
+  // A classic script, not JSON: file:// pages cannot fetch(), but they can load scripts.
+  const payload = { modelJson: modelJson(tfjsModel), weightsBase64: tfjsModel.weightData.toString('base64'), labels: src.labels, signature };
+  fs.writeFileSync(path.join(demo, 'model.js'), `// The exported TF.js model inlined for the offline demo (same as ../tfjs/).\nwindow.STUDIO_MODEL = ${JSON.stringify(payload)};\n`);
+}
+
+function writeExamples(dir: string): void {
+  for (const rel of ['examples/node/classify.mjs', 'examples/node/package.json', 'examples/python/classify.py', 'examples/python/requirements.txt']) {
+    const to = path.join(dir, rel);
+    fs.mkdirSync(path.dirname(to), { recursive: true });
+    fs.copyFileSync(template(rel), to);
+  }
+}
+
+export async function exportRun(db: Db, paths: DataPaths, req: ExportRequest): Promise<ExportResult> {
+  // Some backend (wasm, when the engine's modules are loaded) may still be initialising.
+  await tf.ready();
+  const src = loadRunSource(db, paths, req.runId);
+  const parts = normaliseParts(req.parts);
+  const quantize = !!req.quantize && parts.includes('tfjs');
+  const has = (p: ExportPart) => parts.includes(p);
+  if (req.outDir) checkDestination(path.resolve(req.outDir));
+  const format = formatOf(parts);
+  const exportId = createExport(db, src.run.id, format, parts, quantize);
+  req.onCreated?.(exportId);
+  const finalDir = path.resolve(req.outDir ?? path.join(paths.root, 'exports', `run-${src.run.id}-export-${exportId}`));
+  const staging = `${finalDir}.partial-${exportId}`;
+  const progress = req.onProgress ?? (() => {});
+  const steps = 6;
+  const check = () => {
+    if (req.signal?.aborted) throw new StudioError('cancelled', 'The export was cancelled.');
+  };
+  let parity: ParityReport | null = null;
+  let preview: QuantizePreview | null = null;
+  try {
+    if (src.testImages.length === 0) throw new StudioError('invalid', `Run ${src.run.id} has no test images to check the export against; give the project a test split and train again.`);
+    fs.rmSync(staging, { recursive: true, force: true });
+    fs.mkdirSync(staging, { recursive: true });
+    const files = src.testImages.map((i) => i.file);
+    const truth = src.testImages.map((i) => i.labelIndex);
+
+    progress('predicting with the app', 0, steps);
+    const app = await appPredictions(db, src.run.id, files);
+    check();
+    if (quantize) {
+      progress('measuring 8-bit weights', 1, steps);
+      preview = await previewFor(db, src, true, app);
+      check();
+    }
+
+    progress('writing models', 2, steps);
+    const float = readTfjsFolder(src.modelDir);
+    const tfjsModel = quantize ? quantizeUint8(float) : float;
+    if (has('tfjs')) writeTfjsFolder(path.join(staging, 'tfjs'), tfjsModel);
+    const onnx = await runOnnxBytes(src.modelDir);
+    if (has('onnx')) fs.writeFileSync(path.join(staging, 'model.onnx'), onnx.bytes);
+    writeJson(path.join(staging, 'labels.json'), src.labels);
+    const base = describeBase(db, src.run.baseId);
+    let signature = makeSignature(src, exportId, base, { tfjs: has('tfjs'), onnx: has('onnx'), quantized: quantize }, onnx.output);
+    writeJson(path.join(staging, 'signature.json'), signature);
+    if (has('examples')) writeExamples(staging);
+    if (has('web-demo')) writeWebDemo(staging, src, tfjsModel, signature);
+    check();
+
+    progress('checking parity', 3, steps);
+    // The shipped Node example's preprocessing, or (for a TF.js-only export) the same template.
+    const example = has('examples') ? nodeExampleOf(staging) : template('examples/node/classify.mjs');
+    const artefacts: ArtefactParity[] = [];
+    if (has('onnx')) {
+      const probs = await onnxViaNodeExample(staging, files, example);
+      artefacts.push(judge('onnx', false, app.probs, probs, truth, null));
+    }
+    check();
+    if (has('tfjs')) {
+      const probs = await tfjsFromBundle(staging, src.config.inputSize, files, example);
+      const minAccuracy = quantize && preview ? preview.quantizedAccuracy : null;
+      artefacts.push(judge('tfjs', quantize, app.probs, probs, truth, minAccuracy));
+    }
+    parity = summarise(artefacts, accuracyOf(app.probs, truth), files.length);
+    check();
+
+    progress('writing the model card', 4, steps);
+    signature = { ...signature, ...{ parity: { images: parity.images, maxAbsDiff: parity.maxAbsDiff, agreement: parity.agreement, appRuntime: app.runtime } } };
+    writeJson(path.join(staging, 'signature.json'), signature);
+    fs.writeFileSync(
+      path.join(staging, 'README.md'),
+      modelCard(src, signature, parity, { tfjs: has('tfjs'), onnx: has('onnx'), demo: has('web-demo'), examples: has('examples'), quantized: quantize }),
+    );
+    const entries = writeManifest(staging);
+    const manifestSha256 = createHash('sha256').update(fs.readFileSync(path.join(staging, MANIFEST))).digest('hex');
+    const bytes = entries.reduce((s, f) => s + f.bytes, 0);
+
+    if (!parity.passed) {
+      const failedDir = `${finalDir}.failed`;
+      fs.rmSync(failedDir, { recursive: true, force: true });
+      fs.renameSync(staging, failedDir);
+      const reasons = parity.artefacts.filter((a) => !a.passed).map((a) => `${a.artefact}: ${a.reason}`);
+      finishExport(db, exportId, { status: 'failed', dir: failedDir, manifestSha256, bytes, parity, accuracyDelta: preview?.accuracyDelta ?? null, error: `Parity check failed (${reasons.join('; ')}).` });
+      return { row: getExport(db, exportId), files: entries, parity, preview };
+    }
+
+    progress('zipping', 5, steps);
+    if (fs.existsSync(finalDir)) fs.rmdirSync(finalDir); // checked empty above
+    fs.mkdirSync(path.dirname(finalDir), { recursive: true });
+    fs.renameSync(staging, finalDir);
+    const zipPath = `${finalDir}.zip`;
+    zipFolder(finalDir, zipPath);
+    progress('done', steps, steps);
+    finishExport(db, exportId, { status: 'done', dir: finalDir, zipPath, manifestSha256, bytes, parity, accuracyDelta: preview?.accuracyDelta ?? null });
+    return { row: getExport(db, exportId), files: entries, parity, preview };
+  } catch (err) {
+    fs.rmSync(staging, { recursive: true, force: true });
+    const cancelled = err instanceof StudioError && err.code === 'cancelled';
+    finishExport(db, exportId, { status: cancelled ? 'cancelled' : 'failed', parity, error: err instanceof Error ? err.message : String(err) });
+    throw err;
+  }
+}
+

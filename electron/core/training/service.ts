@@ -1,0 +1,255 @@
+// The host side of training: turns a project into a run request, starts the engine process,
+// records what it reports in SQLite, cancels, and marks runs interrupted when the process dies.
+import { fork, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Db } from '../db/connection.js';
+import type { DataPaths } from '../paths.js';
+import { StudioError } from '../../shared/contract.js';
+import { baseDir as builtInBaseDir } from '../engine/bases/index.js';
+import { readBaseSpec, blockAtOrBelow } from '../engine/base.js';
+import { defaultConfig, type TrainConfig } from '../engine/config.js';
+import type { EngineInfo } from '../engine/backend.js';
+import type { EpochRecord } from '../engine/loop.js';
+import type { FromEngine, ProbeResult, SampleRef, ToEngine } from '../engine/protocol.js';
+import { recommend, type Recommendation, type Strategy, type EngineSpeed } from '../engine/wizard.js';
+import { trainingImages } from './splits.js';
+import * as runs from './runs.js';
+
+export const DEFAULT_BASE = 'mobilenet_v2';
+
+export interface StartOptions {
+  strategy?: Strategy | 'auto';
+  baseId?: string;
+  /** Anything the user set under "Advanced"; the rest comes from the wizard or the defaults. */
+  overrides?: Partial<TrainConfig>;
+}
+
+export interface TrainingEvents {
+  progress: [{ runId: number; phase: string; done: number; total: number; etaMs: number | null }];
+  epoch: [{ runId: number; record: EpochRecord }];
+  finished: [runs.RunRow];
+  engine: [EngineInfo];
+}
+
+interface Active {
+  child: ChildProcess;
+  cancelRequested: boolean;
+  ended: boolean;
+  stderr: string[];
+  phaseStart: Map<string, number>;
+}
+
+/** Where the engine entry is: compiled .js next to us when built, the .ts source (via tsx) in development. */
+function engineEntry(): { file: string; execArgv: string[] } {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const js = path.join(here, '..', 'engine', 'entry.js');
+  if (fs.existsSync(js)) return { file: js, execArgv: [] };
+  return { file: path.join(here, '..', 'engine', 'entry.ts'), execArgv: ['--import', 'tsx'] };
+}
+
+/**
+ * Speeds per strategy from the measured frozen forward pass (ms per image). Native TensorFlow:
+ * a training step costs about three forwards of what trains. Portable engine, measured on this
+ * 2-core machine with MobileNetV2 at 224 px (ONNX forward 18 ms/image): the top block's step
+ * 150 ms/image and the whole network's 19 s/image, because the convolution gradients run on
+ * tfjs-cpu's loops (issue #6 will make these factors smaller; the wizard follows them).
+ */
+export function speedFrom(engine: EngineInfo, forwardMsPerImage: number): EngineSpeed {
+  const fwd = Math.max(forwardMsPerImage, 1);
+  const portable = engine.name === 'portable-wasm' || engine.name === 'portable-cpu';
+  const slow = engine.name === 'portable-cpu' ? 5 : 1;
+  return {
+    engine: engine.name,
+    forwardMsPerImage: fwd,
+    msPerImage: portable ? { head: 0.1, partial: fwd * 8 * slow, full: fwd * 1000 * slow } : { head: 0.05, partial: fwd * 0.5, full: fwd * 3 },
+  };
+}
+
+export class TrainingService extends EventEmitter<TrainingEvents> {
+  private active = new Map<number, Active>();
+  private lastEngine: EngineInfo | null = null;
+
+  constructor(
+    private db: Db,
+    private paths: DataPaths,
+    private options: { cacheCapBytes?: number; env?: NodeJS.ProcessEnv } = {},
+  ) {
+    super();
+    // A run still marked running was left by a host that died: say so before anyone looks.
+    runs.markInterrupted(db);
+  }
+
+  get cacheDir(): string {
+    return path.join(this.paths.root, 'cache', 'features');
+  }
+
+  baseFolder(baseId: string): string {
+    const row = this.db.prepare('SELECT folder FROM base_models WHERE id = ?').get(baseId) as { folder: string } | undefined;
+    const dir = row?.folder ?? builtInBaseDir(baseId);
+    if (!fs.existsSync(path.join(dir, 'model.json'))) throw new StudioError('not_found', `The base model "${baseId}" is not installed (looked in ${dir}).`);
+    return dir;
+  }
+
+  /** The project's labeled images as the engine wants them, with label names in display order. */
+  dataset(projectId: number): { labels: string[]; samples: SampleRef[]; perLabel: Record<string, number> } {
+    const images = trainingImages(this.db, projectId);
+    const labelRows = this.db.prepare('SELECT id, name FROM labels WHERE project_id = ? ORDER BY position, id').all(projectId) as { id: number; name: string }[];
+    const used = labelRows.filter((l) => images.some((i) => i.labelId === l.id));
+    const index = new Map(used.map((l, i) => [l.id, i]));
+    const samples = images.map((i) => ({ key: i.sha256, file: this.paths.stored(projectId, i.sha256, i.format), label: index.get(i.labelId)!, split: i.split }));
+    const perLabel = Object.fromEntries(used.map((l) => [l.name, images.filter((i) => i.labelId === l.id).length]));
+    if (used.length < 2) throw new StudioError('invalid', 'Training needs images in at least two labels.');
+    return { labels: used.map((l) => l.name), samples, perLabel };
+  }
+
+  private spawn(): { child: ChildProcess; stderr: string[] } {
+    const entry = engineEntry();
+    const child = fork(entry.file, [], { execArgv: entry.execArgv, stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: this.options.env ?? process.env });
+    const stderr: string[] = [];
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => {
+      stderr.push(...d.split('\n').filter((l) => l.trim() && !/TensorFlow\.js in Node\.js|tfjs-node for more|^=+$/.test(l)));
+      stderr.splice(0, Math.max(0, stderr.length - 20));
+    });
+    child.on('message', (m: FromEngine) => {
+      if (m.type === 'ready' || m.type === 'started') {
+        this.lastEngine = m.engine;
+        this.emit('engine', m.engine);
+      }
+    });
+    return { child, stderr };
+  }
+
+  /** The wizard's measurement: probe scores per block, the engine, its speed, and the recommendation. */
+  async wizard(projectId: number, baseId = DEFAULT_BASE, seed = 1): Promise<{ probe: ProbeResult; engine: EngineInfo; speed: EngineSpeed; perLabel: Record<string, number>; recommendation: Recommendation }> {
+    const dir = this.baseFolder(baseId);
+    const spec = readBaseSpec(dir, baseId);
+    const data = this.dataset(projectId);
+    const { child, stderr } = this.spawn();
+    try {
+      const probe = await new Promise<ProbeResult>((resolve, reject) => {
+        child.on('message', (m: FromEngine) => {
+          if (m.type === 'probed') resolve(m.result);
+          if (m.type === 'probeError') reject(new StudioError('internal', m.message));
+        });
+        child.on('exit', (code, signal) => reject(new StudioError('internal', `The engine process stopped (${signal ?? `exit code ${code}`}). ${stderr.slice(-3).join(' ')}`)));
+        child.send({ type: 'probe', requestId: 1, baseDir: dir, samples: data.samples, cacheDir: this.cacheDir, seed } satisfies ToEngine);
+      });
+      const engine = this.lastEngine!;
+      const speed = speedFrom(engine, probe.forwardMsPerImage || (this.lastForwardMs.get(`${engine.name}/${baseId}`) ?? 100));
+      if (probe.forwardMsPerImage) this.lastForwardMs.set(`${engine.name}/${baseId}`, probe.forwardMsPerImage);
+      const counts = Object.values(data.perLabel);
+      const recommendation = recommend({
+        imagesPerLabel: Math.min(...counts),
+        labels: counts.length,
+        probeScore: Math.max(...probe.scores.map((s) => s.score)),
+        speed,
+        blocks: spec.blocks,
+        bestBlock: probe.best,
+        anchorBlock: blockAtOrBelow(spec, probe.best),
+      });
+      return { probe, engine, speed, perLabel: data.perLabel, recommendation };
+    } finally {
+      child.kill();
+    }
+  }
+
+  private lastForwardMs = new Map<string, number>();
+
+  /** Starts a run; `done` settles with the run as recorded once it ends, however it ends. */
+  async start(projectId: number, options: StartOptions = {}): Promise<{ runId: number; done: Promise<runs.RunRow> }> {
+    const baseId = options.baseId ?? DEFAULT_BASE;
+    const dir = this.baseFolder(baseId);
+    const data = this.dataset(projectId);
+    let config: TrainConfig;
+    if (!options.strategy || options.strategy === 'auto') {
+      const w = await this.wizard(projectId, baseId, options.overrides?.seed ?? 1);
+      const r = w.recommendation;
+      config = defaultConfig(r.strategy, {
+        featureLayer: r.featureLayer,
+        boundary: r.boundary,
+        lr: r.lr,
+        epochs: r.epochs,
+        warmupEpochs: r.warmupEpochs,
+        ...options.overrides,
+      });
+    } else config = defaultConfig(options.strategy, options.overrides);
+    const runId = runs.createRun(this.db, projectId, baseId, config);
+    const outDir = path.join(this.paths.project(projectId), 'runs', String(runId), 'model');
+    const { child, stderr } = this.spawn();
+    const state: Active = { child, cancelRequested: false, ended: false, stderr, phaseStart: new Map() };
+    this.active.set(runId, state);
+    const done = new Promise<runs.RunRow>((resolve) => {
+      const end = (status: 'done' | 'failed' | 'cancelled' | 'interrupted', details: Parameters<typeof runs.finishRun>[3] = {}) => {
+        if (state.ended) return;
+        state.ended = true;
+        runs.finishRun(this.db, runId, status, details);
+        this.active.delete(runId);
+        if (child.connected) child.disconnect();
+        const row = runs.getRun(this.db, runId);
+        this.emit('finished', row);
+        resolve(row);
+      };
+      child.on('message', (m: FromEngine) => {
+        if (!('runId' in m) || m.runId !== runId) return;
+        switch (m.type) {
+          case 'started':
+            runs.markRunning(this.db, runId, m.engine.name);
+            break;
+          case 'progress': {
+            const key = `${m.phase}`;
+            if (m.done === 0 || !state.phaseStart.has(key)) state.phaseStart.set(key, Date.now());
+            const elapsed = Date.now() - state.phaseStart.get(key)!;
+            this.emit('progress', { runId, phase: m.phase, done: m.done, total: m.total, etaMs: m.done > 0 ? Math.round((elapsed / m.done) * (m.total - m.done)) : null });
+            break;
+          }
+          case 'epoch':
+            runs.addEpoch(this.db, runId, m.record);
+            this.emit('epoch', { runId, record: m.record });
+            break;
+          case 'done':
+            end('done', {
+              modelFolder: m.summary.modelDir,
+              metrics: m.summary.metrics,
+              config: { ...config, featureLayer: m.summary.featureLayer, boundary: m.summary.boundary },
+            });
+            break;
+          case 'cancelled':
+            end('cancelled');
+            break;
+          case 'error':
+            end('failed', { error: m.message });
+            break;
+        }
+      });
+      child.on('exit', (code, signal) => {
+        if (state.cancelRequested) end('cancelled');
+        else end('interrupted', { error: `The engine process stopped unexpectedly (${signal ?? `exit code ${code}`}).${stderr.length ? ` ${stderr.slice(-3).join(' ')}` : ''}` });
+      });
+    });
+    child.send({ type: 'start', runId, baseDir: dir, labels: data.labels, samples: data.samples, config, outDir, cacheDir: this.cacheDir, ...(this.options.cacheCapBytes ? { cacheCapBytes: this.options.cacheCapBytes } : {}) } satisfies ToEngine);
+    return { runId, done };
+  }
+
+  /** Asks the engine to stop between batches; kills it if it has not stopped within `graceMs`. */
+  cancel(runId: number, graceMs = 15_000): void {
+    const state = this.active.get(runId);
+    if (!state) throw new StudioError('not_found', 'That run is not training.');
+    state.cancelRequested = true;
+    state.child.send({ type: 'cancel', runId } satisfies ToEngine);
+    setTimeout(() => {
+      if (!state.ended) state.child.kill('SIGKILL');
+    }, graceMs).unref();
+  }
+
+  /** The engine process of a run, for tests and diagnostics. */
+  processOf(runId: number): ChildProcess | null {
+    return this.active.get(runId)?.child ?? null;
+  }
+
+  close(): void {
+    for (const s of this.active.values()) s.child.kill();
+  }
+}

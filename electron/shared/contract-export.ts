@@ -1,0 +1,93 @@
+// Export calls and events, to be merged into contract.ts (calls/events tables) by the lead.
+// Handlers: electron/core/export/handlers.ts (plain functions taking (ctx, args)).
+// Progress of an export comes as `export.progress` (its own event, so JobProgress's kinds need no change).
+import { z } from 'zod';
+import { Id, JobId } from './schemas.js';
+
+/** What an export writes; all four make a deployment bundle. The web demo needs tfjs, the examples need onnx. */
+export const ExportPart = z.enum(['tfjs', 'onnx', 'web-demo', 'examples']);
+export const ExportFormat = z.enum(['bundle', 'tfjs', 'onnx']);
+export const ExportStatus = z.enum(['running', 'done', 'failed', 'cancelled', 'interrupted']);
+
+export const ArtefactParity = z.object({
+  artefact: z.enum(['onnx', 'tfjs']),
+  quantized: z.boolean(),
+  images: z.number().int(),
+  /** Largest |probability difference| from the app's, over the test split and the classes. */
+  maxAbsDiff: z.number(),
+  /** Fraction of test images with the app's top-1 label. */
+  agreement: z.number(),
+  accuracy: z.number().nullable(),
+  passed: z.boolean(),
+  reason: z.string().nullable(),
+});
+
+export const ParityReport = z.object({
+  images: z.number().int(),
+  appAccuracy: z.number().nullable(),
+  artefacts: z.array(ArtefactParity),
+  maxAbsDiff: z.number(),
+  agreement: z.number(),
+  passed: z.boolean(),
+});
+
+/** An export as the UI shows it; the folder stays on the Node side ("Show in folder" asks by id). */
+export const ExportInfo = z.object({
+  id: Id,
+  runId: Id,
+  format: ExportFormat,
+  parts: z.array(ExportPart),
+  quantized: z.boolean(),
+  status: ExportStatus,
+  /** The folder's name only (e.g. for "run-3-export-7"), not its path. */
+  folderName: z.string().nullable(),
+  hasZip: z.boolean(),
+  bytes: z.number().int().nullable(),
+  maxAbsDiff: z.number().nullable(),
+  agreement: z.number().nullable(),
+  imagesChecked: z.number().int().nullable(),
+  accuracyDelta: z.number().nullable(),
+  parity: ParityReport.nullable(),
+  error: z.string().nullable(),
+  createdAt: z.string(),
+  finishedAt: z.string().nullable(),
+});
+
+export const QuantizePreview = z.object({
+  runId: Id,
+  quantize: z.boolean(),
+  images: z.number().int(),
+  sizes: z.object({ tfjsFloatBytes: z.number().int(), tfjsQuantizedBytes: z.number().int(), onnxBytes: z.number().int() }),
+  floatAccuracy: z.number().nullable(),
+  quantizedAccuracy: z.number().nullable(),
+  /** quantized − float test accuracy; null without test images. */
+  accuracyDelta: z.number().nullable(),
+  maxAbsDiff: z.number(),
+  agreement: z.number(),
+});
+
+const call = <A extends z.ZodType, R extends z.ZodType>(args: A, result: R) => ({ args, result });
+const Ok = z.object({ ok: z.literal(true) });
+
+export const exportCalls = {
+  /** Starts an export job; progress on export.progress, the outcome on export.finished. */
+  'exports.start': call(
+    z.object({ runId: Id, formats: z.array(ExportPart).min(1).max(4).default(['tfjs', 'onnx', 'web-demo', 'examples']), quantize: z.boolean().default(false) }),
+    z.object({ jobId: JobId }),
+  ),
+  'exports.cancel': call(z.object({ jobId: JobId }), Ok),
+  /** Sizes and test-accuracy change of 8-bit TF.js weights, shown before the user exports. */
+  'exports.preview': call(z.object({ runId: Id, quantize: z.boolean().default(true) }), QuantizePreview),
+  /** The run's exports, newest first. */
+  'exports.list': call(z.object({ runId: Id }), z.array(ExportInfo)),
+  /** Desktop: shows the export's folder in the file manager. Other hosts answer 'unsupported'. */
+  'exports.reveal': call(z.object({ exportId: Id }), Ok),
+} as const;
+
+export const exportEvents = {
+  'export.progress': z.object({ jobId: JobId, runId: Id, exportId: Id.nullable(), phase: z.string(), done: z.number().int(), total: z.number().int() }),
+  'export.finished': z.object({ jobId: JobId, runId: Id, exportId: Id.nullable(), status: ExportStatus, export: ExportInfo.nullable(), message: z.string().nullable() }),
+} as const;
+
+export type ExportEventName = keyof typeof exportEvents;
+export type ExportEventPayload<E extends ExportEventName> = z.output<(typeof exportEvents)[E]>;

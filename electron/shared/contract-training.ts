@@ -1,0 +1,131 @@
+// Training calls and events, to be merged into contract.ts (calls/events tables) by the lead.
+// Handlers: electron/core/training/service.ts (TrainingService) + splits.ts + runs.ts.
+import { z } from 'zod';
+import { Id } from './schemas.js';
+
+export const Strategy = z.enum(['head', 'partial', 'full']);
+export const RunStatus = z.enum(['queued', 'running', 'done', 'failed', 'cancelled', 'interrupted']);
+const LayerName = z.string().min(1).max(200).regex(/^[A-Za-z0-9_./-]+$/, 'Not a layer name');
+const BaseId = z.string().regex(/^[a-z0-9_.-]{1,64}$/i, 'Not a base model id');
+
+export const Augmentation = z.object({
+  flip: z.boolean(),
+  rotateDeg: z.number().min(0).max(45),
+  zoom: z.number().min(0).max(0.5),
+  brightness: z.number().min(0).max(0.5),
+  contrast: z.number().min(0).max(0.5),
+});
+
+/** What "Advanced" can override; anything absent comes from the wizard or the defaults. */
+export const TrainOverrides = z
+  .object({
+    featureLayer: LayerName.nullable(),
+    boundary: LayerName.nullable(),
+    epochs: z.number().int().min(1).max(10_000),
+    warmupEpochs: z.number().int().min(0).max(1000),
+    lr: z.number().positive().max(1),
+    headLr: z.number().positive().max(1),
+    batchSize: z.number().int().min(1).max(1024),
+    denseUnits: z.number().int().min(0).max(4096),
+    dropout: z.number().min(0).max(0.9),
+    l2: z.number().min(0).max(10),
+    augmentation: Augmentation,
+    augmentedVariants: z.number().int().min(0).max(20),
+    classWeights: z.boolean(),
+    patience: z.number().int().min(1).max(10_000),
+    seed: z.number().int().min(0).max(2 ** 31 - 1),
+    resetWeights: z.boolean(),
+  })
+  .partial();
+
+export const TrainConfig = TrainOverrides.required().extend({ strategy: Strategy });
+
+export const EpochRecord = z.object({
+  epoch: z.number().int(),
+  phase: z.enum(['head', 'finetune']),
+  loss: z.number(),
+  acc: z.number(),
+  valLoss: z.number().nullable(),
+  valAcc: z.number().nullable(),
+  ms: z.number(),
+});
+
+export const FinalMetrics = z.object({
+  testAccuracy: z.number().nullable(),
+  valAccuracy: z.number().nullable(),
+  testCount: z.number().int(),
+  labels: z.array(z.string()),
+  perClass: z.array(z.object({ label: z.string(), precision: z.number().nullable(), recall: z.number().nullable(), support: z.number().int() })),
+  confusion: z.array(z.array(z.number().int())),
+});
+
+/** Model folders stay on the Node side: the UI gets whether one exists, never its path. */
+export const Run = z.object({
+  id: Id,
+  projectId: Id,
+  baseId: z.string(),
+  strategy: Strategy,
+  // Partial: runs recorded by older versions lack settings added since.
+  config: TrainOverrides,
+  engine: z.string().nullable(),
+  status: RunStatus,
+  createdAt: z.string(),
+  startedAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+  durationMs: z.number().nullable(),
+  error: z.string().nullable(),
+  hasModel: z.boolean(),
+  metrics: FinalMetrics.nullable(),
+  epochs: z.array(EpochRecord),
+});
+
+export const EngineInfo = z.object({
+  name: z.enum(['tfjs-node-gpu', 'tfjs-node', 'portable-wasm', 'portable-cpu']),
+  backend: z.string(),
+  tried: z.array(z.string()),
+  convGradients: z.boolean(),
+});
+
+export const WizardReport = z.object({
+  perLabel: z.record(z.string(), z.number().int()),
+  probe: z.object({ scores: z.array(z.object({ layer: z.string(), score: z.number() })), best: z.string(), forwardMsPerImage: z.number(), runtime: z.string() }),
+  engine: EngineInfo,
+  speed: z.object({ engine: z.string(), msPerImage: z.record(Strategy, z.number()), forwardMsPerImage: z.number().optional() }),
+  recommendation: z.object({
+    strategy: Strategy,
+    featureLayer: z.string(),
+    boundary: z.string().nullable(),
+    lr: z.number(),
+    epochs: z.number().int(),
+    warmupEpochs: z.number().int(),
+    estimatedMs: z.number(),
+    reason: z.string(),
+  }),
+});
+
+export const SplitCounts = z.object({ train: z.number().int(), validation: z.number().int(), test: z.number().int(), assigned: z.number().int() });
+export const SplitSettings = z.object({ seed: z.number().int().min(0), train: z.number().min(0), validation: z.number().min(0), test: z.number().min(0) });
+
+const call = <A extends z.ZodType, R extends z.ZodType>(args: A, result: R) => ({ args, result });
+const P = { projectId: Id };
+
+export const trainingCalls = {
+  /** Probes the base on this project's images (cached), measures the engine, recommends. */
+  'training.wizard': call(z.object({ ...P, baseId: BaseId.optional() }), WizardReport),
+  'training.start': call(
+    z.object({ ...P, baseId: BaseId.optional(), strategy: z.union([Strategy, z.literal('auto')]).default('auto'), overrides: TrainOverrides.default({}) }),
+    z.object({ runId: Id }),
+  ),
+  'training.cancel': call(z.object({ runId: Id }), z.object({ ok: z.literal(true) })),
+  'runs.list': call(z.object(P), z.array(Run)),
+  'runs.get': call(z.object({ runId: Id }), Run),
+  'splits.get': call(z.object(P), z.object({ settings: SplitSettings, counts: SplitCounts })),
+  /** Changing the seed or fractions redraws every split of the project. */
+  'splits.set': call(z.object({ ...P, settings: SplitSettings.partial() }), z.object({ settings: SplitSettings, counts: SplitCounts })),
+} as const;
+
+export const trainingEvents = {
+  'training.progress': z.object({ runId: Id, phase: z.string(), done: z.number().int(), total: z.number().int(), etaMs: z.number().nullable() }),
+  'training.epoch': z.object({ runId: Id, record: EpochRecord }),
+  'training.finished': z.object({ runId: Id, status: RunStatus }),
+} as const;

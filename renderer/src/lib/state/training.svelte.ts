@@ -1,0 +1,150 @@
+// The Train page of one project: the wizard's measurement, the split, the run history, the run
+// that is open (live while it trains) and the plan for the next run.
+import { attempt, messageOf, toasts } from './toasts.svelte';
+import { onTraining, trainingCall, type RunInfo, type Splits, type TrainingEventPayload, type Wizard } from './trainingApi.svelte';
+import { TrainingPlan } from './trainingPlan.svelte';
+
+export type WizardState = 'idle' | 'measuring' | 'ready' | 'error';
+export type Progress = TrainingEventPayload<'training.progress'>;
+
+export class TrainingSession {
+  wizard = $state.raw<Wizard | null>(null);
+  wizardState = $state<WizardState>('idle');
+  wizardError = $state('');
+  /** When the current measurement started (ms since epoch), for "measuring for 12 s". */
+  measuringSince = $state(0);
+  splits = $state.raw<Splits | null>(null);
+  runs = $state.raw<RunInfo[]>([]);
+  /** The run shown on the right; null shows the wizard for a new run. */
+  openRunId = $state<number | null>(null);
+  progress = $state<Record<number, Progress>>({});
+  starting = $state(false);
+  readonly plan = new TrainingPlan();
+
+  openRun = $derived(this.runs.find((r) => r.id === this.openRunId) ?? null);
+  active = $derived(this.runs.filter((r) => r.status === 'running' || r.status === 'queued'));
+
+  private off: (() => void)[] = [];
+
+  constructor(readonly projectId: number) {
+    this.off.push(
+      onTraining('training.epoch', ({ runId, record }) => {
+        this.patch(runId, (r) => ({ ...r, status: 'running', epochs: [...r.epochs, record] }));
+      }),
+      onTraining('training.progress', (p) => {
+        if (!this.runs.some((r) => r.id === p.runId)) return;
+        this.progress = { ...this.progress, [p.runId]: p };
+      }),
+      onTraining('training.finished', ({ runId }) => {
+        if (!this.runs.some((r) => r.id === runId)) return;
+        const { [runId]: _, ...rest } = this.progress;
+        this.progress = rest;
+        void this.reloadRun(runId);
+      }),
+    );
+  }
+
+  dispose(): void {
+    this.off.forEach((f) => f());
+    this.off = [];
+  }
+
+  /** Which labeled pictures the wizard's answer is about; another set needs a new measurement. */
+  private measuredFor = '';
+
+  /** `dataKey` changes when the project's labeled pictures change (e.g. the counts per label). */
+  async load(dataKey: string): Promise<void> {
+    const [runs, splits] = await Promise.all([
+      attempt(trainingCall('runs.list', { projectId: this.projectId })),
+      attempt(trainingCall('splits.get', { projectId: this.projectId })),
+    ]);
+    if (runs) this.runs = newestFirst(runs);
+    // Coming back to a project that is training shows that run, not the wizard.
+    if (this.openRunId === null && this.active[0]) this.openRunId = this.active[0].id;
+    if (splits) this.splits = splits;
+    if (this.wizardState === 'idle' || (this.wizardState !== 'measuring' && dataKey !== this.measuredFor)) void this.measure(dataKey);
+  }
+
+  /** Runs the wizard: probes the base on this project's images, measures the engine, recommends. */
+  async measure(dataKey = this.measuredFor): Promise<void> {
+    if (this.wizardState === 'measuring') return;
+    this.measuredFor = dataKey;
+    this.wizardState = 'measuring';
+    this.wizardError = '';
+    this.measuringSince = Date.now();
+    try {
+      const report = await trainingCall('training.wizard', { projectId: this.projectId, ...(this.plan.baseId ? { baseId: this.plan.baseId } : {}) });
+      this.wizard = report;
+      this.plan.adopt(report);
+      this.wizardState = 'ready';
+    } catch (err) {
+      this.wizardError = messageOf(err);
+      this.wizardState = 'error';
+    }
+  }
+
+  async setSplits(settings: Partial<Splits['settings']>): Promise<void> {
+    const res = await attempt(trainingCall('splits.set', { projectId: this.projectId, settings }));
+    if (res) this.splits = res;
+  }
+
+  async start(): Promise<void> {
+    if (this.starting) return;
+    this.starting = true;
+    try {
+      const res = await attempt(
+        trainingCall('training.start', {
+          projectId: this.projectId,
+          ...(this.plan.baseId ? { baseId: this.plan.baseId } : {}),
+          strategy: this.plan.strategy,
+          overrides: this.plan.overrides(),
+        }),
+      );
+      if (!res) return;
+      await this.reloadRun(res.runId);
+      this.openRunId = res.runId;
+    } finally {
+      this.starting = false;
+    }
+  }
+
+  async cancel(runId: number): Promise<void> {
+    const res = await attempt(trainingCall('training.cancel', { runId }));
+    if (res) toasts.push('Stopping the training…', 'info');
+  }
+
+  /** Opens a run's details, re-read from the host (epochs and metrics as recorded). */
+  async open(runId: number | null): Promise<void> {
+    this.openRunId = runId;
+    if (runId !== null) await this.reloadRun(runId);
+  }
+
+  private async reloadRun(runId: number): Promise<void> {
+    const run = await attempt(trainingCall('runs.get', { runId }));
+    if (!run) return;
+    this.runs = this.runs.some((r) => r.id === runId) ? this.runs.map((r) => (r.id === runId ? run : r)) : newestFirst([run, ...this.runs]);
+  }
+
+  private patch(runId: number, change: (r: RunInfo) => RunInfo): void {
+    if (!this.runs.some((r) => r.id === runId)) return;
+    this.runs = this.runs.map((r) => (r.id === runId ? change(r) : r));
+  }
+}
+
+function newestFirst(runs: RunInfo[]): RunInfo[] {
+  return [...runs].sort((a, b) => b.id - a.id);
+}
+
+let current: TrainingSession | null = null;
+
+/**
+ * The Train page's state for a project, kept while the user switches to the images and back, so
+ * a measurement or a live run is not lost; opening another project starts afresh.
+ */
+export function trainingFor(projectId: number): TrainingSession {
+  if (current?.projectId !== projectId) {
+    current?.dispose();
+    current = new TrainingSession(projectId);
+  }
+  return current;
+}

@@ -1,0 +1,60 @@
+// `studio train … --json` on a tiny base through the real engine process.
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Studio } from '../../electron/core/studio.js';
+import { trainCommand, parseTrainArgs } from '../../electron/host/commands/train.js';
+import { writeTinyBase } from '../fixtures/tiny-base.js';
+import { makeTrainingProject } from '../fixtures/training-project.js';
+
+let dir: string;
+let studio: Studio;
+
+beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'train-cli-'));
+  studio = new Studio({ dataDir: dir, host: 'cli' });
+  const baseDir = await writeTinyBase(path.join(dir, 'bases', 'tiny'));
+  studio.db.prepare("INSERT INTO base_models (id, name, source, format, folder, input_size, metadata) VALUES ('tiny', 'Tiny', 'imported', 'layers', ?, 32, '{}')").run(baseDir);
+  makeTrainingProject(studio.db, studio.paths, { bird: 10, vehicle: 10, fruit: 10 }, 'clip art');
+});
+afterAll(() => {
+  studio.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const args = (...a: string[]) => {
+  const flags = new Map<string, string | true>();
+  const positionals: string[] = [];
+  for (let i = 0; i < a.length; i++) {
+    if (a[i]!.startsWith('--')) flags.set(a[i]!.slice(2), a[++i]!);
+    else positionals.push(a[i]!);
+  }
+  return { positionals, flags, json: true };
+};
+
+describe('studio train', () => {
+  it('trains and ends with one JSON line holding the run summary', async () => {
+    const lines: string[] = [];
+    const code = await trainCommand(studio, args('train', 'clip art', '--strategy', 'head', '--base', 'tiny', '--epochs', '3', '--seed', '7', '--lr', '0.01'), (l) => lines.push(l), () => {});
+    expect(code).toBe(0);
+    const last = JSON.parse(lines[lines.length - 1]!);
+    expect(last).toMatchObject({ strategy: 'head', base: 'tiny', engine: 'portable-wasm', status: 'done' });
+    expect(last.runId).toBeGreaterThan(0);
+    expect(last.epochs).toBeGreaterThanOrEqual(1);
+    expect(last.durationMs).toBeGreaterThan(0);
+    expect(typeof last.metrics.valAccuracy).toBe('number');
+    expect(typeof last.metrics.testAccuracy).toBe('number');
+    expect(lines.some((l) => /epoch 1: loss/.test(l))).toBe(true);
+    const run = studio.db.prepare('SELECT config FROM runs WHERE id = ?').get(last.runId) as { config: string };
+    expect(JSON.parse(run.config)).toMatchObject({ seed: 7, lr: 0.01, epochs: 3 });
+  });
+
+  it('says what is wrong with bad options', () => {
+    expect(() => parseTrainArgs(args('train', 'p', '--strategy', 'magic'))).toThrow(/auto, head, partial or full/);
+    expect(() => parseTrainArgs(args('train', 'p', '--epochs', '0'))).toThrow(/--epochs/);
+    expect(() => parseTrainArgs(args('train', 'p', '--lr', 'fast'))).toThrow(/--lr/);
+    expect(() => parseTrainArgs(args('train'))).toThrow(/Usage/);
+    expect(() => parseTrainArgs(args('train', 'p', '--strategy', 'head', '--boundary', 'x'))).toThrow(/partial/);
+  });
+});

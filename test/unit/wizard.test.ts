@@ -1,0 +1,63 @@
+// The wizard's rules, pinned by a table written before the rules themselves.
+import { describe, it, expect } from 'vitest';
+import { recommend, type EngineSpeed } from '../../electron/core/engine/wizard.js';
+
+// Measured ms per image for one training step of each strategy (forward + backward of what trains).
+const gpu: EngineSpeed = { engine: 'tfjs-node-gpu', msPerImage: { head: 0.02, partial: 2, full: 6 } };
+const nativeCpu: EngineSpeed = { engine: 'tfjs-node', msPerImage: { head: 0.05, partial: 40, full: 1000 } };
+const portable: EngineSpeed = { engine: 'portable-wasm', msPerImage: { head: 0.1, partial: 400, full: 4000 } };
+
+const blocks = ['block_6', 'block_10', 'block_13', 'block_16', 'out_relu'];
+
+type Case = [name: string, imagesPerLabel: number, labels: number, probe: number, speed: EngineSpeed, expected: 'head' | 'partial' | 'full'];
+const table: Case[] = [
+  ['too few images to fine-tune anything', 10, 8, 0.5, gpu, 'head'],
+  ['a handful per label, even on a fast engine', 19, 2, 0.3, gpu, 'head'],
+  ['features already separate the labels', 60, 8, 0.92, gpu, 'head'],
+  ['plenty of data, features already separate the labels', 1000, 4, 0.95, gpu, 'head'],
+  ['middle case, fast engine', 100, 8, 0.6, gpu, 'partial'],
+  ['middle case, native CPU engine', 60, 8, 0.6, nativeCpu, 'partial'],
+  ['middle case, portable engine is too slow', 100, 8, 0.6, portable, 'head'],
+  ['much data, unlike the base, fast engine', 1000, 8, 0.4, gpu, 'full'],
+  ['much data, unlike the base, native CPU: full too slow, partial fits', 1000, 4, 0.4, nativeCpu, 'partial'],
+  ['much data, unlike the base, portable engine', 1000, 8, 0.4, portable, 'head'],
+  ['much data, fairly like the base, fast engine', 1000, 8, 0.75, gpu, 'partial'],
+  ['small portable project where partial still fits the budget', 25, 2, 0.5, portable, 'partial'],
+];
+
+describe('wizard.recommend', () => {
+  for (const [name, imagesPerLabel, labels, probeScore, speed, expected] of table) {
+    it(`${name} → ${expected}`, () => {
+      const r = recommend({ imagesPerLabel, labels, probeScore, speed, blocks, bestBlock: 'block_13' });
+      expect(r.strategy).toBe(expected);
+      expect(r.reason.length).toBeGreaterThan(20);
+      expect(r.estimatedMs).toBeGreaterThan(0);
+      expect(r.epochs).toBeGreaterThan(0);
+      if (expected === 'head') expect(r.lr).toBeGreaterThanOrEqual(1e-3);
+      else expect(r.lr).toBeLessThanOrEqual(1e-4); // small LR keeps the pretrained knowledge
+    });
+  }
+
+  it('anchors the boundary at the best block, lower with more data', () => {
+    const few = recommend({ imagesPerLabel: 100, labels: 8, probeScore: 0.6, speed: gpu, blocks, bestBlock: 'block_13' });
+    const many = recommend({ imagesPerLabel: 1000, labels: 8, probeScore: 0.75, speed: gpu, blocks, bestBlock: 'block_13' });
+    expect(few.boundary).toBe('block_13');
+    expect(many.boundary).toBe('block_10');
+    expect(few.featureLayer).toBe('block_13');
+  });
+
+  it('anchors the boundary at the block end below a mid-block best layer', () => {
+    const r = recommend({ imagesPerLabel: 100, labels: 8, probeScore: 0.6, speed: gpu, blocks, bestBlock: 'block_11_expand', anchorBlock: 'block_10' });
+    expect(r.featureLayer).toBe('block_11_expand');
+    expect(r.boundary).toBe('block_10');
+  });
+
+  it('estimates time from the engine speed and says why in plain words', () => {
+    const r = recommend({ imagesPerLabel: 10, labels: 8, probeScore: 0.5, speed: portable, blocks, bestBlock: 'block_13' });
+    expect(r.reason).toMatch(/10 images per label/);
+    const slow = recommend({ imagesPerLabel: 100, labels: 8, probeScore: 0.6, speed: portable, blocks, bestBlock: 'block_13' });
+    expect(slow.reason).toMatch(/engine/i);
+    const fast = recommend({ imagesPerLabel: 100, labels: 8, probeScore: 0.6, speed: { ...portable, msPerImage: { ...portable.msPerImage, head: 1 } }, blocks, bestBlock: 'block_13' });
+    expect(fast.estimatedMs).toBeGreaterThan(slow.estimatedMs);
+  });
+});
