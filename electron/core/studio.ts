@@ -16,6 +16,10 @@ import { runImport, importCaptured, thumbnailFile, previewFile } from './import/
 import { previewPath } from './import/store.js';
 import { modelHandlers, DownloadRegistry, type ModelsCtx } from './models/handlers.js';
 import { sweepModelStore } from './models/store.js';
+import { TrainingService } from './training/service.js';
+import { trainingHandlers, forwardTrainingEvents } from './training/handlers.js';
+import { createPredictCtx, closePredictCtx, type PredictCtx } from './predict/context.js';
+import { predictHandlers } from './predict/handlers.js';
 
 export interface StudioOptions {
   dataDir: string;
@@ -33,7 +37,9 @@ export class Studio {
   readonly jobs: JobRegistry;
   readonly sources = new SourceRegistry();
   readonly handlers: Handlers;
+  readonly training: TrainingService;
   private readonly models: ModelsCtx;
+  private readonly predict: PredictCtx;
 
   constructor(private options: StudioOptions) {
     this.paths = new DataPaths(options.dataDir);
@@ -42,6 +48,9 @@ export class Studio {
     this.jobs = new JobRegistry(this.bus);
     this.models = { paths: this.paths, sources: this.sources, downloads: new DownloadRegistry(), emit: (e, p) => this.bus.emit(e, p) };
     sweepModelStore(this.models);
+    this.training = new TrainingService(this.db, this.paths);
+    forwardTrainingEvents(this.training, (name, payload) => this.bus.emit(name, payload as never));
+    this.predict = createPredictCtx({ db: this.db, paths: this.paths, jobs: this.jobs, emit: (e, p) => this.bus.emit(e, p) });
     this.handlers = this.makeHandlers();
   }
 
@@ -84,6 +93,8 @@ export class Studio {
   close(): void {
     this.jobs.cancelAll();
     void this.models.downloads.cancelAll();
+    this.training.close();
+    void closePredictCtx(this.predict);
     this.db.close();
   }
 
@@ -185,6 +196,13 @@ export class Studio {
       'models.catalogue': (a) => modelHandlers['models.catalogue'](this.models, a),
       'models.download': (a) => modelHandlers['models.download'](this.models, a),
       'models.cancelDownload': (a) => modelHandlers['models.cancelDownload'](this.models, a),
+
+      ...trainingHandlers(this.db, this.training),
+
+      'runs.classify': (a) => predictHandlers['runs.classify'](this.predict, a),
+      'runs.predictProject': (a) => predictHandlers['runs.predictProject'](this.predict, a),
+      'runs.cancelPrediction': (a) => predictHandlers['runs.cancelPrediction'](this.predict, a),
+      'runs.predictions': (a) => predictHandlers['runs.predictions'](this.predict, a),
     } satisfies Handlers;
   }
 

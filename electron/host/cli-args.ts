@@ -1,4 +1,5 @@
 // Argument parsing for the `studio` CLI: small on purpose (no dependency), strict on unknown flags.
+import { TRAIN_VALUED_FLAGS, TRAIN_USAGE } from './commands/train.js';
 
 export class UsageError extends Error {}
 
@@ -11,7 +12,7 @@ export interface Parsed {
 }
 
 /** Flags that take a value; every other `--flag` is a boolean. */
-const VALUED = new Set(['data-dir', 'csv', 'port', 'format', 'out']);
+const VALUED = new Set(['data-dir', 'csv', 'port', 'format', 'out', ...TRAIN_VALUED_FLAGS]);
 const BOOLEAN = new Set(['json', 'help', 'no-folder-labels', 'quantize']);
 
 export function parseArgv(argv: string[]): Parsed {
@@ -58,6 +59,7 @@ Commands:
                                       import images (PROJECT is a name or an id);
                                       sub-folder names become labels unless --no-folder-labels
   serve [--port N]                    start the local web app (127.0.0.1 only) and print its URL
+${TRAIN_USAGE}
   predict RUN IMAGE... [--json]       classify image files with a trained run (RUN is its id)
   export RUN --out DIR [--format bundle|tfjs|onnx] [--quantize]
                                       export a finished run (default: the whole bundle: TF.js,

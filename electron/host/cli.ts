@@ -12,6 +12,7 @@ import { parseArgv, UsageError, USAGE, type Parsed } from './cli-args.js';
 import { defaultRendererDir, startWebHost } from './server.js';
 import { NOT_BUILT } from './static-files.js';
 import { predictCommand } from './commands/predict.js';
+import { trainCommand, TrainUsageError } from './commands/train.js';
 import { exportCommand, ExportUsageError } from './commands/export.js';
 import { verifyExportCommand } from './commands/verify-export.js';
 
@@ -95,6 +96,17 @@ async function importCommand(args: Parsed): Promise<void> {
   }
 }
 
+async function train(args: Parsed): Promise<void> {
+  const studio = openStudio(args);
+  try {
+    process.exitCode = await trainCommand(studio, args, out);
+  } catch (err) {
+    throw err instanceof TrainUsageError ? new UsageError(err.message) : err;
+  } finally {
+    studio.close();
+  }
+}
+
 async function predict(args: Parsed): Promise<void> {
   const studio = openStudio(args);
   try {
@@ -169,6 +181,7 @@ export async function main(argv: string[]): Promise<number> {
     if (command === 'project') await project(args);
     else if (command === 'import') await importCommand(args);
     else if (command === 'serve') await serve(args);
+    else if (command === 'train') await train(args);
     else if (command === 'predict') await predict(args);
     else if (command === 'export') await exportRunCommand(args);
     else if (command === 'verify-export') verifyExport(args);

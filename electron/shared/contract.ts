@@ -4,6 +4,8 @@
 import { z } from 'zod';
 import * as S from './schemas.js';
 import { modelCalls, modelEvents } from './contract-models.js';
+import { trainingCalls, trainingEvents } from './contract-training.js';
+import { predictCalls, predictEvents } from './contract-predict.js';
 
 const call = <A extends z.ZodType, R extends z.ZodType>(args: A, result: R) => ({ args, result });
 const P = { projectId: S.Id };
@@ -68,6 +70,8 @@ export const calls = {
   'jobs.active': call(z.object({}), z.array(S.JobProgress)),
 
   ...modelCalls,
+  ...trainingCalls,
+  ...predictCalls,
 } as const;
 
 export const events = {
@@ -76,6 +80,8 @@ export const events = {
   /** Something changed a project's images or labels outside the caller's own call. */
   'project.changed': z.object({ projectId: S.Id }),
   ...modelEvents,
+  ...trainingEvents,
+  ...predictEvents,
 } as const;
 
 export type Calls = typeof calls;

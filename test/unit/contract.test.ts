@@ -38,6 +38,17 @@ const valid: { [M in Method]: Args<M> } = {
   'models.catalogue': {},
   'models.download': { entryId: 'mobilenet_v1' },
   'models.cancelDownload': { downloadId: 'download-abc123' },
+  'training.wizard': { projectId: 1, baseId: 'mobilenet_v2' },
+  'training.start': { projectId: 1, strategy: 'head', overrides: { epochs: 3 } },
+  'training.cancel': { runId: 1 },
+  'runs.list': { projectId: 1 },
+  'runs.get': { runId: 1 },
+  'splits.get': { projectId: 1 },
+  'splits.set': { projectId: 1, settings: { seed: 2 } },
+  'runs.classify': { runId: 1, mime: 'image/png', dataBase64: 'iVBORw0KGgoAAAANSUhEUgAAAAE=' },
+  'runs.predictProject': { runId: 1 },
+  'runs.cancelPrediction': { jobId: 'predict-abc123' },
+  'runs.predictions': { runId: 1, offset: 0, limit: 10 },
 };
 
 const methods = Object.keys(calls) as Method[];

@@ -249,7 +249,15 @@ export class TrainingService extends EventEmitter<TrainingEvents> {
     return this.active.get(runId)?.child ?? null;
   }
 
+  /** The host is going away: record its runs as interrupted now, while the database is still open. */
   close(): void {
-    for (const s of this.active.values()) s.child.kill();
+    for (const [runId, s] of this.active) {
+      if (!s.ended) {
+        s.ended = true;
+        runs.finishRun(this.db, runId, 'interrupted', { error: 'The app was closed while this run was training.' });
+      }
+      s.child.kill();
+    }
+    this.active.clear();
   }
 }

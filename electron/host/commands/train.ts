@@ -3,7 +3,7 @@
 // come, Ctrl+C cancels; with --json the last line is the run summary as one JSON object.
 import type { Studio } from '../../core/studio.js';
 import { findProject } from '../../core/library/projects.js';
-import { TrainingService, DEFAULT_BASE } from '../../core/training/service.js';
+import { DEFAULT_BASE } from '../../core/training/service.js';
 import type { TrainConfig } from '../../core/engine/config.js';
 import { StudioError } from '../../shared/contract.js';
 
@@ -51,7 +51,7 @@ const pct = (x: number | null | undefined) => (x === null || x === undefined ? '
 export async function trainCommand(studio: Studio, args: TrainArgs, write: (line: string) => void, log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<number> {
   const opts = parseTrainArgs(args);
   const project = findProject(studio.db, opts.project);
-  const service = new TrainingService(studio.db, studio.paths);
+  const service = studio.training;
   service.on('engine', (e) => log(`engine: ${e.name} (${e.tried.join('; ')})`));
   let lastPhase = '';
   service.on('progress', (p) => {
