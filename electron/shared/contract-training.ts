@@ -75,6 +75,8 @@ export const Run = z.object({
   durationMs: z.number().nullable(),
   error: z.string().nullable(),
   hasModel: z.boolean(),
+  /** Where each part ran (frozen pass, head, fine-tuning), with any slow fallback named. */
+  backends: z.record(z.string(), z.string()).nullable(),
   metrics: FinalMetrics.nullable(),
   epochs: z.array(EpochRecord),
 });

@@ -48,6 +48,10 @@ describe('studio train', () => {
     expect(lines.some((l) => /epoch 1: loss/.test(l))).toBe(true);
     const run = studio.db.prepare('SELECT config FROM runs WHERE id = ?').get(last.runId) as { config: string };
     expect(JSON.parse(run.config)).toMatchObject({ seed: 7, lr: 0.01, epochs: 3 });
+    // Where the frozen pass ran is recorded with the run and reaches the UI through runs.get.
+    const wire = await studio.call('runs.get', { runId: last.runId });
+    expect(wire.backends?.frozen).toMatch(/^onnx-/);
+    expect(wire.backends?.head).toBeTruthy();
   });
 
   it('says what is wrong with bad options', () => {

@@ -22,6 +22,8 @@ export interface RunRow {
   durationMs: number | null;
   error: string | null;
   modelFolder: string | null;
+  /** Where each part of the run computed, fallbacks included (e.g. a layer ONNX could not take). */
+  backends: Record<string, string> | null;
   metrics: FinalMetrics | null;
   epochs: EpochRecord[];
 }
@@ -40,6 +42,7 @@ interface Raw {
   duration_ms: number | null;
   error: string | null;
   model_folder: string | null;
+  backends: string | null;
   metrics: string | null;
 }
 
@@ -84,16 +87,16 @@ export function finishRun(
   db: Db,
   runId: number,
   status: Exclude<RunStatus, 'queued' | 'running'>,
-  details: { error?: string; modelFolder?: string; metrics?: FinalMetrics; config?: TrainConfig } = {},
+  details: { error?: string; modelFolder?: string; metrics?: FinalMetrics; config?: TrainConfig; backends?: Record<string, string> } = {},
 ): boolean {
   const info = db
     .prepare(
       `UPDATE runs SET status = ?, finished_at = ${NOW},
          duration_ms = CAST((julianday(${NOW}) - julianday(COALESCE(started_at, created_at))) * 86400000 AS INTEGER),
-         error = ?, model_folder = ?, metrics = ?, config = COALESCE(?, config)
+         error = ?, model_folder = ?, metrics = ?, config = COALESCE(?, config), backends = ?
        WHERE id = ? AND status IN ('queued','running')`,
     )
-    .run(status, details.error ?? null, details.modelFolder ?? null, details.metrics ? JSON.stringify(details.metrics) : null, details.config ? JSON.stringify(details.config) : null, runId);
+    .run(status, details.error ?? null, details.modelFolder ?? null, details.metrics ? JSON.stringify(details.metrics) : null, details.config ? JSON.stringify(details.config) : null, details.backends ? JSON.stringify(details.backends) : null, runId);
   return info.changes > 0;
 }
 
@@ -137,6 +140,7 @@ function toRun(db: Db, r: Raw): RunRow {
     durationMs: r.duration_ms,
     error: r.error,
     modelFolder: r.model_folder,
+    backends: r.backends ? (JSON.parse(r.backends) as Record<string, string>) : null,
     metrics: r.metrics ? (JSON.parse(r.metrics) as FinalMetrics) : null,
     epochs: epochsOf(db, r.id),
   };

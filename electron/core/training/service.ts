@@ -213,6 +213,7 @@ export class TrainingService extends EventEmitter<TrainingEvents> {
             end('done', {
               modelFolder: m.summary.modelDir,
               metrics: m.summary.metrics,
+              backends: m.summary.backends,
               config: { ...config, featureLayer: m.summary.featureLayer, boundary: m.summary.boundary },
             });
             break;

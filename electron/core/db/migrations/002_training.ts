@@ -40,6 +40,8 @@ CREATE TABLE runs (
   duration_ms  INTEGER,
   error        TEXT,
   model_folder TEXT,
+  -- JSON: where each part ran, e.g. { frozen: 'onnxruntime (cpu)', head: 'wasm' }, including any slow fallback.
+  backends     TEXT,
   -- The process that hosts the run: a run left 'running' by a process that is gone was interrupted.
   host_pid     INTEGER,
   -- JSON: { testAccuracy, valAccuracy, perClass: [{label, precision, recall}], confusion: number[][], labels }
