@@ -1,0 +1,99 @@
+"""PyTorch CPU side of `npm run bench:train`: the same training work as the Node side, on the
+same images, with the same architecture (torchvision's MobileNetV2; random weights are fine
+for speed).
+
+  strategy 3: pooled features of every training image (cold: includes the frozen forward pass),
+              then a dense softmax head trained for EPOCHS epochs on them (warm: the head alone)
+  strategy 2: the top block (features[17], Keras' block_16) + the last 1x1 conv + head trainable;
+              the frozen part's activations are computed once, then one epoch of steps of
+              BATCH images is timed (forward + backward + Adam step)
+
+Prints one JSON line. Usage: train_torch.py THREADS EPOCHS BATCH CLASSES FILE:LABEL...
+"""
+import json
+import sys
+import time
+
+import torch
+import torchvision
+
+from features_torch import decode
+
+
+def main():
+    threads, epochs, batch, classes = (int(a) for a in sys.argv[1:5])
+    items = [a.rsplit(":", 1) for a in sys.argv[5:]]
+    files = [f for f, _ in items]
+    labels = torch.tensor([int(l) for _, l in items])
+    torch.set_num_threads(threads)
+    torch.set_flush_denormal(True)
+    torch.manual_seed(0)
+    net = torchvision.models.mobilenet_v2(weights=None).features.eval()
+    frozen_all, frozen_below_top = net, net[:17]
+
+    # Strategy 3, cold: decode + frozen forward + pooling, then the head.
+    t0 = time.perf_counter()
+    feats = []
+    with torch.no_grad():
+        for i in range(0, len(files), 16):
+            x = torch.stack([decode(f) for f in files[i : i + 16]])
+            feats.append(frozen_all(x).mean(dim=(2, 3)))
+    feats = torch.cat(feats)
+    t_features = time.perf_counter() - t0
+
+    def train_head():
+        head = torch.nn.Sequential(torch.nn.Dropout(0.2), torch.nn.Linear(feats.shape[1], classes))
+        opt = torch.optim.Adam(head.parameters(), lr=2e-3)
+        head.train()
+        t = time.perf_counter()
+        for _ in range(epochs):
+            perm = torch.randperm(len(feats))
+            for i in range(0, len(feats), 64):
+                idx = perm[i : i + 64]
+                opt.zero_grad()
+                loss = torch.nn.functional.cross_entropy(head(feats[idx]), labels[idx])
+                loss.backward()
+                opt.step()
+        return time.perf_counter() - t
+
+    t_head = train_head()
+
+    # Strategy 2: cache the activations below the top block once, then train the top.
+    with torch.no_grad():
+        acts = []
+        for i in range(0, len(files), 16):
+            x = torch.stack([decode(f) for f in files[i : i + 16]])
+            acts.append(frozen_below_top(x))
+        acts = torch.cat(acts)
+    top = torch.nn.Sequential(net[17], net[18])
+    for p in top.parameters():
+        p.requires_grad_(True)
+    top.eval()  # BatchNorm in inference mode while fine-tuning, as the app does
+    head = torch.nn.Linear(1280, classes)
+    opt = torch.optim.Adam(list(top.parameters()) + list(head.parameters()), lr=1e-4)
+    steps = (len(acts) + batch - 1) // batch
+    perm = torch.randperm(len(acts))
+    t = time.perf_counter()
+    for s in range(steps):
+        idx = perm[s * batch : (s + 1) * batch]
+        opt.zero_grad()
+        out = head(top(acts[idx]).mean(dim=(2, 3)))
+        loss = torch.nn.functional.cross_entropy(out, labels[idx])
+        loss.backward()
+        opt.step()
+    t_partial_epoch = time.perf_counter() - t
+
+    print(json.dumps({
+        "threads": torch.get_num_threads(),
+        "torch": torch.__version__,
+        "images": len(files),
+        "strategy3ColdMs": round((t_features + t_head) * 1000),
+        "strategy3WarmMs": round(t_head * 1000),
+        "headEpochs": epochs,
+        "strategy2EpochMs": round(t_partial_epoch * 1000),
+        "strategy2Steps": steps,
+    }))
+
+
+if __name__ == "__main__":
+    main()
