@@ -20,6 +20,7 @@ import { TrainingService } from './training/service.js';
 import { trainingHandlers, forwardTrainingEvents } from './training/handlers.js';
 import { createPredictCtx, closePredictCtx, type PredictCtx } from './predict/context.js';
 import { predictHandlers } from './predict/handlers.js';
+import { createExportCtx, exportHandlers, type ExportCtx } from './export/handlers.js';
 
 export interface StudioOptions {
   dataDir: string;
@@ -28,6 +29,8 @@ export interface StudioOptions {
   nativeBinding?: string;
   /** The desktop host supplies native dialogs; other hosts have none. */
   pickSource?: (kind: 'folder' | 'files' | 'csv') => Promise<ImportSource | null>;
+  /** The desktop host shows a file in the system's file manager. */
+  reveal?: (file: string) => void;
 }
 
 export class Studio {
@@ -40,6 +43,7 @@ export class Studio {
   readonly training: TrainingService;
   private readonly models: ModelsCtx;
   private readonly predict: PredictCtx;
+  private readonly exporting: ExportCtx;
 
   constructor(private options: StudioOptions) {
     this.paths = new DataPaths(options.dataDir);
@@ -51,6 +55,7 @@ export class Studio {
     this.training = new TrainingService(this.db, this.paths);
     forwardTrainingEvents(this.training, (name, payload) => this.bus.emit(name, payload as never));
     this.predict = createPredictCtx({ db: this.db, paths: this.paths, jobs: this.jobs, emit: (e, p) => this.bus.emit(e, p) });
+    this.exporting = createExportCtx({ db: this.db, paths: this.paths, emit: (e, p) => this.bus.emit(e, p), ...(options.reveal ? { reveal: options.reveal } : {}) });
     this.handlers = this.makeHandlers();
   }
 
@@ -92,6 +97,7 @@ export class Studio {
 
   close(): void {
     this.jobs.cancelAll();
+    void this.exporting.jobs.cancelAll();
     void this.models.downloads.cancelAll();
     this.training.close();
     void closePredictCtx(this.predict);
@@ -203,6 +209,12 @@ export class Studio {
       'runs.predictProject': (a) => predictHandlers['runs.predictProject'](this.predict, a),
       'runs.cancelPrediction': (a) => predictHandlers['runs.cancelPrediction'](this.predict, a),
       'runs.predictions': (a) => predictHandlers['runs.predictions'](this.predict, a),
+
+      'exports.start': (a) => exportHandlers['exports.start'](this.exporting, a),
+      'exports.cancel': (a) => exportHandlers['exports.cancel'](this.exporting, a),
+      'exports.preview': (a) => exportHandlers['exports.preview'](this.exporting, a),
+      'exports.list': (a) => exportHandlers['exports.list'](this.exporting, a),
+      'exports.reveal': (a) => exportHandlers['exports.reveal'](this.exporting, a),
     } satisfies Handlers;
   }
 

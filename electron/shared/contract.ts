@@ -6,6 +6,7 @@ import * as S from './schemas.js';
 import { modelCalls, modelEvents } from './contract-models.js';
 import { trainingCalls, trainingEvents } from './contract-training.js';
 import { predictCalls, predictEvents } from './contract-predict.js';
+import { exportCalls, exportEvents } from './contract-export.js';
 
 const call = <A extends z.ZodType, R extends z.ZodType>(args: A, result: R) => ({ args, result });
 const P = { projectId: S.Id };
@@ -72,6 +73,7 @@ export const calls = {
   ...modelCalls,
   ...trainingCalls,
   ...predictCalls,
+  ...exportCalls,
 } as const;
 
 export const events = {
@@ -82,6 +84,7 @@ export const events = {
   ...modelEvents,
   ...trainingEvents,
   ...predictEvents,
+  ...exportEvents,
 } as const;
 
 export type Calls = typeof calls;

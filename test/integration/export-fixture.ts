@@ -29,7 +29,8 @@ export interface ExportFixture {
   testFiles: { file: string; label: string }[];
 }
 
-export async function makeExportFixture(dataDir: string): Promise<ExportFixture> {
+/** `featureLayer`: where the base is cut (default block 3, small and quick; 'out_relu' is the whole base). */
+export async function makeExportFixture(dataDir: string, featureLayer = FEATURE_LAYER): Promise<ExportFixture> {
   await tf.ready();
   const studio = new Studio({ dataDir, host: 'cli' });
   const projectId = makeTrainingProject(studio.db, studio.paths, PER_LABEL, 'export clip art');
@@ -38,10 +39,10 @@ export async function makeExportFixture(dataDir: string): Promise<ExportFixture>
   const labels = Object.keys(PER_LABEL);
 
   const base = await loadBaseFolder(baseDir('mobilenet_v2'));
-  const featureDim = (base.model.getLayer(FEATURE_LAYER).outputShape as number[])[3]!;
+  const featureDim = (base.model.getLayer(featureLayer).outputShape as number[])[3]!;
   const head = new Head(featureDim, labels.length, { denseUnits: 0, dropout: 0.2 }, 1234);
-  const model = classifierModel(base.model, FEATURE_LAYER, head, base);
-  const config = defaultConfig('head', { featureLayer: FEATURE_LAYER, epochs: 1 });
+  const model = classifierModel(base.model, featureLayer, head, base);
+  const config = defaultConfig('head', { featureLayer, epochs: 1 });
   const runId = createRun(studio.db, projectId, base.id, config);
   markRunning(studio.db, runId, 'portable-cpu');
   const modelDir = path.join(studio.paths.project(projectId), 'runs', String(runId), 'model');
@@ -56,7 +57,7 @@ export async function makeExportFixture(dataDir: string): Promise<ExportFixture>
   const metrics = confusionMetrics(labels, test.map((t) => labels.indexOf(t.label)), probs, null);
   fs.writeFileSync(
     path.join(modelDir, 'config.json'),
-    JSON.stringify({ base: base.id, inputSize: size, input: 'RGB uint8 pixels as float32 0..255, NHWC; scaling is inside the model', preprocessing: PREPROCESSING, featureLayer: FEATURE_LAYER, boundary: null, config, engine: 'portable-cpu', metrics }, null, 2),
+    JSON.stringify({ base: base.id, inputSize: size, input: 'RGB uint8 pixels as float32 0..255, NHWC; scaling is inside the model', preprocessing: PREPROCESSING, featureLayer, boundary: null, config, engine: 'portable-cpu', metrics }, null, 2),
   );
   finishRun(studio.db, runId, 'done', { modelFolder: modelDir, metrics });
   // The classifier shares the head's and the base's layers; disposing it frees them all.

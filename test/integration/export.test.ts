@@ -156,6 +156,9 @@ describe('studio export --format bundle', () => {
   });
 
   it('the Python example runs where onnxruntime for Python is installed', () => {
+    const script = path.join(bundle.dir, 'examples', 'python', 'classify.py');
+    const compiled = spawnSync('python3', ['-c', 'import ast, sys; ast.parse(open(sys.argv[1]).read())', script], { encoding: 'utf8' });
+    if (!compiled.error) expect(compiled.status, compiled.stderr).toBe(0);
     const probe = spawnSync('python3', ['-c', 'import onnxruntime, numpy, PIL'], { encoding: 'utf8' });
     if (probe.error || probe.status !== 0) {
       const why = probe.error ? probe.error.message : (probe.stderr.trim().split('\n').pop() ?? `exit ${probe.status}`);
@@ -163,7 +166,7 @@ describe('studio export --format bundle', () => {
       return;
     }
     const files = fx.testFiles.map((t) => t.file);
-    const out = execFileSync('python3', [path.join(bundle.dir, 'examples', 'python', 'classify.py'), ...files, '--json'], { encoding: 'utf8' });
+    const out = execFileSync('python3', [script, ...files, '--json'], { encoding: 'utf8' });
     const lines = out.trim().split('\n');
     const results = JSON.parse(lines[lines.length - 1]!) as { label: string }[];
     expect(results).toHaveLength(files.length);

@@ -49,6 +49,11 @@ const valid: { [M in Method]: Args<M> } = {
   'runs.predictProject': { runId: 1 },
   'runs.cancelPrediction': { jobId: 'predict-abc123' },
   'runs.predictions': { runId: 1, offset: 0, limit: 10 },
+  'exports.start': { runId: 1, formats: ['tfjs', 'onnx'], quantize: false },
+  'exports.cancel': { jobId: 'export-abc123' },
+  'exports.preview': { runId: 1, quantize: true },
+  'exports.list': { runId: 1 },
+  'exports.reveal': { exportId: 1 },
 };
 
 const methods = Object.keys(calls) as Method[];
