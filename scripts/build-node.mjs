@@ -19,7 +19,12 @@ const started = Date.now();
 await Promise.all([
   build({
     ...common,
-    entryPoints: { 'main/main': 'electron/main/main.ts', 'main/core-process': 'electron/main/core-process.ts' },
+    entryPoints: {
+      'main/main': 'electron/main/main.ts',
+      'main/core-process': 'electron/main/core-process.ts',
+      // The training engine's own process: TrainingService looks for ../engine/entry.js beside the bundled core.
+      'engine/entry': 'electron/core/engine/entry.ts',
+    },
     outdir: out,
     format: 'esm',
     outExtension: { '.js': '.js' },
@@ -28,4 +33,4 @@ await Promise.all([
   // A sandboxed preload cannot be an ES module.
   build({ ...common, entryPoints: ['electron/preload/preload.ts'], outfile: path.join(out, 'preload/preload.cjs'), format: 'cjs' }),
 ]);
-console.log(`built dist/electron (main, core-process, preload) in ${Date.now() - started} ms`);
+console.log(`built dist/electron (main, core-process, engine, preload) in ${Date.now() - started} ms`);
