@@ -81,8 +81,8 @@ test('a dropped image is classified the same way', async ({ page }) => {
 test('the webcam is classified continuously', async ({ page }) => {
   await openDemo(page);
   await page.click('#webcam');
-  await expect(page.locator('#status')).toHaveText('Classifying the webcam…');
-  await expect(page.locator('body')).toHaveAttribute('data-state', 'classified');
+  await expect(page.locator('#status')).toHaveText('Classifying the webcam…', { timeout: 30_000 });
+  await expect(page.locator('body')).toHaveAttribute('data-state', 'classified', { timeout: 60_000 });
   await expect(page.locator('#top')).toHaveAttribute('data-label', new RegExp(`^(${fx.labels.join('|')})$`));
   await page.screenshot({ path: path.join(SHOTS, 'export-demo-webcam.png') });
   await page.click('#webcam');

@@ -78,6 +78,16 @@ test('wizard, a strategy-3 run with live charts, history, try it', async ({ page
     await shot(page, '02-wizard-recommendation');
   });
 
+  await test.step('change the split: the counts follow, every picture keeps one split', async () => {
+    const n = async (which: string) => Number(await page.getByTestId(`split-${which}-count`).innerText());
+    const before = await n('validation');
+    await page.getByRole('button', { name: 'Change the split…' }).click();
+    await page.getByTestId('split-validation').fill('25');
+    await page.getByRole('button', { name: 'Redraw the split' }).click();
+    await expect.poll(() => n('validation')).toBeGreaterThan(before);
+    expect((await n('train')) + (await n('validation')) + (await n('test'))).toBe(LABELS.length * PER_LABEL);
+  });
+
   await test.step(`Advanced: a strategy-3 run with ${EPOCHS} epochs`, async () => {
     await page.getByText('Advanced', { exact: true }).click();
     await page.getByTestId('advanced-strategy').selectOption('head');
@@ -129,12 +139,34 @@ test('wizard, a strategy-3 run with live charts, history, try it', async ({ page
     await shot(page, '06-history');
   });
 
+  await test.step('a long run can be cancelled mid-way', async () => {
+    await page.getByTestId('new-run').click();
+    await expect(page.getByTestId('reason')).toBeVisible({ timeout: 120_000 });
+    const advanced = page.locator('details').filter({ hasText: 'Advanced' });
+    if (!(await advanced.getAttribute('open'))) await page.getByText('Advanced', { exact: true }).click();
+    await page.getByTestId('advanced-strategy').selectOption('head');
+    await page.getByTestId('advanced-epochs').fill('5000');
+    await page.getByLabel('Stop after epochs without progress').fill('1000');
+    await page.getByTestId('start-training').click();
+    const run = page.getByTestId('run-view');
+    await expect.poll(async () => Number(await page.getByTestId('loss-chart').getAttribute('data-points')), { timeout: 120_000 }).toBeGreaterThanOrEqual(1);
+    await expect(page.getByTestId('run-progress')).toBeVisible();
+    await shot(page, '06b-training-live');
+    await page.getByTestId('cancel-training').click();
+    await expect(run).toHaveAttribute('data-status', 'cancelled', { timeout: 60_000 });
+    const items = page.getByTestId('run-history').getByRole('button');
+    await expect(items).toHaveCount(2);
+    await expect(items.first().getByTestId('run-status')).toHaveText('Cancelled');
+    await expect(items.nth(1).getByTestId('run-status')).toHaveText('Done');
+    await shot(page, '06c-cancelled');
+  });
+
   await test.step('try it on one picture', async () => {
     if (!HAS_CLASSIFY) {
       test.info().annotations.push({ type: 'skipped step', description: 'runs.classify is not in the contract yet' });
       return;
     }
-    await page.getByTestId('run-history').getByRole('button').first().click();
+    await page.getByTestId('run-history').getByRole('button').last().click();
     const picture = path.join(work, 'three', 'fruit', fs.readdirSync(path.join(work, 'three', 'fruit'))[0]!);
     await page.getByTestId('try-file').setInputFiles(picture);
     const result = page.getByTestId('try-result');

@@ -1,7 +1,7 @@
 // The Train page of one project: the wizard's measurement, the split, the run history, the run
 // that is open (live while it trains) and the plan for the next run.
 import { attempt, messageOf, toasts } from './toasts.svelte';
-import { onTraining, trainingCall, type RunInfo, type Splits, type TrainingEventPayload, type Wizard } from './trainingApi.svelte';
+import { onTraining, trainingCall, type Epoch, type RunInfo, type Splits, type TrainingEventPayload, type Wizard } from './trainingApi.svelte';
 import { TrainingPlan } from './trainingPlan.svelte';
 
 export type WizardState = 'idle' | 'measuring' | 'ready' | 'error';
@@ -25,20 +25,33 @@ export class TrainingSession {
   active = $derived(this.runs.filter((r) => r.status === 'running' || r.status === 'queued'));
 
   private off: (() => void)[] = [];
+  /** Epochs not yet shown: a classifier on cached features can finish dozens a second. */
+  private pendingEpochs = new Map<number, Epoch[]>();
+  private refreshing = new Set<number>();
+  private flushTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(readonly projectId: number) {
     this.off.push(
       onTraining('training.epoch', ({ runId, record }) => {
-        this.patch(runId, (r) => ({ ...r, status: 'running', epochs: [...r.epochs, record] }));
+        if (!this.runs.some((r) => r.id === runId)) return;
+        this.pendingEpochs.set(runId, [...(this.pendingEpochs.get(runId) ?? []), record]);
+        this.flushTimer ??= setTimeout(() => this.flushEpochs(), EPOCH_FLUSH_MS);
       }),
       onTraining('training.progress', (p) => {
-        if (!this.runs.some((r) => r.id === p.runId)) return;
+        const run = this.runs.find((r) => r.id === p.runId);
+        if (!run) return;
         this.progress = { ...this.progress, [p.runId]: p };
+        // The engine has started: read the run again once for its engine and start time.
+        if (run.status === 'queued' && !this.refreshing.has(p.runId)) {
+          this.refreshing.add(p.runId);
+          void this.reloadRun(p.runId).finally(() => this.refreshing.delete(p.runId));
+        }
       }),
       onTraining('training.finished', ({ runId }) => {
         if (!this.runs.some((r) => r.id === runId)) return;
         const { [runId]: _, ...rest } = this.progress;
         this.progress = rest;
+        this.flushEpochs();
         void this.reloadRun(runId);
       }),
     );
@@ -47,6 +60,22 @@ export class TrainingSession {
   dispose(): void {
     this.off.forEach((f) => f());
     this.off = [];
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+  }
+
+  /** Shows the epochs that arrived since the last flush, in one update per run. */
+  private flushEpochs(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    // A runs.get answer may already hold some of them.
+    const key = (e: Epoch) => `${e.phase}:${e.epoch}`;
+    for (const [runId, records] of this.pendingEpochs)
+      this.patch(runId, (r) => {
+        const have = new Set(r.epochs.map(key));
+        const fresh = records.filter((e) => !have.has(key(e)));
+        return fresh.length ? { ...r, status: 'running', epochs: [...r.epochs, ...fresh] } : r;
+      });
+    this.pendingEpochs.clear();
   }
 
   /** Which labeled pictures the wizard's answer is about; another set needs a new measurement. */
@@ -130,6 +159,8 @@ export class TrainingSession {
     this.runs = this.runs.map((r) => (r.id === runId ? change(r) : r));
   }
 }
+
+const EPOCH_FLUSH_MS = 250;
 
 function newestFirst(runs: RunInfo[]): RunInfo[] {
   return [...runs].sort((a, b) => b.id - a.id);

@@ -1,15 +1,12 @@
-// The training calls and events, typed from their own contract module. They are called through
-// the one client (`api`); the cast only bridges the time until the lead merges
-// contract-training.ts into contract.ts, after which `api.call` accepts them as they are.
+// The training and "Try it" calls and events (contract-training.ts, contract-predict.ts, merged
+// into the contract), with the names of their types the Train page uses.
 import type { z } from 'zod';
 import type { trainingCalls, trainingEvents, EngineInfo, EpochRecord, FinalMetrics, Run, RunStatus, SplitCounts, SplitSettings, Strategy, TrainOverrides, WizardReport } from '../../../../electron/shared/contract-training';
 import type { predictCalls, ClassifyResult } from '../../../../electron/shared/contract-predict';
+import type { Args, Result } from '../../../../electron/shared/contract';
 import { api } from '../client';
 
 type Calls = typeof trainingCalls;
-export type TrainingMethod = keyof Calls | 'runs.classify';
-type Args<M extends TrainingMethod> = M extends keyof Calls ? z.input<Calls[M]['args']> : ClassifyArgs;
-type Result<M extends TrainingMethod> = M extends keyof Calls ? z.output<Calls[M]['result']> : Classification;
 type Events = typeof trainingEvents;
 export type TrainingEvent = keyof Events;
 export type TrainingEventPayload<E extends TrainingEvent> = z.output<Events[E]>;
@@ -29,16 +26,12 @@ type ClassifyArgs = z.input<(typeof predictCalls)['runs.classify']['args']>;
 export type Classification = ClassifyResult;
 export type ClassifyMime = ClassifyArgs['mime'];
 
-interface LooseApi {
-  call(method: string, args: unknown): Promise<unknown>;
-  on(event: string, listener: (payload: unknown) => void): () => void;
-}
-const loose = api as unknown as LooseApi;
+type Method = keyof Calls | 'runs.classify';
 
-export function trainingCall<M extends TrainingMethod>(method: M, args: Args<M>): Promise<Result<M>> {
-  return loose.call(method, args) as Promise<Result<M>>;
+export function trainingCall<M extends Method>(method: M, args: Args<M>): Promise<Result<M>> {
+  return api.call(method, args);
 }
 
 export function onTraining<E extends TrainingEvent>(event: E, listener: (payload: TrainingEventPayload<E>) => void): () => void {
-  return loose.on(event, listener as (payload: unknown) => void);
+  return api.on(event, listener);
 }
