@@ -1,6 +1,6 @@
 // The web host: the studio core behind a loopback HTTP server, for browsers and for machines
 // where Electron cannot run. See the wire protocol: token → cookie, static renderer, /ws,
-// /img/<variant>/<id>, /upload.
+// /img/<variant>/<id>, /upload, /exports/<id>.zip.
 import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +10,7 @@ import { isAuthorised, isOwnHost, isOwnOrigin, newToken, sameToken, sessionCooki
 import { sendJson, sendText, setSecurityHeaders } from './headers.js';
 import { serveStatic } from './static-files.js';
 import { serveImage } from './images.js';
+import { isExportRoute, serveExportZip } from './export-zip.js';
 import { UploadError, UploadSessions } from './upload.js';
 import { WsTransport } from './ws-transport.js';
 
@@ -74,6 +75,10 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
       return serveImage(studio, url.pathname, res);
     }
     if (url.pathname === '/upload' || url.pathname.startsWith('/upload/')) return handleUpload(req, res, url.pathname, method);
+    if (isExportRoute(url.pathname)) {
+      if (method !== 'GET' && method !== 'HEAD') return sendText(res, 405, 'Method not allowed.');
+      return serveExportZip(studio, url.pathname, res, method);
+    }
     if (method !== 'GET' && method !== 'HEAD') return sendText(res, 405, 'Method not allowed.');
     return serveStatic(rendererDir, url.pathname, res, method);
   }

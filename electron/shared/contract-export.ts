@@ -43,6 +43,8 @@ export const ExportInfo = z.object({
   folderName: z.string().nullable(),
   hasZip: z.boolean(),
   bytes: z.number().int().nullable(),
+  /** The files written (from manifest.json), paths relative to the export's folder. */
+  files: z.array(z.object({ path: z.string(), bytes: z.number().int() })),
   maxAbsDiff: z.number().nullable(),
   agreement: z.number().nullable(),
   imagesChecked: z.number().int().nullable(),

@@ -10,6 +10,7 @@ import type { DataPaths } from '../paths.js';
 import { exportCalls, type ExportEventName, type ExportEventPayload } from '../../shared/contract-export.js';
 import { StudioError } from '../../shared/contract.js';
 import { exportRun } from './bundle.js';
+import { exportFiles } from './files.js';
 import { quantizePreview } from './preview.js';
 import { getExport, listExports, markExportsInterrupted, type ExportRow } from './store.js';
 
@@ -73,6 +74,7 @@ export function toExportInfo(r: ExportRow): ExportEventPayload<'export.finished'
     folderName: r.dir ? path.basename(r.dir) : null,
     hasZip: r.zipPath !== null,
     bytes: r.bytes,
+    files: exportFiles(r.dir),
     maxAbsDiff: r.maxAbsDiff,
     agreement: r.agreement,
     imagesChecked: r.imagesChecked,
