@@ -10,6 +10,7 @@ export interface CoreClientOptions {
   dataDir: string;
   nativeBinding: string | null;
   pickSource: (kind: 'folder' | 'files' | 'csv') => Promise<PickedSource | null>;
+  reveal: (path: string) => void;
   onEvent: (name: EventName, payload: unknown) => void;
   onFatal: (message: string) => void;
 }
@@ -105,6 +106,9 @@ export class CoreClient {
           (source) => this.send({ type: 'picked', id: msg.id, source }),
           () => this.send({ type: 'picked', id: msg.id, source: null }),
         );
+        break;
+      case 'reveal':
+        this.options.reveal(msg.path);
         break;
     }
   }

@@ -24,6 +24,8 @@ export type FromCore =
   | { type: 'image'; id: number; image: ImageReply; error?: string }
   | { type: 'event'; name: EventName; payload: unknown }
   | { type: 'pick'; id: number; kind: 'folder' | 'files' | 'csv' }
+  /** Show a file in the system's file manager (an export's folder): only main has `shell`. */
+  | { type: 'reveal'; path: string }
   | { type: 'closed' };
 
 /** What the core process is started with (argv after the module path). */

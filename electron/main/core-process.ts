@@ -54,7 +54,7 @@ port.on('message', (e) => {
 // Listen first, then announce readiness, so no request can arrive before its handler.
 try {
   const { dataDir, nativeBinding } = readCoreArgs(process.argv);
-  studio = new Studio({ dataDir, host: 'electron', pickSource, ...(nativeBinding ? { nativeBinding } : {}) });
+  studio = new Studio({ dataDir, host: 'electron', pickSource, reveal: (file) => send({ type: 'reveal', path: file }), ...(nativeBinding ? { nativeBinding } : {}) });
   studio.bus.subscribe((name, payload) => send({ type: 'event', name, payload }));
   send({ type: 'ready' });
 } catch (err) {

@@ -2,7 +2,7 @@
 // utility process (core-process.ts) so imports and training never block the UI thread.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { app, BrowserWindow, dialog } from 'electron';
+import { app, BrowserWindow, dialog, shell } from 'electron';
 import { resolveDataDir } from '../core/paths.js';
 import { CoreClient } from './core-client.js';
 import { pickSource } from './dialogs.js';
@@ -45,6 +45,8 @@ app.whenReady().then(() => {
     dataDir,
     nativeBinding: electronSqliteBinding(app.getAppPath()),
     pickSource: (kind) => pickSource(window, kind),
+    // The path comes from the core's own exports table, never from the renderer.
+    reveal: (file) => shell.showItemInFolder(file),
     onEvent: (name, payload) => forwardEvent(window, name, payload),
     onFatal: (message) => {
       dialog.showErrorBox('Transfer Studio cannot open its data', `${message}\n\nData folder: ${dataDir}`);
