@@ -60,7 +60,7 @@ console.log(`wizard probe (cold): ${(probe.ms / 1000).toFixed(1)} s, frozen pass
 
 const ours: Record<string, number> = {};
 for (const label of ['cold', 'warm']) {
-  const r = await time(() => runTraining({ base, samples, labels, config: defaultConfig('head', { featureLayer: 'out_relu' }), cache, engine, outDir: path.join(dir, `s3-${label}`) }));
+  const r = await time(() => runTraining({ base, samples, labels, config: defaultConfig('head', { featureLayer: probe.value.best }), cache, engine, outDir: path.join(dir, `s3-${label}`) }));
   const epochMs = r.value.epochs.reduce((a, e) => a + e.ms, 0) / r.value.epochs.length;
   ours[`strategy3${label === 'cold' ? 'Cold' : 'Warm'}Ms`] = r.ms;
   ours.headEpochs = r.value.epochs.length;
@@ -97,10 +97,11 @@ fs.rmSync(dir, { recursive: true, force: true });
 
 // PyTorch CPU, same images (the training split), same architecture, same head epochs.
 const python = fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
-const trainItems = samples.filter((s) => s.split === 'train').map((s) => `${fileOf.get(s.key)!}:${s.label}`);
+const items = samples.map((s) => `${fileOf.get(s.key)!}:${s.label}:${s.split}`);
+const variants = defaultConfig('head', {}).augmentedVariants;
 let torch: Record<string, number> | null = null;
 try {
-  const out = execFileSync(python, [path.join(import.meta.dirname, 'train_torch.py'), '2', String(ours.headEpochs), String(batch), String(labels.length), ...trainItems], {
+  const out = execFileSync(python, [path.join(import.meta.dirname, 'train_torch.py'), '2', String(ours.headEpochs), String(batch), String(labels.length), String(variants), ...items], {
     encoding: 'utf8',
     maxBuffer: 1 << 24,
     cwd: import.meta.dirname,
@@ -112,7 +113,7 @@ try {
 }
 if (torch) {
   const ratio = (a: number, b: number) => (a / b).toFixed(2);
-  console.log(`PyTorch ${torch.torch} CPU, ${torch.threads} threads, ${torch.images} images:`);
+  console.log(`PyTorch ${torch.torch} CPU, ${torch.threads} threads, ${torch.images} images (${torch.forwardPasses} frozen forward passes for strategy 3, like ours), ${torch.trainImages} to train:`);
   console.log(`  strategy 3 cold ${(torch.strategy3ColdMs! / 1000).toFixed(1)} s, warm ${(torch.strategy3WarmMs! / 1000).toFixed(1)} s (${torch.headEpochs} head epochs); strategy 2 epoch ${(torch.strategy2EpochMs! / 1000).toFixed(1)} s (${torch.strategy2Steps} steps, timed in full)`);
   console.log(`ratios (ours / PyTorch time; below 1 = we are faster):`);
   console.log(`  strategy 3 cold ${ratio(ours.strategy3ColdMs!, torch.strategy3ColdMs!)}, warm ${ratio(ours.strategy3WarmMs!, torch.strategy3WarmMs!)}, strategy 2 epoch ${ratio(ours.strategy2EpochMs!, torch.strategy2EpochMs!)}`);

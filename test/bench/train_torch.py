@@ -8,7 +8,11 @@ for speed).
               the frozen part's activations are computed once, then one epoch of steps of
               BATCH images is timed (forward + backward + Adam step)
 
-Prints one JSON line. Usage: train_torch.py THREADS EPOCHS BATCH CLASSES FILE:LABEL...
+Like the app, strategy 3 computes features for every image of every split, plus VARIANTS
+augmented copies of each (a flipped copy here: the same forward cost), and trains the head on
+the training split's features.
+
+Prints one JSON line. Usage: train_torch.py THREADS EPOCHS BATCH CLASSES VARIANTS FILE:LABEL:SPLIT...
 """
 import json
 import sys
@@ -21,10 +25,12 @@ from features_torch import decode
 
 
 def main():
-    threads, epochs, batch, classes = (int(a) for a in sys.argv[1:5])
-    items = [a.rsplit(":", 1) for a in sys.argv[5:]]
-    files = [f for f, _ in items]
-    labels = torch.tensor([int(l) for _, l in items])
+    threads, epochs, batch, classes, variants = (int(a) for a in sys.argv[1:6])
+    items = [a.rsplit(":", 2) for a in sys.argv[6:]]
+    all_files = [f for f, _, _ in items]
+    train_idx = [i for i, (_, _, s) in enumerate(items) if s == "train"]
+    files = [all_files[i] for i in train_idx]
+    labels = torch.tensor([int(items[i][1]) for i in train_idx])
     torch.set_num_threads(threads)
     torch.set_flush_denormal(True)
     torch.manual_seed(0)
@@ -33,12 +39,17 @@ def main():
 
     # Strategy 3, cold: decode + frozen forward + pooling, then the head.
     t0 = time.perf_counter()
-    feats = []
+    per_variant = [[] for _ in range(1 + variants)]
     with torch.no_grad():
-        for i in range(0, len(files), 16):
-            x = torch.stack([decode(f) for f in files[i : i + 16]])
-            feats.append(frozen_all(x).mean(dim=(2, 3)))
-    feats = torch.cat(feats)
+        for i in range(0, len(all_files), 16):
+            x = torch.stack([decode(f) for f in all_files[i : i + 16]])
+            for v in range(1 + variants):
+                xv = x if v == 0 else torch.flip(x, dims=[3])
+                per_variant[v].append(frozen_all(xv).mean(dim=(2, 3)))
+    # The head trains on the training split's features and their augmented copies, as ours does.
+    idx = torch.tensor(train_idx)
+    feats = torch.cat([torch.cat(rows)[idx] for rows in per_variant])
+    labels = labels.repeat(1 + variants)
     t_features = time.perf_counter() - t0
 
     def train_head():
@@ -86,7 +97,9 @@ def main():
     print(json.dumps({
         "threads": torch.get_num_threads(),
         "torch": torch.__version__,
-        "images": len(files),
+        "images": len(all_files),
+        "trainImages": len(files),
+        "forwardPasses": len(all_files) * (1 + variants),
         "strategy3ColdMs": round((t_features + t_head) * 1000),
         "strategy3WarmMs": round(t_head * 1000),
         "headEpochs": epochs,
