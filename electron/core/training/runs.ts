@@ -5,6 +5,7 @@ import type { TrainConfig } from '../engine/config.js';
 import type { EpochRecord } from '../engine/loop.js';
 import type { FinalMetrics } from '../engine/metrics.js';
 import { StudioError } from '../../shared/contract.js';
+import { hostAlive } from '../host-process.js';
 
 export type RunStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled' | 'interrupted';
 
@@ -59,15 +60,6 @@ export function markRunning(db: Db, runId: number, engine: string): void {
   db.prepare(`UPDATE runs SET status = 'running', engine = ?, started_at = ${NOW}, host_pid = ? WHERE id = ?`).run(engine, process.pid, runId);
 }
 
-function alive(pid: number | null): boolean {
-  if (!pid || pid === process.pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 export function addEpoch(db: Db, runId: number, e: EpochRecord): void {
   db.prepare('INSERT OR REPLACE INTO run_epochs (run_id, epoch, phase, loss, acc, val_loss, val_acc, ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
@@ -105,7 +97,7 @@ export function finishRun(
  * now. Runs of another live host (the web host while the CLI trains, say) are left alone.
  */
 export function markInterrupted(db: Db, reason = 'The app stopped while this run was training.'): number {
-  const stale = (db.prepare("SELECT id, host_pid FROM runs WHERE status IN ('queued','running')").all() as { id: number; host_pid: number | null }[]).filter((r) => !alive(r.host_pid));
+  const stale = (db.prepare("SELECT id, host_pid FROM runs WHERE status IN ('queued','running')").all() as { id: number; host_pid: number | null }[]).filter((r) => !hostAlive(r.host_pid));
   const mark = db.prepare(`UPDATE runs SET status = 'interrupted', error = ?, finished_at = ${NOW} WHERE id = ? AND status IN ('queued','running')`);
   for (const r of stale) mark.run(reason, r.id);
   return stale.length;

@@ -24,6 +24,8 @@ CREATE TABLE exports (
   -- JSON: the full parity report, per artefact
   parity          TEXT,
   error           TEXT,
+  -- The process running the export: a 'running' export is stale only when it is gone.
+  host_pid        INTEGER,
   created_at      TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
   finished_at     TEXT
 );
