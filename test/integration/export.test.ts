@@ -260,6 +260,25 @@ describe('other formats and quantization', () => {
     expect(revealed[0]).toMatch(/run-\d+-export-\d+$/);
   });
 
+  it('a Cancel that arrives as I/O while the parity pass keeps the process busy stops the export', async () => {
+    const events: { name: ExportEventName; payload: unknown }[] = [];
+    let jobId = '';
+    const ctx: ExportCtx = createExportCtx({
+      db: fx.studio.db,
+      paths: fx.studio.paths,
+      emit: (name, payload) => {
+        events.push({ name, payload });
+        // A macrotask, like a WebSocket message: it runs only when the export yields to the event loop.
+        if (name === 'export.progress' && (payload as { phase: string }).phase === 'checking parity') setTimeout(() => ctx.jobs.cancel(jobId), 0);
+      },
+    });
+    ({ jobId } = await exportHandlers['exports.start'](ctx, { runId: fx.runId, formats: ['tfjs'], quantize: false }));
+    await ctx.jobs.settled();
+    const finished = events.find((e) => e.name === 'export.finished')!.payload as { status: string; export: { status: string } | null };
+    expect(finished.status).toBe('cancelled');
+    expect(finished.export?.status).toBe('cancelled');
+  });
+
   it('a quantized export shows its size and accuracy change first and stays within it', async () => {
     const ctx = createExportCtx({ db: fx.studio.db, paths: fx.studio.paths, emit: () => {} });
     const preview = await exportHandlers['exports.preview'](ctx, { runId: fx.runId, quantize: true });

@@ -105,7 +105,10 @@ export async function exportRun(db: Db, paths: DataPaths, req: ExportRequest): P
   const staging = `${finalDir}.partial-${exportId}`;
   const progress = req.onProgress ?? (() => {});
   const steps = 6;
-  const check = () => {
+  // Yield to the event loop first: the TF.js parity pass keeps this process busy, and a Cancel
+  // arriving meanwhile is only read once pending I/O gets a turn (await alone stays in microtasks).
+  const check = async () => {
+    await new Promise((resolve) => setImmediate(resolve));
     if (req.signal?.aborted) throw new StudioError('cancelled', 'The export was cancelled.');
   };
   let parity: ParityReport | null = null;
@@ -119,11 +122,11 @@ export async function exportRun(db: Db, paths: DataPaths, req: ExportRequest): P
 
     progress('predicting with the app', 0, steps);
     const app = await appPredictions(db, src.run.id, files);
-    check();
+    await check();
     if (quantize) {
       progress('measuring 8-bit weights', 1, steps);
       preview = await previewFor(db, src, true, app);
-      check();
+      await check();
     }
 
     progress('writing models', 2, steps);
@@ -138,7 +141,7 @@ export async function exportRun(db: Db, paths: DataPaths, req: ExportRequest): P
     writeJson(path.join(staging, 'signature.json'), signature);
     if (has('examples')) writeExamples(staging);
     if (has('web-demo')) writeWebDemo(staging, src, tfjsModel, signature);
-    check();
+    await check();
 
     progress('checking parity', 3, steps);
     // The shipped Node example's preprocessing, or (for a TF.js-only export) the same template.
@@ -148,14 +151,14 @@ export async function exportRun(db: Db, paths: DataPaths, req: ExportRequest): P
       const probs = await onnxViaNodeExample(staging, files, example);
       artefacts.push(judge('onnx', false, app.probs, probs, truth, null));
     }
-    check();
+    await check();
     if (has('tfjs')) {
       const probs = await tfjsFromBundle(staging, src.config.inputSize, files, example);
       const minAccuracy = quantize && preview ? preview.quantizedAccuracy : null;
       artefacts.push(judge('tfjs', quantize, app.probs, probs, truth, minAccuracy));
     }
     parity = summarise(artefacts, accuracyOf(app.probs, truth), files.length);
-    check();
+    await check();
 
     progress('writing the model card', 4, steps);
     signature = { ...signature, ...{ parity: { images: parity.images, maxAbsDiff: parity.maxAbsDiff, agreement: parity.agreement, appRuntime: app.runtime } } };
