@@ -180,6 +180,9 @@ export async function exportRun(db: Db, paths: DataPaths, req: ExportRequest): P
       return { row: getExport(db, exportId), files: entries, parity, preview };
     }
 
+    // Last chance before anything is committed: a Cancel that came during the model card and
+    // manifest is still honoured.
+    await check();
     progress('zipping', 5, steps);
     if (fs.existsSync(finalDir)) fs.rmdirSync(finalDir); // checked empty above
     fs.mkdirSync(path.dirname(finalDir), { recursive: true });
