@@ -6,6 +6,21 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { installCpuPointwiseGrads } from './kernels/cpu-pointwise-grads.js';
 import { installWasmDelegates } from './kernels/wasm-delegate.js';
+import { installWasmGradients } from './kernels/wasm-grads.js';
+import { installFastGradients } from './kernels/gradients.js';
+
+/**
+ * Makes the wasm backend able to train every built-in base fast: our gradient kernels
+ * (kernels/wasm-grads.ts) and gradient formulas (kernels/gradients.ts), with the cpu delegates
+ * underneath for anything they do not cover — that slow path is recorded when it runs.
+ * Returns what it provides. Idempotent.
+ */
+export function installPortableTraining(): { kernels: string[]; gradients: string[]; delegated: string[] } {
+  const delegated = installWasmDelegates();
+  const kernels = installWasmGradients();
+  const gradients = installFastGradients();
+  return { kernels, gradients, delegated: delegated.filter((k) => !kernels.includes(k)) };
+}
 
 export type EngineName = 'tfjs-node-gpu' | 'tfjs-node' | 'portable-wasm' | 'portable-cpu';
 
@@ -62,11 +77,9 @@ export async function selectEngine(only?: EngineName): Promise<EngineInfo> {
     try {
       if (await tf.setBackend('wasm')) {
         await tf.ready();
-        const native = hasConvGradients('wasm');
-        // Kernels wasm lacks run on tfjs-cpu on copies of the data; training stays on wasm.
-        const delegated = native ? [] : installWasmDelegates();
+        const portable = installPortableTraining();
         tried.push(
-          `portable-wasm: loaded${native ? '' : `; ${delegated.length} kernels it lacks run on tfjs-cpu, among them the convolution gradients (${delegated.filter((k) => /Backprop/.test(k)).join(', ')})`}`,
+          `portable-wasm: loaded; our kernels for ${portable.kernels.join(', ')}; ${portable.delegated.length} other kernels it lacks would run on tfjs-cpu (named in the run if used)`,
         );
         return { name: 'portable-wasm', backend: 'wasm', tried, convGradients: hasConvGradients('wasm') };
       }
@@ -81,7 +94,7 @@ export async function selectEngine(only?: EngineName): Promise<EngineInfo> {
   return { name: 'portable-cpu', backend: 'cpu', tried, convGradients: true };
 }
 
-/** The backend a strategy trains on: wasm lacks convolution gradients today, cpu has them. */
+/** The backend a strategy trains on: the engine's own, unless it cannot train convolutions. */
 export function trainingBackend(engine: EngineInfo, trainsConvolutions: boolean): string {
   if (!trainsConvolutions || engine.convGradients) return engine.backend;
   return 'cpu';

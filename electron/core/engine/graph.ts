@@ -56,3 +56,13 @@ export function layersBetween(model: tf.LayersModel, from: string | null, to: st
   const hi = names.indexOf(to);
   return model.layers.slice(lo, hi + 1);
 }
+
+/**
+ * The model from a new size×size input to `to`'s output: the same layers and weights applied
+ * at another resolution (convolutions do not care), e.g. full fine-tuning at 160 px.
+ */
+export function resizedTrunk(model: tf.LayersModel, to: string, size: number): tf.LayersModel {
+  const channels = (model.inputs[0]!.shape as number[])[3] ?? 3;
+  const input = tf.input({ shape: [size, size, channels], name: `pixels_${size}` });
+  return tf.model({ inputs: input, outputs: reapply(model, null, to, input), name: `${model.name}_${size}px_to_${to}` });
+}

@@ -43,6 +43,12 @@ export interface LoopSpec {
   /** Extra loss term (e.g. L2 on the head), added to each step's loss. */
   penalty?: () => tf.Scalar;
   patience: number;
+  /**
+   * Images per forward/backward pass when fewer than batchSize: the step then sums the
+   * gradients of its micro-batches before one update — the same step (frozen BatchNorm does
+   * not look across images), in the memory of a smaller batch. tfjs-wasm's memory ends at 4 GB.
+   */
+  microBatch?: number;
   isCancelled: () => boolean;
   onEpoch: (record: EpochRecord) => void;
   onBatch?: (done: number, total: number) => void;
@@ -91,6 +97,56 @@ export function argMax(row: ArrayLike<number>): number {
   return best;
 }
 
+/** One optimizer step on these samples: the weighted mean loss and each sample's predicted class. */
+async function trainStep(spec: LoopSpec, optimizer: tf.Optimizer, idx: number[], labels: number[], epoch: number, step: number): Promise<{ loss: number; predicted: number[] }> {
+  const weights = spec.classWeights ? labels.map((l) => spec.classWeights![l]!) : labels.map(() => 1);
+  const totalWeight = weights.reduce((a, b) => a + b, 0);
+  const size = Math.max(1, Math.min(spec.microBatch ?? idx.length, idx.length));
+  const predicted: number[] = [];
+  let loss = 0;
+  let sums: Record<string, tf.Tensor> | null = null;
+  try {
+    for (let c0 = 0; c0 < idx.length; c0 += size) {
+      if (c0 > 0) {
+        await yieldToEvents();
+        if (spec.isCancelled()) throw new Cancelled();
+      }
+      const part = idx.slice(c0, c0 + size);
+      const partLabels = labels.slice(c0, c0 + size);
+      let pred: tf.Tensor | null = null;
+      const { value, grads } = tf.tidy(() => {
+        const x = spec.batch(part, epoch, true);
+        const y = tf.oneHot(tf.tensor1d(partLabels, 'int32'), spec.classes);
+        const w = tf.tensor1d(weights.slice(c0, c0 + size));
+        return tf.variableGrads(() => {
+          const p = spec.forward(x, true, step);
+          pred = tf.keep(tf.argMax(p, 1));
+          // Each micro-batch's share of the whole batch's weighted mean; the penalty counts once.
+          const data = tf.div(tf.sum(tf.mul(crossEntropy(p, y), w)), tf.scalar(totalWeight)) as tf.Scalar;
+          return spec.penalty && c0 === 0 ? tf.add(data, spec.penalty()) : data;
+        }, spec.variables);
+      });
+      loss += (await value.data())[0]!;
+      value.dispose();
+      predicted.push(...((await pred!.data()) as Int32Array));
+      pred!.dispose();
+      if (!sums) sums = grads;
+      else {
+        for (const [name, g] of Object.entries(grads)) {
+          const before = sums[name]!;
+          sums[name] = tf.add(before, g);
+          before.dispose();
+          g.dispose();
+        }
+      }
+    }
+    optimizer.applyGradients(sums as tf.NamedTensorMap);
+    return { loss, predicted };
+  } finally {
+    if (sums) tf.dispose(Object.values(sums));
+  }
+}
+
 /** Trains; returns the records. The variables end holding the best epoch's values. */
 export async function trainLoop(spec: LoopSpec): Promise<EpochRecord[]> {
   const optimizer = tf.train.adam(spec.lr);
@@ -109,27 +165,9 @@ export async function trainLoop(spec: LoopSpec): Promise<EpochRecord[]> {
         if (spec.isCancelled()) throw new Cancelled();
         const idx = order.slice(b * spec.batchSize, (b + 1) * spec.batchSize);
         const labels = idx.map(spec.labelOf);
-        let predicted: tf.Tensor | null = null;
-        const cost = tf.tidy(() => {
-          const x = spec.batch(idx, epoch, true);
-          const y = tf.oneHot(tf.tensor1d(labels, 'int32'), spec.classes);
-          const w = tf.tensor1d(spec.classWeights ? labels.map((l) => spec.classWeights![l]!) : labels.map(() => 1));
-          return optimizer.minimize(
-            () => {
-              const p = spec.forward(x, true, step);
-              predicted = tf.keep(tf.argMax(p, 1));
-              const data = tf.div(tf.sum(tf.mul(crossEntropy(p, y), w)), tf.sum(w)) as tf.Scalar;
-              return spec.penalty ? tf.add(data, spec.penalty()) : data;
-            },
-            true,
-            spec.variables,
-          )!;
-        });
-        lossSum += (await cost.data())[0]! * idx.length;
-        cost.dispose();
-        const pred = (await (predicted as unknown as tf.Tensor).data()) as Int32Array;
-        (predicted as unknown as tf.Tensor).dispose();
-        pred.forEach((p, k) => {
+        const { loss, predicted } = await trainStep(spec, optimizer, idx, labels, epoch, step);
+        lossSum += loss * idx.length;
+        predicted.forEach((p, k) => {
           if (p === labels[k]) correct++;
         });
         step++;

@@ -19,6 +19,7 @@ import type { EngineInfo } from './backend.js';
 import { trainingBackend } from './backend.js';
 import { takeDelegatedKernelsUsed } from './kernels/wasm-delegate.js';
 import { PREPROCESSING } from '../import/preprocess.js';
+import { microBatchFor } from './memory.js';
 
 export type SplitName = 'train' | 'validation' | 'test';
 
@@ -184,6 +185,7 @@ export async function runTraining(input: RunInput): Promise<RunOutput> {
           // training:false keeps BatchNorm on its moving statistics (its scale and shift still train).
           forward: (x, training, step) => head.apply(tf.mean(upper!.apply(x, { training: false }) as tf.Tensor, [1, 2]), training, step),
           variables: [...trainableVariables(trainable), ...head.variables()],
+          microBatch: microBatchFor(upper!, config.batchSize),
           epochs: config.epochs,
           lr: config.lr,
           patience: config.patience,
@@ -207,6 +209,7 @@ export async function runTraining(input: RunInput): Promise<RunOutput> {
           },
           forward: (x, training, step) => head.apply(tf.mean(net.apply(x, { training: false }) as tf.Tensor, [1, 2]), training, step),
           variables: [...trainableVariables(net.layers), ...head.variables()],
+          microBatch: microBatchFor(net, config.batchSize),
           epochs: config.epochs,
           lr: config.lr,
           patience: config.patience,

@@ -1,8 +1,8 @@
-// Kernels the wasm backend lacks (today: the convolution filter gradients and both depthwise
-// gradients), run by the cpu backend on copies of the data. This keeps training on wasm —
-// whose forward passes and matMuls are 10–30× faster than tfjs-cpu's — instead of moving a
-// whole strategy-1/2 run to tfjs-cpu because of three kernels. Every delegated kernel that
-// actually ran is recorded, so a run can say which slow paths it took (issue #6 replaces them).
+// The slow path: kernels the wasm backend lacks, run by the cpu backend on copies of the data.
+// Our own kernels (wasm-grads.ts) sit on top of these for everything the built-in bases need;
+// what remains here is for shapes they do not cover (e.g. a depthwise channel multiplier > 1)
+// and kernels training never uses. Every delegated kernel that actually ran is recorded, so a
+// run — and the UI — can say which slow path it took.
 import * as tf from '@tensorflow/tfjs';
 import { installCpuPointwiseGrads } from './cpu-pointwise-grads.js';
 

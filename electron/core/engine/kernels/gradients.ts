@@ -1,0 +1,108 @@
+// Gradient formulas that tfjs-core defines with operations the wasm backend runs slowly, given
+// again with the same mathematics in fast operations. Gradients are registered per kernel name,
+// not per backend, so these apply on every backend (tfjs-cpu included); tests compare them with
+// the stock formulas.
+//
+//   FusedBatchNorm  stock: tiles 1/√(var+ε) to the full activation shape (wasm's Tile: 60 ms
+//                   for one MobileNetV2 layer) and sums over batch and space with Sum (which
+//                   transposes first on wasm). Here: a broadcast multiply, and the sums as a
+//                   [1, m]·[m, c] matMul.
+//   ClipByValue     (ReLU6) stock: greaterEqual, lessEqual, logicalAnd, where and zerosLike,
+//                   five passes. Here: one kernel, ClipByValueGrad, on wasm and cpu.
+import * as tf from '@tensorflow/tfjs';
+
+export const CLIP_GRAD_KERNEL = 'StudioClipByValueGrad';
+
+interface HeapBackend {
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(info: tf.TensorInfo): tf.backend_util.TypedArray;
+}
+interface CpuBackend {
+  readSync(dataId: unknown): tf.backend_util.BackendValues;
+  makeTensorInfo(shape: number[], dtype: tf.DataType, values?: tf.backend_util.BackendValues): tf.TensorInfo;
+}
+
+/** dx = dy where min ≤ x ≤ max, else 0 (tfjs' ClipByValue gradient, inclusive at both ends). */
+function clipGrad(dy: ArrayLike<number>, x: ArrayLike<number>, out: Float32Array, min: number, max: number): void {
+  for (let i = 0; i < out.length; i++) {
+    const v = x[i]!;
+    out[i] = v >= min && v <= max ? dy[i]! : 0;
+  }
+}
+
+/** Sum over every axis but the last, as a matMul with ones (fast on wasm; fine elsewhere). */
+function sumToChannels(t: tf.Tensor, channels: number): tf.Tensor1D {
+  const m = t.size / channels;
+  return tf.reshape(tf.matMul(tf.ones([1, m]), tf.reshape(t, [m, channels])), [channels]);
+}
+
+let installed: string[] | null = null;
+
+/** Registers the gradient formulas and the kernels they use (idempotent). Returns their names. */
+export function installFastGradients(): string[] {
+  if (installed) return installed;
+  tf.registerKernel({
+    kernelName: CLIP_GRAD_KERNEL,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, attrs, backend }) => {
+      const { dy, x } = inputs as { dy: tf.TensorInfo; x: tf.TensorInfo };
+      const b = backend as unknown as HeapBackend;
+      const out = b.makeOutput(x.shape, 'float32');
+      const { min, max } = attrs as unknown as { min: number; max: number };
+      clipGrad(b.typedArrayFromHeap(dy), b.typedArrayFromHeap(x), b.typedArrayFromHeap(out) as Float32Array, min, max);
+      return out;
+    },
+  });
+  tf.registerKernel({
+    kernelName: CLIP_GRAD_KERNEL,
+    backendName: 'cpu',
+    kernelFunc: ({ inputs, attrs, backend }) => {
+      const { dy, x } = inputs as { dy: tf.TensorInfo; x: tf.TensorInfo };
+      const b = backend as unknown as CpuBackend;
+      const out = new Float32Array(tf.util.sizeFromShape(x.shape));
+      const { min, max } = attrs as unknown as { min: number; max: number };
+      clipGrad(b.readSync(dy.dataId) as Float32Array, b.readSync(x.dataId) as Float32Array, out, min, max);
+      return b.makeTensorInfo(x.shape, 'float32', out);
+    },
+  });
+  // Backends without the kernel (a native TensorFlow) keep the stock formula.
+  const stockClip = tf.getGradient('ClipByValue')!;
+  tf.registerGradient({
+    kernelName: 'ClipByValue',
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved, attrs) => {
+      if (!tf.getKernel(CLIP_GRAD_KERNEL, tf.getBackend())) return stockClip.gradFunc(dy, saved, attrs);
+      const [x] = saved as [tf.Tensor];
+      const { clipValueMin, clipValueMax } = attrs as unknown as { clipValueMin: number; clipValueMax: number };
+      return {
+        x: () => tf.engine().runKernel(CLIP_GRAD_KERNEL, { dy: dy as tf.Tensor, x }, { min: clipValueMin, max: clipValueMax } as unknown as tf.NamedAttrMap) as tf.Tensor,
+      };
+    },
+  });
+  tf.registerGradient({
+    kernelName: 'FusedBatchNorm',
+    inputsToSave: ['x', 'mean', 'variance', 'scale'],
+    gradFunc: (dyIn, saved, attrs) => {
+      const dy = dyIn as tf.Tensor;
+      const { varianceEpsilon } = attrs as unknown as { varianceEpsilon: number };
+      const [x, mean, variance, scale] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor | undefined];
+      const scaleValue = scale ?? tf.scalar(1);
+      const perChannel = mean.rank === 1;
+      const c = mean.shape[0] ?? 1;
+      const reduce = (t: tf.Tensor) => (perChannel ? sumToChannels(t, c) : t);
+      const rsqrtVar = tf.rsqrt(tf.add(variance, tf.scalar(varianceEpsilon)));
+      return {
+        x: () => tf.reshape(tf.mul(dy, tf.mul(rsqrtVar, scaleValue)), x.shape),
+        mean: () => tf.reshape(reduce(tf.mul(tf.mul(rsqrtVar, tf.scalar(-1)), tf.mul(dy, scaleValue))), mean.shape),
+        variance: () => {
+          const minusHalfRCube = tf.mul(tf.pow(rsqrtVar, 3), tf.scalar(-0.5));
+          return tf.reshape(reduce(tf.mul(tf.mul(minusHalfRCube, tf.sub(x, mean)), tf.mul(dy, scaleValue))), variance.shape);
+        },
+        scale: () => tf.reshape(reduce(tf.mul(dy, tf.mul(tf.sub(x, mean), rsqrtVar))), mean.shape),
+        offset: () => tf.reshape(reduce(dy), mean.shape),
+      };
+    },
+  });
+  installed = ['gradient of FusedBatchNorm (broadcast, matMul sums)', `gradient of ClipByValue (${CLIP_GRAD_KERNEL} on wasm and cpu)`];
+  return installed;
+}
