@@ -7,7 +7,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { installCpuPointwiseGrads } from './kernels/cpu-pointwise-grads.js';
 import { installWasmDelegates } from './kernels/wasm-delegate.js';
 import { installWasmGradients } from './kernels/wasm-grads.js';
-import { installFastGradients } from './kernels/gradients.js';
+import { allowAbsentSavedInputs, installFastGradients } from './kernels/gradients.js';
 
 /**
  * Makes the wasm backend able to train every built-in base fast: our gradient kernels
@@ -52,8 +52,10 @@ function reason(err: unknown): string {
  */
 export async function selectEngine(only?: EngineName): Promise<EngineInfo> {
   const forced = only ?? (process.env.STUDIO_ENGINE as EngineName | undefined);
-  // The cpu backend is where the portable engine trains convolutions; give it fast 1×1 gradients.
+  // The cpu backend is the last resort for convolutions; give it fast 1×1 gradients.
   installCpuPointwiseGrads();
+  // Without this no engine can train InceptionV3 (BatchNorm without scale).
+  allowAbsentSavedInputs();
   const tried: string[] = [];
   const native: [EngineName, string, string][] = [
     ['tfjs-node-gpu', '@tensorflow/tfjs-node-gpu', 'tensorflow'],

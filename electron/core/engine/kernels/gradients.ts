@@ -36,11 +36,38 @@ function sumToChannels(t: tf.Tensor, channels: number): tf.Tensor1D {
   return tf.reshape(tf.matMul(tf.ones([1, m]), tf.reshape(t, [m, channels])), [channels]);
 }
 
+let absentFixed = false;
+
+/**
+ * tfjs-core 4.22 records an absent optional input on the gradient tape and then crashes on it
+ * (saving it: "reading 'dataId'"; walking the tape: "reading 'id'") — a BatchNorm without
+ * scale, as in every InceptionV3 layer, so stock tfjs cannot train InceptionV3 at all. Absent
+ * inputs are left off the tape instead; a gradient that names one reads it as undefined (the
+ * BatchNorm formulas then use a scale of 1). Applies to every backend. Idempotent.
+ */
+export function allowAbsentSavedInputs(): void {
+  if (absentFixed) return;
+  type Inputs = Record<string, tf.Tensor | undefined>;
+  const engine = tf.engine() as unknown as {
+    getTensorsForGradient(kernel: string, inputs: Inputs, outputs: unknown): (tf.Tensor | undefined)[];
+    addTapeNode(name: string, inputs: Inputs, ...rest: unknown[]): void;
+  };
+  const getSaved = engine.getTensorsForGradient.bind(engine);
+  engine.getTensorsForGradient = (kernel, inputs, outputs) => getSaved(kernel, inputs, outputs).filter((t) => t != null);
+  const addTapeNode = engine.addTapeNode.bind(engine);
+  engine.addTapeNode = (name, inputs, ...rest) => {
+    const present = Object.values(inputs).every((t) => t != null) ? inputs : Object.fromEntries(Object.entries(inputs).filter(([, t]) => t != null));
+    addTapeNode(name, present, ...rest);
+  };
+  absentFixed = true;
+}
+
 let installed: string[] | null = null;
 
 /** Registers the gradient formulas and the kernels they use (idempotent). Returns their names. */
 export function installFastGradients(): string[] {
   if (installed) return installed;
+  allowAbsentSavedInputs();
   tf.registerKernel({
     kernelName: CLIP_GRAD_KERNEL,
     backendName: 'wasm',
