@@ -90,7 +90,13 @@ export const EngineInfo = z.object({
 
 export const WizardReport = z.object({
   perLabel: z.record(z.string(), z.number().int()),
-  probe: z.object({ scores: z.array(z.object({ layer: z.string(), score: z.number() })), best: z.string(), forwardMsPerImage: z.number(), runtime: z.string() }),
+  probe: z.object({
+    scores: z.array(z.object({ layer: z.string(), score: z.number() })),
+    best: z.string(),
+    forwardMsPerImage: z.number(),
+    runtime: z.string(),
+    stepMsPerImage: z.object({ partial: z.number(), full: z.number() }).optional(),
+  }),
   engine: EngineInfo,
   speed: z.object({ engine: z.string(), msPerImage: z.record(Strategy, z.number()), forwardMsPerImage: z.number().optional() }),
   recommendation: z.object({

@@ -74,6 +74,8 @@ test('wizard, a strategy-3 run with live charts, history, try it', async ({ page
     await expect(page.getByTestId('probe-chart').locator('rect')).not.toHaveCount(0);
     await expect(page.getByTestId('probe-chart').locator('rect.best')).toHaveCount(1);
     await expect(page.getByTestId('engine-card')).toContainText(/ms/);
+    // The fine-tuning speeds come from a training step the wizard just timed on this engine.
+    await expect(page.getByTestId('engine-card')).toContainText('timed on this computer just now');
     await expect(page.getByTestId('estimate')).not.toBeEmpty();
     await shot(page, '02-wizard-recommendation');
   });

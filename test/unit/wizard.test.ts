@@ -61,3 +61,20 @@ describe('wizard.recommend', () => {
     expect(fast.estimatedMs).toBeGreaterThan(slow.estimatedMs);
   });
 });
+
+describe('wizard speed from a measured training step (issue #6)', () => {
+  it('uses the measured step times, so a faster engine changes the recommendation', async () => {
+    const { speedFrom } = await import('../../electron/core/training/service.js');
+    const engine = { name: 'portable-wasm' as const, backend: 'wasm', tried: [], convGradients: true };
+    // Same forward speed; only the measured training step differs.
+    const slow = speedFrom(engine, 18, { partial: 400, full: 4000 });
+    const fast = speedFrom(engine, 18, { partial: 8, full: 270 });
+    expect(slow.msPerImage).toMatchObject({ partial: 400, full: 4000 });
+    expect(fast.msPerImage).toMatchObject({ partial: 8, full: 270 });
+    const input = { imagesPerLabel: 100, labels: 8, probeScore: 0.6, blocks, bestBlock: 'block_13' };
+    expect(recommend({ ...input, speed: slow }).strategy).toBe('head');
+    expect(recommend({ ...input, speed: fast }).strategy).toBe('partial');
+    // Without a measurement it falls back to factors of the forward pass.
+    expect(speedFrom(engine, 18).msPerImage.partial).toBe(9);
+  });
+});

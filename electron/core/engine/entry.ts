@@ -2,8 +2,10 @@
 // it picks a compute engine, trains one run at a time and streams what happens. It never
 // touches the database: the host records everything from these messages.
 import fs from 'node:fs';
-import { selectEngine, type EngineInfo } from './backend.js';
-import { loadBaseFolder } from './base.js';
+import * as tf from '@tensorflow/tfjs';
+import { selectEngine, trainingBackend, type EngineInfo } from './backend.js';
+import { blockAtOrBelow, loadBaseFolder } from './base.js';
+import { measureSteps } from './step-timing.js';
 import { FeatureCache } from './feature-cache.js';
 import { runTraining, type Sample } from './run.js';
 import { Cancelled } from './loop.js';
@@ -61,7 +63,10 @@ async function handle(msg: ToEngine): Promise<void> {
     const base = await loadBaseFolder(msg.baseDir);
     try {
       const result = await findTransitionPoint(base, samplesFrom(msg.samples, base.inputSize), new FeatureCache(msg.cacheDir), { seed: msg.seed });
-      send({ type: 'probed', requestId: msg.requestId, result });
+      // The step timing trains at the wizard's own cut: the block end at or below the best layer.
+      await tf.setBackend(trainingBackend(await enginePromise, true));
+      const timing = measureSteps(base, blockAtOrBelow(base, result.best), result.best);
+      send({ type: 'probed', requestId: msg.requestId, result: { ...result, stepMsPerImage: timing } });
     } finally {
       base.model.dispose();
     }

@@ -8,12 +8,16 @@ const KEPT_PER_OUTPUT_BYTE = 4;
 /** What one pass may keep: leaves room below wasm's 4 GB for weights, optimizer state and copies. */
 export const STEP_BUDGET_BYTES = 1.5 * 2 ** 30;
 
-/** Bytes of layer outputs per image for a model (its input shape fixes the spatial sizes). */
+/**
+ * Bytes of layer outputs per image for a model (its input shape fixes the spatial sizes). Read
+ * from the model's own graph nodes: a layer shared with another graph (a base re-applied at
+ * another size or above a cut) has one output shape per graph.
+ */
 export function outputBytesPerImage(model: tf.LayersModel): number {
+  const byDepth = (model as unknown as { nodesByDepth: Record<string, { outputTensors: tf.SymbolicTensor[] }[]> }).nodesByDepth;
   let floats = 0;
-  for (const layer of model.layers) {
-    const shapes = (Array.isArray(layer.outputShape[0]) ? layer.outputShape : [layer.outputShape]) as (number | null)[][];
-    for (const s of shapes) floats += s.slice(1).reduce<number>((a, b) => a * (b ?? 1), 1);
+  for (const nodes of Object.values(byDepth)) {
+    for (const node of nodes) for (const t of node.outputTensors) floats += t.shape.slice(1).reduce<number>((a, b) => a * (b ?? 1), 1);
   }
   return floats * 4;
 }

@@ -51,6 +51,8 @@ export interface ProbeResult {
   forwardMsPerImage: number;
   /** What ran the frozen pass ('onnx-cpu', 'wasm', or 'cache' when nothing had to run). */
   runtime: string;
+  /** A measured training step of strategies 2 and 1 on this engine, ms per image. */
+  stepMsPerImage?: { partial: number; full: number };
 }
 
 export type FromEngine =

@@ -51,20 +51,22 @@ function engineEntry(): { file: string; execArgv: string[] } {
 }
 
 /**
- * Speeds per strategy from the measured frozen forward pass (ms per image). Native TensorFlow:
- * a training step costs about three forwards of what trains. Portable engine, measured on this
- * 2-core machine with MobileNetV2 at 224 px (ONNX forward 18 ms/image): the top block's step
- * 150 ms/image and the whole network's 19 s/image, because the convolution gradients run on
- * tfjs-cpu's loops (issue #6 will make these factors smaller; the wizard follows them).
+ * Speeds per strategy. Strategies 1–2 use the engine's measured training step (the wizard's
+ * probe times one of each, see engine/step-timing.ts), so the estimates follow the engine as
+ * it gets faster. Without a measurement (an older engine message), they fall back to rough
+ * factors of the frozen forward pass: a step is about three forwards of what trains.
  */
-export function speedFrom(engine: EngineInfo, forwardMsPerImage: number): EngineSpeed {
+export function speedFrom(engine: EngineInfo, forwardMsPerImage: number, step?: { partial: number; full: number }): EngineSpeed {
   const fwd = Math.max(forwardMsPerImage, 1);
-  const portable = engine.name === 'portable-wasm' || engine.name === 'portable-cpu';
   const slow = engine.name === 'portable-cpu' ? 5 : 1;
   return {
     engine: engine.name,
     forwardMsPerImage: fwd,
-    msPerImage: portable ? { head: 0.1, partial: fwd * 8 * slow, full: fwd * 1000 * slow } : { head: 0.05, partial: fwd * 0.5, full: fwd * 3 },
+    msPerImage: {
+      head: engine.name.startsWith('portable') ? 0.1 : 0.05,
+      partial: step ? Math.max(step.partial, 0.01) : fwd * 0.5 * slow,
+      full: step ? Math.max(step.full, 0.01) : fwd * 3 * slow,
+    },
   };
 }
 
@@ -138,7 +140,7 @@ export class TrainingService extends EventEmitter<TrainingEvents> {
         child.send({ type: 'probe', requestId: 1, baseDir: dir, samples: data.samples, cacheDir: this.cacheDir, seed } satisfies ToEngine);
       });
       const engine = this.lastEngine!;
-      const speed = speedFrom(engine, probe.forwardMsPerImage || (this.lastForwardMs.get(`${engine.name}/${baseId}`) ?? 100));
+      const speed = speedFrom(engine, probe.forwardMsPerImage || (this.lastForwardMs.get(`${engine.name}/${baseId}`) ?? 100), probe.stepMsPerImage);
       if (probe.forwardMsPerImage) this.lastForwardMs.set(`${engine.name}/${baseId}`, probe.forwardMsPerImage);
       const counts = Object.values(data.perLabel);
       const recommendation = recommend({

@@ -1,0 +1,53 @@
+// The wizard's speed measurement of this engine: one short training step of strategy 2 (above
+// the boundary it would pick) and of strategy 1 (the whole base up to the feature layer), timed
+// after one warm-up step. Measured rather than derived from the forward speed, so the wizard's
+// estimates — and with them its recommendation — follow the engine as it gets faster (issue #6).
+// Gradients only: the weights are not changed (the optimizer's update is a small part of a step).
+import * as tf from '@tensorflow/tfjs';
+import type { Base } from './base.js';
+import { below, between } from './graph.js';
+import { microBatchFor } from './memory.js';
+
+export interface StepTiming {
+  /** ms per image of a training step, strategy 2 (partial) and strategy 1 (full). */
+  partial: number;
+  full: number;
+}
+
+function timeStep(model: tf.LayersModel, batch: number): number {
+  const inShape = (model.inputs[0]!.shape as number[]).slice(1);
+  const micro = microBatchFor(model, batch);
+  const vars: tf.Variable[] = [];
+  for (const layer of model.layers) {
+    if (layer.weights.length === 0) continue;
+    vars.push(...layer.trainableWeights.map((w) => w.read() as tf.Variable));
+  }
+  const once = () => {
+    for (let done = 0; done < batch; done += micro) {
+      const n = Math.min(micro, batch - done);
+      tf.tidy(() => {
+        const x = tf.randomUniform([n, ...inShape], 0, 1, 'float32', 1);
+        const { value, grads } = tf.variableGrads(() => tf.mean(tf.square(tf.mean(model.apply(x, { training: false }) as tf.Tensor, [1, 2]))) as tf.Scalar, vars);
+        value.dataSync();
+        Object.values(grads).forEach((g) => g?.dataSync());
+      });
+    }
+  };
+  once(); // warm-up: kernels set up, memory grown
+  const t = performance.now();
+  once();
+  return (performance.now() - t) / batch;
+}
+
+/** Times both strategies' steps; `boundary` is the strategy-2 cut, `featureLayer` the top. */
+export function measureSteps(base: Base, boundary: string, featureLayer: string): StepTiming {
+  const upper = between(base.model, boundary, featureLayer);
+  const trunk = below(base.model, featureLayer);
+  const wasTrainable = base.model.layers.map((l) => l.trainable);
+  try {
+    for (const l of base.model.layers) l.trainable = true;
+    return { partial: timeStep(upper, 8), full: timeStep(trunk, 2) };
+  } finally {
+    base.model.layers.forEach((l, i) => (l.trainable = wasTrainable[i]!));
+  }
+}
