@@ -1,10 +1,12 @@
 // npm run bench:train — clipart-8 with the built-in MobileNetV2 on this machine's engine:
+//   the wizard's probe (one frozen pass, all probe points),
 //   strategy 3 from a cold feature cache and again warm (whole runs),
-//   strategy 2 with the top block trainable (time per epoch, measured on a fixed number of steps
-//   and extrapolated when an epoch would be long — said so in the output),
-//   and the wizard's probe (one frozen pass, all probe points).
-// Then the same work in PyTorch CPU (test/bench/train_torch.py, Debian's python3-torch, 2 threads)
-// on the same training images, and the ratios.
+//   and the fine-tuning table (issue #6): time per epoch of strategy 2 (top block trainable) and
+//   strategy 1 at 160 and 224 px, on stock tfjs-cpu, on tfjs-wasm with our kernels, and in
+//   PyTorch — each engine row in its own process (test/bench/train-epoch.ts); a row whose epoch
+//   would take over 5 minutes is timed on a short step and extrapolated, as its line says.
+// PyTorch CPU (test/bench/train_torch.py, Debian's python3-torch, 2 threads) does the same work
+// on the same training images. Every row reports the cores it kept busy (CPU time / wall time).
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -67,56 +69,91 @@ for (const label of ['cold', 'warm']) {
   console.log(`strategy 3 (${label} cache, 2 augmented variants): ${(r.ms / 1000).toFixed(1)} s total, ${r.value.epochs.length} epochs, ${epochMs.toFixed(0)} ms/epoch, test accuracy ${r.value.metrics.testAccuracy?.toFixed(3)}, frozen ${r.value.backends.frozen}`);
 }
 
-// Strategy 2 with the top block trainable: cache the boundary activations, then time STEPS steps.
-const batch = 16;
-const stepsPerEpoch = Math.ceil(train / batch);
-// Round-robin over labels, so every label has training images.
-const byLabel = labels.map((_, c) => samples.filter((s) => s.split === 'train' && s.label === c));
-const few: Sample[] = [];
-for (let i = 0; few.length < batch * STEPS; i++) for (const list of byLabel) if (list[i] && few.length < batch * STEPS) few.push(list[i]!);
-few.push(...labels.map((_, c) => samples.find((s) => s.split === 'validation' && s.label === c)!));
-const r2 = await time(() =>
-  runTraining({
-    base,
-    samples: few,
-    labels,
-    config: defaultConfig('partial', { boundary: 'block_15_add', epochs: 1, warmupEpochs: 0, batchSize: batch, augmentedVariants: 0 }),
-    cache,
-    engine,
-    outDir: path.join(dir, 's2'),
-  }),
-);
-const ft = r2.value.epochs.find((e) => e.phase === 'finetune')!;
-const perStep = ft.ms / STEPS;
-console.log(
-  `strategy 2, block_16 + head trainable (boundary block_15_add), batch ${batch}: ${(perStep / 1000).toFixed(2)} s/step (${STEPS} steps timed incl. validation) → about ${((perStep * stepsPerEpoch) / 1000).toFixed(0)} s per epoch of ${train} images (extrapolated); backends ${JSON.stringify(r2.value.backends)}`,
-);
-ours.strategy2EpochMs = perStep * stepsPerEpoch;
 base.model.dispose();
 fs.rmSync(dir, { recursive: true, force: true });
 
+// Fine-tuning: one process per row, so the stock tfjs-cpu row has none of our kernels.
+interface EpochRow {
+  engine: string;
+  workload: string;
+  size: number;
+  epochMs: number;
+  msPerStep: number;
+  microBatch: number;
+  cores: number;
+  timed: string;
+  extrapolated: boolean;
+}
+const rows: EpochRow[] = [];
+const only = process.env.BENCH_ROWS?.split(',');
+for (const [workload, size] of [['partial', 224], ['full', 160], ['full', 224]] as const) {
+  for (const which of ['cpu-stock', 'wasm'] as const) {
+    const name = `${which}/${workload}/${size}`;
+    if (only && !only.includes(name)) continue;
+    try {
+      const out = execFileSync(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'train-epoch.ts'), which, workload, String(size)], { encoding: 'utf8', maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'ignore'] });
+      const row = JSON.parse(out.trim().split('\n').pop()!) as EpochRow;
+      rows.push(row);
+      console.log(`${name}: ${(row.epochMs / 1000).toFixed(1)} s per epoch (${(row.msPerStep / 1000).toFixed(2)} s/step, micro-batch ${row.microBatch}, ${row.cores.toFixed(2)} cores busy; timed ${row.timed})`);
+    } catch (err) {
+      console.log(`${name}: failed (${(err as Error).message.split('\n')[0]})`);
+    }
+  }
+}
+
 // PyTorch CPU, same images (the training split), same architecture, same head epochs.
+const batch = 16;
 const python = fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 const items = samples.map((s) => `${fileOf.get(s.key)!}:${s.label}:${s.split}`);
 const variants = defaultConfig('head', {}).augmentedVariants;
-let torch: Record<string, number> | null = null;
+interface Torch {
+  torch: string;
+  threads: number;
+  images: number;
+  trainImages: number;
+  forwardPasses: number;
+  strategy3ColdMs: number;
+  strategy3WarmMs: number;
+  headEpochs: number;
+  strategy2EpochMs: number;
+  strategy2Cores: number;
+  strategy2Steps: number;
+  strategy1: Record<string, { epochMs: number; cores: number }>;
+}
+let torch: Torch | null = null;
 try {
-  const out = execFileSync(python, [path.join(import.meta.dirname, 'train_torch.py'), '2', String(ours.headEpochs), String(batch), String(labels.length), String(variants), ...items], {
+  const out = execFileSync(python, [path.join(import.meta.dirname, 'train_torch.py'), '2', String(ours.headEpochs), String(batch), String(labels.length), String(variants), '160,224', ...items], {
     encoding: 'utf8',
     maxBuffer: 1 << 24,
     cwd: import.meta.dirname,
     env: { OMP_WAIT_POLICY: 'PASSIVE', ...process.env, OMP_NUM_THREADS: '2', PYTHONPATH: import.meta.dirname },
   });
-  torch = JSON.parse(out.trim().split('\n').pop()!) as Record<string, number>;
+  torch = JSON.parse(out.trim().split('\n').pop()!) as Torch;
 } catch (err) {
   console.log(`PyTorch side skipped (install Debian's python3-torch and python3-torchvision): ${(err as Error).message.split('\n')[0]}`);
 }
 if (torch) {
   const ratio = (a: number, b: number) => (a / b).toFixed(2);
   console.log(`PyTorch ${torch.torch} CPU, ${torch.threads} threads, ${torch.images} images (${torch.forwardPasses} frozen forward passes for strategy 3, like ours), ${torch.trainImages} to train:`);
-  console.log(`  strategy 3 cold ${(torch.strategy3ColdMs! / 1000).toFixed(1)} s, warm ${(torch.strategy3WarmMs! / 1000).toFixed(1)} s (${torch.headEpochs} head epochs); strategy 2 epoch ${(torch.strategy2EpochMs! / 1000).toFixed(1)} s (${torch.strategy2Steps} steps, timed in full)`);
-  console.log(`ratios (ours / PyTorch time; below 1 = we are faster):`);
-  console.log(`  strategy 3 cold ${ratio(ours.strategy3ColdMs!, torch.strategy3ColdMs!)}, warm ${ratio(ours.strategy3WarmMs!, torch.strategy3WarmMs!)}, strategy 2 epoch ${ratio(ours.strategy2EpochMs!, torch.strategy2EpochMs!)}`);
-  console.log(`cores: ours = frozen pass in ONNX Runtime on ${os.availableParallelism()} threads, training on ${engine.backend} (1 thread in Node); PyTorch = ${torch.threads} threads throughout`);
+  console.log(`  strategy 3 cold ${(torch.strategy3ColdMs / 1000).toFixed(1)} s, warm ${(torch.strategy3WarmMs / 1000).toFixed(1)} s (${torch.headEpochs} head epochs)`);
+  console.log(`  strategy 3 ratios (ours / PyTorch time; below 1 = we are faster): cold ${ratio(ours.strategy3ColdMs!, torch.strategy3ColdMs)}, warm ${ratio(ours.strategy3WarmMs!, torch.strategy3WarmMs)}`);
 }
-console.log(JSON.stringify({ bench: 'train', engine: engine.name, ours, torch }));
+// The fine-tuning table: seconds per epoch, and each row's time over PyTorch's.
+const torchRow = (workload: string, size: number) =>
+  !torch ? null : workload === 'partial' ? { epochMs: torch.strategy2EpochMs, cores: torch.strategy2Cores } : (torch.strategy1[String(size)] ?? null);
+console.log(`\nfine-tuning, one epoch of ${samples.filter((s) => s.split === 'train').length} images, batch ${batch} (goal: strategy 2 ≤ 2× PyTorch, strategy 1 ≤ 4×):`);
+console.log('| work | stock tfjs-cpu | tfjs-wasm + our kernels | PyTorch CPU | wasm / PyTorch |');
+console.log('|---|---|---|---|---|');
+for (const [workload, size, label] of [['partial', 224, 'strategy 2, top block'], ['full', 160, 'strategy 1, 160 px'], ['full', 224, 'strategy 1, 224 px']] as const) {
+  const cell = (r: EpochRow | undefined) => (r ? `${(r.epochMs / 1000).toFixed(1)} s${r.extrapolated ? ' (extrapolated)' : ''}, ${r.cores.toFixed(1)} cores` : '—');
+  const cpu = rows.find((r) => r.engine === 'cpu-stock' && r.workload === workload && r.size === size);
+  const wasm = rows.find((r) => r.engine === 'wasm' && r.workload === workload && r.size === size);
+  const t = torchRow(workload, size);
+  console.log(`| ${label} | ${cell(cpu)} | ${cell(wasm)} | ${t ? `${(t.epochMs / 1000).toFixed(1)} s, ${t.cores.toFixed(1)} cores` : '—'} | ${wasm && t ? ratio2(wasm.epochMs, t.epochMs) : '—'} |`);
+}
+console.log(`cores: ${os.availableParallelism()} on this machine. Ours: the frozen pass runs in ONNX Runtime on ${os.availableParallelism()} threads (the wizard's probe, strategy 3's features, strategy 2's cached activations); the training step runs on ${engine.backend}, one thread in Node. PyTorch: ${torch?.threads ?? 2} threads throughout.`);
+console.log(JSON.stringify({ bench: 'train', engine: engine.name, ours, fineTuning: rows, torch }));
+
+function ratio2(a: number, b: number): string {
+  return `${(a / b).toFixed(2)}×`;
+}

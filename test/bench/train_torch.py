@@ -12,7 +12,12 @@ Like the app, strategy 3 computes features for every image of every split, plus 
 augmented copies of each (a flipped copy here: the same forward cost), and trains the head on
 the training split's features.
 
-Prints one JSON line. Usage: train_torch.py THREADS EPOCHS BATCH CLASSES VARIANTS FILE:LABEL:SPLIT...
+  strategy 1: the whole network + head trainable (BatchNorm in inference mode, as the app),
+              one epoch of steps of BATCH images decoded at each size in FULL_SIZES (e.g.
+              "160,224"), with a random flip as augmentation
+
+Reports CPU time over wall time while timed (cores in use). Prints one JSON line.
+Usage: train_torch.py THREADS EPOCHS BATCH CLASSES VARIANTS FULL_SIZES FILE:LABEL:SPLIT...
 """
 import json
 import sys
@@ -21,12 +26,22 @@ import time
 import torch
 import torchvision
 
+import features_torch
 from features_torch import decode
+
+
+def timed(fn):
+    """Runs fn(); returns (wall ms, cores used = CPU time / wall time)."""
+    w, c = time.perf_counter(), time.process_time()
+    fn()
+    wall, cpu = time.perf_counter() - w, time.process_time() - c
+    return round(wall * 1000), round(cpu / wall, 2)
 
 
 def main():
     threads, epochs, batch, classes, variants = (int(a) for a in sys.argv[1:6])
-    items = [a.rsplit(":", 2) for a in sys.argv[6:]]
+    full_sizes = [int(s) for s in sys.argv[6].split(",") if s]
+    items = [a.rsplit(":", 2) for a in sys.argv[7:]]
     all_files = [f for f, _, _ in items]
     train_idx = [i for i, (_, _, s) in enumerate(items) if s == "train"]
     files = [all_files[i] for i in train_idx]
@@ -84,15 +99,40 @@ def main():
     opt = torch.optim.Adam(list(top.parameters()) + list(head.parameters()), lr=1e-4)
     steps = (len(acts) + batch - 1) // batch
     perm = torch.randperm(len(acts))
-    t = time.perf_counter()
-    for s in range(steps):
-        idx = perm[s * batch : (s + 1) * batch]
-        opt.zero_grad()
-        out = head(top(acts[idx]).mean(dim=(2, 3)))
-        loss = torch.nn.functional.cross_entropy(out, labels[idx])
-        loss.backward()
-        opt.step()
-    t_partial_epoch = time.perf_counter() - t
+
+    def partial_epoch():
+        for s in range(steps):
+            idx = perm[s * batch : (s + 1) * batch]
+            opt.zero_grad()
+            out = head(top(acts[idx]).mean(dim=(2, 3)))
+            loss = torch.nn.functional.cross_entropy(out, labels[idx])
+            loss.backward()
+            opt.step()
+
+    t_partial_epoch, partial_cores = timed(partial_epoch)
+
+    # Strategy 1 at each size: the whole network trains (fresh copy, BatchNorm frozen).
+    full = {}
+    for size in full_sizes:
+        features_torch.SIZE = size
+        images = torch.stack([decode(f) for f in files])
+        net1 = torchvision.models.mobilenet_v2(weights=None).features.eval()
+        head1 = torch.nn.Linear(1280, classes)
+        opt1 = torch.optim.Adam(list(net1.parameters()) + list(head1.parameters()), lr=1e-5)
+        order = torch.randperm(len(images))
+
+        def full_epoch():
+            for s in range(steps):
+                idx = order[s * batch : (s + 1) * batch]
+                x = images[idx]
+                x = torch.where(torch.rand(len(idx), 1, 1, 1) < 0.5, torch.flip(x, dims=[3]), x)
+                opt1.zero_grad()
+                loss = torch.nn.functional.cross_entropy(head1(net1(x).mean(dim=(2, 3))), labels[: len(files)][idx])
+                loss.backward()
+                opt1.step()
+
+        ms, cores = timed(full_epoch)
+        full[str(size)] = {"epochMs": ms, "cores": cores}
 
     print(json.dumps({
         "threads": torch.get_num_threads(),
@@ -103,8 +143,10 @@ def main():
         "strategy3ColdMs": round((t_features + t_head) * 1000),
         "strategy3WarmMs": round(t_head * 1000),
         "headEpochs": epochs,
-        "strategy2EpochMs": round(t_partial_epoch * 1000),
+        "strategy2EpochMs": t_partial_epoch,
+        "strategy2Cores": partial_cores,
         "strategy2Steps": steps,
+        "strategy1": full,
     }))
 
 

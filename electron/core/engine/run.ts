@@ -18,6 +18,7 @@ import { rng, subSeed } from './seeded.js';
 import type { EngineInfo } from './backend.js';
 import { trainingBackend } from './backend.js';
 import { takeDelegatedKernelsUsed } from './kernels/wasm-delegate.js';
+import { gradientMatMulRuntime } from './kernels/wasm-grads.js';
 import { PREPROCESSING } from '../import/preprocess.js';
 import { microBatchFor } from './memory.js';
 
@@ -174,7 +175,7 @@ export async function runTraining(input: RunInput): Promise<RunOutput> {
     if (config.strategy !== 'head') {
       const target = trainingBackend(input.engine, true);
       if (target !== tf.getBackend()) await tf.setBackend(target);
-      backends.finetune = tf.getBackend();
+      backends.finetune = tf.getBackend() === 'wasm' ? `wasm, big matrix products in ${gradientMatMulRuntime()}` : tf.getBackend();
       if (config.strategy === 'partial') {
         const mapShape = (upper!.inputs[0]!.shape as number[]).slice(1);
         const trainable = layersBetween(base.model, boundary, featureLayer);

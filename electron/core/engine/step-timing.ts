@@ -6,7 +6,10 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Base } from './base.js';
 import { below, between } from './graph.js';
-import { microBatchFor } from './memory.js';
+import { microBatchFor, outputBytesPerImage } from './memory.js';
+
+/** ms per image of the strategy-2 step above which strategy 1 is estimated, not timed. */
+const SLOW_PARTIAL_MS = 200;
 
 export interface StepTiming {
   /** ms per image of a training step, strategy 2 (partial) and strategy 1 (full). */
@@ -46,7 +49,11 @@ export function measureSteps(base: Base, boundary: string, featureLayer: string)
   const wasTrainable = base.model.layers.map((l) => l.trainable);
   try {
     for (const l of base.model.layers) l.trainable = true;
-    return { partial: timeStep(upper, 8), full: timeStep(trunk, 2) };
+    const partial = timeStep(upper, 8);
+    // On a slow engine (tfjs-cpu, the last resort) a whole-network step takes minutes: scale the
+    // measured one by how much more the whole network computes, in layer outputs.
+    const full = partial < SLOW_PARTIAL_MS ? timeStep(trunk, 2) : (partial * outputBytesPerImage(trunk)) / outputBytesPerImage(upper);
+    return { partial, full };
   } finally {
     base.model.layers.forEach((l, i) => (l.trainable = wasTrainable[i]!));
   }

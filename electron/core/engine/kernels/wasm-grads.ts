@@ -16,6 +16,7 @@
 // A shape these do not cover (channel multiplier > 1, NCHW) goes to the cpu delegate
 // (wasm-delegate.ts), which records that the slow path ran, so a run and the UI can name it.
 import * as tf from '@tensorflow/tfjs';
+import { NATIVE_MIN_MACS, nativeGemm, type NativeGemm } from './native-gemm.js';
 
 type Info = tf.TensorInfo;
 type KernelFunc = tf.KernelFunc;
@@ -41,9 +42,11 @@ interface Ops {
   view(info: Info): Float32Array;
   /** Like view, for any numeric dtype. */
   heap(info: Info): tf.backend_util.TypedArray;
+  /** ONNX Runtime's matMul for big products, when it runs here (see native-gemm.ts). */
+  native: NativeGemm | null;
 }
 
-function opsFor(backend: tf.KernelBackend, stock: Map<string, KernelFunc>): Ops {
+function opsFor(backend: tf.KernelBackend, stock: Map<string, KernelFunc>, native: NativeGemm | null): Ops {
   const b = backend as unknown as WasmBackend;
   return {
     run(name, inputs, attrs = {}) {
@@ -57,6 +60,7 @@ function opsFor(backend: tf.KernelBackend, stock: Map<string, KernelFunc>): Ops 
     alloc: (shape, dtype = 'float32') => b.makeOutput(shape, dtype),
     view: (info) => b.typedArrayFromHeap(info) as Float32Array,
     heap: (info) => b.typedArrayFromHeap(info),
+    native,
   };
 }
 
@@ -181,8 +185,9 @@ function conv2dBackpropFilter(o: Ops, x: Info, dy: Info, a: ConvAttrs): Info {
   const m = info.batchSize * info.outHeight * info.outWidth;
   const pt = info.padInfo;
   const pointwise = kh === 1 && kw === 1 && info.strideHeight === 1 && info.strideWidth === 1 && pt.top + pt.bottom + pt.left + pt.right === 0;
-  // dW = Pᵀ·dy, P the [m, kh·kw·ci] patches (x itself for a 1×1 stride-1 convolution). XNNPACK's
-  // matMul is fast only untransposed, so one side is transposed in JS first: the narrower one.
+  // dW = Pᵀ·dy, P the [m, kh·kw·ci] patches (x itself for a 1×1 stride-1 convolution).
+  if (o.native && m * kh * kw * ci * co >= NATIVE_MIN_MACS) return nativeBackpropFilter(o, o.native, x, dy, info, fs, pointwise);
+  // XNNPACK's matMul is fast only untransposed, so one side is transposed in JS first: the narrower one.
   if (pointwise && ci <= co) {
     const xt = transposeRows(o, x, 0, m, ci);
     const dy2 = reshape(o, dy, [1, m, co]);
@@ -219,6 +224,33 @@ function conv2dBackpropFilter(o: Ops, x: Info, dy: Info, a: ConvAttrs): Info {
   return out;
 }
 
+/** Patches reused across calls: fresh memory costs page faults every time. */
+let patchScratch = new Float32Array(0);
+
+/** dW = Pᵀ·dy in ONNX Runtime: one product for a 1×1 convolution, else per chunk of im2col rows. */
+function nativeBackpropFilter(o: Ops, native: NativeGemm, x: Info, dy: Info, info: tf.backend_util.Conv2DInfo, fs: number[], pointwise: boolean): Info {
+  const [kh, kw, ci, co] = fs as [number, number, number, number];
+  const m = info.batchSize * info.outHeight * info.outWidth;
+  const out = o.alloc(fs);
+  if (pointwise) {
+    native.gemm(o.view(x), m, ci, true, o.view(dy), m, co, false, o.view(out));
+    return out;
+  }
+  const k = kh * kw * ci;
+  const chunk = Math.max(1, Math.min(m, Math.floor((1 << 23) / k)));
+  if (patchScratch.length < chunk * k) patchScratch = new Float32Array(chunk * k);
+  const part = new Float32Array(k * co);
+  const sum = new Float32Array(k * co);
+  for (let r0 = 0; r0 < m; r0 += chunk) {
+    const rows = Math.min(chunk, m - r0);
+    im2col(o.view(x), x.shape as number[], info, kh, kw, r0, rows, patchScratch);
+    native.gemm(patchScratch, rows, k, true, o.view(dy).subarray(r0 * co), rows, co, false, part);
+    for (let i = 0; i < sum.length; i++) sum[i]! += part[i]!;
+  }
+  o.view(out).set(sum);
+  return out;
+}
+
 /** Rows r0…r0+rows of the im2col matrix: for each output position, its kh·kw·ci input values (0 outside). */
 function im2col(x: Float32Array, shape: number[], info: tf.backend_util.Conv2DInfo, kh: number, kw: number, r0: number, rows: number, out: Float32Array): void {
   const [, h, w, ci] = shape as [number, number, number, number];
@@ -250,7 +282,15 @@ function conv2dBackpropInput(o: Ops, dy: Info, filter: Info, a: ConvAttrs): Info
   const [kh, kw, ci, co] = filter.shape as [number, number, number, number];
   const info = convInfo(xs, filter.shape, a, false);
   const pt = info.padInfo;
-  if (kh === 1 && kw === 1 && info.strideHeight === 1 && info.strideWidth === 1 && pt.top + pt.bottom + pt.left + pt.right === 0) {
+  const pointwise = kh === 1 && kw === 1 && info.strideHeight === 1 && info.strideWidth === 1 && pt.top + pt.bottom + pt.left + pt.right === 0;
+  const m = info.batchSize * info.outHeight * info.outWidth;
+  if (pointwise && o.native && m * ci * co >= NATIVE_MIN_MACS) {
+    // dx = dy·Wᵀ, [m, co]·[co, ci], in ONNX Runtime.
+    const out = o.alloc(xs);
+    o.native.gemm(o.view(dy), m, co, false, o.view(filter), ci, co, true, o.view(out));
+    return out;
+  }
+  if (pointwise) {
     // dx = dy·Wᵀ as a 1×1 convolution with the channels swapped (XNNPACK; matMul with
     // transposeB is a slow plain loop in tfjs-wasm).
     const wt = o.run('Transpose', { x: filter }, { perm: [0, 1, 3, 2] });
@@ -356,6 +396,41 @@ function slice(o: Ops, x: Info, a: { begin: number | number[]; size?: number | n
   return out;
 }
 
+/**
+ * A big 1×1 stride-1 convolution forward (Conv2D, or FusedConv2D with a bias and a linear,
+ * ReLU or ReLU6 activation) as one product X·W in ONNX Runtime. Anything else: stock XNNPACK.
+ */
+function pointwiseForward(o: Ops, inputs: Record<string, Info>, a: ConvAttrs & { activation?: string }): Info | null {
+  const native = o.native;
+  const { x, filter, bias, preluActivationWeights } = inputs as { x: Info; filter: Info; bias?: Info; preluActivationWeights?: Info };
+  if (!native || preluActivationWeights || a.dataFormat === 'NCHW') return null;
+  const act = a.activation ?? 'linear';
+  if (act !== 'linear' && act !== 'relu' && act !== 'relu6') return null;
+  const [kh, kw, ci, co] = filter.shape as [number, number, number, number];
+  if (kh !== 1 || kw !== 1) return null;
+  const info = convInfo(x.shape, filter.shape, a, false);
+  const pt = info.padInfo;
+  if (info.strideHeight !== 1 || info.strideWidth !== 1 || info.dilationHeight !== 1 || info.dilationWidth !== 1 || pt.top + pt.bottom + pt.left + pt.right !== 0) return null;
+  const m = info.batchSize * info.outHeight * info.outWidth;
+  if (m * ci * co < NATIVE_MIN_MACS) return null;
+  const out = o.alloc([info.batchSize, info.outHeight, info.outWidth, co]);
+  const y = o.view(out);
+  native.gemm(o.view(x), m, ci, false, o.view(filter), ci, co, false, y);
+  const b = bias ? o.view(bias) : null;
+  if (b || act !== 'linear') {
+    const hi = act === 'relu6' ? 6 : Infinity;
+    const lo = act === 'linear' ? -Infinity : 0;
+    for (let r = 0; r < m; r++) {
+      const off = r * co;
+      for (let c = 0; c < co; c++) {
+        const v = y[off + c]! + (b ? b[c]! : 0);
+        y[off + c] = v < lo ? lo : v > hi ? hi : v;
+      }
+    }
+  }
+  return out;
+}
+
 /** Whether our kernels handle this call; otherwise it goes to the previous (delegating) kernel. */
 function covered(a: ConvAttrs, filterShape: number[] | undefined, depthwise: boolean): boolean {
   if (a.dataFormat === 'NCHW') return false;
@@ -365,13 +440,22 @@ function covered(a: ConvAttrs, filterShape: number[] | undefined, depthwise: boo
 }
 
 let provided: string[] | null = null;
+let nativeInUse: NativeGemm | null = null;
+
+/** Where the big products of the gradient kernels run, in words (for the engine's record). */
+export function gradientMatMulRuntime(): string {
+  return nativeInUse ? `ONNX Runtime on ${nativeInUse.threads} threads` : 'tfjs-wasm (XNNPACK, 1 thread)';
+}
 
 /**
  * Registers the kernels on 'wasm' (idempotent). Whatever was registered under these names
  * before (the cpu delegates) stays reachable for shapes we do not cover. Returns the names.
  */
-export function installWasmGradients(): string[] {
+export function installWasmGradients(options: { native?: boolean } = {}): string[] {
   if (provided) return provided;
+  // ONNX Runtime takes the big products unless told not to (STUDIO_NATIVE_GEMM=0, or tests).
+  const native = (options.native ?? process.env.STUDIO_NATIVE_GEMM !== '0') ? nativeGemm() : null;
+  nativeInUse = native;
   const stock = new Map<string, KernelFunc>();
   for (const k of tf.getKernelsForBackend('wasm')) stock.set(k.kernelName, k.kernelFunc);
   const previous = (name: string) => stock.get(name);
@@ -382,7 +466,7 @@ export function installWasmGradients(): string[] {
       kernelName: name,
       backendName: 'wasm',
       kernelFunc: (args) => {
-        const o = opsFor(args.backend as tf.KernelBackend, stock);
+        const o = opsFor(args.backend as tf.KernelBackend, stock, native);
         const out = f(o, args.inputs as Record<string, Info>, args.attrs as unknown as ConvAttrs);
         if (out) return out;
         if (!before) throw new Error(`No wasm kernel for this ${name} call.`);
@@ -396,5 +480,11 @@ export function installWasmGradients(): string[] {
   register('DepthwiseConv2dNativeBackpropInput', (o, i, a) => (covered(a, i.filter!.shape, true) ? depthwiseBackpropInput(o, i.dy!, i.filter!, a) : null));
   register('Slice', (o, i, a) => slice(o, i.x!, a as unknown as { begin: number[]; size: number[] }));
   provided = [...WASM_GRADIENT_KERNELS, 'Slice'];
+  if (native) {
+    // Big 1×1 convolutions forward too: MobileNetV2's trainable part is mostly these.
+    register('Conv2D', (o, i, a) => pointwiseForward(o, i, a));
+    register('FusedConv2D', (o, i, a) => pointwiseForward(o, i, a));
+    provided.push('Conv2D (big 1×1)', 'FusedConv2D (big 1×1)');
+  }
   return provided;
 }
