@@ -94,10 +94,11 @@ function start(): NativeGemm {
   const { port1, port2 } = new MessageChannel();
   const models = [gemmModel(0, 0), gemmModel(1, 0), gemmModel(0, 1), gemmModel(1, 1)];
   const worker = new Worker(WORKER, { eval: true, workerData: { ctrl: ctrlBuf, port: port2, ortPath, threads, models }, transferList: [port2 as unknown as MessagePort] });
-  worker.unref();
-  port1.unref();
   let lastError = 'the ONNX Runtime worker stopped';
   port1.on('message', (m: string) => (lastError = m));
+  // Neither may keep the process alive (unref after the listener: listening refs a port).
+  worker.unref();
+  port1.unref();
   worker.on('error', (e) => (lastError = e.message));
   let dead = false;
   worker.on('exit', () => (dead = true));

@@ -251,28 +251,43 @@ function nativeBackpropFilter(o: Ops, native: NativeGemm, x: Info, dy: Info, inf
   return out;
 }
 
+/**
+ * The filter taps that read inside the input for output position (n, i, j): writes pairs
+ * (tap index ky·kw+kx, input pixel index) into `out` and returns how many. Padding is implicit.
+ */
+function tapsAt(info: tf.backend_util.Conv2DInfo, kh: number, kw: number, n: number, i: number, j: number, out: Int32Array): number {
+  const { inHeight: h, inWidth: w, strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
+  const { top, left } = info.padInfo;
+  let count = 0;
+  for (let ky = 0; ky < kh; ky++) {
+    const y = i * sh + ky * dh - top;
+    if (y < 0 || y >= h) continue;
+    for (let kx = 0; kx < kw; kx++) {
+      const xx = j * sw + kx * dw - left;
+      if (xx < 0 || xx >= w) continue;
+      out[count++] = ky * kw + kx;
+      out[count++] = (n * h + y) * w + xx;
+    }
+  }
+  return count;
+}
+
 /** Rows r0…r0+rows of the im2col matrix: for each output position, its kh·kw·ci input values (0 outside). */
 function im2col(x: Float32Array, shape: number[], info: tf.backend_util.Conv2DInfo, kh: number, kw: number, r0: number, rows: number, out: Float32Array): void {
-  const [, h, w, ci] = shape as [number, number, number, number];
-  const { outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
-  const { top, left } = info.padInfo;
+  const ci = shape[3]!;
+  const { outHeight: oh, outWidth: ow } = info;
   const k = kh * kw * ci;
+  const taps = new Int32Array(2 * kh * kw);
   out.fill(0, 0, rows * k);
   for (let r = 0; r < rows; r++) {
     const pos = r0 + r;
     const n = Math.floor(pos / (oh * ow));
     const rem = pos - n * oh * ow;
     const i = Math.floor(rem / ow);
-    const j = rem - i * ow;
-    for (let ky = 0; ky < kh; ky++) {
-      const y = i * sh + ky * dh - top;
-      if (y < 0 || y >= h) continue;
-      for (let kx = 0; kx < kw; kx++) {
-        const xx = j * sw + kx * dw - left;
-        if (xx < 0 || xx >= w) continue;
-        const src = ((n * h + y) * w + xx) * ci;
-        out.set(x.subarray(src, src + ci), r * k + (ky * kw + kx) * ci);
-      }
+    const count = tapsAt(info, kh, kw, n, i, rem - i * ow, taps);
+    for (let t = 0; t < count; t += 2) {
+      const src = taps[t + 1]! * ci;
+      out.set(x.subarray(src, src + ci), r * k + taps[t]! * ci);
     }
   }
 }
@@ -314,29 +329,24 @@ function depthwiseBackpropFilter(o: Ops, x: Info, dy: Info, a: ConvAttrs): Info 
   const fs = a.filterShape!;
   const [kh, kw, c] = fs;
   const info = convInfo(x.shape, fs, a, true);
-  const { batchSize: nb, inHeight: h, inWidth: w, outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
-  const { top, left } = info.padInfo;
+  const { batchSize: nb, outHeight: oh, outWidth: ow } = info;
   // Sums of shifted products, dW[ky,kx,c] = Σ x[n, i·s+ky−top, j·s+kx−left, c]·dy[n,i,j,c], read
   // in place from wasm memory with the channel innermost. (Composed from wasm ops this needs
   // a strided window copy per tap, and wasm's Slice/StridedSlice are the slow part.)
   // Float64 partial sums: a layer sums up to ~10⁵ products per weight.
   const acc = new Float64Array(kh * kw * c);
+  const taps = new Int32Array(2 * kh * kw);
   const xv = o.view(x);
   const dv = o.view(dy);
   for (let n = 0; n < nb; n++) {
     for (let i = 0; i < oh; i++) {
       for (let j = 0; j < ow; j++) {
         const d0 = ((n * oh + i) * ow + j) * c;
-        for (let ky = 0; ky < kh; ky++) {
-          const y = i * sh + ky * dh - top;
-          if (y < 0 || y >= h) continue;
-          for (let kx = 0; kx < kw; kx++) {
-            const xx = j * sw + kx * dw - left;
-            if (xx < 0 || xx >= w) continue;
-            const x0 = ((n * h + y) * w + xx) * c;
-            const a0 = (ky * kw + kx) * c;
-            for (let ch = 0; ch < c; ch++) acc[a0 + ch]! += xv[x0 + ch]! * dv[d0 + ch]!;
-          }
+        const count = tapsAt(info, kh, kw, n, i, j, taps);
+        for (let t = 0; t < count; t += 2) {
+          const a0 = taps[t]! * c;
+          const x0 = taps[t + 1]! * c;
+          for (let ch = 0; ch < c; ch++) acc[a0 + ch]! += xv[x0 + ch]! * dv[d0 + ch]!;
         }
       }
     }
