@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { selectEngine } from '../../electron/core/engine/backend.js';
+import { gradientMatMulRuntime } from '../../electron/core/engine/kernels/wasm-grads.js';
 import { loadBaseFolder } from '../../electron/core/engine/base.js';
 import { baseDir } from '../../electron/core/engine/bases/index.js';
 import { defaultConfig } from '../../electron/core/engine/config.js';
@@ -151,7 +152,7 @@ for (const [workload, size, label] of [['partial', 224, 'strategy 2, top block']
   const t = torchRow(workload, size);
   console.log(`| ${label} | ${cell(cpu)} | ${cell(wasm)} | ${t ? `${(t.epochMs / 1000).toFixed(1)} s, ${t.cores.toFixed(1)} cores` : '—'} | ${wasm && t ? ratio2(wasm.epochMs, t.epochMs) : '—'} |`);
 }
-console.log(`cores: ${os.availableParallelism()} on this machine. Ours: the frozen pass runs in ONNX Runtime on ${os.availableParallelism()} threads (the wizard's probe, strategy 3's features, strategy 2's cached activations); the training step runs on ${engine.backend}, one thread in Node. PyTorch: ${torch?.threads ?? 2} threads throughout.`);
+console.log(`cores: ${os.availableParallelism()} on this machine. Ours: the frozen pass runs in ONNX Runtime on ${os.availableParallelism()} threads (the wizard's probe, strategy 3's features, strategy 2's cached activations); the training step runs on ${engine.backend}, one thread in Node, with its big matrix products handed to ${gradientMatMulRuntime()} (the main thread sleeps meanwhile; the cores column shows what that adds). PyTorch: ${torch?.threads ?? 2} threads throughout.`);
 console.log(JSON.stringify({ bench: 'train', engine: engine.name, ours, fineTuning: rows, torch }));
 
 function ratio2(a: number, b: number): string {
