@@ -64,9 +64,18 @@ async function handle(msg: ToEngine): Promise<void> {
     try {
       const result = await findTransitionPoint(base, samplesFrom(msg.samples, base.inputSize), new FeatureCache(msg.cacheDir), { seed: msg.seed });
       // The step timing trains at the wizard's own cut: the block end at or below the best layer.
-      await tf.setBackend(trainingBackend(await enginePromise, true));
-      const timing = measureSteps(base, blockAtOrBelow(base, result.best), result.best);
-      send({ type: 'probed', requestId: msg.requestId, result: { ...result, stepMsPerImage: timing } });
+      // A failed timing leaves the wizard on its rough estimate rather than failing it.
+      let timing: { partial: number; full: number } | undefined;
+      try {
+        await tf.setBackend(trainingBackend(await enginePromise, true));
+        // The cut below the best layer; when that layer is a block end itself, the block below it.
+        const anchor = blockAtOrBelow(base, result.best);
+        const cut = anchor === result.best ? (base.blocks[base.blocks.indexOf(anchor) - 1] ?? anchor) : anchor;
+        timing = measureSteps(base, cut, result.best);
+      } catch (err) {
+        process.stderr.write(`step timing failed: ${err instanceof Error ? err.message : String(err)}\n`);
+      }
+      send({ type: 'probed', requestId: msg.requestId, result: timing ? { ...result, stepMsPerImage: timing } : result });
     } finally {
       base.model.dispose();
     }

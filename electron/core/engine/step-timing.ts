@@ -25,6 +25,8 @@ function timeStep(model: tf.LayersModel, batch: number): number {
     if (layer.weights.length === 0) continue;
     vars.push(...layer.trainableWeights.map((w) => w.read() as tf.Variable));
   }
+  // Nothing to train (the cut is at the top layer itself): the step costs nothing measurable.
+  if (vars.length === 0) return 0;
   const once = () => {
     for (let done = 0; done < batch; done += micro) {
       const n = Math.min(micro, batch - done);
