@@ -68,30 +68,44 @@ let installed: string[] | null = null;
 export function installFastGradients(): string[] {
   if (installed) return installed;
   allowAbsentSavedInputs();
-  tf.registerKernel({
-    kernelName: CLIP_GRAD_KERNEL,
-    backendName: 'wasm',
-    kernelFunc: ({ inputs, attrs, backend }) => {
-      const { dy, x } = inputs as { dy: tf.TensorInfo; x: tf.TensorInfo };
-      const b = backend as unknown as HeapBackend;
-      const out = b.makeOutput(x.shape, 'float32');
-      const { min, max } = attrs as unknown as { min: number; max: number };
-      clipGrad(b.typedArrayFromHeap(dy), b.typedArrayFromHeap(x), b.typedArrayFromHeap(out) as Float32Array, min, max);
-      return out;
+  // The same loop on both backends; they differ only in how tensors are read and made.
+  const io: Record<'wasm' | 'cpu', (backend: unknown) => { read(t: tf.TensorInfo): ArrayLike<number>; make(shape: number[], fill: (out: Float32Array) => void): tf.TensorInfo }> = {
+    wasm: (backend) => {
+      const b = backend as HeapBackend;
+      return {
+        read: (t) => b.typedArrayFromHeap(t),
+        make: (shape, fill) => {
+          const out = b.makeOutput(shape, 'float32');
+          fill(b.typedArrayFromHeap(out) as Float32Array);
+          return out;
+        },
+      };
     },
-  });
-  tf.registerKernel({
-    kernelName: CLIP_GRAD_KERNEL,
-    backendName: 'cpu',
-    kernelFunc: ({ inputs, attrs, backend }) => {
-      const { dy, x } = inputs as { dy: tf.TensorInfo; x: tf.TensorInfo };
-      const b = backend as unknown as CpuBackend;
-      const out = new Float32Array(tf.util.sizeFromShape(x.shape));
-      const { min, max } = attrs as unknown as { min: number; max: number };
-      clipGrad(b.readSync(dy.dataId) as Float32Array, b.readSync(x.dataId) as Float32Array, out, min, max);
-      return b.makeTensorInfo(x.shape, 'float32', out);
+    cpu: (backend) => {
+      const b = backend as CpuBackend;
+      return {
+        read: (t) => b.readSync(t.dataId) as Float32Array,
+        make: (shape, fill) => {
+          const out = new Float32Array(tf.util.sizeFromShape(shape));
+          fill(out);
+          return b.makeTensorInfo(shape, 'float32', out);
+        },
+      };
     },
-  });
+  };
+  for (const backendName of ['wasm', 'cpu'] as const) {
+    tf.registerKernel({
+      kernelName: CLIP_GRAD_KERNEL,
+      backendName,
+      kernelFunc: ({ inputs, attrs, backend }) => {
+        const { dy, x } = inputs as { dy: tf.TensorInfo; x: tf.TensorInfo };
+        const { min, max } = attrs as unknown as { min: number; max: number };
+        const b = io[backendName](backend);
+        // Outputs first: on wasm, making one can grow memory and detach earlier views.
+        return b.make(x.shape, (out) => clipGrad(b.read(dy), b.read(x), out, min, max));
+      },
+    });
+  }
   // Backends without the kernel (a native TensorFlow) keep the stock formula.
   const stockClip = tf.getGradient('ClipByValue')!;
   tf.registerGradient({
