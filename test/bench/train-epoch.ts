@@ -2,7 +2,10 @@
 // clean (the stock tfjs-cpu row must not have any of our kernels installed):
 //
 //   node --import tsx test/bench/train-epoch.ts ENGINE WORKLOAD SIZE
-//     ENGINE    cpu-stock | wasm   (wasm = the portable engine as the app runs it: our kernels)
+//     ENGINE    cpu-stock | wasm | native
+//               wasm   = tfjs-wasm with our gradient kernels (the app's path when ONNX Runtime
+//                        does not cover a layer, or with STUDIO_NATIVE_STEPS=0)
+//               native = the app's path: the whole step in ONNX Runtime (ort-train/)
 //     WORKLOAD  partial (strategy 2: MobileNetV2's block_16 + out_relu conv + head trainable,
 //               on cached block_15_add activations) | full (strategy 1: the whole network)
 //     SIZE      input pixels (224 for partial)
@@ -27,11 +30,12 @@ import { between, layersBetween, resizedTrunk } from '../../electron/core/engine
 import { Head } from '../../electron/core/engine/head.js';
 import { trainLoop, type LoopSpec } from '../../electron/core/engine/loop.js';
 import { microBatchFor } from '../../electron/core/engine/memory.js';
+import { nativeHooks, nativeStepBudget, openNativeTrainer } from '../../electron/core/engine/ort-train/index.js';
 import { subSeed } from '../../electron/core/engine/seeded.js';
 import { decodeForModel } from '../../electron/core/import/preprocess.js';
 import { CLIPART } from '../fixtures/datasets.js';
 
-const [engineArg, workload, sizeArg] = process.argv.slice(2) as ['cpu-stock' | 'wasm', 'partial' | 'full', string];
+const [engineArg, workload, sizeArg] = process.argv.slice(2) as ['cpu-stock' | 'wasm' | 'native', 'partial' | 'full', string];
 const size = Number(sizeArg ?? 224);
 const BATCH = 16;
 const LIMIT_MS = 5 * 60_000;
@@ -91,7 +95,14 @@ for (const layer of trainable) {
   variables.push(...layer.trainableWeights.map((w) => w.read() as tf.Variable));
 }
 const head = new Head(1280, labels.length, { denseUnits: 0, dropout: 0.2 }, 1);
-const microBatch = microBatchFor(net, BATCH);
+let native: Partial<LoopSpec> = {};
+let microBatch = microBatchFor(net, BATCH);
+if (engineArg === 'native') {
+  const opened = await openNativeTrainer(net, head, [...variables, ...head.variables()]);
+  if ('reason' in opened) throw new Error(`ONNX Runtime does not cover this network: ${opened.reason}`);
+  microBatch = microBatchFor(net, BATCH, nativeStepBudget());
+  native = nativeHooks(opened.trainer, head, (ids, epoch) => batchOf(ids, epoch));
+}
 const spec = (train: number[]): LoopSpec => ({
   phase: 'finetune',
   train,
@@ -110,6 +121,7 @@ const spec = (train: number[]): LoopSpec => ({
   patience: 5,
   isCancelled: () => false,
   onEpoch: () => {},
+  ...native,
 });
 
 const all = files.map((_, i) => i);
@@ -120,6 +132,7 @@ const probe = engineArg === 'cpu-stock' ? 2 : BATCH;
 const t0 = performance.now();
 await trainLoop(spec(all.slice(0, probe)));
 const firstMs = performance.now() - t0;
+const rssAfterWarmupMB = process.memoryUsage().rss / 2 ** 20;
 const cpu0 = process.cpuUsage();
 let result: Record<string, unknown>;
 const t = performance.now();
@@ -137,4 +150,6 @@ const wall = performance.now() - t;
 const cpu = process.cpuUsage(cpu0);
 // Cores in use while timed: CPU time of every thread of this process over wall time.
 const cores = (cpu.user + cpu.system) / 1000 / wall;
-console.log(JSON.stringify({ engine: engineArg, backend: tf.getBackend(), workload, size, batch: BATCH, microBatch, trainImages: all.length, stepsPerEpoch, firstStepMs: firstMs, cores, ...result }));
+// Resident memory after the warm-up step and after the timed epoch: flat when nothing leaks.
+const rssMB = { afterWarmup: Math.round(rssAfterWarmupMB), afterEpoch: Math.round(process.memoryUsage().rss / 2 ** 20) };
+console.log(JSON.stringify({ engine: engineArg, backend: tf.getBackend(), workload, size, batch: BATCH, microBatch, trainImages: all.length, stepsPerEpoch, firstStepMs: firstMs, cores, rssMB, ...result }));

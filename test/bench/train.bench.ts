@@ -82,20 +82,21 @@ interface EpochRow {
   msPerStep: number;
   microBatch: number;
   cores: number;
+  rssMB: { afterWarmup: number; afterEpoch: number };
   timed: string;
   extrapolated: boolean;
 }
 const rows: EpochRow[] = [];
 const only = process.env.BENCH_ROWS?.split(',');
 for (const [workload, size] of [['partial', 224], ['full', 160], ['full', 224]] as const) {
-  for (const which of ['cpu-stock', 'wasm'] as const) {
+  for (const which of ['cpu-stock', 'wasm', 'native'] as const) {
     const name = `${which}/${workload}/${size}`;
     if (only && !only.includes(name)) continue;
     try {
       const out = execFileSync(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'train-epoch.ts'), which, workload, String(size)], { encoding: 'utf8', maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'ignore'] });
       const row = JSON.parse(out.trim().split('\n').pop()!) as EpochRow;
       rows.push(row);
-      console.log(`${name}: ${(row.epochMs / 1000).toFixed(1)} s per epoch (${(row.msPerStep / 1000).toFixed(2)} s/step, micro-batch ${row.microBatch}, ${row.cores.toFixed(2)} cores busy; timed ${row.timed})`);
+      console.log(`${name}: ${(row.epochMs / 1000).toFixed(1)} s per epoch (${(row.msPerStep / 1000).toFixed(2)} s/step, micro-batch ${row.microBatch}, ${row.cores.toFixed(2)} cores busy, resident memory ${row.rssMB.afterWarmup} → ${row.rssMB.afterEpoch} MB; timed ${row.timed})`);
     } catch (err) {
       console.log(`${name}: failed (${(err as Error).message.split('\n')[0]})`);
     }
@@ -143,16 +144,17 @@ if (torch) {
 const torchRow = (workload: string, size: number) =>
   !torch ? null : workload === 'partial' ? { epochMs: torch.strategy2EpochMs, cores: torch.strategy2Cores } : (torch.strategy1[String(size)] ?? null);
 console.log(`\nfine-tuning, one epoch of ${samples.filter((s) => s.split === 'train').length} images, batch ${batch} (goal: strategy 2 ≤ 2× PyTorch, strategy 1 ≤ 4×):`);
-console.log('| work | stock tfjs-cpu | tfjs-wasm + our kernels | PyTorch CPU | wasm / PyTorch |');
-console.log('|---|---|---|---|---|');
+console.log('| work | stock tfjs-cpu | tfjs-wasm + our kernels | ours: step in ONNX Runtime | PyTorch CPU | ours / PyTorch |');
+console.log('|---|---|---|---|---|---|');
 for (const [workload, size, label] of [['partial', 224, 'strategy 2, top block'], ['full', 160, 'strategy 1, 160 px'], ['full', 224, 'strategy 1, 224 px']] as const) {
   const cell = (r: EpochRow | undefined) => (r ? `${(r.epochMs / 1000).toFixed(1)} s${r.extrapolated ? ' (extrapolated)' : ''}, ${r.cores.toFixed(1)} cores` : '—');
   const cpu = rows.find((r) => r.engine === 'cpu-stock' && r.workload === workload && r.size === size);
   const wasm = rows.find((r) => r.engine === 'wasm' && r.workload === workload && r.size === size);
+  const native = rows.find((r) => r.engine === 'native' && r.workload === workload && r.size === size);
   const t = torchRow(workload, size);
-  console.log(`| ${label} | ${cell(cpu)} | ${cell(wasm)} | ${t ? `${(t.epochMs / 1000).toFixed(1)} s, ${t.cores.toFixed(1)} cores` : '—'} | ${wasm && t ? ratio2(wasm.epochMs, t.epochMs) : '—'} |`);
+  console.log(`| ${label} | ${cell(cpu)} | ${cell(wasm)} | ${cell(native)} | ${t ? `${(t.epochMs / 1000).toFixed(1)} s, ${t.cores.toFixed(1)} cores` : '—'} | ${native && t ? ratio2(native.epochMs, t.epochMs) : '—'} |`);
 }
-console.log(`cores: ${os.availableParallelism()} on this machine. Ours: the frozen pass runs in ONNX Runtime on ${os.availableParallelism()} threads (the wizard's probe, strategy 3's features, strategy 2's cached activations); the training step runs on ${engine.backend}, one thread in Node, with its big matrix products handed to ${gradientMatMulRuntime()} (the main thread sleeps meanwhile; the cores column shows what that adds). PyTorch: ${torch?.threads ?? 2} threads throughout.`);
+console.log(`cores: ${os.availableParallelism()} on this machine. Ours: the frozen pass runs in ONNX Runtime on ${os.availableParallelism()} threads (the wizard's probe, strategy 3's features, strategy 2's cached activations), and so does the whole fine-tuning step — forward, head, loss and every gradient as one ONNX graph (ort-train/) — while tfjs keeps the weights and the Adam update. The tfjs-wasm column is the fallback for a network ONNX Runtime does not cover: one thread in Node, big matrix products handed to ${gradientMatMulRuntime()}. PyTorch: ${torch?.threads ?? 2} threads throughout.`);
 console.log(JSON.stringify({ bench: 'train', engine: engine.name, ours, fineTuning: rows, torch }));
 
 function ratio2(a: number, b: number): string {

@@ -41,6 +41,18 @@ test.use({ viewport: { width: 1280, height: 1000 } });
 const EPOCHS = 12;
 const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SHOTS, `3x-${name}.png`) });
 
+/** A new run from the wizard, with a strategy and epochs set under Advanced. */
+async function newRun(page: Page, strategy: 'head' | 'partial' | 'full', epochs: number): Promise<void> {
+  await page.getByTestId('new-run').click();
+  // Enabled once the wizard has measured (the engine card shows what it found).
+  await expect(page.getByTestId('start-training')).toBeEnabled({ timeout: 120_000 });
+  await expect(page.getByTestId('engine-card')).toBeVisible();
+  const advanced = page.locator('details').filter({ hasText: 'Advanced' });
+  if (!(await advanced.getAttribute('open'))) await page.getByText('Advanced', { exact: true }).click();
+  await page.getByTestId('advanced-strategy').selectOption(strategy);
+  await page.getByTestId('advanced-epochs').fill(String(epochs));
+}
+
 test('wizard, a strategy-3 run with live charts, history, try it', async ({ page }) => {
   test.setTimeout(480_000);
   const problems: string[] = [];
@@ -142,12 +154,7 @@ test('wizard, a strategy-3 run with live charts, history, try it', async ({ page
   });
 
   await test.step('a long run can be cancelled mid-way', async () => {
-    await page.getByTestId('new-run').click();
-    await expect(page.getByTestId('reason')).toBeVisible({ timeout: 120_000 });
-    const advanced = page.locator('details').filter({ hasText: 'Advanced' });
-    if (!(await advanced.getAttribute('open'))) await page.getByText('Advanced', { exact: true }).click();
-    await page.getByTestId('advanced-strategy').selectOption('head');
-    await page.getByTestId('advanced-epochs').fill('5000');
+    await newRun(page, 'head', 5000);
     await page.getByLabel('Stop after epochs without progress').fill('1000');
     await page.getByTestId('start-training').click();
     const run = page.getByTestId('run-view');
@@ -161,6 +168,19 @@ test('wizard, a strategy-3 run with live charts, history, try it', async ({ page
     await expect(items.first().getByTestId('run-status')).toHaveText('Cancelled');
     await expect(items.nth(1).getByTestId('run-status')).toHaveText('Done');
     await shot(page, '06c-cancelled');
+  });
+
+  await test.step('a fine-tuning run (the whole network) trains natively in ONNX Runtime and says so', async () => {
+    await newRun(page, 'full', 2);
+    await page.getByTestId('advanced-batch').fill('8');
+    await page.getByTestId('start-training').click();
+    const run = page.getByTestId('run-view');
+    await expect(run).toHaveAttribute('data-status', 'done', { timeout: 300_000 });
+    await expect(page.getByTestId('run-backends')).toContainText(/finetune ONNX Runtime: the whole training step natively on \d+ threads?/);
+    await expect(page.getByTestId('run-backends')).not.toContainText('delegatedToCpu');
+    await expect(page.getByTestId('test-accuracy')).toHaveText(/^\d+%$/);
+    await expect(page.getByTestId('run-history').getByRole('button').first()).toContainText('Train the whole network');
+    await shot(page, '06d-fine-tuned-whole-network');
   });
 
   await test.step('try it on one picture', async () => {

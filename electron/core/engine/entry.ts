@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { selectEngine, trainingBackend, type EngineInfo } from './backend.js';
 import { blockAtOrBelow, loadBaseFolder } from './base.js';
 import { measureSteps } from './step-timing.js';
+import { nativeStepsWanted } from './ort-train/index.js';
 import { FeatureCache } from './feature-cache.js';
 import { runTraining, type Sample } from './run.js';
 import { Cancelled } from './loop.js';
@@ -67,11 +68,12 @@ async function handle(msg: ToEngine): Promise<void> {
       // A failed timing leaves the wizard on its rough estimate rather than failing it.
       let timing: { partial: number; full: number } | undefined;
       try {
-        await tf.setBackend(trainingBackend(await enginePromise, true));
+        const engine = await enginePromise;
+        await tf.setBackend(trainingBackend(engine, true));
         // The cut below the best layer; when that layer is a block end itself, the block below it.
         const anchor = blockAtOrBelow(base, result.best);
         const cut = anchor === result.best ? (base.blocks[base.blocks.indexOf(anchor) - 1] ?? anchor) : anchor;
-        timing = measureSteps(base, cut, result.best);
+        timing = await measureSteps(base, cut, result.best, nativeStepsWanted(engine));
       } catch (err) {
         process.stderr.write(`step timing failed: ${err instanceof Error ? err.message : String(err)}\n`);
       }

@@ -7,6 +7,7 @@
 // because tfjs's Dropout layer with a fixed seed would drop the same units on every step.
 import * as tf from '@tensorflow/tfjs';
 import { subSeed } from './seeded.js';
+import type { HeadSpec } from './ort-train/step-graph.js';
 
 export interface HeadConfig {
   /** Units of the hidden Dense(relu); 0 for none. */
@@ -41,6 +42,24 @@ export class Head {
     if (training && this.config.dropout > 0) h = tf.dropout(h, this.config.dropout, undefined, subSeed(this.seed, `dropout-${step}`));
     if (this.hidden) h = this.hidden.apply(h) as tf.Tensor;
     return this.out.apply(h) as tf.Tensor;
+  }
+
+  /** The head's parts for a step graph that computes it outside tfjs (ort-train/step-graph.ts). */
+  spec(): HeadSpec {
+    const dense = (l: tf.layers.Layer) => ({ kernel: l.trainableWeights[0]!.read() as tf.Variable, bias: l.trainableWeights[1]!.read() as tf.Variable });
+    return {
+      mean: this.mean.dataSync() as Float32Array,
+      invStd: this.invStd.dataSync() as Float32Array,
+      hidden: this.hidden ? dense(this.hidden) : null,
+      out: dense(this.out),
+      dropout: this.config.dropout > 0,
+    };
+  }
+
+  /** The scaled keep-mask `apply` multiplies n rows by at this training step (same seed, same draw). */
+  dropoutMask(n: number, step: number): Float32Array | null {
+    if (this.config.dropout <= 0) return null;
+    return tf.tidy(() => tf.dropout(tf.ones([n, this.inputDim]), this.config.dropout, undefined, subSeed(this.seed, `dropout-${step}`)).dataSync() as Float32Array);
   }
 
   /** l2 × Σ w² over the dense kernels (not biases). */

@@ -4,6 +4,7 @@
 // restore the best weights.
 import * as tf from '@tensorflow/tfjs';
 import { rng, shuffled, subSeed } from './seeded.js';
+import type { NativeStepResult } from './ort-train/ort-step.js';
 
 export class Cancelled extends Error {
   constructor() {
@@ -49,6 +50,14 @@ export interface LoopSpec {
    * not look across images), in the memory of a smaller batch. tfjs-wasm's memory ends at 4 GB.
    */
   microBatch?: number;
+  /**
+   * The whole step outside tfjs (ort-train/): a micro-batch's loss, probabilities and gradients
+   * for these samples, `weight[i]` being sample i's share of the batch's loss. Replaces tfjs's
+   * autodiff of `forward`; the penalty's gradient is still taken in tfjs.
+   */
+  nativeStep?: (samples: number[], labels: number[], weight: Float32Array, epoch: number, step: number) => Promise<NativeStepResult>;
+  /** Class probabilities for these samples outside tfjs (evaluation), row per sample. */
+  nativePredict?: (samples: number[]) => Promise<Float32Array>;
   isCancelled: () => boolean;
   onEpoch: (record: EpochRecord) => void;
   onBatch?: (done: number, total: number) => void;
@@ -69,13 +78,13 @@ export function classWeightsFor(labels: number[], classes: number): number[] {
   return counts.map((c) => (c === 0 ? 0 : labels.length / (classes * c)));
 }
 
-export async function evaluate(spec: Pick<LoopSpec, 'batch' | 'forward' | 'labelOf' | 'classes' | 'batchSize'>, samples: number[]): Promise<{ loss: number; acc: number; probs: Float32Array }> {
+export async function evaluate(spec: Pick<LoopSpec, 'batch' | 'forward' | 'labelOf' | 'classes' | 'batchSize' | 'nativePredict'>, samples: number[]): Promise<{ loss: number; acc: number; probs: Float32Array }> {
   const probs = new Float32Array(samples.length * spec.classes);
   let loss = 0;
   let correct = 0;
   for (let i = 0; i < samples.length; i += spec.batchSize) {
     const idx = samples.slice(i, i + spec.batchSize);
-    const [p, l] = tf.tidy(() => {
+    const [p, l] = spec.nativePredict ? withLoss(await spec.nativePredict(idx), idx.map(spec.labelOf), spec.classes) : tf.tidy(() => {
       const out = spec.forward(spec.batch(idx, 0, false), false, 0);
       const y = tf.oneHot(tf.tensor1d(idx.map(spec.labelOf), 'int32'), spec.classes);
       return [out.dataSync() as Float32Array, tf.sum(crossEntropy(out, y)).dataSync()[0]!] as const;
@@ -89,6 +98,13 @@ export async function evaluate(spec: Pick<LoopSpec, 'batch' | 'forward' | 'label
     await yieldToEvents();
   }
   return { loss: loss / Math.max(1, samples.length), acc: correct / Math.max(1, samples.length), probs };
+}
+
+/** The probabilities and their summed cross-entropy (as crossEntropy computes it). */
+function withLoss(p: Float32Array, labels: number[], classes: number): [Float32Array, number] {
+  let sum = 0;
+  labels.forEach((l, k) => (sum -= Math.log(Math.min(1, Math.max(EPS, p[k * classes + l]!)))));
+  return [p, sum];
 }
 
 export function argMax(row: ArrayLike<number>): number {
@@ -113,6 +129,13 @@ async function trainStep(spec: LoopSpec, optimizer: tf.Optimizer, idx: number[],
       }
       const part = idx.slice(c0, c0 + size);
       const partLabels = labels.slice(c0, c0 + size);
+      const native = spec.nativeStep ? await nativeGradients(spec, part, partLabels, weights.slice(c0, c0 + size), totalWeight, c0 === 0, epoch, step) : null;
+      if (native) {
+        loss += native.loss;
+        predicted.push(...native.predicted);
+        sums = addInto(sums, native.grads);
+        continue;
+      }
       let pred: tf.Tensor | null = null;
       const { value, grads } = tf.tidy(() => {
         const x = spec.batch(part, epoch, true);
@@ -130,21 +153,44 @@ async function trainStep(spec: LoopSpec, optimizer: tf.Optimizer, idx: number[],
       value.dispose();
       predicted.push(...((await pred!.data()) as Int32Array));
       pred!.dispose();
-      if (!sums) sums = grads;
-      else {
-        for (const [name, g] of Object.entries(grads)) {
-          const before = sums[name]!;
-          sums[name] = tf.add(before, g);
-          before.dispose();
-          g.dispose();
-        }
-      }
+      sums = addInto(sums, grads);
     }
     optimizer.applyGradients(sums as tf.NamedTensorMap);
     return { loss, predicted };
   } finally {
     if (sums) tf.dispose(Object.values(sums));
   }
+}
+
+/** Adds `grads` into `sums` (disposing what it replaces); returns the sums. */
+function addInto(sums: Record<string, tf.Tensor> | null, grads: Record<string, tf.Tensor>): Record<string, tf.Tensor> {
+  if (!sums) return { ...grads };
+  for (const [name, g] of Object.entries(grads)) {
+    const before = sums[name];
+    if (!before) {
+      sums[name] = g;
+      continue;
+    }
+    sums[name] = tf.add(before, g);
+    before.dispose();
+    g.dispose();
+  }
+  return sums;
+}
+
+/** A micro-batch's step through `spec.nativeStep`, plus the penalty (in tfjs) on the first. */
+async function nativeGradients(spec: LoopSpec, part: number[], labels: number[], weights: number[], totalWeight: number, first: boolean, epoch: number, step: number): Promise<{ loss: number; predicted: number[]; grads: Record<string, tf.Tensor> }> {
+  const share = Float32Array.from(weights, (w) => w / totalWeight);
+  const out = await spec.nativeStep!(part, labels, share, epoch, step);
+  let loss = out.loss;
+  const predicted = part.map((_, k) => argMax(out.probs.subarray(k * spec.classes, (k + 1) * spec.classes)));
+  if (first && spec.penalty) {
+    const { value, grads } = tf.variableGrads(spec.penalty, spec.variables);
+    loss += (await value.data())[0]!;
+    value.dispose();
+    addInto(out.grads, grads);
+  }
+  return { loss, predicted, grads: out.grads };
 }
 
 /** Trains; returns the records. The variables end holding the best epoch's values. */

@@ -21,6 +21,7 @@ import { takeDelegatedKernelsUsed } from './kernels/wasm-delegate.js';
 import { gradientMatMulRuntime } from './kernels/wasm-grads.js';
 import { PREPROCESSING } from '../import/preprocess.js';
 import { microBatchFor } from './memory.js';
+import { nativeHooks, nativeStepBudget, nativeStepsWanted, nativeWords, openNativeTrainer, type OrtTrainer } from './ort-train/index.js';
 
 export type SplitName = 'train' | 'validation' | 'test';
 
@@ -154,6 +155,7 @@ export async function runTraining(input: RunInput): Promise<RunOutput> {
   const stats = featureStats(train.map((i) => pooled[itemOf[i]![0]!]!));
   const head = new Head(featureDim, classes, { denseUnits: config.denseUnits, dropout: config.dropout }, subSeed(config.seed, 'head'), stats);
   let fullTrunk: tf.LayersModel | null = null;
+  let native: OrtTrainer | null = null;
   try {
     const penalty = config.l2 > 0 ? () => head.penalty(config.l2) : undefined;
     const common = { train, validation, labelOf, classes, seed: config.seed, classWeights, isCancelled, onEpoch, batchSize: config.batchSize, penalty };
@@ -175,18 +177,33 @@ export async function runTraining(input: RunInput): Promise<RunOutput> {
     if (config.strategy !== 'head') {
       const target = trainingBackend(input.engine, true);
       if (target !== tf.getBackend()) await tf.setBackend(target);
-      backends.finetune = tf.getBackend() === 'wasm' ? `wasm, big matrix products in ${gradientMatMulRuntime()}` : tf.getBackend();
+      const tfjsWords = tf.getBackend() === 'wasm' ? `wasm, big matrix products in ${gradientMatMulRuntime()}` : tf.getBackend();
+      backends.finetune = tfjsWords;
+      // The whole step in ONNX Runtime when it covers every layer; otherwise tfjs (recorded why).
+      const nativeFor = async (net: tf.LayersModel, variables: tf.Variable[], batch: LoopSpec['batch']): Promise<Partial<LoopSpec>> => {
+        if (!nativeStepsWanted(input.engine)) return { microBatch: microBatchFor(net, config.batchSize) };
+        const opened = await openNativeTrainer(net, head, variables);
+        if ('reason' in opened) {
+          backends.nativeSteps = `not used: ${opened.reason}`;
+          return { microBatch: microBatchFor(net, config.batchSize) };
+        }
+        native = opened.trainer;
+        backends.finetune = nativeWords(native);
+        return { ...nativeHooks(native, head, batch), microBatch: microBatchFor(net, config.batchSize, nativeStepBudget()) };
+      };
       if (config.strategy === 'partial') {
         const mapShape = (upper!.inputs[0]!.shape as number[]).slice(1);
         const trainable = layersBetween(base.model, boundary, featureLayer);
+        const batch: LoopSpec['batch'] = (ids, epoch, training) => stack(ids.map((i) => boundaryMaps![pick(i, epoch, training)]!), mapShape);
+        const variables = [...trainableVariables(trainable), ...head.variables()];
         finalSpec = {
           ...common,
           phase: 'finetune',
-          batch: (ids, epoch, training) => stack(ids.map((i) => boundaryMaps![pick(i, epoch, training)]!), mapShape),
+          batch,
           // training:false keeps BatchNorm on its moving statistics (its scale and shift still train).
           forward: (x, training, step) => head.apply(tf.mean(upper!.apply(x, { training: false }) as tf.Tensor, [1, 2]), training, step),
-          variables: [...trainableVariables(trainable), ...head.variables()],
-          microBatch: microBatchFor(upper!, config.batchSize),
+          variables,
+          ...(await nativeFor(upper!, variables, batch)),
           epochs: config.epochs,
           lr: config.lr,
           patience: config.patience,
@@ -197,20 +214,22 @@ export async function runTraining(input: RunInput): Promise<RunOutput> {
         const net = fullTrunk ?? trunk;
         const pixels = await Promise.all(samples.map((s) => s.pixels()));
         const per = base.inputSize * base.inputSize * 3;
-        finalSpec = {
-          ...common,
-          phase: 'finetune',
-          batch: (ids, epoch, training) => {
+        const batch: LoopSpec['batch'] = (ids, epoch, training) => {
             const buf = new Float32Array(ids.length * per);
             ids.forEach((i, k) => {
               const px = training ? augment(pixels[i]!, base.inputSize, config.augmentation, subSeed(config.seed, `aug-${epoch}-${i}`)) : pixels[i]!;
               for (let j = 0; j < per; j++) buf[k * per + j] = px[j]! * base.scale + base.offset;
             });
             return tf.tensor4d(buf, [ids.length, base.inputSize, base.inputSize, 3]);
-          },
+        };
+        const variables = [...trainableVariables(net.layers), ...head.variables()];
+        finalSpec = {
+          ...common,
+          phase: 'finetune',
+          batch,
           forward: (x, training, step) => head.apply(tf.mean(net.apply(x, { training: false }) as tf.Tensor, [1, 2]), training, step),
-          variables: [...trainableVariables(net.layers), ...head.variables()],
-          microBatch: microBatchFor(net, config.batchSize),
+          variables,
+          ...(await nativeFor(net, variables, batch)),
           epochs: config.epochs,
           lr: config.lr,
           patience: config.patience,
@@ -237,6 +256,7 @@ export async function runTraining(input: RunInput): Promise<RunOutput> {
     );
     return { epochs: records, metrics, modelDir, featureLayer, boundary, backends, testProbs: result.probs };
   } finally {
+    (native as OrtTrainer | null)?.dispose();
     head.dispose();
     fullTrunk?.dispose();
     if (tf.getBackend() !== startBackend) await tf.setBackend(startBackend);

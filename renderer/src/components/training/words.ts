@@ -29,7 +29,7 @@ export const STATUS_WORDS: Record<RunStatusName, string> = {
 export const ENGINE_WORDS: Record<string, string> = {
   'tfjs-node-gpu': 'TensorFlow on the graphics card (fast)',
   'tfjs-node': 'TensorFlow on the processor (medium)',
-  'portable-wasm': 'Portable engine: WebAssembly, with ONNX Runtime for the big products',
+  'portable-wasm': 'Portable engine: training steps in ONNX Runtime on every processor core',
   'portable-cpu': 'Portable engine, plain JavaScript (slowest)',
 };
 

@@ -1,0 +1,63 @@
+// Native training steps (ONNX Runtime): when the engine uses them, and opening one for a run.
+import os from 'node:os';
+import * as tf from '@tensorflow/tfjs';
+import type { EngineInfo } from '../backend.js';
+import type { Head } from '../head.js';
+import { NotCoveredError } from './step-graph.js';
+import { OrtTrainer } from './ort-step.js';
+
+export { OrtTrainer } from './ort-step.js';
+export { NotCoveredError, COVERED_LAYERS } from './step-graph.js';
+
+/**
+ * Whether training steps run natively in ONNX Runtime. Not on the CUDA engine (TensorFlow on the
+ * GPU is faster still); STUDIO_NATIVE_STEPS=0 keeps every step in tfjs (benchmarks compare both).
+ */
+export function nativeStepsWanted(engine: Pick<EngineInfo, 'name'>): boolean {
+  return process.env.STUDIO_NATIVE_STEPS !== '0' && engine.name !== 'tfjs-node-gpu';
+}
+
+/** A native trainer for `net` + `head`, or why there is none (a layer it does not cover). */
+export async function openNativeTrainer(net: tf.LayersModel, head: Head, variables: tf.Variable[]): Promise<{ trainer: OrtTrainer } | { reason: string }> {
+  try {
+    return { trainer: await OrtTrainer.open(net, head.spec(), variables) };
+  } catch (err) {
+    if (err instanceof NotCoveredError) return { reason: err.message };
+    throw err;
+  }
+}
+
+/** The run record's words for where fine-tuning ran. */
+export function nativeWords(trainer: OrtTrainer): string {
+  return `ONNX Runtime: the whole training step natively on ${trainer.threads} thread${trainer.threads === 1 ? '' : 's'}`;
+}
+
+/** Images per native pass: ORT keeps a step's activations in ordinary memory, a quarter of RAM at most. */
+export function nativeStepBudget(): number {
+  return Math.min(8 * 2 ** 30, os.totalmem() / 4);
+}
+
+/**
+ * The loop's native hooks for a trainer: batches come from the spec's own `batch` (the same
+ * pixels or cached maps, the same augmentation), the dropout mask from the head's seed.
+ */
+export function nativeHooks(trainer: OrtTrainer, head: Head, batch: (samples: number[], epoch: number, training: boolean) => tf.Tensor) {
+  const read = async (samples: number[], epoch: number, training: boolean) => {
+    const x = tf.tidy(() => batch(samples, epoch, training));
+    try {
+      return { data: (await x.data()) as Float32Array, shape: x.shape as number[] };
+    } finally {
+      x.dispose();
+    }
+  };
+  return {
+    nativeStep: async (samples: number[], labels: number[], weight: Float32Array, epoch: number, step: number) => {
+      const { data, shape } = await read(samples, epoch, true);
+      return trainer.step(data, shape, labels, weight, head.dropoutMask(samples.length, step));
+    },
+    nativePredict: async (samples: number[]) => {
+      const { data, shape } = await read(samples, 0, false);
+      return trainer.predict(data, shape);
+    },
+  };
+}

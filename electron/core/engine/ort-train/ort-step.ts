@@ -1,0 +1,75 @@
+// Runs step graphs (step-graph.ts) in ONNX Runtime: feeds the batch and the variables' current
+// values, returns the loss, the probabilities and the gradients as tfjs tensors for the
+// optimizer. A second graph, the forward pass alone, predicts: evaluation is native too.
+import os from 'node:os';
+import * as ort from 'onnxruntime-node';
+import * as tf from '@tensorflow/tfjs';
+import { buildStepGraph, type HeadSpec, type StepGraph } from './step-graph.js';
+
+export interface NativeStepResult {
+  loss: number;
+  /** Class probabilities, row per sample. */
+  probs: Float32Array;
+  /** Gradients by variable name (tensors on the current tfjs backend; the caller disposes). */
+  grads: Record<string, tf.Tensor>;
+}
+
+export class OrtTrainer {
+  private constructor(
+    readonly graph: StepGraph,
+    private readonly session: ort.InferenceSession,
+    private readonly predictor: ort.InferenceSession,
+    /** Threads ORT runs each step on. */
+    readonly threads: number,
+  ) {}
+
+  /** Builds and opens the step graph; throws NotCoveredError when a layer is not covered. */
+  static async open(trunk: tf.LayersModel, head: HeadSpec, trainable: tf.Variable[]): Promise<OrtTrainer> {
+    const graph = buildStepGraph(trunk, head, trainable);
+    const prediction = buildStepGraph(trunk, head, trainable, { gradients: false });
+    const threads = Math.max(1, os.availableParallelism());
+    const options: ort.InferenceSession.SessionOptions = { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all', logSeverityLevel: 3 };
+    const session = await ort.InferenceSession.create(graph.model, options);
+    const predictor = await ort.InferenceSession.create(prediction.model, options);
+    return new OrtTrainer(graph, session, predictor, threads);
+  }
+
+  /** The batch and every trainable variable's current value. */
+  private feeds(x: Float32Array, shape: number[]): Record<string, ort.Tensor> {
+    const feeds: Record<string, ort.Tensor> = { x: new ort.Tensor('float32', x, shape) };
+    for (const p of this.graph.params) feeds[p.input] = new ort.Tensor('float32', p.variable.dataSync() as Float32Array, p.variable.shape as number[]);
+    return feeds;
+  }
+
+  /**
+   * One forward and backward pass. `weight[i]` is sample i's share of the loss (its class weight
+   * over the whole batch's total); `dropoutMask` is the head's scaled keep-mask (n × featureDim).
+   */
+  async step(x: Float32Array, shape: number[], labels: number[], weight: Float32Array, dropoutMask: Float32Array | null): Promise<NativeStepResult> {
+    const n = shape[0]!;
+    const feeds = this.feeds(x, shape);
+    const oneHot = new Float32Array(n * this.graph.classes);
+    labels.forEach((l, i) => (oneHot[i * this.graph.classes + l] = 1));
+    feeds.labels = new ort.Tensor('float32', oneHot, [n, this.graph.classes]);
+    feeds.weight = new ort.Tensor('float32', weight, [n]);
+    if (this.graph.dropout) {
+      if (!dropoutMask || dropoutMask.length !== n * this.graph.featureDim) throw new Error('the step graph needs a dropout mask of n × features');
+      feeds.dropout_mask = new ort.Tensor('float32', dropoutMask, [n, this.graph.featureDim]);
+    }
+    const out = await this.session.run(feeds);
+    const grads: Record<string, tf.Tensor> = {};
+    for (const p of this.graph.params) grads[p.variable.name] = tf.tensor(out[p.grad]!.data as Float32Array, p.variable.shape);
+    return { loss: (out.loss!.data as Float32Array)[0]!, probs: out.probs!.data as Float32Array, grads };
+  }
+
+  /** Class probabilities (inference: no dropout), row per sample. */
+  async predict(x: Float32Array, shape: number[]): Promise<Float32Array> {
+    const out = await this.predictor.run(this.feeds(x, shape));
+    return out.probs!.data as Float32Array;
+  }
+
+  dispose(): void {
+    void this.session.release();
+    void this.predictor.release();
+  }
+}

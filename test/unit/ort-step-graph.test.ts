@@ -1,0 +1,229 @@
+// The native training step (ort-train/): for every layer type it covers, on small networks, the
+// loss, the probabilities and every gradient ONNX Runtime computes match tfjs-cpu's autodiff of
+// the same network and head (within 1e-4 × max(1, max|g|), as the wasm kernels are held to).
+// Pooling is held to central finite differences instead: tfjs's own pooling gradients are not
+// the derivative of its forward pass (AvgPool divides by the whole window at padded borders;
+// MaxPool's gradient on tfjs picks other positions than its forward) — the last test shows it.
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { Head } from '../../electron/core/engine/head.js';
+import { OrtTrainer, openNativeTrainer, nativeHooks } from '../../electron/core/engine/ort-train/index.js';
+import { trainLoop, type LoopSpec } from '../../electron/core/engine/loop.js';
+import { allowAbsentSavedInputs } from '../../electron/core/engine/kernels/gradients.js';
+
+type Sym = tf.SymbolicTensor;
+type Make = (x: Sym) => Sym;
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  allowAbsentSavedInputs(); // tfjs cannot differentiate BatchNorm without scale otherwise (backend.ts)
+});
+
+const L = tf.layers;
+const apply = (layer: tf.layers.Layer, x: Sym | Sym[]) => layer.apply(x) as Sym;
+
+interface Case {
+  name: string;
+  shape: [number, number, number];
+  make: Make;
+}
+
+const CONVOLUTIONS: Case[] = [
+  { name: '1×1, bias, relu', shape: [5, 5, 6], make: (x) => apply(L.conv2d({ filters: 7, kernelSize: 1, activation: 'relu' }), x) },
+  { name: '1×1 stride 2', shape: [6, 6, 4], make: (x) => apply(L.conv2d({ filters: 5, kernelSize: 1, strides: 2, useBias: false }), x) },
+  { name: '3×3 same', shape: [6, 5, 4], make: (x) => apply(L.conv2d({ filters: 5, kernelSize: 3, padding: 'same' }), x) },
+  { name: '3×3 valid stride 2, odd', shape: [7, 7, 3], make: (x) => apply(L.conv2d({ filters: 5, kernelSize: 3, strides: 2, useBias: false }), x) },
+  { name: '3×3 valid stride 2, even', shape: [8, 8, 3], make: (x) => apply(L.conv2d({ filters: 5, kernelSize: 3, strides: 2, useBias: false }), x) },
+  { name: '3×3 same stride 2, even', shape: [8, 8, 3], make: (x) => apply(L.conv2d({ filters: 4, kernelSize: 3, strides: 2, padding: 'same' }), x) },
+  { name: '1×3 and 3×1 same', shape: [5, 5, 4], make: (x) => apply(L.conv2d({ filters: 4, kernelSize: [3, 1], padding: 'same' }), apply(L.conv2d({ filters: 4, kernelSize: [1, 3], padding: 'same' }), x)) },
+  { name: '3×3 same on 1×1 (InceptionV3 at small sizes)', shape: [1, 1, 4], make: (x) => apply(L.conv2d({ filters: 4, kernelSize: 3, padding: 'same' }), x) },
+  { name: 'depthwise 3×3 same', shape: [6, 6, 5], make: (x) => apply(L.depthwiseConv2d({ kernelSize: 3, padding: 'same' }), x) },
+  { name: 'depthwise 3×3 same stride 2', shape: [8, 8, 5], make: (x) => apply(L.depthwiseConv2d({ kernelSize: 3, strides: 2, padding: 'same', useBias: false }), x) },
+  { name: 'depthwise 3×3 valid stride 2 after ZeroPadding (MobileNetV2)', shape: [8, 8, 5], make: (x) => apply(L.depthwiseConv2d({ kernelSize: 3, strides: 2, useBias: false }), apply(L.zeroPadding2d({ padding: [[0, 1], [0, 1]] }), x)) },
+];
+
+const OTHERS: Case[] = [
+  { name: 'BatchNorm (scale and shift) → ReLU6', shape: [4, 4, 6], make: (x) => apply(L.reLU({ maxValue: 6 }), apply(L.batchNormalization({ epsilon: 1e-3 }), x)) },
+  { name: 'BatchNorm without scale → relu (InceptionV3)', shape: [4, 4, 6], make: (x) => apply(L.activation({ activation: 'relu' }), apply(L.batchNormalization({ scale: false }), x)) },
+  { name: 'residual Add', shape: [4, 4, 6], make: (x) => apply(L.add(), [x, apply(L.conv2d({ filters: 6, kernelSize: 1 }), x)]) },
+  { name: 'Concatenate', shape: [4, 4, 4], make: (x) => apply(L.concatenate(), [apply(L.conv2d({ filters: 2, kernelSize: 1 }), x), apply(L.conv2d({ filters: 3, kernelSize: 3, padding: 'same' }), x)]) },
+  { name: 'ZeroPadding2D 1 all round', shape: [4, 4, 3], make: (x) => apply(L.conv2d({ filters: 3, kernelSize: 3 }), apply(L.zeroPadding2d({ padding: 1 }), x)) },
+];
+
+// Also held to finite differences: tfjs has no gradient for dilated convolutions at all.
+const POOLING: Case[] = [
+  { name: '3×3 dilation 2 same', shape: [7, 7, 3], make: (x) => apply(L.conv2d({ filters: 4, kernelSize: 3, dilationRate: 2, padding: 'same' }), x) },
+  { name: 'MaxPool 3×3 stride 2 valid, odd', shape: [7, 7, 4], make: (x) => apply(L.maxPooling2d({ poolSize: 3, strides: 2 }), x) },
+  { name: 'MaxPool 3×3 stride 2 valid, even', shape: [8, 8, 4], make: (x) => apply(L.maxPooling2d({ poolSize: 3, strides: 2 }), x) },
+  { name: 'MaxPool 2×2 same', shape: [5, 5, 3], make: (x) => apply(L.maxPooling2d({ poolSize: 2, padding: 'same' }), x) },
+  { name: 'AvgPool 3×3 stride 1 same (InceptionV3)', shape: [5, 5, 4], make: (x) => apply(L.averagePooling2d({ poolSize: 3, strides: 1, padding: 'same' }), x) },
+  { name: 'AvgPool 2×2 valid', shape: [6, 6, 3], make: (x) => apply(L.averagePooling2d({ poolSize: 2 }), x) },
+];
+
+/** input → a 1×1 convolution (so the input gradient of the layer under test is used) → the case → head. */
+function network(c: Case, seed: number) {
+  const input = tf.input({ shape: c.shape });
+  const pre = L.conv2d({ filters: c.shape[2], kernelSize: 1, name: `pre_${seed}`, kernelInitializer: tf.initializers.glorotUniform({ seed }) });
+  const net = tf.model({ inputs: input, outputs: c.make(apply(pre, input)) });
+  // Seeded weights throughout (two builds are the same network), with non-zero biases, BatchNorm
+  // statistics and shifts, so no gradient is trivially zero.
+  net.weights.forEach((w, i) => {
+    const positive = /(gamma|moving_variance)$/.test(w.originalName);
+    const v = w.read() as tf.Variable;
+    v.assign(tf.randomUniform(v.shape, positive ? 0.2 : -0.5, positive ? 1.2 : 0.5, 'float32', seed * 100 + i));
+  });
+  const features = net.outputs[0]!.shape[3] as number;
+  const stats = { mean: Float32Array.from({ length: features }, (_, i) => 0.1 * (i % 3)), variance: Float32Array.from({ length: features }, (_, i) => 0.5 + 0.1 * (i % 4)) };
+  const head = new Head(features, 3, { denseUnits: 5, dropout: 0.25 }, seed, stats);
+  return { net, pre, head, variables: [...net.trainableWeights.map((w) => w.read() as tf.Variable), ...head.variables()] };
+}
+
+const N = 3;
+const LABELS = [0, 2, 1];
+const SHARE = Float32Array.of(0.5, 0.2, 0.3);
+
+/** tfjs's loss as loop.ts computes it, with the head in training mode (the same dropout draw). */
+function tfjsLoss(net: tf.LayersModel, head: Head, x: tf.Tensor, step: number): tf.Scalar {
+  const p = head.apply(tf.mean(net.apply(x, { training: false }) as tf.Tensor, [1, 2]), true, step);
+  const y = tf.oneHot(tf.tensor1d(LABELS, 'int32'), 3);
+  return tf.sum(tf.mul(tf.neg(tf.sum(tf.mul(y, tf.log(tf.clipByValue(p, 1e-7, 1))), 1)), tf.tensor1d(SHARE))) as tf.Scalar;
+}
+
+async function nativeStep(c: Case, seed: number) {
+  const parts = network(c, seed);
+  const x = tf.randomUniform([N, ...c.shape], -1, 2, 'float32', seed);
+  const trainer = await OrtTrainer.open(parts.net, parts.head.spec(), parts.variables);
+  const step = 4;
+  const out = await trainer.step(x.dataSync() as Float32Array, [N, ...c.shape], LABELS, SHARE, parts.head.dropoutMask(N, step));
+  return { ...parts, x, trainer, step, out };
+}
+
+function closeTo(actual: ArrayLike<number>, expected: ArrayLike<number>, rel: number, what: string): void {
+  expect(actual.length, what).toBe(expected.length);
+  let max = 0;
+  let diff = 0;
+  for (let i = 0; i < expected.length; i++) {
+    max = Math.max(max, Math.abs(expected[i]!));
+    diff = Math.max(diff, Math.abs(actual[i]! - expected[i]!));
+  }
+  expect(diff, `${what}: max|a−b| ${diff} vs max|b| ${max}`).toBeLessThanOrEqual(rel * Math.max(1, max));
+}
+
+describe('native training step: every covered layer type matches tfjs-cpu', () => {
+  for (const [k, c] of [...CONVOLUTIONS, ...OTHERS].entries()) {
+    it(c.name, async () => {
+      const { net, head, variables, x, trainer, step, out } = await nativeStep(c, 11 + k);
+      const ref = tf.variableGrads(() => tfjsLoss(net, head, x, step), variables);
+      expect(out.loss).toBeCloseTo(ref.value.dataSync()[0]!, 5);
+      expect(Object.keys(out.grads).sort()).toEqual(variables.map((v) => v.name).sort());
+      for (const v of variables) closeTo(out.grads[v.name]!.dataSync(), ref.grads[v.name]!.dataSync(), 1e-4, v.name);
+      const probs = tf.tidy(() => head.apply(tf.mean(net.apply(x) as tf.Tensor, [1, 2]), false, 0).dataSync());
+      closeTo(await trainer.predict(x.dataSync() as Float32Array, [N, ...c.shape]), probs, 1e-5, 'predict');
+      trainer.dispose();
+      tf.dispose([x, ref.value, ...Object.values(ref.grads), ...Object.values(out.grads)]);
+    });
+  }
+});
+
+describe('native training step: pooling and dilation match finite differences', () => {
+  for (const [k, c] of POOLING.entries()) {
+    it(c.name, async () => {
+      const { net, pre, head, x, trainer, step, out } = await nativeStep(c, 41 + k);
+      const [kernel, bias] = pre.trainableWeights.map((w) => w.read() as tf.Variable) as [tf.Variable, tf.Variable];
+      for (const v of [bias, kernel]) {
+        const at = v.dataSync().slice();
+        const numeric = Array.from(at, (_, i) => {
+          const h = 3e-4;
+          const loss = (delta: number) => {
+            const moved = at.slice();
+            moved[i] = moved[i]! + delta;
+            v.assign(tf.tensor(moved, v.shape));
+            return tf.tidy(() => tfjsLoss(net, head, x, step).dataSync()[0]!);
+          };
+          const g = (loss(h) - loss(-h)) / (2 * h);
+          v.assign(tf.tensor(at, v.shape));
+          return g;
+        });
+        closeTo(out.grads[v.name]!.dataSync(), numeric, 3e-3, v.name);
+      }
+      trainer.dispose();
+    });
+  }
+
+  it("tfjs's own pooling gradients are not the derivative of its forward pass (why ours are held to finite differences)", async () => {
+    const c = POOLING[4]!; // AvgPool 'same': tfjs divides by the whole window at the borders
+    const { net, pre, head, x, trainer, step, out } = await nativeStep(c, 44);
+    const bias = pre.trainableWeights[1]!.read() as tf.Variable;
+    const ref = tf.variableGrads(() => tfjsLoss(net, head, x, step), [bias]);
+    const a = out.grads[bias.name]!.dataSync();
+    const b = ref.grads[bias.name]!.dataSync();
+    expect(Math.max(...Array.from(a, (v, i) => Math.abs(v - b[i]!)))).toBeGreaterThan(1e-3);
+    trainer.dispose();
+  });
+});
+
+describe('native training step: what it covers, what it leaves frozen', () => {
+  it('a layer type it does not cover gives the reason, and the engine then trains in tfjs', async () => {
+    const input = tf.input({ shape: [4, 4, 3] });
+    const net = tf.model({ inputs: input, outputs: apply(L.upSampling2d({ size: [2, 2], name: 'grow' }), apply(L.conv2d({ filters: 3, kernelSize: 1 }), input)) });
+    const head = new Head(3, 2, { denseUnits: 0, dropout: 0 }, 1);
+    const opened = await openNativeTrainer(net, head, [...net.trainableWeights.map((w) => w.read() as tf.Variable), ...head.variables()]);
+    expect(opened).toEqual({ reason: 'grow: layer type UpSampling2D' });
+  });
+
+  it('only the variables asked for get gradients; the others are constants', async () => {
+    const c = OTHERS[0]!;
+    const { net, head } = network(c, 7);
+    const frozen = net.layers.find((l) => l.getClassName() === 'Conv2D')!;
+    const trainable = [...net.layers.filter((l) => l !== frozen).flatMap((l) => l.trainableWeights.map((w) => w.read() as tf.Variable)), ...head.variables()];
+    const trainer = await OrtTrainer.open(net, head.spec(), trainable);
+    expect(trainer.graph.params.map((p) => p.variable.name).sort()).toEqual(trainable.map((v) => v.name).sort());
+    const x = tf.randomUniform([N, ...c.shape], -1, 2, 'float32', 3);
+    const out = await trainer.step(x.dataSync() as Float32Array, [N, ...c.shape], LABELS, SHARE, head.dropoutMask(N, 0));
+    const ref = tf.variableGrads(() => tfjsLoss(net, head, x, 0), trainable);
+    for (const v of trainable) closeTo(out.grads[v.name]!.dataSync(), ref.grads[v.name]!.dataSync(), 1e-4, v.name);
+    trainer.dispose();
+  });
+
+  it("the training loop on native steps ends with tfjs's weights: class weights, L2 penalty, micro-batches, dropout", async () => {
+    const c = OTHERS[2]!;
+    const run = async (native: boolean) => {
+      const { net, head, variables } = network(c, 5);
+      const xs = tf.randomUniform([10, ...c.shape], -1, 2, 'float32', 9);
+      const labels = [0, 1, 2, 0, 0, 1, 2, 2, 0, 1];
+      const batch = (ids: number[]) => tf.gather(xs, ids);
+      const spec: LoopSpec = {
+        phase: 'finetune',
+        train: labels.map((_, i) => i),
+        validation: [8, 9],
+        labelOf: (i) => labels[i]!,
+        classes: 3,
+        batch,
+        forward: (x, training, step) => head.apply(tf.mean(net.apply(x, { training: false }) as tf.Tensor, [1, 2]), training, step),
+        variables,
+        epochs: 2,
+        batchSize: 4,
+        microBatch: 3,
+        lr: 1e-2,
+        seed: 3,
+        classWeights: [0.5, 1, 2],
+        penalty: () => head.penalty(1e-3),
+        patience: 5,
+        isCancelled: () => false,
+        onEpoch: () => {},
+      };
+      const trainer = native ? await OrtTrainer.open(net, head.spec(), variables) : null;
+      const records = await trainLoop(trainer ? { ...spec, ...nativeHooks(trainer, head, batch) } : spec);
+      trainer?.dispose();
+      return { records, values: variables.map((v) => Array.from(v.dataSync())) };
+    };
+    const ours = await run(true);
+    const theirs = await run(false);
+    ours.records.forEach((r, i) => {
+      expect(r.loss).toBeCloseTo(theirs.records[i]!.loss, 4);
+      expect(r.valLoss!).toBeCloseTo(theirs.records[i]!.valLoss!, 4);
+      expect(r.acc).toBe(theirs.records[i]!.acc);
+    });
+    ours.values.forEach((v, i) => closeTo(v, theirs.values[i]!, 1e-4, `variable ${i}`));
+  });
+});
