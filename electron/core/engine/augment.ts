@@ -38,28 +38,39 @@ export function augment(src: Uint8Array, size: number, a: Augmentation, seed: nu
   const sin = Math.sin(angle) / zoom;
   const c = (size - 1) / 2;
   const out = new Uint8Array(size * size * 3);
+  // The four neighbours' weights and offsets are found once per pixel and shared by its three
+  // channels (strategy 1 augments every image of every batch: this loop is on its critical path).
   for (let y = 0; y < size; y++)
     for (let x = 0; x < size; x++) {
       const u = (x - c) * flip;
       const v = y - c;
       const sx = cos * u - sin * v + c + dx;
       const sy = sin * u + cos * v + c + dy;
+      const x0 = Math.floor(sx);
+      const y0 = Math.floor(sy);
+      const fx = sx - x0;
+      const fy = sy - y0;
+      const i00 = offset(size, x0, y0);
+      const i10 = offset(size, x0 + 1, y0);
+      const i01 = offset(size, x0, y0 + 1);
+      const i11 = offset(size, x0 + 1, y0 + 1);
       const o = (y * size + x) * 3;
       for (let ch = 0; ch < 3; ch++) {
-        const value = sample(src, size, sx, sy, ch);
+        const p00 = i00 < 0 ? 255 : src[i00 + ch]!;
+        const p10 = i10 < 0 ? 255 : src[i10 + ch]!;
+        const p01 = i01 < 0 ? 255 : src[i01 + ch]!;
+        const p11 = i11 < 0 ? 255 : src[i11 + ch]!;
+        // Bilinear, white outside the image (the letterbox fill).
+        const value = (p00 * (1 - fx) + p10 * fx) * (1 - fy) + (p01 * (1 - fx) + p11 * fx) * fy;
         out[o + ch] = clamp((value - 127.5) * contrast + 127.5 + bright);
       }
     }
   return out;
 }
 
-function sample(src: Uint8Array, size: number, x: number, y: number, ch: number): number {
-  const x0 = Math.floor(x);
-  const y0 = Math.floor(y);
-  const fx = x - x0;
-  const fy = y - y0;
-  const at = (xx: number, yy: number) => (xx < 0 || yy < 0 || xx >= size || yy >= size ? 255 : src[(yy * size + xx) * 3 + ch]!);
-  return (at(x0, y0) * (1 - fx) + at(x0 + 1, y0) * fx) * (1 - fy) + (at(x0, y0 + 1) * (1 - fx) + at(x0 + 1, y0 + 1) * fx) * fy;
+/** Where pixel (x, y) starts in the RGB buffer, or −1 outside the image. */
+function offset(size: number, x: number, y: number): number {
+  return x < 0 || y < 0 || x >= size || y >= size ? -1 : (y * size + x) * 3;
 }
 
 const clamp = (v: number) => (v < 0 ? 0 : v > 255 ? 255 : Math.round(v));

@@ -1,0 +1,148 @@
+// The state of a step graph while it is emitted (step-graph.ts, layer-steps.ts): the ONNX graph,
+// the value of each Keras tensor, which values need a gradient, the gradients as they
+// accumulate from every consumer, and the trainable weights fed in as graph inputs.
+import * as tf from '@tensorflow/tfjs';
+import { GraphBuilder, DataType, type AttrValue } from '../onnx/graph-builder.js';
+
+type Sym = tf.SymbolicTensor;
+
+export class NotCoveredError extends Error {
+  constructor(layer: string, why: string) {
+    super(`${layer}: ${why}`);
+    this.name = 'NotCoveredError';
+  }
+}
+
+/** A weight fed from a variable on every step; `grad` is the output holding its gradient. */
+export interface StepParam {
+  input: string;
+  grad: string;
+  variable: tf.Variable;
+}
+
+/** TensorFlow's SAME padding: the extra pixel goes at the end. */
+export function samePads(size: number, k: number, s: number, d: number): [number, number] {
+  const eff = (k - 1) * d + 1;
+  const out = Math.ceil(size / s);
+  const total = Math.max((out - 1) * s + eff - size, 0);
+  return [Math.floor(total / 2), total - Math.floor(total / 2)];
+}
+
+export function pair(v: unknown, fallback: number): [number, number] {
+  if (v === undefined || v === null) return [fallback, fallback];
+  if (typeof v === 'number') return [v, v];
+  const a = v as number[];
+  return [a[0]!, a[1] ?? a[0]!];
+}
+
+/** Graph state while emitting: values, which need gradients, and gradients as they accumulate. */
+export class Emitter {
+  readonly b = new GraphBuilder();
+  readonly value = new Map<number, string>();
+  /** Whether a value depends on a trainable weight (only those need their gradient computed). */
+  readonly needs = new Map<number, boolean>();
+  private readonly grads = new Map<number, string[]>();
+  readonly params: StepParam[] = [];
+  private readonly consts = new Map<string, string>();
+
+  constructor(
+    private readonly trainable: Set<tf.Variable>,
+    private readonly withGrads: boolean,
+  ) {}
+
+  op(op: string, inputs: string[], attrs: Record<string, AttrValue> = {}, base = op): string {
+    return this.b.one(op, inputs, attrs, base);
+  }
+
+  ints(values: number[]): string {
+    const key = `i:${values.join(',')}`;
+    let name = this.consts.get(key);
+    if (!name) this.consts.set(key, (name = this.b.int64Init('c', values)));
+    return name;
+  }
+
+  scalar(v: number): string {
+    const key = `f:${v}`;
+    let name = this.consts.get(key);
+    if (!name) this.consts.set(key, (name = this.b.scalar('s', v)));
+    return name;
+  }
+
+  floats(base: string, dims: number[], data: Float32Array): string {
+    return this.b.floatInit(base, dims, data);
+  }
+
+  /** A variable as a graph input when it trains, else as a constant. */
+  variable(v: tf.Variable, base: string): { name: string; trains: boolean; grad: string } {
+    const dims = v.shape as number[];
+    if (this.trainable.has(v)) {
+      const input = this.b.unique(`param_${base}`);
+      const grad = this.b.unique(`grad_${base}`);
+      this.b.addInput(input, DataType.FLOAT, dims);
+      if (this.withGrads) this.b.addOutput(grad, DataType.FLOAT, dims);
+      this.params.push({ input, grad, variable: v });
+      return { name: input, trains: true, grad };
+    }
+    return { name: this.floats(base, dims, Float32Array.from(v.dataSync() as Float32Array)), trains: false, grad: '' };
+  }
+
+  /** The layer's weight whose Keras name ends in `suffix`, or null. */
+  weight(layer: tf.layers.Layer, suffix: string): { name: string; trains: boolean; grad: string; shape: number[] } | null {
+    const v = variableOf(layer, suffix);
+    return v ? { ...this.variable(v, `${layer.name}_${suffix}`), shape: v.shape as number[] } : null;
+  }
+
+  /** Writes a gradient to the graph output a weight's gradient goes to. */
+  setGrad(output: string, from: string): void {
+    this.b.node('Identity', [from], {}, output, 1, [output]);
+    this.gradsSet.add(output);
+  }
+
+  readonly gradsSet = new Set<string>();
+
+  addGrad(s: Sym, g: string): void {
+    const list = this.grads.get(s.id) ?? [];
+    list.push(g);
+    this.grads.set(s.id, list);
+  }
+
+  gradOf(s: Sym): string | null {
+    const list = this.grads.get(s.id);
+    if (!list || list.length === 0) return null;
+    return list.length === 1 ? list[0]! : this.op('Sum', list, {}, 'grad_sum');
+  }
+
+  nchw(x: string): string {
+    return this.op('Transpose', [x], { perm: [0, 3, 1, 2] }, 'nchw');
+  }
+
+  nhwc(x: string): string {
+    return this.op('Transpose', [x], { perm: [0, 2, 3, 1] }, 'nhwc');
+  }
+
+  /** Σ over every axis but the last (batch and space), for per-channel gradients. */
+  channelSum(x: string, rank: number): string {
+    return this.op('ReduceSum', [x, this.ints(Array.from({ length: rank - 1 }, (_, i) => i))], { keepdims: 0 }, 'channel_sum');
+  }
+
+  /** `g` where `cond` holds, else 0 — a gradient through a mask. (Cast and Mul: ORT's Where is no faster.) */
+  keep(g: string, cond: string, base = 'masked'): string {
+    return this.op('Mul', [g, this.op('Cast', [cond], { to: DataType.FLOAT }, 'mask')], {}, base);
+  }
+}
+
+export type Backward = (dy: string) => void;
+
+export function variableOf(layer: tf.layers.Layer, suffix: string): tf.Variable | null {
+  for (const w of layer.weights) {
+    const n = w.originalName;
+    if (n === suffix || n.endsWith(`/${suffix}`)) return w.read() as tf.Variable;
+  }
+  return null;
+}
+
+export function dims(s: Sym, layer: string): number[] {
+  const shape = s.shape.slice(1);
+  if (shape.some((d) => typeof d !== 'number')) throw new NotCoveredError(layer, 'needs fixed spatial sizes');
+  return shape as number[];
+}

@@ -1,0 +1,245 @@
+// Forward and backward passes of each Keras layer type a step graph covers, in channels-last
+// layout like the weights, following tfjs's gradient formulas (ReLU6's mask is x > 0 && x ≤ 6).
+// Pooling gradients are the true derivative of the forward pass; tfjs's are not at padded
+// borders (see test/unit/ort-step-graph.test.ts).
+import * as tf from '@tensorflow/tfjs';
+import { Emitter, NotCoveredError, dims, pair, samePads, variableOf, type Backward } from './emitter.js';
+
+type Sym = tf.SymbolicTensor;
+
+/** The Keras layer classes a step graph covers. */
+export const COVERED_LAYERS = ['InputLayer', 'Conv2D', 'DepthwiseConv2D', 'BatchNormalization', 'ReLU', 'Activation', 'Add', 'Concatenate', 'ZeroPadding2D', 'MaxPooling2D', 'AveragePooling2D'] as const;
+
+/** Emits one layer's forward pass; returns its backward pass (called with the output's gradient). */
+export function emitLayer(e: Emitter, layer: tf.layers.Layer, ins: Sym[], out: Sym): { y: string; backward: Backward } {
+  const cls = layer.getClassName();
+  const cfg = layer.getConfig() as Record<string, unknown>;
+  const x = e.value.get(ins[0]!.id)!;
+  const xNeeds = (i = 0) => e.needs.get(ins[i]!.id) === true;
+  if (cfg.dataFormat !== undefined && cfg.dataFormat !== 'channelsLast') throw new NotCoveredError(layer.name, `data format ${String(cfg.dataFormat)}`);
+  switch (cls) {
+    case 'Conv2D':
+    case 'DepthwiseConv2D':
+      return convolution(e, layer, cls === 'DepthwiseConv2D', cfg, ins[0]!, out, x, xNeeds());
+    case 'BatchNormalization':
+      return batchNorm(e, layer, cfg, ins[0]!, x, xNeeds());
+    case 'ReLU': {
+      const max = cfg.maxValue as number | null | undefined;
+      if (Number(cfg.negativeSlope ?? 0) !== 0 || Number(cfg.threshold ?? 0) !== 0) throw new NotCoveredError(layer.name, 'leaky or thresholded ReLU');
+      const y = max === null || max === undefined ? e.op('Relu', [x]) : e.op('Clip', [x, e.scalar(0), e.scalar(max)], {}, 'relu6');
+      return {
+        y,
+        backward: (dy) => {
+          if (!xNeeds()) return;
+          // tfjs: relu's step(x) times clipByValue's (0 ≤ relu(x) ≤ max) = x > 0 && x ≤ max.
+          let keep = e.op('Greater', [x, e.scalar(0)]);
+          if (max !== null && max !== undefined) keep = e.op('And', [keep, e.op('LessOrEqual', [x, e.scalar(max)])]);
+          e.addGrad(ins[0]!, e.keep(dy, keep, 'relu_grad'));
+        },
+      };
+    }
+    case 'Activation':
+      return activation(e, layer.name, String(cfg.activation), x, (g) => xNeeds() && e.addGrad(ins[0]!, g));
+    case 'Add': {
+      const y = ins.slice(1).reduce((acc, s) => e.op('Add', [acc, e.value.get(s.id)!]), x);
+      return { y, backward: (dy) => ins.forEach((s, i) => xNeeds(i) && e.addGrad(s, dy)) };
+    }
+    case 'Concatenate': {
+      const rank = out.shape.length;
+      const axis = Number(cfg.axis ?? -1);
+      if (axis !== -1 && axis !== rank - 1) throw new NotCoveredError(layer.name, `concatenation over axis ${axis}`);
+      const y = e.op('Concat', ins.map((s) => e.value.get(s.id)!), { axis: rank - 1 });
+      const sizes = ins.map((s) => s.shape[rank - 1] as number);
+      return {
+        y,
+        backward: (dy) => {
+          const parts = e.b.node('Split', [dy, e.ints(sizes)], { axis: rank - 1 }, 'concat_grad', ins.length).names;
+          ins.forEach((s, i) => xNeeds(i) && e.addGrad(s, parts[i]!));
+        },
+      };
+    }
+    case 'ZeroPadding2D': {
+      const [[t, bo], [l, r]] = (cfg.padding as [[number, number], [number, number]]) ?? [
+        [1, 1],
+        [1, 1],
+      ];
+      const [h, w] = dims(ins[0]!, layer.name);
+      const y = e.op('Pad', [x, e.ints([0, t, l, 0, 0, bo, r, 0])], {}, 'pad');
+      return { y, backward: (dy) => xNeeds() && e.addGrad(ins[0]!, e.op('Slice', [dy, e.ints([t, l]), e.ints([t + h!, l + w!]), e.ints([1, 2])], {}, 'pad_grad')) };
+    }
+    case 'MaxPooling2D':
+    case 'AveragePooling2D':
+      return pooling(e, layer, cls === 'MaxPooling2D', cfg, ins[0]!, out, x, xNeeds());
+    default:
+      throw new NotCoveredError(layer.name, `layer type ${cls}`);
+  }
+}
+
+function activation(e: Emitter, name: string, act: string, z: string, give: (g: string) => unknown): { y: string; backward: Backward } {
+  if (act === 'linear') return { y: z, backward: (dy) => give(dy) };
+  if (act === 'relu') return { y: e.op('Relu', [z]), backward: (dy) => give(e.keep(dy, e.op('Greater', [z, e.scalar(0)]), 'relu_grad')) };
+  throw new NotCoveredError(name, `activation ${act}`);
+}
+
+function convolution(e: Emitter, layer: tf.layers.Layer, depthwise: boolean, cfg: Record<string, unknown>, inSym: Sym, out: Sym, x: string, xNeeds: boolean): { y: string; backward: Backward } {
+  const [kh, kw] = pair(cfg.kernelSize, 1);
+  const [sh, sw] = pair(cfg.strides, 1);
+  const [dh, dw] = pair(cfg.dilationRate, 1);
+  const [h, w, ci] = dims(inSym, layer.name) as [number, number, number];
+  const [ho, wo, co] = dims(out, layer.name) as [number, number, number];
+  if (depthwise && Number(cfg.depthMultiplier ?? 1) !== 1) throw new NotCoveredError(layer.name, 'depth multiplier > 1');
+  if (!depthwise && Number(cfg.groups ?? 1) !== 1) throw new NotCoveredError(layer.name, 'grouped convolution');
+  const padding = String(cfg.padding ?? 'valid');
+  if (padding !== 'same' && padding !== 'valid') throw new NotCoveredError(layer.name, `padding ${padding}`);
+  const [pt, pb] = padding === 'same' ? samePads(h, kh, sh, dh) : [0, 0];
+  const [pl, pr] = padding === 'same' ? samePads(w, kw, sw, dw) : [0, 0];
+  const K = e.weight(layer, depthwise ? 'depthwise_kernel' : 'kernel');
+  if (!K) throw new NotCoveredError(layer.name, 'kernel not found');
+  const bias = cfg.useBias === false ? null : e.weight(layer, 'bias');
+  const pointwise = !depthwise && kh === 1 && kw === 1 && sh === 1 && sw === 1;
+  const convAttrs = { kernel_shape: [kh, kw], strides: [sh, sw], dilations: [dh, dw], pads: [pt, pl, pb, pr], ...(depthwise ? { group: ci } : {}) };
+
+  // Forward. A 1×1 convolution is a matrix product over the channels, right in NHWC.
+  let k2d = '';
+  let kOihw = '';
+  let z: string;
+  if (pointwise) {
+    k2d = e.op('Reshape', [K.name, e.ints([ci, co])], {}, 'k2d');
+    z = e.op('MatMul', [x, k2d], {}, layer.name);
+  } else {
+    kOihw = depthwise
+      ? e.op('Reshape', [e.op('Transpose', [e.op('Reshape', [K.name, e.ints([kh, kw, ci])])], { perm: [2, 0, 1] }), e.ints([ci, 1, kh, kw])], {}, 'k_oihw')
+      : e.op('Transpose', [K.name], { perm: [3, 2, 0, 1] }, 'k_oihw');
+    z = e.nhwc(e.op('Conv', [e.nchw(x), kOihw], convAttrs, layer.name));
+  }
+  if (bias) z = e.op('Add', [z, bias.name], {}, `${layer.name}_bias`);
+  let dzOf: (dy: string) => string = (dy) => dy;
+  const act = activation(e, layer.name, String(cfg.activation ?? 'linear'), z, (g) => g);
+  if (act.y !== z) dzOf = (dy) => e.keep(dy, e.op('Greater', [z, e.scalar(0)]), 'relu_grad');
+
+  return {
+    y: act.y,
+    backward: (dy) => {
+      const dz = dzOf(dy);
+      if (bias?.trains) e.setGrad(bias.grad, e.channelSum(dz, 4));
+      const dz2d = () => e.op('Reshape', [dz, e.ints([-1, co])], {}, 'dz2d');
+      if (pointwise) {
+        if (K.trains) e.setGrad(K.grad, e.op('Reshape', [e.op('Gemm', [e.op('Reshape', [x, e.ints([-1, ci])]), dz2d()], { transA: 1 }), e.ints([1, 1, ci, co])], {}, 'dk'));
+        if (xNeeds) e.addGrad(inSym, e.op('Reshape', [e.op('Gemm', [dz2d(), k2d], { transB: 1 }), e.ints([-1, h, w, ci])], {}, 'dx'));
+        return;
+      }
+      if (xNeeds) {
+        // The input's gradient is the transposed convolution, padded back to the input's size.
+        const opH = h - ((ho - 1) * sh + (kh - 1) * dh + 1 - pt - pb);
+        const opW = w - ((wo - 1) * sw + (kw - 1) * dw + 1 - pl - pr);
+        e.addGrad(inSym, e.nhwc(e.op('ConvTranspose', [e.nchw(dz), kOihw], { ...convAttrs, output_padding: [opH, opW] }, 'dx')));
+      }
+      if (K.trains) {
+        // The kernel's gradient, one tap at a time: the input seen through that tap (a strided
+        // slice of the padded input) against dz — a matrix product, or for depthwise a
+        // per-channel sum of products.
+        const xp = pt + pb + pl + pr > 0 ? e.op('Pad', [x, e.ints([0, pt, pl, 0, 0, pb, pr, 0])], {}, 'xpad') : x;
+        const taps: string[] = [];
+        const dzFlat = depthwise ? '' : dz2d();
+        for (let i = 0; i < kh; i++) {
+          for (let j = 0; j < kw; j++) {
+            const seen = e.op('Slice', [xp, e.ints([i * dh, j * dw]), e.ints([i * dh + sh * (ho - 1) + 1, j * dw + sw * (wo - 1) + 1]), e.ints([1, 2]), e.ints([sh, sw])], {}, 'tap');
+            taps.push(depthwise ? e.channelSum(e.op('Mul', [seen, dz]), 4) : e.op('Gemm', [e.op('Reshape', [seen, e.ints([-1, ci])]), dzFlat], { transA: 1 }, 'tap_grad'));
+          }
+        }
+        const all = taps.length === 1 ? taps[0]! : e.op('Concat', taps, { axis: 0 });
+        e.setGrad(K.grad, e.op('Reshape', [all, e.ints(K.shape)], {}, 'dk'));
+      }
+    },
+  };
+}
+
+function batchNorm(e: Emitter, layer: tf.layers.Layer, cfg: Record<string, unknown>, inSym: Sym, x: string, xNeeds: boolean): { y: string; backward: Backward } {
+  const rank = inSym.shape.length;
+  const axis = Number(Array.isArray(cfg.axis) ? (cfg.axis as number[])[0] : (cfg.axis ?? -1));
+  if (axis !== -1 && axis !== rank - 1) throw new NotCoveredError(layer.name, `normalisation over axis ${axis}`);
+  const eps = Number(cfg.epsilon ?? 1e-3);
+  const meanW = variableOf(layer, 'moving_mean');
+  const varW = variableOf(layer, 'moving_variance');
+  if (!meanW || !varW) throw new NotCoveredError(layer.name, 'moving statistics missing');
+  const mean = Float32Array.from(meanW.dataSync() as Float32Array);
+  const variance = varW.dataSync() as Float32Array;
+  const c = mean.length;
+  const inv = Float32Array.from(variance, (v) => 1 / Math.sqrt(v + eps));
+  const gamma = e.weight(layer, 'gamma');
+  const beta = e.weight(layer, 'beta');
+  // Frozen statistics (inference mode, as the engine trains): y = x·a + b, a = γ/√(σ²+ε), b = β − μ·a.
+  const invC = e.floats(`${layer.name}_inv`, [c], inv);
+  const meanC = e.floats(`${layer.name}_mean`, [c], mean);
+  const a = gamma ? e.op('Mul', [gamma.name, invC], {}, 'bn_a') : invC;
+  const shift = e.op('Mul', [meanC, a], {}, 'bn_mu_a');
+  const bb = beta ? e.op('Sub', [beta.name, shift], {}, 'bn_b') : e.op('Neg', [shift]);
+  const y = e.op('Add', [e.op('Mul', [x, a]), bb], {}, layer.name);
+  return {
+    y,
+    backward: (dy) => {
+      if (beta?.trains) e.setGrad(beta.grad, e.channelSum(dy, rank));
+      if (gamma?.trains) e.setGrad(gamma.grad, e.channelSum(e.op('Mul', [dy, e.op('Mul', [e.op('Sub', [x, meanC]), invC], {}, 'xhat')]), rank));
+      if (xNeeds) e.addGrad(inSym, e.op('Mul', [dy, a], {}, 'bn_dx'));
+    },
+  };
+}
+
+function pooling(e: Emitter, layer: tf.layers.Layer, max: boolean, cfg: Record<string, unknown>, inSym: Sym, out: Sym, x: string, xNeeds: boolean): { y: string; backward: Backward } {
+  const [kh, kw] = pair(cfg.poolSize, 2);
+  const [sh, sw] = pair(cfg.strides ?? cfg.poolSize, 2);
+  const [h, w, c] = dims(inSym, layer.name) as [number, number, number];
+  const [ho, wo] = dims(out, layer.name) as [number, number, number];
+  const padding = String(cfg.padding ?? 'valid');
+  const [pt, pb] = padding === 'same' ? samePads(h, kh, sh, 1) : [0, 0];
+  const [pl, pr] = padding === 'same' ? samePads(w, kw, sw, 1) : [0, 0];
+  const attrs = { kernel_shape: [kh, kw], strides: [sh, sw], pads: [pt, pl, pb, pr] };
+  const y = e.nhwc(e.op(max ? 'MaxPool' : 'AveragePool', [e.nchw(x)], max ? attrs : { ...attrs, count_include_pad: 0 }, layer.name));
+  // Both gradients scatter per-tap values back through a transposed convolution whose kernel
+  // picks that tap: input channel (c, tap) → output channel c at the tap's offset.
+  const opH = h - ((ho - 1) * sh + kh - pt - pb);
+  const opW = w - ((wo - 1) * sw + kw - pl - pr);
+  const scatterAttrs = { kernel_shape: [kh, kw], strides: [sh, sw], pads: [pt, pl, pb, pr], output_padding: [opH, opW], group: c };
+  return {
+    y,
+    backward: (dy) => {
+      if (!xNeeds) return;
+      if (!max) {
+        // Each output's gradient, divided by how many real (unpadded) inputs its window saw,
+        // goes back to each of them: a transposed depthwise convolution with a kernel of ones.
+        const counts = new Float32Array(ho * wo);
+        for (let i = 0; i < ho; i++) {
+          for (let j = 0; j < wo; j++) {
+            const rows = Math.min(i * sh - pt + kh, h) - Math.max(i * sh - pt, 0);
+            const cols = Math.min(j * sw - pl + kw, w) - Math.max(j * sw - pl, 0);
+            counts[i * wo + j] = 1 / (rows * cols);
+          }
+        }
+        const scaled = e.op('Mul', [dy, e.floats(`${layer.name}_counts`, [1, ho, wo, 1], counts)]);
+        const ones = e.floats(`${layer.name}_ones`, [c, 1, kh, kw], new Float32Array(c * kh * kw).fill(1));
+        e.addGrad(inSym, e.nhwc(e.op('ConvTranspose', [e.nchw(scaled), ones], { ...scatterAttrs }, 'avgpool_grad')));
+        return;
+      }
+      // Max: each output's gradient goes to the first input (row-major in its window) holding
+      // the maximum, as tfjs does; padding never wins.
+      const xp = pt + pb + pl + pr > 0 ? e.op('Pad', [x, e.ints([0, pt, pl, 0, 0, pb, pr, 0]), e.scalar(-3.4e38)], {}, 'xpad') : x;
+      let taken = '';
+      const parts: string[] = [];
+      for (let i = 0; i < kh; i++) {
+        for (let j = 0; j < kw; j++) {
+          const seen = e.op('Slice', [xp, e.ints([i, j]), e.ints([i + sh * (ho - 1) + 1, j + sw * (wo - 1) + 1]), e.ints([1, 2]), e.ints([sh, sw])], {}, 'tap');
+          const hit = e.op('Equal', [seen, y]);
+          const first = taken ? e.op('And', [hit, e.op('Not', [taken])]) : hit;
+          taken = taken ? e.op('Or', [taken, hit]) : hit;
+          parts.push(e.op('Unsqueeze', [e.keep(dy, first), e.ints([4])]));
+        }
+      }
+      // [n, ho, wo, c, taps] → channels-first [n, c·taps, ho, wo] for the scatter.
+      const stacked = e.op('Reshape', [e.op('Transpose', [e.op('Concat', parts, { axis: 4 })], { perm: [0, 3, 4, 1, 2] }), e.ints([-1, c * kh * kw, ho, wo])]);
+      const pick = new Float32Array(c * kh * kw * kh * kw);
+      for (let ch = 0; ch < c; ch++) for (let t = 0; t < kh * kw; t++) pick[(ch * kh * kw + t) * kh * kw + t] = 1;
+      const kernel = e.floats(`${layer.name}_taps`, [c * kh * kw, 1, kh, kw], pick);
+      e.addGrad(inSym, e.nhwc(e.op('ConvTranspose', [stacked, kernel], scatterAttrs, 'maxpool_grad')));
+    },
+  };
+}
