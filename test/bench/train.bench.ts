@@ -96,7 +96,7 @@ for (const [workload, size] of [['partial', 224], ['full', 160], ['full', 224]] 
       const out = execFileSync(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'train-epoch.ts'), which, workload, String(size)], { encoding: 'utf8', maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'ignore'] });
       const row = JSON.parse(out.trim().split('\n').pop()!) as EpochRow;
       rows.push(row);
-      console.log(`${name}: ${(row.epochMs / 1000).toFixed(1)} s per epoch (${(row.msPerStep / 1000).toFixed(2)} s/step, micro-batch ${row.microBatch}, ${row.cores.toFixed(2)} cores busy, resident memory ${row.rssMB.afterStep3} MB after step 3, ${row.rssMB.afterLastStep} MB after the last; timed ${row.timed})`);
+      console.log(`${name}: ${(row.epochMs / 1000).toFixed(1)} s per epoch (${(row.msPerStep / 1000).toFixed(2)} s/step, micro-batch ${row.microBatch}, ${row.cores.toFixed(2)} cores busy, resident memory ${row.rssMB.afterStep3 ? `${row.rssMB.afterStep3} MB after step 3, ` : ''}${row.rssMB.afterLastStep} MB after the last step; timed ${row.timed})`);
     } catch (err) {
       console.log(`${name}: failed (${(err as Error).message.split('\n')[0]})`);
     }

@@ -12,6 +12,7 @@ import { resizedTrunk } from '../../electron/core/engine/graph.js';
 import { installPortableTraining } from '../../electron/core/engine/backend.js';
 import { takeDelegatedKernelsUsed } from '../../electron/core/engine/kernels/wasm-delegate.js';
 import { allowAbsentSavedInputs } from '../../electron/core/engine/kernels/gradients.js';
+import { installPoolGradients } from '../../electron/core/engine/kernels/pool-grads.js';
 import { buildBases } from '../../build/bases/build-bases.js';
 
 interface StepResult {
@@ -72,9 +73,11 @@ const inputs = new Map<string, { pixels: Float32Array; labels: number[]; head: F
 beforeAll(async () => {
   await buildBases(); // fast when already built
   // References first, on stock tfjs-cpu: nothing of ours installed except the fix without
-  // which stock tfjs cannot train InceptionV3 at all (see allowAbsentSavedInputs).
+  // which stock tfjs cannot train InceptionV3 at all (see allowAbsentSavedInputs) and the
+  // corrected 'same' average-pool gradient (kernels/pool-grads.ts), which both sides then use.
   await tf.setBackend('cpu');
   allowAbsentSavedInputs();
+  installPoolGradients();
   for (const c of CASES) {
     const base = await loadBaseFolder(baseDir(c.id));
     const batch = 2;

@@ -1,9 +1,10 @@
 // The native training step (ort-train/): for every layer type it covers, on small networks, the
 // loss, the probabilities and every gradient ONNX Runtime computes match tfjs-cpu's autodiff of
 // the same network and head (within 1e-4 × max(1, max|g|), as the wasm kernels are held to).
-// Pooling is held to central finite differences instead: tfjs's own pooling gradients are not
-// the derivative of its forward pass (AvgPool divides by the whole window at padded borders;
-// MaxPool's gradient on tfjs picks other positions than its forward) — the last test shows it.
+// Pooling (and dilation, which tfjs cannot differentiate) is held to central finite differences
+// instead: stock tfjs's pooling gradients are not the derivative of its forward pass (AvgPool
+// divides border windows by their full size; kernels/pool-grads.ts corrects that for the tfjs
+// path, not installed here) — the last pooling test shows it.
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { Head } from '../../electron/core/engine/head.js';

@@ -8,6 +8,7 @@ import { installCpuPointwiseGrads } from './kernels/cpu-pointwise-grads.js';
 import { installWasmDelegates } from './kernels/wasm-delegate.js';
 import { installWasmGradients } from './kernels/wasm-grads.js';
 import { allowAbsentSavedInputs, installFastGradients } from './kernels/gradients.js';
+import { installPoolGradients } from './kernels/pool-grads.js';
 
 /**
  * Makes the wasm backend able to train every built-in base fast: our gradient kernels
@@ -56,6 +57,8 @@ export async function selectEngine(only?: EngineName): Promise<EngineInfo> {
   installCpuPointwiseGrads();
   // Without this no engine can train InceptionV3 (BatchNorm without scale).
   allowAbsentSavedInputs();
+  // tfjs's own 'same'-padded pooling gradients are wrong on cpu and wasm.
+  installPoolGradients();
   const tried: string[] = [];
   const native: [EngineName, string, string][] = [
     ['tfjs-node-gpu', '@tensorflow/tfjs-node-gpu', 'tensorflow'],

@@ -10,6 +10,7 @@
 //   ClipByValue     (ReLU6) stock: greaterEqual, lessEqual, logicalAnd, where and zerosLike,
 //                   five passes. Here: one kernel, ClipByValueGrad, on wasm and cpu.
 import * as tf from '@tensorflow/tfjs';
+import { installPoolGradients } from './pool-grads.js';
 
 export const CLIP_GRAD_KERNEL = 'StudioClipByValueGrad';
 
@@ -144,6 +145,6 @@ export function installFastGradients(): string[] {
       };
     },
   });
-  installed = ['gradient of FusedBatchNorm (broadcast, matMul sums)', `gradient of ClipByValue (${CLIP_GRAD_KERNEL} on wasm and cpu)`];
+  installed = ['gradient of FusedBatchNorm (broadcast, matMul sums)', `gradient of ClipByValue (${CLIP_GRAD_KERNEL} on wasm and cpu)`, ...installPoolGradients()];
   return installed;
 }

@@ -37,37 +37,46 @@ export function installWasmDelegates(): string[] {
     const name = cpuKernel.kernelName;
     if (wasm.has(name)) continue;
     delegated.push(name);
-    tf.registerKernel({
-      kernelName: name,
-      backendName: 'wasm',
-      kernelFunc: ({ inputs, attrs, backend }) => {
-        used.add(name);
-        const w = backend as unknown as WasmBackend;
-        const cpu = tf.findBackend('cpu') as unknown as CpuBackend;
-        // The cpu kernel is looked up now: cpu-pointwise-grads may have replaced it since.
-        const kernel = tf.getKernel(name, 'cpu')!;
-        const copies: tf.TensorInfo[] = [];
-        const cpuInputs: Record<string, tf.TensorInfo> = {};
-        for (const [key, info] of Object.entries(inputs as Record<string, tf.TensorInfo>)) {
-          const copy = cpu.makeTensorInfo(info.shape, info.dtype, w.readSync(info.dataId));
-          copies.push(copy);
-          cpuInputs[key] = copy;
-        }
-        try {
-          const result = kernel.kernelFunc({ inputs: cpuInputs, attrs: attrs ?? {}, backend: cpu as unknown as tf.KernelBackend });
-          const outs = Array.isArray(result) ? result : [result];
-          const back = outs.map((o) => {
-            const out = w.makeOutput(o.shape, o.dtype);
-            w.typedArrayFromHeap(out).set(cpu.readSync(o.dataId) as tf.backend_util.TypedArray);
-            cpu.disposeData(o.dataId, true);
-            return out;
-          });
-          return Array.isArray(result) ? back : back[0]!;
-        } finally {
-          for (const c of copies) cpu.disposeData(c.dataId, true);
-        }
-      },
-    });
+    delegateToCpu(name, name);
   }
   return delegated;
+}
+
+/**
+ * Registers `wasmName` on wasm as cpu's kernel `cpuName`, run on copies of the data and recorded
+ * as the slow path under `cpuName`. Also used to replace a wasm kernel that is wrong (see
+ * pool-grads.ts).
+ */
+export function delegateToCpu(wasmName: string, cpuName: string): void {
+  tf.registerKernel({
+    kernelName: wasmName,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, attrs, backend }) => {
+      used.add(cpuName);
+      const w = backend as unknown as WasmBackend;
+      const cpu = tf.findBackend('cpu') as unknown as CpuBackend;
+      // The cpu kernel is looked up now: cpu-pointwise-grads may have replaced it since.
+      const kernel = tf.getKernel(cpuName, 'cpu')!;
+      const copies: tf.TensorInfo[] = [];
+      const cpuInputs: Record<string, tf.TensorInfo> = {};
+      for (const [key, info] of Object.entries(inputs as Record<string, tf.TensorInfo>)) {
+        const copy = cpu.makeTensorInfo(info.shape, info.dtype, w.readSync(info.dataId));
+        copies.push(copy);
+        cpuInputs[key] = copy;
+      }
+      try {
+        const result = kernel.kernelFunc({ inputs: cpuInputs, attrs: attrs ?? {}, backend: cpu as unknown as tf.KernelBackend });
+        const outs = Array.isArray(result) ? result : [result];
+        const back = outs.map((o) => {
+          const out = w.makeOutput(o.shape, o.dtype);
+          w.typedArrayFromHeap(out).set(cpu.readSync(o.dataId) as tf.backend_util.TypedArray);
+          cpu.disposeData(o.dataId, true);
+          return out;
+        });
+        return Array.isArray(result) ? back : back[0]!;
+      } finally {
+        for (const c of copies) cpu.disposeData(c.dataId, true);
+      }
+    },
+  });
 }
