@@ -137,8 +137,9 @@ test('create, import, label, undo/redo, capture, reload', async ({ page }) => {
     await panel.getByLabel('Label new pictures as').selectOption({ label: 'favourite' });
     const button = panel.getByTestId('capture-button');
     await expect(button).toBeEnabled();
-    // The fake camera's first frame has arrived (a string: this file is type-checked without DOM types).
-    await page.waitForFunction(`(document.querySelector('video')?.videoWidth ?? 0) > 0`);
+    // The fake camera's first frame has arrived. A function, not a string: Playwright evaluates a
+    // string predicate with eval, which the app's Content Security Policy rightly refuses.
+    await expect.poll(() => page.locator('video').evaluate((v) => (v as unknown as { videoWidth: number }).videoWidth), { timeout: 30_000 }).toBeGreaterThan(0);
     await button.click();
     await expect(panel.getByTestId('captured-count')).toHaveText('1 taken');
     await button.click();

@@ -8,6 +8,7 @@
 // Native TensorFlow's kernels are right, and keep the stock gradients.
 import * as tf from '@tensorflow/tfjs';
 import { delegateToCpu } from './wasm-delegate.js';
+import { samePads } from '../onnx/layers.js';
 
 const MAX_POOL_GRAD_ON_CPU = 'StudioMaxPoolGradOnCpu';
 
@@ -30,8 +31,8 @@ export function borderCorrection(inShape: number[], attrs: PoolAttrs): tf.Tensor
   const [h, w] = [inShape[1]!, inShape[2]!];
   const [ho, wo] = [Math.ceil(h / sh), Math.ceil(w / sw)];
   // TensorFlow's SAME padding, the extra pixel at the end (as tfjs computes it).
-  const pt = Math.floor(Math.max((ho - 1) * sh + kh - h, 0) / 2);
-  const pl = Math.floor(Math.max((wo - 1) * sw + kw - w, 0) / 2);
+  const [pt] = samePads(h, kh, sh, 1);
+  const [pl] = samePads(w, kw, sw, 1);
   const factor = new Float32Array(ho * wo);
   let whole = true;
   for (let i = 0; i < ho; i++) {

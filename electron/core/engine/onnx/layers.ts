@@ -48,7 +48,7 @@ function needWeight(a: EmitArgs, suffix: string): { data: Float32Array; shape: n
 }
 
 /** TensorFlow's SAME padding: extra pixel at the end (bottom/right), as ONNX SAME_UPPER. */
-function samePads(inSize: number, k: number, s: number, d: number): [number, number] {
+export function samePads(inSize: number, k: number, s: number, d: number): [number, number] {
   const eff = (k - 1) * d + 1;
   const out = Math.ceil(inSize / s);
   const total = Math.max((out - 1) * s + eff - inSize, 0);

@@ -20,14 +20,6 @@ export interface StepParam {
   variable: tf.Variable;
 }
 
-/** TensorFlow's SAME padding: the extra pixel goes at the end. */
-export function samePads(size: number, k: number, s: number, d: number): [number, number] {
-  const eff = (k - 1) * d + 1;
-  const out = Math.ceil(size / s);
-  const total = Math.max((out - 1) * s + eff - size, 0);
-  return [Math.floor(total / 2), total - Math.floor(total / 2)];
-}
-
 export function pair(v: unknown, fallback: number): [number, number] {
   if (v === undefined || v === null) return [fallback, fallback];
   if (typeof v === 'number') return [v, v];

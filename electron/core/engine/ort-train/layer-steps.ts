@@ -3,7 +3,8 @@
 // Pooling gradients are the true derivative of the forward pass; tfjs's are not at padded
 // borders (see test/unit/ort-step-graph.test.ts).
 import * as tf from '@tensorflow/tfjs';
-import { Emitter, NotCoveredError, dims, pair, samePads, variableOf, type Backward } from './emitter.js';
+import { samePads } from '../onnx/layers.js';
+import { Emitter, NotCoveredError, dims, pair, variableOf, type Backward } from './emitter.js';
 
 type Sym = tf.SymbolicTensor;
 
