@@ -17,13 +17,17 @@ export function nativeStepsWanted(engine: Pick<EngineInfo, 'name'>): boolean {
   return process.env.STUDIO_NATIVE_STEPS !== '0' && engine.name !== 'tfjs-node-gpu';
 }
 
-/** A native trainer for `net` + `head`, or why there is none (a layer it does not cover). */
+/**
+ * A native trainer for `net` + `head`, or why there is none: a layer it does not cover, or ONNX
+ * Runtime refusing the graph. Either way the run goes on in tfjs, and says why.
+ */
 export async function openNativeTrainer(net: tf.LayersModel, head: Head, variables: tf.Variable[]): Promise<{ trainer: OrtTrainer } | { reason: string }> {
   try {
     return { trainer: await OrtTrainer.open(net, head.spec(), variables) };
   } catch (err) {
     if (err instanceof NotCoveredError) return { reason: err.message };
-    throw err;
+    const message = err instanceof Error ? err.message : String(err);
+    return { reason: `ONNX Runtime could not open the training step (${message.split('\n')[0]!.slice(0, 200)})` };
   }
 }
 
