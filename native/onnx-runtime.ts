@@ -77,7 +77,8 @@ export async function createOnnxSession(model: Uint8Array | string, opts: Sessio
       extra: { session: { intra_op: { allow_spinning: opts.spinning ? '1' : '0' } } },
     };
     try {
-      const session = typeof model === 'string' ? await ort.InferenceSession.create(model, options) : await ort.InferenceSession.create(model, options);
+      const session =
+        typeof model === 'string' ? await ort.InferenceSession.create(model, options) : await ort.InferenceSession.create(model, options);
       return { session, provider, threads, skipped };
     } catch (err) {
       // A missing GPU library is expected on most machines; a bad model fails on CPU too.
@@ -85,5 +86,7 @@ export async function createOnnxSession(model: Uint8Array | string, opts: Sessio
       if (provider === 'cpu') throw err;
     }
   }
-  throw new Error(`no ONNX Runtime execution provider could load the model: ${skipped.map((s) => `${s.provider}: ${s.reason}`).join('; ')}`);
+  throw new Error(
+    `no ONNX Runtime execution provider could load the model: ${skipped.map((s) => `${s.provider}: ${s.reason}`).join('; ')}`,
+  );
 }

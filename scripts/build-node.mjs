@@ -10,10 +10,19 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const out = path.join(root, 'dist/electron');
 const external = ['electron', 'better-sqlite3', 'sharp', 'onnxruntime-node', '@tensorflow/*', 'nsfwjs', 'onnx-proto', 'protobufjs'];
 // Bundled CommonJS dependencies may call require(); ESM output has none unless we make one.
-const esmBanner = "import { createRequire as __studioCreateRequire } from 'node:module'; const require = __studioCreateRequire(import.meta.url);";
+const esmBanner =
+  "import { createRequire as __studioCreateRequire } from 'node:module'; const require = __studioCreateRequire(import.meta.url);";
 
 fs.rmSync(out, { recursive: true, force: true });
-const common = { bundle: true, platform: 'node', target: 'node22', sourcemap: 'linked', external, logLevel: 'warning', absWorkingDir: root };
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node22',
+  sourcemap: 'linked',
+  external,
+  logLevel: 'warning',
+  absWorkingDir: root,
+};
 
 const started = Date.now();
 await Promise.all([

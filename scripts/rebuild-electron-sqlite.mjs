@@ -41,7 +41,10 @@ try {
   const dst = path.join(work, 'node_modules', 'better-sqlite3');
   // Copy without the Node build, so nothing stale can be picked up.
   fs.cpSync(src, dst, { recursive: true, filter: (p) => !p.startsWith(path.join(src, 'build')) });
-  fs.writeFileSync(path.join(work, 'package.json'), JSON.stringify({ name: 'sqlite-electron-build', version: '1.0.0', dependencies: { 'better-sqlite3': sqliteVersion } }));
+  fs.writeFileSync(
+    path.join(work, 'package.json'),
+    JSON.stringify({ name: 'sqlite-electron-build', version: '1.0.0', dependencies: { 'better-sqlite3': sqliteVersion } }),
+  );
   console.log(`Building better-sqlite3 ${sqliteVersion} for Electron ${electronVersion} (${process.platform}-${process.arch})…`);
   await rebuild({ buildPath: work, electronVersion, onlyModules: ['better-sqlite3'], force: true, mode: 'sequential' });
   const built = path.join(dst, 'build', 'Release', 'better_sqlite3.node');
@@ -54,7 +57,7 @@ try {
   const message = err instanceof Error ? err.message : String(err);
   console.error(
     `Could not build better-sqlite3 for Electron: ${message.split('\n')[0]}\n` +
-      'This needs Electron\'s headers (downloaded once) or a prebuilt binary, so it must run online the first time.',
+      "This needs Electron's headers (downloaded once) or a prebuilt binary, so it must run online the first time.",
   );
   process.exitCode = 1;
 } finally {

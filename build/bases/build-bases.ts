@@ -111,7 +111,9 @@ async function buildOne(def: BaseDefinition, outRoot: string, force: boolean): P
   const metaPath = path.join(outDir, 'metadata.json');
   if (!force && fs.existsSync(metaPath)) {
     const meta = JSON.parse(fs.readFileSync(metaPath, 'utf8')) as BaseInfo;
-    const complete = meta.files?.every((f) => fs.existsSync(path.join(outDir, f.path)) && fs.statSync(path.join(outDir, f.path)).size === f.bytes);
+    const complete = meta.files?.every(
+      (f) => fs.existsSync(path.join(outDir, f.path)) && fs.statSync(path.join(outDir, f.path)).size === f.bytes,
+    );
     if (meta.sourceHash === hash && complete) return 'up to date';
   }
 
@@ -181,7 +183,9 @@ async function buildOne(def: BaseDefinition, outRoot: string, force: boolean): P
   return 'built';
 }
 
-export async function buildBases(opts: { outRoot?: string; force?: boolean; only?: string[] } = {}): Promise<Record<string, 'built' | 'up to date'>> {
+export async function buildBases(
+  opts: { outRoot?: string; force?: boolean; only?: string[] } = {},
+): Promise<Record<string, 'built' | 'up to date'>> {
   const outRoot = opts.outRoot ?? path.join(repoRoot, 'build', 'models', 'bases');
   fs.mkdirSync(outRoot, { recursive: true });
   await tf.setBackend('cpu');

@@ -55,7 +55,12 @@ export class Studio {
     this.training = new TrainingService(this.db, this.paths);
     forwardTrainingEvents(this.training, (name, payload) => this.bus.emit(name, payload as never));
     this.predict = createPredictCtx({ db: this.db, paths: this.paths, jobs: this.jobs, emit: (e, p) => this.bus.emit(e, p) });
-    this.exporting = createExportCtx({ db: this.db, paths: this.paths, emit: (e, p) => this.bus.emit(e, p), ...(options.reveal ? { reveal: options.reveal } : {}) });
+    this.exporting = createExportCtx({
+      db: this.db,
+      paths: this.paths,
+      emit: (e, p) => this.bus.emit(e, p),
+      ...(options.reveal ? { reveal: options.reveal } : {}),
+    });
     this.handlers = this.makeHandlers();
   }
 
@@ -110,7 +115,8 @@ export class Studio {
 
   private makeHandlers(): Handlers {
     const db = this.db;
-    const labelName = (projectId: number, labelId: number | null) => (labelId === null ? null : labels.getLabel(db, projectId, labelId).name);
+    const labelName = (projectId: number, labelId: number | null) =>
+      labelId === null ? null : labels.getLabel(db, projectId, labelId).name;
     return {
       'app.info': () => ({
         version: this.options.version ?? '0.1.0',
@@ -130,7 +136,10 @@ export class Studio {
       'labels.counts': ({ projectId }) => this.counts(projectId),
       'labels.create': ({ projectId, name, colour }) => labels.createLabel(db, this.project(projectId), name, colour),
       'labels.update': ({ projectId, labelId, name, colour }) =>
-        labels.updateLabel(db, projectId, labelId, { ...(name !== undefined ? { name } : {}), ...(colour !== undefined ? { colour } : {}) }),
+        labels.updateLabel(db, projectId, labelId, {
+          ...(name !== undefined ? { name } : {}),
+          ...(colour !== undefined ? { colour } : {}),
+        }),
       'labels.merge': ({ projectId, sourceIds, targetId }) => {
         labels.mergeLabels(db, projectId, sourceIds, targetId);
         return this.counts(projectId);
@@ -161,7 +170,13 @@ export class Studio {
         if (labelId !== null) labels.getLabel(db, projectId, labelId);
         const bytes = Buffer.from(dataBase64, 'base64');
         const ext = mime === 'image/jpeg' ? 'jpg' : mime.slice('image/'.length);
-        const row = await importCaptured(this.ctx, projectId, bytes, labelId, `webcam-${new Date().toISOString().replace(/[:.]/g, '-')}.${ext}`);
+        const row = await importCaptured(
+          this.ctx,
+          projectId,
+          bytes,
+          labelId,
+          `webcam-${new Date().toISOString().replace(/[:.]/g, '-')}.${ext}`,
+        );
         this.bus.emit('project.changed', { projectId });
         return row;
       },
@@ -178,13 +193,23 @@ export class Studio {
       'import.start': ({ projectId, source, folderLabels }) => {
         this.project(projectId);
         const picked = this.sources.take(source);
-        const { jobId, done } = this.jobs.start('import', projectId, (job) => runImport(this.ctx, { projectId, source: picked, folderLabels }, job));
+        const { jobId, done } = this.jobs.start('import', projectId, (job) =>
+          runImport(this.ctx, { projectId, source: picked, folderLabels }, job),
+        );
         done
           .then((r) => this.bus.emit('import.finished', { projectId, report: { jobId, ...r } }))
           .catch((err: unknown) =>
             this.bus.emit('import.finished', {
               projectId,
-              report: { jobId, imported: 0, duplicates: 0, skipped: [{ path: picked.displayName, reason: err instanceof Error ? err.message : String(err) }], labels: {}, cancelled: false, durationMs: 0 },
+              report: {
+                jobId,
+                imported: 0,
+                duplicates: 0,
+                skipped: [{ path: picked.displayName, reason: err instanceof Error ? err.message : String(err) }],
+                labels: {},
+                cancelled: false,
+                durationMs: 0,
+              },
             }),
           )
           .finally(() => picked.dispose?.());

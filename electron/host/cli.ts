@@ -44,7 +44,8 @@ async function project(args: Parsed): Promise<void> {
       const list = await studio.call('projects.list', {});
       if (list.length === 0) out('No projects yet. Create one with: studio project create NAME');
       for (const p of list) out(`${String(p.id).padStart(5)}  ${p.name}  (${p.imageCount} image${p.imageCount === 1 ? '' : 's'})`);
-      if (args.json) out(JSON.stringify({ projects: list.map((p) => ({ id: p.id, name: p.name, imageCount: p.imageCount, createdAt: p.createdAt })) }));
+      if (args.json)
+        out(JSON.stringify({ projects: list.map((p) => ({ id: p.id, name: p.name, imageCount: p.imageCount, createdAt: p.createdAt })) }));
     } else {
       throw new UsageError('Usage: studio project create NAME | studio project list');
     }
@@ -81,12 +82,19 @@ async function importCommand(args: Parsed): Promise<void> {
   try {
     const project = findProject(studio.db, projectRef);
     const displayName = paths.length === 1 ? path.basename(paths[0]!) : csv ? path.basename(csv) : `${paths.length} paths`;
-    const report = await studio.importPaths(project.id, { paths, ...(csv ? { csv } : {}), displayName }, !args.flags.has('no-folder-labels'));
-    out(`Imported ${report.imported} image${report.imported === 1 ? '' : 's'} into "${project.name}" (${report.duplicates} duplicate${report.duplicates === 1 ? '' : 's'}, ${report.skipped.length} skipped${report.cancelled ? ', cancelled' : ''}).`);
+    const report = await studio.importPaths(
+      project.id,
+      { paths, ...(csv ? { csv } : {}), displayName },
+      !args.flags.has('no-folder-labels'),
+    );
+    out(
+      `Imported ${report.imported} image${report.imported === 1 ? '' : 's'} into "${project.name}" (${report.duplicates} duplicate${report.duplicates === 1 ? '' : 's'}, ${report.skipped.length} skipped${report.cancelled ? ', cancelled' : ''}).`,
+    );
     for (const [label, n] of Object.entries(report.labels)) out(`  ${label}: ${n}`);
     for (const s of report.skipped.slice(0, 20)) process.stderr.write(`skipped ${s.path}: ${s.reason}\n`);
     if (report.skipped.length > 20) process.stderr.write(`… and ${report.skipped.length - 20} more skipped\n`);
-    if (args.json) out(JSON.stringify({ imported: report.imported, duplicates: report.duplicates, skipped: report.skipped, labels: report.labels }));
+    if (args.json)
+      out(JSON.stringify({ imported: report.imported, duplicates: report.duplicates, skipped: report.skipped, labels: report.labels }));
     if (report.cancelled) process.exitCode = 1;
   } finally {
     off();
@@ -147,7 +155,8 @@ async function serve(args: Parsed): Promise<void> {
     host = await startWebHost({ studio, port });
   } catch (err) {
     studio.close();
-    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new StudioError('conflict', `Port ${port} is already in use; choose another with --port, or omit it.`);
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE')
+      throw new StudioError('conflict', `Port ${port} is already in use; choose another with --port, or omit it.`);
     throw err;
   }
   out(`Transfer Studio is running. Open ${host.url}`);

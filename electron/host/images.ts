@@ -10,7 +10,11 @@ import { parseImagePath, type ImageVariant } from './image-path.js';
 const BROWSER_TYPES = new Set(['image/jpeg', 'image/png', 'image/webp', 'image/gif', 'image/bmp']);
 
 /** The bytes or file a browser can display for an image id; null when there is no such image. */
-export async function browserImage(studio: Studio, id: number, variant: ImageVariant): Promise<{ path: string; mime: string } | { data: Buffer; mime: string } | null> {
+export async function browserImage(
+  studio: Studio,
+  id: number,
+  variant: ImageVariant,
+): Promise<{ path: string; mime: string } | { data: Buffer; mime: string } | null> {
   const found = await studio.imageFile(id, variant);
   if (!found) return null;
   if (BROWSER_TYPES.has(found.mime)) return found;

@@ -18,7 +18,10 @@ export const SESSION_TTL_MS = 60 * 60 * 1000;
 const FINISHED_TTL_MS = 24 * 60 * 60 * 1000;
 
 export class UploadError extends Error {
-  constructor(public readonly status: number, message: string) {
+  constructor(
+    public readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -62,7 +65,11 @@ export class UploadSessions {
   private sessions = new Map<string, Session>();
   private sweeper: NodeJS.Timeout;
 
-  constructor(private stagingRoot: string, private sources: SourceRegistry, private ttlMs = SESSION_TTL_MS) {
+  constructor(
+    private stagingRoot: string,
+    private sources: SourceRegistry,
+    private ttlMs = SESSION_TTL_MS,
+  ) {
     fs.mkdirSync(stagingRoot, { recursive: true });
     this.removeStale();
     this.sweeper = setInterval(() => this.expire(), Math.min(ttlMs, 60_000));

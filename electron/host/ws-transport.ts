@@ -47,7 +47,10 @@ export class WsTransport {
   private async handle(data: RawData, isBinary: boolean): Promise<ServerMessage> {
     const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
     if (buf.length > MAX_MESSAGE_BYTES) {
-      return fail(sniffId(buf.subarray(0, 200).toString('utf8')), { code: 'invalid', message: `Message too large (the limit is ${MAX_MESSAGE_BYTES / 1024 / 1024} MB).` });
+      return fail(sniffId(buf.subarray(0, 200).toString('utf8')), {
+        code: 'invalid',
+        message: `Message too large (the limit is ${MAX_MESSAGE_BYTES / 1024 / 1024} MB).`,
+      });
     }
     if (isBinary) return fail(-1, { code: 'invalid', message: 'Binary messages are not part of the protocol; send JSON text.' });
     const text = buf.toString('utf8');
@@ -57,7 +60,8 @@ export class WsTransport {
     } catch {
       return fail(sniffId(text), { code: 'invalid', message: 'Not JSON.' });
     }
-    if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) return fail(-1, { code: 'invalid', message: 'A message is a JSON object.' });
+    if (typeof msg !== 'object' || msg === null || Array.isArray(msg))
+      return fail(-1, { code: 'invalid', message: 'A message is a JSON object.' });
     const { type, id, method, args } = msg as Record<string, unknown>;
     const callId = typeof id === 'number' && Number.isSafeInteger(id) ? id : -1;
     if (type !== 'call') return fail(callId, { code: 'invalid', message: 'Only {type:"call"} messages are accepted.' });

@@ -67,7 +67,10 @@ export class CoreClient {
 
   private start(): void {
     const { modulePath, dataDir, nativeBinding } = this.options;
-    this.child = utilityProcess.fork(modulePath, coreArgs(dataDir, nativeBinding), { serviceName: 'Transfer Studio core', stdio: 'inherit' });
+    this.child = utilityProcess.fork(modulePath, coreArgs(dataDir, nativeBinding), {
+      serviceName: 'Transfer Studio core',
+      stdio: 'inherit',
+    });
     this.ready = new Promise<void>((resolve, reject) => {
       const onFirst = (msg: FromCore) => {
         if (msg.type === 'ready') resolve();
@@ -114,7 +117,8 @@ export class CoreClient {
   }
 
   private onExit(code: number): void {
-    for (const resolve of this.calls.values()) resolve({ ok: false, error: { code: 'internal', message: 'The background process stopped unexpectedly; please try again.' } });
+    for (const resolve of this.calls.values())
+      resolve({ ok: false, error: { code: 'internal', message: 'The background process stopped unexpectedly; please try again.' } });
     for (const resolve of this.images.values()) resolve(null);
     this.calls.clear();
     this.images.clear();

@@ -36,7 +36,12 @@ port.on('message', (e) => {
       break;
     case 'image':
       browserImage(studio, msg.imageId, msg.variant).then(
-        (image) => send({ type: 'image', id: msg.id, image: image && 'data' in image ? { data: new Uint8Array(image.data), mime: image.mime } : image }),
+        (image) =>
+          send({
+            type: 'image',
+            id: msg.id,
+            image: image && 'data' in image ? { data: new Uint8Array(image.data), mime: image.mime } : image,
+          }),
         (err: unknown) => send({ type: 'image', id: msg.id, image: null, error: toWireError(err).message }),
       );
       break;
@@ -54,7 +59,13 @@ port.on('message', (e) => {
 // Listen first, then announce readiness, so no request can arrive before its handler.
 try {
   const { dataDir, nativeBinding } = readCoreArgs(process.argv);
-  studio = new Studio({ dataDir, host: 'electron', pickSource, reveal: (file) => send({ type: 'reveal', path: file }), ...(nativeBinding ? { nativeBinding } : {}) });
+  studio = new Studio({
+    dataDir,
+    host: 'electron',
+    pickSource,
+    reveal: (file) => send({ type: 'reveal', path: file }),
+    ...(nativeBinding ? { nativeBinding } : {}),
+  });
   studio.bus.subscribe((name, payload) => send({ type: 'event', name, payload }));
   send({ type: 'ready' });
 } catch (err) {

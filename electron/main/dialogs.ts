@@ -14,8 +14,18 @@ export async function pickSource(window: BrowserWindow | null, kind: 'folder' | 
     kind === 'folder'
       ? { title: 'Import a folder of images', properties: ['openDirectory', 'multiSelections'], buttonLabel: 'Import' }
       : kind === 'files'
-        ? { title: 'Import images', properties: ['openFile', 'multiSelections'], filters: [{ name: 'Images', extensions: IMAGE_EXTENSIONS }], buttonLabel: 'Import' }
-        : { title: 'Import a CSV of image paths and labels', properties: ['openFile'], filters: [{ name: 'CSV', extensions: ['csv'] }], buttonLabel: 'Import' };
+        ? {
+            title: 'Import images',
+            properties: ['openFile', 'multiSelections'],
+            filters: [{ name: 'Images', extensions: IMAGE_EXTENSIONS }],
+            buttonLabel: 'Import',
+          }
+        : {
+            title: 'Import a CSV of image paths and labels',
+            properties: ['openFile'],
+            filters: [{ name: 'CSV', extensions: ['csv'] }],
+            buttonLabel: 'Import',
+          };
   const result = window ? await dialog.showOpenDialog(window, options) : await dialog.showOpenDialog(options);
   if (result.canceled || result.filePaths.length === 0) return null;
   const paths = result.filePaths;

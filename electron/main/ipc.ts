@@ -16,7 +16,8 @@ function trusted(event: IpcMainInvokeEvent, window: () => BrowserWindow | null):
 
 export function handleInvoke(core: CoreClient, window: () => BrowserWindow | null): void {
   ipcMain.handle(INVOKE_CHANNEL, async (event, method: unknown, args: unknown) => {
-    if (!trusted(event, window)) return { ok: false, error: { code: 'invalid', message: 'Calls are accepted only from the app’s own page.' } };
+    if (!trusted(event, window))
+      return { ok: false, error: { code: 'invalid', message: 'Calls are accepted only from the app’s own page.' } };
     if (typeof method !== 'string' || method.length > 100) return { ok: false, error: { code: 'invalid', message: 'Unknown call.' } };
     return core.invoke(method, args);
   });

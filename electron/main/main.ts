@@ -37,30 +37,33 @@ app.on('second-instance', () => {
   }
 });
 
-app.whenReady().then(() => {
-  hardenSession();
-  const dataDir = resolveDataDir(dataDirFlag());
-  core = new CoreClient({
-    modulePath: path.join(here, 'core-process.js'),
-    dataDir,
-    nativeBinding: electronSqliteBinding(app.getAppPath()),
-    pickSource: (kind) => pickSource(window, kind),
-    // The path comes from the core's own exports table, never from the renderer.
-    reveal: (file) => shell.showItemInFolder(file),
-    onEvent: (name, payload) => forwardEvent(window, name, payload),
-    onFatal: (message) => {
-      dialog.showErrorBox('Transfer Studio cannot open its data', `${message}\n\nData folder: ${dataDir}`);
-      app.exit(1);
-    },
+app
+  .whenReady()
+  .then(() => {
+    hardenSession();
+    const dataDir = resolveDataDir(dataDirFlag());
+    core = new CoreClient({
+      modulePath: path.join(here, 'core-process.js'),
+      dataDir,
+      nativeBinding: electronSqliteBinding(app.getAppPath()),
+      pickSource: (kind) => pickSource(window, kind),
+      // The path comes from the core's own exports table, never from the renderer.
+      reveal: (file) => shell.showItemInFolder(file),
+      onEvent: (name, payload) => forwardEvent(window, name, payload),
+      onFatal: (message) => {
+        dialog.showErrorBox('Transfer Studio cannot open its data', `${message}\n\nData folder: ${dataDir}`);
+        app.exit(1);
+      },
+    });
+    handleProtocols(rendererDir, core);
+    handleInvoke(core, () => window);
+    window = createMainWindow(path.resolve(here, '../preload/preload.cjs'));
+    window.on('closed', () => (window = null));
+  })
+  .catch((err: unknown) => {
+    dialog.showErrorBox('Transfer Studio failed to start', err instanceof Error ? err.message : String(err));
+    app.exit(1);
   });
-  handleProtocols(rendererDir, core);
-  handleInvoke(core, () => window);
-  window = createMainWindow(path.resolve(here, '../preload/preload.cjs'));
-  window.on('closed', () => (window = null));
-}).catch((err: unknown) => {
-  dialog.showErrorBox('Transfer Studio failed to start', err instanceof Error ? err.message : String(err));
-  app.exit(1);
-});
 
 app.on('window-all-closed', () => app.quit());
 

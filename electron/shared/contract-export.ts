@@ -74,7 +74,11 @@ const Ok = z.object({ ok: z.literal(true) });
 export const exportCalls = {
   /** Starts an export job; progress on export.progress, the outcome on export.finished. */
   'exports.start': call(
-    z.object({ runId: Id, formats: z.array(ExportPart).min(1).max(4).default(['tfjs', 'onnx', 'web-demo', 'examples']), quantize: z.boolean().default(false) }),
+    z.object({
+      runId: Id,
+      formats: z.array(ExportPart).min(1).max(4).default(['tfjs', 'onnx', 'web-demo', 'examples']),
+      quantize: z.boolean().default(false),
+    }),
     z.object({ jobId: JobId }),
   ),
   'exports.cancel': call(z.object({ jobId: JobId }), Ok),
@@ -87,8 +91,22 @@ export const exportCalls = {
 } as const;
 
 export const exportEvents = {
-  'export.progress': z.object({ jobId: JobId, runId: Id, exportId: Id.nullable(), phase: z.string(), done: z.number().int(), total: z.number().int() }),
-  'export.finished': z.object({ jobId: JobId, runId: Id, exportId: Id.nullable(), status: ExportStatus, export: ExportInfo.nullable(), message: z.string().nullable() }),
+  'export.progress': z.object({
+    jobId: JobId,
+    runId: Id,
+    exportId: Id.nullable(),
+    phase: z.string(),
+    done: z.number().int(),
+    total: z.number().int(),
+  }),
+  'export.finished': z.object({
+    jobId: JobId,
+    runId: Id,
+    exportId: Id.nullable(),
+    status: ExportStatus,
+    export: ExportInfo.nullable(),
+    message: z.string().nullable(),
+  }),
 } as const;
 
 export type ExportEventName = keyof typeof exportEvents;

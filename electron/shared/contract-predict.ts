@@ -44,7 +44,11 @@ export const predictCalls = {
       runId: Id,
       mime: ClassifyMime,
       // Same bound as images.capture: far more than one photo, small enough to refuse abuse.
-      dataBase64: z.string().min(16).max(16_000_000).regex(/^[A-Za-z0-9+/]+=*$/, 'Not base64'),
+      dataBase64: z
+        .string()
+        .min(16)
+        .max(16_000_000)
+        .regex(/^[A-Za-z0-9+/]+=*$/, 'Not base64'),
     }),
     ClassifyResult,
   ),

@@ -5,7 +5,11 @@ import { Id } from './schemas.js';
 
 export const Strategy = z.enum(['head', 'partial', 'full']);
 export const RunStatus = z.enum(['queued', 'running', 'done', 'failed', 'cancelled', 'interrupted']);
-const LayerName = z.string().min(1).max(200).regex(/^[A-Za-z0-9_./-]+$/, 'Not a layer name');
+const LayerName = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[A-Za-z0-9_./-]+$/, 'Not a layer name');
 const BaseId = z.string().regex(/^[a-z0-9_.-]{1,64}$/i, 'Not a base model id');
 
 export const Augmentation = z.object({
@@ -33,7 +37,11 @@ export const TrainOverrides = z
     augmentedVariants: z.number().int().min(0).max(20),
     classWeights: z.boolean(),
     patience: z.number().int().min(1).max(10_000),
-    seed: z.number().int().min(0).max(2 ** 31 - 1),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1),
     resetWeights: z.boolean(),
   })
   .partial();
@@ -55,7 +63,9 @@ export const FinalMetrics = z.object({
   valAccuracy: z.number().nullable(),
   testCount: z.number().int(),
   labels: z.array(z.string()),
-  perClass: z.array(z.object({ label: z.string(), precision: z.number().nullable(), recall: z.number().nullable(), support: z.number().int() })),
+  perClass: z.array(
+    z.object({ label: z.string(), precision: z.number().nullable(), recall: z.number().nullable(), support: z.number().int() }),
+  ),
   confusion: z.array(z.array(z.number().int())),
 });
 
@@ -111,8 +121,18 @@ export const WizardReport = z.object({
   }),
 });
 
-export const SplitCounts = z.object({ train: z.number().int(), validation: z.number().int(), test: z.number().int(), assigned: z.number().int() });
-export const SplitSettings = z.object({ seed: z.number().int().min(0), train: z.number().min(0), validation: z.number().min(0), test: z.number().min(0) });
+export const SplitCounts = z.object({
+  train: z.number().int(),
+  validation: z.number().int(),
+  test: z.number().int(),
+  assigned: z.number().int(),
+});
+export const SplitSettings = z.object({
+  seed: z.number().int().min(0),
+  train: z.number().min(0),
+  validation: z.number().min(0),
+  test: z.number().min(0),
+});
 
 const call = <A extends z.ZodType, R extends z.ZodType>(args: A, result: R) => ({ args, result });
 const P = { projectId: Id };
@@ -121,7 +141,12 @@ export const trainingCalls = {
   /** Probes the base on this project's images (cached), measures the engine, recommends. */
   'training.wizard': call(z.object({ ...P, baseId: BaseId.optional() }), WizardReport),
   'training.start': call(
-    z.object({ ...P, baseId: BaseId.optional(), strategy: z.union([Strategy, z.literal('auto')]).default('auto'), overrides: TrainOverrides.default({}) }),
+    z.object({
+      ...P,
+      baseId: BaseId.optional(),
+      strategy: z.union([Strategy, z.literal('auto')]).default('auto'),
+      overrides: TrainOverrides.default({}),
+    }),
     z.object({ runId: Id }),
   ),
   'training.cancel': call(z.object({ runId: Id }), z.object({ ok: z.literal(true) })),
@@ -133,7 +158,13 @@ export const trainingCalls = {
 } as const;
 
 export const trainingEvents = {
-  'training.progress': z.object({ runId: Id, phase: z.string(), done: z.number().int(), total: z.number().int(), etaMs: z.number().nullable() }),
+  'training.progress': z.object({
+    runId: Id,
+    phase: z.string(),
+    done: z.number().int(),
+    total: z.number().int(),
+    etaMs: z.number().nullable(),
+  }),
   'training.epoch': z.object({ runId: Id, record: EpochRecord }),
   'training.finished': z.object({ runId: Id, status: RunStatus }),
 } as const;

@@ -49,7 +49,11 @@ export const calls = {
       labelId: S.Id.nullable(),
       mime: z.enum(['image/jpeg', 'image/png', 'image/webp']),
       // ~12 MB of base64 is far more than one camera frame; refuse anything larger.
-      dataBase64: z.string().min(16).max(16_000_000).regex(/^[A-Za-z0-9+/]+=*$/, 'Not base64'),
+      dataBase64: z
+        .string()
+        .min(16)
+        .max(16_000_000)
+        .regex(/^[A-Za-z0-9+/]+=*$/, 'Not base64'),
     }),
     S.ImageRow,
   ),
@@ -63,10 +67,7 @@ export const calls = {
     z.object({ kind: z.enum(['folder', 'files', 'csv']) }),
     z.object({ source: S.SourceToken, displayName: z.string() }).nullable(),
   ),
-  'import.start': call(
-    z.object({ ...P, source: S.SourceToken, folderLabels: z.boolean().default(true) }),
-    z.object({ jobId: S.JobId }),
-  ),
+  'import.start': call(z.object({ ...P, source: S.SourceToken, folderLabels: z.boolean().default(true) }), z.object({ jobId: S.JobId })),
   'import.cancel': call(z.object({ jobId: S.JobId }), Ok),
   'jobs.active': call(z.object({}), z.array(S.JobProgress)),
 
@@ -115,7 +116,10 @@ export interface WireError {
 }
 
 export class StudioError extends Error {
-  constructor(public readonly code: WireError['code'], message: string) {
+  constructor(
+    public readonly code: WireError['code'],
+    message: string,
+  ) {
     super(message);
     this.name = 'StudioError';
   }

@@ -94,7 +94,12 @@ export const JobProgress = z.object({
   message: z.string().optional(),
 });
 
-export const HistoryState = z.object({ canUndo: z.boolean(), canRedo: z.boolean(), undoLabel: z.string().nullable(), redoLabel: z.string().nullable() });
+export const HistoryState = z.object({
+  canUndo: z.boolean(),
+  canRedo: z.boolean(),
+  undoLabel: z.string().nullable(),
+  redoLabel: z.string().nullable(),
+});
 
 export const AppInfo = z.object({
   version: z.string(),

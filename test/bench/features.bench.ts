@@ -30,10 +30,25 @@ function listImages(): string[] {
   return fs
     .readdirSync(DATASET, { withFileTypes: true })
     .filter((d) => d.isDirectory())
-    .flatMap((d) => fs.readdirSync(path.join(DATASET, d.name)).filter((f) => /\.jpe?g$/i.test(f)).sort().map((f) => path.join(DATASET, d.name, f)));
+    .flatMap((d) =>
+      fs
+        .readdirSync(path.join(DATASET, d.name))
+        .filter((f) => /\.jpe?g$/i.test(f))
+        .sort()
+        .map((f) => path.join(DATASET, d.name, f)),
+    );
 }
 
-async function oursPath(files: string[]): Promise<{ imagesPerSecond: number; seconds: number; cpuSeconds: number; imagesPerCpuSecond: number; provider: string; threads: number; convertMs: number; sessionMs: number }> {
+async function oursPath(files: string[]): Promise<{
+  imagesPerSecond: number;
+  seconds: number;
+  cpuSeconds: number;
+  imagesPerCpuSecond: number;
+  provider: string;
+  threads: number;
+  convertMs: number;
+  sessionMs: number;
+}> {
   const info = readBaseInfo('mobilenet_v2');
   const model = await loadBase('mobilenet_v2');
   let t = performance.now();
@@ -43,7 +58,8 @@ async function oursPath(files: string[]): Promise<{ imagesPerSecond: number; sec
   t = performance.now();
   const { session, provider, threads } = await createOnnxSession(converted.bytes);
   const sessionMs = performance.now() - t;
-  const decode = async (i: number): Promise<Uint8Array> => (await decodeForModel(await fs.promises.readFile(files[i]!), info.inputSize)).data;
+  const decode = async (i: number): Promise<Uint8Array> =>
+    (await decodeForModel(await fs.promises.readFile(files[i]!), info.inputSize)).data;
   await runPipeline(session, { batchSize: BATCH, count: BATCH, decode }); // warm-up
   t = performance.now();
   const cpu0 = process.cpuUsage();
@@ -54,10 +70,21 @@ async function oursPath(files: string[]): Promise<{ imagesPerSecond: number; sec
   const feats = out.outputs[`${info.featureLayer}_avg`]!;
   if (feats.length !== files.length * 1280 || feats.some((v) => !Number.isFinite(v))) throw new Error('ONNX features are malformed');
   await session.release();
-  return { imagesPerSecond: files.length / seconds, seconds, cpuSeconds, imagesPerCpuSecond: files.length / cpuSeconds, provider, threads, convertMs, sessionMs };
+  return {
+    imagesPerSecond: files.length / seconds,
+    seconds,
+    cpuSeconds,
+    imagesPerCpuSecond: files.length / cpuSeconds,
+    provider,
+    threads,
+    convertMs,
+    sessionMs,
+  };
 }
 
-async function portablePath(files: string[]): Promise<{ backend: string; imagesTimed: number; imagesPerSecond: number; extrapolatedSeconds: number; note?: string }> {
+async function portablePath(
+  files: string[],
+): Promise<{ backend: string; imagesTimed: number; imagesPerSecond: number; extrapolatedSeconds: number; note?: string }> {
   let backend = 'cpu';
   let note: string | undefined;
   try {
@@ -78,7 +105,9 @@ async function portablePath(files: string[]): Promise<{ backend: string; imagesT
       const decoded = await Promise.all(chunk.map(async (f) => (await decodeForModel(await fs.promises.readFile(f), size)).data));
       const all = new Int32Array(chunk.length * size * size * 3);
       decoded.forEach((d, j) => all.set(d, j * size * size * 3));
-      const pooled = tf.tidy(() => (model.predict(applyScaling(tf.tensor4d(all, [chunk.length, size, size, 3], 'int32'), info.scaling)) as tf.Tensor).mean([1, 2]));
+      const pooled = tf.tidy(() =>
+        (model.predict(applyScaling(tf.tensor4d(all, [chunk.length, size, size, 3], 'int32'), info.scaling)) as tf.Tensor).mean([1, 2]),
+      );
       await pooled.data();
       pooled.dispose();
     }
@@ -107,7 +136,11 @@ interface TorchResult {
 function torchPath(files: string[]): TorchResult | { error: string } {
   const python = fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
   try {
-    const out = execFileSync(python, [path.join(here, 'features_torch.py'), String(TORCH_THREADS), String(BATCH), ...files], { encoding: 'utf8', maxBuffer: 1 << 24, env: { OMP_WAIT_POLICY: 'PASSIVE', ...process.env, OMP_NUM_THREADS: String(TORCH_THREADS) } });
+    const out = execFileSync(python, [path.join(here, 'features_torch.py'), String(TORCH_THREADS), String(BATCH), ...files], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 24,
+      env: { OMP_WAIT_POLICY: 'PASSIVE', ...process.env, OMP_NUM_THREADS: String(TORCH_THREADS) },
+    });
     return JSON.parse(out.trim().split('\n').at(-1)!) as TorchResult;
   } catch (err) {
     return { error: `PyTorch side failed (install Debian's python3-torch python3-torchvision): ${(err as Error).message.split('\n')[0]}` };
@@ -120,24 +153,50 @@ async function main(): Promise<void> {
   console.log(`${files.length} JPEGs from ${DATASET}; batch ${BATCH}; ${os.availableParallelism()} cores`);
 
   const ours = await oursPath(files);
-  console.log(`(a) ours, sharp decode ∥ ONNX Runtime (${ours.provider}, ${ours.threads} threads): ${ours.imagesPerSecond.toFixed(1)} images/s (${ours.seconds.toFixed(2)} s; conversion ${ours.convertMs.toFixed(0)} ms, session ${ours.sessionMs.toFixed(0)} ms, not counted)`);
+  console.log(
+    `(a) ours, sharp decode ∥ ONNX Runtime (${ours.provider}, ${ours.threads} threads): ${ours.imagesPerSecond.toFixed(1)} images/s (${ours.seconds.toFixed(2)} s; conversion ${ours.convertMs.toFixed(0)} ms, session ${ours.sessionMs.toFixed(0)} ms, not counted)`,
+  );
 
   const torch = torchPath(files);
   if ('error' in torch) console.log(`(c) ${torch.error}`);
-  else console.log(`(c) PyTorch ${torch.torch} CPU, ${torch.threads} threads, PIL decode: ${torch.imagesPerSecond.toFixed(1)} images/s (${torch.seconds.toFixed(2)} s; inference alone ${torch.inferImagesPerSecond.toFixed(1)} images/s)`);
+  else
+    console.log(
+      `(c) PyTorch ${torch.torch} CPU, ${torch.threads} threads, PIL decode: ${torch.imagesPerSecond.toFixed(1)} images/s (${torch.seconds.toFixed(2)} s; inference alone ${torch.inferImagesPerSecond.toFixed(1)} images/s)`,
+    );
 
   const portable = await portablePath(files);
-  console.log(`(b) portable tfjs-${portable.backend}: ${portable.imagesPerSecond.toFixed(2)} images/s, timed on ${portable.imagesTimed} images and extrapolated to ${files.length}: ${portable.extrapolatedSeconds.toFixed(0)} s${portable.note ? ` (${portable.note})` : ''}`);
+  console.log(
+    `(b) portable tfjs-${portable.backend}: ${portable.imagesPerSecond.toFixed(2)} images/s, timed on ${portable.imagesTimed} images and extrapolated to ${files.length}: ${portable.extrapolatedSeconds.toFixed(0)} s${portable.note ? ` (${portable.note})` : ''}`,
+  );
 
   const vsTorch = 'error' in torch ? null : ours.imagesPerSecond / torch.imagesPerSecond;
   const vsPortable = ours.imagesPerSecond / portable.imagesPerSecond;
   if (vsTorch !== null) console.log(`ours / PyTorch = ${vsTorch.toFixed(2)}× (goal ≥ 4×) ${vsTorch >= 4 ? 'MET' : 'NOT MET'}`);
   // Per CPU-second is less sensitive to other processes sharing the cores than wall time.
   const vsTorchCpu = 'error' in torch ? null : ours.imagesPerCpuSecond / torch.imagesPerCpuSecond;
-  if (vsTorchCpu !== null) console.log(`per CPU-second: ours ${ours.imagesPerCpuSecond.toFixed(1)}, PyTorch ${(torch as TorchResult).imagesPerCpuSecond.toFixed(1)} images → ${vsTorchCpu.toFixed(2)}×`);
-  console.log(`load average during the run: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} on ${os.availableParallelism()} cores (other processes share the machine)`);
+  if (vsTorchCpu !== null)
+    console.log(
+      `per CPU-second: ours ${ours.imagesPerCpuSecond.toFixed(1)}, PyTorch ${(torch as TorchResult).imagesPerCpuSecond.toFixed(1)} images → ${vsTorchCpu.toFixed(2)}×`,
+    );
+  console.log(
+    `load average during the run: ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')} on ${os.availableParallelism()} cores (other processes share the machine)`,
+  );
   console.log(`ours / portable tfjs-${portable.backend} = ${vsPortable.toFixed(1)}×`);
-  console.log(JSON.stringify({ images: files.length, batch: BATCH, cores: os.availableParallelism(), ours, portable, torch, ratios: { oursOverTorch: vsTorch, oursOverTorchPerCpuSecond: vsTorchCpu, oursOverPortable: vsPortable }, loadAverage: os.loadavg() }));
+  console.log(
+    JSON.stringify({
+      images: files.length,
+      batch: BATCH,
+      cores: os.availableParallelism(),
+      ours,
+      portable,
+      torch,
+      ratios: { oursOverTorch: vsTorch, oursOverTorchPerCpuSecond: vsTorchCpu, oursOverPortable: vsPortable },
+      loadAverage: os.loadavg(),
+    }),
+  );
 }
 
 await main();

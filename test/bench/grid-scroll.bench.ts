@@ -95,7 +95,16 @@ export async function seedLargeProject(dataDir: string, n: number): Promise<numb
         const slot = i % 10 === 9 ? labels.length : i % labels.length;
         shas.push(sha256);
         slots.push(slot);
-        insertImage(db, { projectId, sha256, bytes: 1000, width: 64, height: 64, format: 'jpg', originalName: `img-${i}.jpg`, labelId: labels[slot] ?? null });
+        insertImage(db, {
+          projectId,
+          sha256,
+          bytes: 1000,
+          width: 64,
+          height: 64,
+          format: 'jpg',
+          originalName: `img-${i}.jpg`,
+          labelId: labels[slot] ?? null,
+        });
       }
     })();
   } finally {
@@ -105,7 +114,9 @@ export async function seedLargeProject(dataDir: string, n: number): Promise<numb
   const tiny: string[] = [];
   for (let k = 0; k <= 8; k++) {
     const file = path.join(dataDir, `tiny-${k}.webp`);
-    await sharp({ create: { width: 64, height: 64, channels: 3, background: { r: 40 + k * 25, g: 200 - k * 15, b: 120 + k * 10 } } }).webp().toFile(file);
+    await sharp({ create: { width: 64, height: 64, channels: 3, background: { r: 40 + k * 25, g: 200 - k * 15, b: 120 + k * 10 } } })
+      .webp()
+      .toFile(file);
     tiny.push(file);
   }
   shas.forEach((sha, i) => {
@@ -120,7 +131,10 @@ export async function runGridScrollBench(options: GridScrollOptions = {}): Promi
   const n = options.images ?? 100_000;
   const stepPx = options.stepPx ?? 1500;
   if (!fs.existsSync(path.join(ROOT, 'dist/renderer/index.html'))) {
-    execFileSync(process.execPath, [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'error'], { cwd: ROOT, stdio: 'inherit' });
+    execFileSync(process.execPath, [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'error'], {
+      cwd: ROOT,
+      stdio: 'inherit',
+    });
   }
   const work = tempDir('studio-grid-bench-');
   const dataDir = path.join(work, 'data');
@@ -136,7 +150,14 @@ export async function runGridScrollBench(options: GridScrollOptions = {}): Promi
     const stats = (await page.evaluate(`(${SCROLL_IN_PAGE})(${stepPx})`)) as { deltas: number[]; maxImgs: number; lastIndex: number };
     if (stats.lastIndex !== n - 1) throw new Error(`the grid ended at image ${stats.lastIndex + 1}, not ${n}`);
     const frames = stats.deltas.slice(1);
-    return { bench: 'grid-scroll', images: n, frames: frames.length, p95FrameMs: p95(frames), idleP95FrameMs: p95(idle), maxImgElements: stats.maxImgs };
+    return {
+      bench: 'grid-scroll',
+      images: n,
+      frames: frames.length,
+      p95FrameMs: p95(frames),
+      idleP95FrameMs: p95(idle),
+      maxImgElements: stats.maxImgs,
+    };
   } finally {
     await browser.close();
     await host.stop();

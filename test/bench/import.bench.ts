@@ -67,7 +67,9 @@ export async function runImportBench(options: { cacheDir?: string; log?: (line: 
         `in ${seconds.toFixed(1)} s = ${(images / seconds).toFixed(0)} images/s end to end (${Object.keys(report.labels).length} labels)`,
     );
     // CPU per image (all threads of this process) tells a slow machine from a busy one.
-    log(`  cpu ${((cpu.user + cpu.system) / 1000 / images).toFixed(1)} ms/image (user ${(cpu.user / 1e6).toFixed(1)} s, system ${(cpu.system / 1e6).toFixed(1)} s), load average ${os.loadavg()[0]!.toFixed(1)}`);
+    log(
+      `  cpu ${((cpu.user + cpu.system) / 1000 / images).toFixed(1)} ms/image (user ${(cpu.user / 1e6).toFixed(1)} s, system ${(cpu.system / 1e6).toFixed(1)} s), load average ${os.loadavg()[0]!.toFixed(1)}`,
+    );
     for (const [reason, n] of reasons) log(`  skipped ${n}× ${reason}`);
     return { bench: 'import', images, seconds: Math.round(seconds * 100) / 100, imagesPerSecond: Math.round((images / seconds) * 10) / 10 };
   } finally {

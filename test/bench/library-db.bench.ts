@@ -16,7 +16,10 @@ export function generateProject(studio: Studio, n: number, labelNames: string[])
   const project = studio.db.prepare('INSERT INTO projects (name) VALUES (?)').run(`bench ${n}`);
   const projectId = Number(project.lastInsertRowid);
   const labelIds = labelNames.map((name, i) =>
-    Number(studio.db.prepare('INSERT INTO labels (project_id, name, colour, position) VALUES (?, ?, ?, ?)').run(projectId, name, '#336699', i).lastInsertRowid),
+    Number(
+      studio.db.prepare('INSERT INTO labels (project_id, name, colour, position) VALUES (?, ?, ?, ?)').run(projectId, name, '#336699', i)
+        .lastInsertRowid,
+    ),
   );
   const insert = studio.db.prepare(
     "INSERT INTO images (project_id, sha256, bytes, width, height, format, original_name, label_id) VALUES (?, ?, 1000, 256, 256, 'jpg', ?, ?)",
@@ -50,7 +53,11 @@ export async function runDbBench(n = 100_000) {
       const start = 1 + Math.floor(Math.random() * (n - 10_000));
       const ids = Array.from({ length: 10_000 }, (_, k) => start + k);
       const t = performance.now();
-      const r = await studio.call('images.assignLabel', { projectId, selection: { kind: 'ids', ids }, labelId: labelIds[i % labelIds.length]! });
+      const r = await studio.call('images.assignLabel', {
+        projectId,
+        selection: { kind: 'ids', ids },
+        labelId: labelIds[i % labelIds.length]!,
+      });
       labelMs.push(performance.now() - t);
       if (r.changed === 0) throw new Error('bench labeled nothing');
     }

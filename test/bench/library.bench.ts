@@ -17,7 +17,9 @@ if (want('import')) {
 if (want('db')) {
   const r = await runDbBench();
   results.db = r;
-  console.log(`grid page query p95: ${r.pageQueryP95Ms} ms (target ≤ 5); label 10,000 p95: ${r.label10kP95Ms} ms (target ≤ 300) on ${r.images} images`);
+  console.log(
+    `grid page query p95: ${r.pageQueryP95Ms} ms (target ≤ 5); label 10,000 p95: ${r.label10kP95Ms} ms (target ≤ 300) on ${r.images} images`,
+  );
 }
 if (want('scroll')) {
   const r = await runGridScrollBench();

@@ -64,7 +64,13 @@ if (workload === 'partial') {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-epoch-'));
   const forward = await frozenForward(base, [{ layer: boundary, pool: false }]);
   const items = files.map((f, i) => ({ source: { key: `${i}`, pixels: async () => pixels[i]! }, variant: 0 }));
-  const maps = await cachedOutputs({ forward, cacheName: `bench/${boundary}`, pool: false, size: 224 }, items, new FeatureCache(path.join(dir, 'cache')), DEFAULT_AUGMENTATION, { half: true, isCancelled: () => false });
+  const maps = await cachedOutputs(
+    { forward, cacheName: `bench/${boundary}`, pool: false, size: 224 },
+    items,
+    new FeatureCache(path.join(dir, 'cache')),
+    DEFAULT_AUGMENTATION,
+    { half: true, isCancelled: () => false },
+  );
   fs.rmSync(dir, { recursive: true, force: true });
   net = between(base.model, boundary, base.featureLayer);
   trainable = layersBetween(base.model, boundary, base.featureLayer);
@@ -150,11 +156,31 @@ if ((firstMs * BATCH * stepsPerEpoch) / probe <= LIMIT_MS) {
   // One more step of `probe` images, timed, scaled to the batch and the epoch.
   await trainLoop(spec(all.slice(probe, 2 * probe)));
   const msPerStep = ((performance.now() - t) * BATCH) / probe;
-  result = { epochMs: msPerStep * stepsPerEpoch, msPerStep, timed: `1 step of ${probe} images after a warm-up step, scaled to ${BATCH} images × ${stepsPerEpoch} steps`, extrapolated: true };
+  result = {
+    epochMs: msPerStep * stepsPerEpoch,
+    msPerStep,
+    timed: `1 step of ${probe} images after a warm-up step, scaled to ${BATCH} images × ${stepsPerEpoch} steps`,
+    extrapolated: true,
+  };
 }
 const wall = performance.now() - t;
 const cpu = process.cpuUsage(cpu0);
 // Cores in use while timed: CPU time of every thread of this process over wall time.
 const cores = (cpu.user + cpu.system) / 1000 / wall;
 const rssMB = { afterStep3: Math.round(rssWarmMB), afterLastStep: Math.round(process.memoryUsage().rss / 2 ** 20) };
-console.log(JSON.stringify({ engine: engineArg, backend: tf.getBackend(), workload, size, batch: BATCH, microBatch, trainImages: all.length, stepsPerEpoch, firstStepMs: firstMs, cores, rssMB, ...result }));
+console.log(
+  JSON.stringify({
+    engine: engineArg,
+    backend: tf.getBackend(),
+    workload,
+    size,
+    batch: BATCH,
+    microBatch,
+    trainImages: all.length,
+    stepsPerEpoch,
+    firstStepMs: firstMs,
+    cores,
+    rssMB,
+    ...result,
+  }),
+);

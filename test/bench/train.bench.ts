@@ -59,15 +59,29 @@ const time = async <T>(f: () => Promise<T>) => {
 };
 
 const probe = await time(() => findTransitionPoint(base, samples, cache, { seed: 1 }));
-console.log(`wizard probe (cold): ${(probe.ms / 1000).toFixed(1)} s, frozen pass ${probe.value.forwardMsPerImage.toFixed(1)} ms/image on ${probe.value.runtime}, best ${probe.value.best}`);
+console.log(
+  `wizard probe (cold): ${(probe.ms / 1000).toFixed(1)} s, frozen pass ${probe.value.forwardMsPerImage.toFixed(1)} ms/image on ${probe.value.runtime}, best ${probe.value.best}`,
+);
 
 const ours: Record<string, number> = {};
 for (const label of ['cold', 'warm']) {
-  const r = await time(() => runTraining({ base, samples, labels, config: defaultConfig('head', { featureLayer: probe.value.best }), cache, engine, outDir: path.join(dir, `s3-${label}`) }));
+  const r = await time(() =>
+    runTraining({
+      base,
+      samples,
+      labels,
+      config: defaultConfig('head', { featureLayer: probe.value.best }),
+      cache,
+      engine,
+      outDir: path.join(dir, `s3-${label}`),
+    }),
+  );
   const epochMs = r.value.epochs.reduce((a, e) => a + e.ms, 0) / r.value.epochs.length;
   ours[`strategy3${label === 'cold' ? 'Cold' : 'Warm'}Ms`] = r.ms;
   ours.headEpochs = r.value.epochs.length;
-  console.log(`strategy 3 (${label} cache, 2 augmented variants): ${(r.ms / 1000).toFixed(1)} s total, ${r.value.epochs.length} epochs, ${epochMs.toFixed(0)} ms/epoch, test accuracy ${r.value.metrics.testAccuracy?.toFixed(3)}, frozen ${r.value.backends.frozen}`);
+  console.log(
+    `strategy 3 (${label} cache, 2 augmented variants): ${(r.ms / 1000).toFixed(1)} s total, ${r.value.epochs.length} epochs, ${epochMs.toFixed(0)} ms/epoch, test accuracy ${r.value.metrics.testAccuracy?.toFixed(3)}, frozen ${r.value.backends.frozen}`,
+  );
 }
 
 base.model.dispose();
@@ -88,15 +102,25 @@ interface EpochRow {
 }
 const rows: EpochRow[] = [];
 const only = process.env.BENCH_ROWS?.split(',');
-for (const [workload, size] of [['partial', 224], ['full', 160], ['full', 224]] as const) {
+for (const [workload, size] of [
+  ['partial', 224],
+  ['full', 160],
+  ['full', 224],
+] as const) {
   for (const which of ['cpu-stock', 'wasm', 'native'] as const) {
     const name = `${which}/${workload}/${size}`;
     if (only && !only.includes(name)) continue;
     try {
-      const out = execFileSync(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'train-epoch.ts'), which, workload, String(size)], { encoding: 'utf8', maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'ignore'] });
+      const out = execFileSync(
+        process.execPath,
+        ['--import', 'tsx', path.join(import.meta.dirname, 'train-epoch.ts'), which, workload, String(size)],
+        { encoding: 'utf8', maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'ignore'] },
+      );
       const row = JSON.parse(out.trim().split('\n').pop()!) as EpochRow;
       rows.push(row);
-      console.log(`${name}: ${(row.epochMs / 1000).toFixed(1)} s per epoch (${(row.msPerStep / 1000).toFixed(2)} s/step, micro-batch ${row.microBatch}, ${row.cores.toFixed(2)} cores busy, resident memory ${row.rssMB.afterStep3 ? `${row.rssMB.afterStep3} MB after step 3, ` : ''}${row.rssMB.afterLastStep} MB after the last step; timed ${row.timed})`);
+      console.log(
+        `${name}: ${(row.epochMs / 1000).toFixed(1)} s per epoch (${(row.msPerStep / 1000).toFixed(2)} s/step, micro-batch ${row.microBatch}, ${row.cores.toFixed(2)} cores busy, resident memory ${row.rssMB.afterStep3 ? `${row.rssMB.afterStep3} MB after step 3, ` : ''}${row.rssMB.afterLastStep} MB after the last step; timed ${row.timed})`,
+      );
     } catch (err) {
       console.log(`${name}: failed (${(err as Error).message.split('\n')[0]})`);
     }
@@ -124,37 +148,71 @@ interface Torch {
 }
 let torch: Torch | null = null;
 try {
-  const out = execFileSync(python, [path.join(import.meta.dirname, 'train_torch.py'), '2', String(ours.headEpochs), String(batch), String(labels.length), String(variants), '160,224', ...items], {
-    encoding: 'utf8',
-    maxBuffer: 1 << 24,
-    cwd: import.meta.dirname,
-    env: { OMP_WAIT_POLICY: 'PASSIVE', ...process.env, OMP_NUM_THREADS: '2', PYTHONPATH: import.meta.dirname },
-  });
+  const out = execFileSync(
+    python,
+    [
+      path.join(import.meta.dirname, 'train_torch.py'),
+      '2',
+      String(ours.headEpochs),
+      String(batch),
+      String(labels.length),
+      String(variants),
+      '160,224',
+      ...items,
+    ],
+    {
+      encoding: 'utf8',
+      maxBuffer: 1 << 24,
+      cwd: import.meta.dirname,
+      env: { OMP_WAIT_POLICY: 'PASSIVE', ...process.env, OMP_NUM_THREADS: '2', PYTHONPATH: import.meta.dirname },
+    },
+  );
   torch = JSON.parse(out.trim().split('\n').pop()!) as Torch;
 } catch (err) {
   console.log(`PyTorch side skipped (install Debian's python3-torch and python3-torchvision): ${(err as Error).message.split('\n')[0]}`);
 }
 if (torch) {
   const ratio = (a: number, b: number) => (a / b).toFixed(2);
-  console.log(`PyTorch ${torch.torch} CPU, ${torch.threads} threads, ${torch.images} images (${torch.forwardPasses} frozen forward passes for strategy 3, like ours), ${torch.trainImages} to train:`);
-  console.log(`  strategy 3 cold ${(torch.strategy3ColdMs / 1000).toFixed(1)} s, warm ${(torch.strategy3WarmMs / 1000).toFixed(1)} s (${torch.headEpochs} head epochs)`);
-  console.log(`  strategy 3 ratios (ours / PyTorch time; below 1 = we are faster): cold ${ratio(ours.strategy3ColdMs!, torch.strategy3ColdMs)}, warm ${ratio(ours.strategy3WarmMs!, torch.strategy3WarmMs)}`);
+  console.log(
+    `PyTorch ${torch.torch} CPU, ${torch.threads} threads, ${torch.images} images (${torch.forwardPasses} frozen forward passes for strategy 3, like ours), ${torch.trainImages} to train:`,
+  );
+  console.log(
+    `  strategy 3 cold ${(torch.strategy3ColdMs / 1000).toFixed(1)} s, warm ${(torch.strategy3WarmMs / 1000).toFixed(1)} s (${torch.headEpochs} head epochs)`,
+  );
+  console.log(
+    `  strategy 3 ratios (ours / PyTorch time; below 1 = we are faster): cold ${ratio(ours.strategy3ColdMs!, torch.strategy3ColdMs)}, warm ${ratio(ours.strategy3WarmMs!, torch.strategy3WarmMs)}`,
+  );
 }
 // The fine-tuning table: seconds per epoch, and each row's time over PyTorch's.
 const torchRow = (workload: string, size: number) =>
-  !torch ? null : workload === 'partial' ? { epochMs: torch.strategy2EpochMs, cores: torch.strategy2Cores } : (torch.strategy1[String(size)] ?? null);
-console.log(`\nfine-tuning, one epoch of ${samples.filter((s) => s.split === 'train').length} images, batch ${batch} (goal: strategy 2 ≤ 2× PyTorch, strategy 1 ≤ 4×):`);
+  !torch
+    ? null
+    : workload === 'partial'
+      ? { epochMs: torch.strategy2EpochMs, cores: torch.strategy2Cores }
+      : (torch.strategy1[String(size)] ?? null);
+console.log(
+  `\nfine-tuning, one epoch of ${samples.filter((s) => s.split === 'train').length} images, batch ${batch} (goal: strategy 2 ≤ 2× PyTorch, strategy 1 ≤ 4×):`,
+);
 console.log('| work | stock tfjs-cpu | tfjs-wasm + our kernels | ours: step in ONNX Runtime | PyTorch CPU | ours / PyTorch |');
 console.log('|---|---|---|---|---|---|');
-for (const [workload, size, label] of [['partial', 224, 'strategy 2, top block'], ['full', 160, 'strategy 1, 160 px'], ['full', 224, 'strategy 1, 224 px']] as const) {
-  const cell = (r: EpochRow | undefined) => (r ? `${(r.epochMs / 1000).toFixed(1)} s${r.extrapolated ? ' (extrapolated)' : ''}, ${r.cores.toFixed(1)} cores` : '—');
+for (const [workload, size, label] of [
+  ['partial', 224, 'strategy 2, top block'],
+  ['full', 160, 'strategy 1, 160 px'],
+  ['full', 224, 'strategy 1, 224 px'],
+] as const) {
+  const cell = (r: EpochRow | undefined) =>
+    r ? `${(r.epochMs / 1000).toFixed(1)} s${r.extrapolated ? ' (extrapolated)' : ''}, ${r.cores.toFixed(1)} cores` : '—';
   const cpu = rows.find((r) => r.engine === 'cpu-stock' && r.workload === workload && r.size === size);
   const wasm = rows.find((r) => r.engine === 'wasm' && r.workload === workload && r.size === size);
   const native = rows.find((r) => r.engine === 'native' && r.workload === workload && r.size === size);
   const t = torchRow(workload, size);
-  console.log(`| ${label} | ${cell(cpu)} | ${cell(wasm)} | ${cell(native)} | ${t ? `${(t.epochMs / 1000).toFixed(1)} s, ${t.cores.toFixed(1)} cores` : '—'} | ${native && t ? ratio2(native.epochMs, t.epochMs) : '—'} |`);
+  console.log(
+    `| ${label} | ${cell(cpu)} | ${cell(wasm)} | ${cell(native)} | ${t ? `${(t.epochMs / 1000).toFixed(1)} s, ${t.cores.toFixed(1)} cores` : '—'} | ${native && t ? ratio2(native.epochMs, t.epochMs) : '—'} |`,
+  );
 }
-console.log(`cores: ${os.availableParallelism()} on this machine. Ours: the frozen pass runs in ONNX Runtime on ${os.availableParallelism()} threads (the wizard's probe, strategy 3's features, strategy 2's cached activations), and so does the whole fine-tuning step — forward, head, loss and every gradient as one ONNX graph (ort-train/) — while tfjs keeps the weights and the Adam update. The tfjs-wasm column is the fallback for a network ONNX Runtime does not cover: one thread in Node, big matrix products handed to ${gradientMatMulRuntime()}. PyTorch: ${torch?.threads ?? 2} threads throughout.`);
+console.log(
+  `cores: ${os.availableParallelism()} on this machine. Ours: the frozen pass runs in ONNX Runtime on ${os.availableParallelism()} threads (the wizard's probe, strategy 3's features, strategy 2's cached activations), and so does the whole fine-tuning step — forward, head, loss and every gradient as one ONNX graph (ort-train/) — while tfjs keeps the weights and the Adam update. The tfjs-wasm column is the fallback for a network ONNX Runtime does not cover: one thread in Node, big matrix products handed to ${gradientMatMulRuntime()}. PyTorch: ${torch?.threads ?? 2} threads throughout.`,
+);
 console.log(JSON.stringify({ bench: 'train', engine: engine.name, ours, fineTuning: rows, torch }));
 
 function ratio2(a: number, b: number): string {

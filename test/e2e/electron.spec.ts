@@ -22,8 +22,10 @@ function electronBinary(): string | null {
 }
 
 function whySkip(): string | null {
-  if (!electronBinary()) return 'no Electron binary (node_modules/electron/dist): it is downloaded on first run of `npm start`, and this machine is offline';
-  if (process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) return 'no display (DISPLAY / WAYLAND_DISPLAY unset); try xvfb-run';
+  if (!electronBinary())
+    return 'no Electron binary (node_modules/electron/dist): it is downloaded on first run of `npm start`, and this machine is offline';
+  if (process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY)
+    return 'no display (DISPLAY / WAYLAND_DISPLAY unset); try xvfb-run';
   return null;
 }
 
@@ -88,7 +90,9 @@ test.describe('desktop app', () => {
       for (const [name, n] of Object.entries(EXPECTED)) await expect(labelCount(page, name)).toHaveText(String(n));
       // Thumbnails come through the studio-image:// protocol.
       await expect(page.locator('[data-index="0"] img')).toBeVisible();
-      expect(await page.locator('[data-index="0"] img').evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth)).toBeGreaterThan(0);
+      expect(
+        await page.locator('[data-index="0"] img').evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth),
+      ).toBeGreaterThan(0);
     });
 
     await test.step('label a range with a number key', async () => {

@@ -23,7 +23,11 @@ let fx: Fixture;
 
 test.beforeAll(() => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'export-demo-'));
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'test/integration/export-fixture.ts', work], { cwd: ROOT, encoding: 'utf8', timeout: 300_000 });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'test/integration/export-fixture.ts', work], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 300_000,
+  });
   if (r.status !== 0) throw new Error(`building the export fixture failed (${r.status}):\n${r.stderr.slice(-3000)}`);
   const lines = r.stdout.trim().split('\n');
   fx = JSON.parse(lines[lines.length - 1]!) as Fixture;

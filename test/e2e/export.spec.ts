@@ -21,7 +21,11 @@ let runId: number;
 
 /** Runs the CLI with --json and returns its last line, parsed. */
 function studio(dataDir: string, ...args: string[]): Record<string, unknown> {
-  const out = execFileSync(process.execPath, ['bin/studio.mjs', '--data-dir', dataDir, '--json', ...args], { encoding: 'utf8', timeout: 240_000, stdio: ['ignore', 'pipe', 'pipe'] });
+  const out = execFileSync(process.execPath, ['bin/studio.mjs', '--data-dir', dataDir, '--json', ...args], {
+    encoding: 'utf8',
+    timeout: 240_000,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const last = out.trim().split('\n').at(-1) ?? '';
   return JSON.parse(last) as Record<string, unknown>;
 }
@@ -32,7 +36,8 @@ test.beforeAll(async () => {
   for (const label of LABELS) {
     const to = path.join(work, 'kinds', label);
     fs.mkdirSync(to, { recursive: true });
-    for (const f of fs.readdirSync(path.join(CLIPART, label)).sort().slice(0, PER_LABEL)) fs.copyFileSync(path.join(CLIPART, label, f), path.join(to, f));
+    for (const f of fs.readdirSync(path.join(CLIPART, label)).sort().slice(0, PER_LABEL))
+      fs.copyFileSync(path.join(CLIPART, label, f), path.join(to, f));
   }
   const data = path.join(work, 'data');
   projectId = Number(studio(data, 'project', 'create', 'Kinds').id);
@@ -94,7 +99,9 @@ test('export a finished run: 8-bit preview, float bundle, parity, zip download',
     await expect(page.getByTestId('export-result')).toBeVisible({ timeout: 240_000 });
     await expect(page.getByTestId('export-result')).toHaveAttribute('data-status', 'done');
     await expect(page.getByTestId('export-progress')).toHaveCount(0);
-    await expect(page.getByTestId('export-parity')).toHaveText(/^Matches the app on all \d+ test images; largest probability difference 0(\.\d+)?\.$/);
+    await expect(page.getByTestId('export-parity')).toHaveText(
+      /^Matches the app on all \d+ test images; largest probability difference 0(\.\d+)?\.$/,
+    );
     const files = page.getByTestId('export-files');
     for (const f of ['model.onnx', 'web-demo/index.html', 'README.md', 'labels.json']) await expect(files).toContainText(f);
     await expect(page.getByTestId('export-history').getByRole('button')).toHaveCount(1);

@@ -70,7 +70,8 @@ test('create, import, label, undo/redo, capture, reload', async ({ page }) => {
     const report = page.getByTestId('import-report');
     await expect(report).toBeVisible({ timeout: 150_000 });
     await expect(page.getByTestId('report-imported')).toHaveText('528');
-    for (const [name, n] of Object.entries(EXPECTED)) await expect(report.getByRole('listitem').filter({ hasText: name })).toContainText(String(n));
+    for (const [name, n] of Object.entries(EXPECTED))
+      await expect(report.getByRole('listitem').filter({ hasText: name })).toContainText(String(n));
     await shot(page, '05-import-report');
     await report.getByRole('button', { name: 'Done' }).click();
   });
@@ -100,8 +101,12 @@ test('create, import, label, undo/redo, capture, reload', async ({ page }) => {
     await page.keyboard.press('9'); // favourite is the 9th label
     await expect(labelCount(page, 'favourite')).toHaveText('5');
     const after = await readLabelCounts(page);
-    const othersBefore = Object.entries(before).filter(([n]) => n !== 'favourite').reduce((s, [, v]) => s + v, 0);
-    const othersAfter = Object.entries(after).filter(([n]) => n !== 'favourite').reduce((s, [, v]) => s + v, 0);
+    const othersBefore = Object.entries(before)
+      .filter(([n]) => n !== 'favourite')
+      .reduce((s, [, v]) => s + v, 0);
+    const othersAfter = Object.entries(after)
+      .filter(([n]) => n !== 'favourite')
+      .reduce((s, [, v]) => s + v, 0);
     expect(othersAfter).toBe(othersBefore - 5);
     await expect(page.getByTestId('undo')).toHaveText('Undo: Label as favourite');
     await expect(page.locator('[data-index="2"] .chip')).toHaveText('favourite');
@@ -139,7 +144,9 @@ test('create, import, label, undo/redo, capture, reload', async ({ page }) => {
     await expect(button).toBeEnabled();
     // The fake camera's first frame has arrived. A function, not a string: Playwright evaluates a
     // string predicate with eval, which the app's Content Security Policy rightly refuses.
-    await expect.poll(() => page.locator('video').evaluate((v) => (v as unknown as { videoWidth: number }).videoWidth), { timeout: 30_000 }).toBeGreaterThan(0);
+    await expect
+      .poll(() => page.locator('video').evaluate((v) => (v as unknown as { videoWidth: number }).videoWidth), { timeout: 30_000 })
+      .toBeGreaterThan(0);
     await button.click();
     await expect(panel.getByTestId('captured-count')).toHaveText('1 taken');
     await button.click();
@@ -184,8 +191,14 @@ test('files and CSV import, label management, exclude, select all, preview label
   const bugs = fs.readdirSync(path.join(DATASET, 'bug')).slice(0, 3);
   for (const f of birds) fs.copyFileSync(path.join(DATASET, 'bird', f), path.join(csvDir, `b-${f}`));
   for (const f of bugs) fs.copyFileSync(path.join(DATASET, 'bug', f), path.join(csvDir, `u-${f}`));
-  fs.writeFileSync(path.join(csvDir, 'labels.csv'), `path,label\nb-${birds[0]},owl\nb-${birds[1]},owl\nu-${bugs[0]},insect\nu-${bugs[1]},insect\n`);
-  const loose = fs.readdirSync(path.join(DATASET, 'fruit')).slice(0, 2).map((f) => path.join(DATASET, 'fruit', f));
+  fs.writeFileSync(
+    path.join(csvDir, 'labels.csv'),
+    `path,label\nb-${birds[0]},owl\nb-${birds[1]},owl\nu-${bugs[0]},insect\nu-${bugs[1]},insect\n`,
+  );
+  const loose = fs
+    .readdirSync(path.join(DATASET, 'fruit'))
+    .slice(0, 2)
+    .map((f) => path.join(DATASET, 'fruit', f));
 
   await page.goto(host.url);
   await page.getByPlaceholder(/Name a new project/).fill('Small set');

@@ -15,7 +15,9 @@ const SHOTS = path.resolve('test-results/screenshots');
 // Try it needs the classify call, added to the contract by the inference work.
 const CONTRACT = fs.readFileSync(path.resolve('electron/shared/contract.ts'), 'utf8');
 const PREDICT = path.resolve('electron/shared/contract-predict.ts');
-const HAS_CLASSIFY = CONTRACT.includes('runs.classify') || (fs.existsSync(PREDICT) && fs.readFileSync(PREDICT, 'utf8').includes('runs.classify') && /contract-predict/.test(CONTRACT));
+const HAS_CLASSIFY =
+  CONTRACT.includes('runs.classify') ||
+  (fs.existsSync(PREDICT) && fs.readFileSync(PREDICT, 'utf8').includes('runs.classify') && /contract-predict/.test(CONTRACT));
 
 let host: RunningHost;
 let work: string;
@@ -25,7 +27,8 @@ test.beforeAll(async () => {
   for (const label of LABELS) {
     const to = path.join(work, 'three', label);
     fs.mkdirSync(to, { recursive: true });
-    for (const f of fs.readdirSync(path.join(CLIPART, label)).sort().slice(0, PER_LABEL)) fs.copyFileSync(path.join(CLIPART, label, f), path.join(to, f));
+    for (const f of fs.readdirSync(path.join(CLIPART, label)).sort().slice(0, PER_LABEL))
+      fs.copyFileSync(path.join(CLIPART, label, f), path.join(to, f));
   }
   host = await startHost(path.join(work, 'data'));
   fs.mkdirSync(SHOTS, { recursive: true });
@@ -158,7 +161,9 @@ test('wizard, a strategy-3 run with live charts, history, try it', async ({ page
     await page.getByLabel('Stop after epochs without progress').fill('1000');
     await page.getByTestId('start-training').click();
     const run = page.getByTestId('run-view');
-    await expect.poll(async () => Number(await page.getByTestId('loss-chart').getAttribute('data-points')), { timeout: 120_000 }).toBeGreaterThanOrEqual(1);
+    await expect
+      .poll(async () => Number(await page.getByTestId('loss-chart').getAttribute('data-points')), { timeout: 120_000 })
+      .toBeGreaterThanOrEqual(1);
     await expect(page.getByTestId('run-progress')).toBeVisible();
     await shot(page, '06b-training-live');
     await page.getByTestId('cancel-training').click();

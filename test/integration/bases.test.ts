@@ -6,7 +6,15 @@ import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { buildBases } from '../../build/bases/build-bases.js';
-import { listBases, loadBase, truncateAt, readBaseInfo, baseDir, applyScaling, BaseNotFoundError } from '../../electron/core/engine/bases/index.js';
+import {
+  listBases,
+  loadBase,
+  truncateAt,
+  readBaseInfo,
+  baseDir,
+  applyScaling,
+  BaseNotFoundError,
+} from '../../electron/core/engine/bases/index.js';
 
 const require = createRequire(import.meta.url);
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bases-'));
@@ -28,7 +36,12 @@ describe('built-in bases', () => {
     expect(mnet.featureLayer).toBe('out_relu');
     expect(mnet.featureShape).toEqual([7, 7, 1280]);
     expect(mnet.blocks.map((b) => b.name)).toEqual(['block_0', ...Array.from({ length: 16 }, (_, i) => `block_${i + 1}`), 'out_relu']);
-    expect(mnet.blocks.find((b) => b.name === 'block_13')).toMatchObject({ layer: 'block_13_project_BN', outputShape: [7, 7, 160], expandLayer: 'block_13_expand_relu', expandOutputShape: [14, 14, 576] });
+    expect(mnet.blocks.find((b) => b.name === 'block_13')).toMatchObject({
+      layer: 'block_13_project_BN',
+      outputShape: [7, 7, 160],
+      expandLayer: 'block_13_expand_relu',
+      expandOutputShape: [14, 14, 576],
+    });
     expect(mnet.source).toMatch(/^nsfwjs \d+\.\d+\.\d+ \(MIT\)/);
     expect(mnet.strategies).toEqual([1, 2, 3]);
     const inc = bases.find((b) => b.id === 'inception_v3')!;
@@ -66,7 +79,9 @@ describe('built-in bases', () => {
     expect(model.outputs[0]!.shape).toEqual([null, 7, 7, 1280]);
     const cut = truncateAt(model, 'block_6_project_BN');
     expect(cut.outputs[0]!.shape).toEqual([null, 14, 14, 64]);
-    const y = tf.tidy(() => cut.predict(applyScaling(tf.fill([1, 224, 224, 3], 128, 'int32'), readBaseInfo('mobilenet_v2').scaling)) as tf.Tensor);
+    const y = tf.tidy(
+      () => cut.predict(applyScaling(tf.fill([1, 224, 224, 3], 128, 'int32'), readBaseInfo('mobilenet_v2').scaling)) as tf.Tensor,
+    );
     expect(y.shape).toEqual([1, 14, 14, 64]);
     expect(Number.isFinite(y.max().dataSync()[0]!)).toBe(true);
     y.dispose();

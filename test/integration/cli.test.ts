@@ -20,7 +20,10 @@ interface Run {
 }
 
 /** Runs the CLI to its end, or (with `until`) until stdout matches, handing back a way to stop it. */
-function studio(args: string[], opts: { env?: NodeJS.ProcessEnv; until?: RegExp } = {}): Promise<Run & { stop?: (signal: NodeJS.Signals) => Promise<number | null> }> {
+function studio(
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; until?: RegExp } = {},
+): Promise<Run & { stop?: (signal: NodeJS.Signals) => Promise<number | null> }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [path.join(ROOT, 'bin/studio.mjs'), ...args], { cwd: tmp, env: { ...process.env, ...opts.env } });
     let stdout = '';

@@ -52,7 +52,11 @@ describe('migrations', () => {
     const file = path.join(dir, 'b.db');
     const db = new Database(file);
     migrate(db, migrations.slice(0, 1));
-    const broken = [...migrations.slice(0, 1), { version: 2, name: 'ok', up: 'CREATE TABLE t2 (x)' }, { version: 3, name: 'bad', up: 'CREATE TABLE oops (' }];
+    const broken = [
+      ...migrations.slice(0, 1),
+      { version: 2, name: 'ok', up: 'CREATE TABLE t2 (x)' },
+      { version: 3, name: 'bad', up: 'CREATE TABLE oops (' },
+    ];
     expect(() => migrate(db, broken)).toThrow();
     expect(db.pragma('user_version', { simple: true })).toBe(1);
     expect(tables(db)).not.toContain('t2');

@@ -35,7 +35,12 @@ export async function makeExportFixture(dataDir: string, featureLayer = FEATURE_
   const studio = new Studio({ dataDir, host: 'cli' });
   const projectId = makeTrainingProject(studio.db, studio.paths, PER_LABEL, 'export clip art');
   const images = trainingImages(studio.db, projectId);
-  const names = new Map((studio.db.prepare('SELECT id, name FROM labels WHERE project_id = ?').all(projectId) as { id: number; name: string }[]).map((r) => [r.id, r.name]));
+  const names = new Map(
+    (studio.db.prepare('SELECT id, name FROM labels WHERE project_id = ?').all(projectId) as { id: number; name: string }[]).map((r) => [
+      r.id,
+      r.name,
+    ]),
+  );
   const labels = Object.keys(PER_LABEL);
 
   const base = await loadBaseFolder(baseDir('mobilenet_v2'));
@@ -49,15 +54,36 @@ export async function makeExportFixture(dataDir: string, featureLayer = FEATURE_
   await saveModelFolder(model, modelDir);
   fs.writeFileSync(path.join(modelDir, 'labels.json'), JSON.stringify(labels));
 
-  const test = images.filter((i) => i.split === 'test').map((i) => ({ file: studio.paths.stored(projectId, i.sha256, i.format), label: names.get(i.labelId)! }));
+  const test = images
+    .filter((i) => i.split === 'test')
+    .map((i) => ({ file: studio.paths.stored(projectId, i.sha256, i.format), label: names.get(i.labelId)! }));
   const size = base.inputSize;
   const pixels = new Float32Array(test.length * size * size * 3);
   for (let k = 0; k < test.length; k++) pixels.set((await decodeForModel(fs.readFileSync(test[k]!.file), size)).data, k * size * size * 3);
   const probs = tf.tidy(() => (model.predict(tf.tensor4d(pixels, [test.length, size, size, 3])) as tf.Tensor).dataSync() as Float32Array);
-  const metrics = confusionMetrics(labels, test.map((t) => labels.indexOf(t.label)), probs, null);
+  const metrics = confusionMetrics(
+    labels,
+    test.map((t) => labels.indexOf(t.label)),
+    probs,
+    null,
+  );
   fs.writeFileSync(
     path.join(modelDir, 'config.json'),
-    JSON.stringify({ base: base.id, inputSize: size, input: 'RGB uint8 pixels as float32 0..255, NHWC; scaling is inside the model', preprocessing: PREPROCESSING, featureLayer, boundary: null, config, engine: 'portable-cpu', metrics }, null, 2),
+    JSON.stringify(
+      {
+        base: base.id,
+        inputSize: size,
+        input: 'RGB uint8 pixels as float32 0..255, NHWC; scaling is inside the model',
+        preprocessing: PREPROCESSING,
+        featureLayer,
+        boundary: null,
+        config,
+        engine: 'portable-cpu',
+        metrics,
+      },
+      null,
+      2,
+    ),
   );
   finishRun(studio.db, runId, 'done', { modelFolder: modelDir, metrics });
   // The classifier shares the head's and the base's layers; disposing it frees them all.
@@ -77,11 +103,21 @@ async function main(work: string): Promise<void> {
   try {
     const result = await exportRun(fx.studio.db, fx.studio.paths, { runId: fx.runId, outDir: path.join(work, 'bundle') });
     if (result.row.status !== 'done') throw new Error(`export ${result.row.status}: ${result.row.error}`);
-    const app = await appPredictions(fx.studio.db, fx.runId, fx.testFiles.map((t) => t.file));
+    const app = await appPredictions(
+      fx.studio.db,
+      fx.runId,
+      fx.testFiles.map((t) => t.file),
+    );
     const images = fx.testFiles.map((t, i) => {
       const p = Array.from(app.probs[i]!);
       const order = p.map((v, k) => [v, k] as const).sort((a, b) => b[0] - a[0]);
-      return { file: t.file, truth: t.label, label: fx.labels[order[0]![1]]!, probability: order[0]![0], margin: order[0]![0] - order[1]![0] };
+      return {
+        file: t.file,
+        truth: t.label,
+        label: fx.labels[order[0]![1]]!,
+        probability: order[0]![0],
+        margin: order[0]![0] - order[1]![0],
+      };
     });
     process.stdout.write(`${JSON.stringify({ bundleDir: result.row.dir, labels: fx.labels, images })}\n`);
   } finally {

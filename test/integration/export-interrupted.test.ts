@@ -16,12 +16,18 @@ describe('exports left running', () => {
     let studio = new Studio({ dataDir: dir, host: 'cli' });
     const projectId = Number(studio.db.prepare("INSERT INTO projects (name) VALUES ('p')").run().lastInsertRowid);
     const runId = Number(
-      studio.db.prepare("INSERT INTO runs (project_id, base_id, strategy, config, status) VALUES (?, 'mobilenet_v2', 'head', '{}', 'done')").run(projectId).lastInsertRowid,
+      studio.db
+        .prepare("INSERT INTO runs (project_id, base_id, strategy, config, status) VALUES (?, 'mobilenet_v2', 'head', '{}', 'done')")
+        .run(projectId).lastInsertRowid,
     );
     const live = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
     const dead = spawnSync(process.execPath, ['-e', 'process.pid']).pid!;
     const add = (pid: number) =>
-      Number(studio.db.prepare("INSERT INTO exports (run_id, format, parts, status, host_pid) VALUES (?, 'bundle', '[]', 'running', ?)").run(runId, pid).lastInsertRowid);
+      Number(
+        studio.db
+          .prepare("INSERT INTO exports (run_id, format, parts, status, host_pid) VALUES (?, 'bundle', '[]', 'running', ?)")
+          .run(runId, pid).lastInsertRowid,
+      );
     const liveExport = add(live.pid!);
     const deadExport = add(dead);
     studio.close();

@@ -26,14 +26,19 @@ describe('migration 004', () => {
   it('adds the exports table on top of 003, with its checks, and cascades with the run', () => {
     const db = new Database(path.join(dir, 'm.db'));
     db.pragma('foreign_keys = ON');
-    migrate(db, migrations.filter((m) => m.version < 4));
+    migrate(
+      db,
+      migrations.filter((m) => m.version < 4),
+    );
     db.prepare("INSERT INTO projects (name) VALUES ('p')").run();
     db.prepare("INSERT INTO runs (project_id, base_id, strategy, config, status) VALUES (1, 'b', 'head', '{}', 'done')").run();
     migrate(db, migrations);
     expect(db.pragma('user_version', { simple: true })).toBe(4);
     db.prepare("INSERT INTO exports (run_id, format, parts, quantized) VALUES (1, 'bundle', '[]', 0)").run();
     expect(() => db.prepare("INSERT INTO exports (run_id, format, parts) VALUES (1, 'zip', '[]')").run()).toThrow(/CHECK/);
-    expect(() => db.prepare("INSERT INTO exports (run_id, format, parts, status) VALUES (1, 'onnx', '[]', 'shipped')").run()).toThrow(/CHECK/);
+    expect(() => db.prepare("INSERT INTO exports (run_id, format, parts, status) VALUES (1, 'onnx', '[]', 'shipped')").run()).toThrow(
+      /CHECK/,
+    );
     expect(db.prepare('SELECT status FROM exports').get()).toEqual({ status: 'running' });
     db.prepare('DELETE FROM runs').run();
     expect(db.prepare('SELECT COUNT(*) AS n FROM exports').get()).toEqual({ n: 0 });
@@ -103,7 +108,10 @@ describe('zip writer', () => {
   it('writes entries any unzip reads: stored or deflated, with CRCs', () => {
     const text = Buffer.from('hello hello hello hello hello\n'.repeat(50));
     const noise = randomBytes(300); // incompressible: stored as is
-    const zip = zipBytes([{ name: 'a/text.txt', data: text }, { name: 'noise.bin', data: noise }]);
+    const zip = zipBytes([
+      { name: 'a/text.txt', data: text },
+      { name: 'noise.bin', data: noise },
+    ]);
     // Local header of the first entry: deflated (method 8), sizes and CRC as written.
     expect(zip.readUInt32LE(0)).toBe(0x04034b50);
     expect(zip.readUInt16LE(8)).toBe(8);
@@ -112,7 +120,15 @@ describe('zip writer', () => {
     expect(zlib.inflateRawSync(zip.subarray(30 + 'a/text.txt'.length, 30 + 'a/text.txt'.length + compressed))).toEqual(text);
     const file = path.join(dir, 't.zip');
     fs.writeFileSync(file, zip);
-    const py = spawnSync('python3', ['-c', 'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); assert z.testzip() is None; print(",".join(f"{i.filename}:{i.compress_type}:{i.file_size}" for i in z.infolist()))', file], { encoding: 'utf8' });
+    const py = spawnSync(
+      'python3',
+      [
+        '-c',
+        'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); assert z.testzip() is None; print(",".join(f"{i.filename}:{i.compress_type}:{i.file_size}" for i in z.infolist()))',
+        file,
+      ],
+      { encoding: 'utf8' },
+    );
     if (py.error) return console.log('zip not cross-checked: no python3');
     expect(py.stdout.trim()).toBe(`a/text.txt:8:${text.length},noise.bin:0:300`);
   });

@@ -24,7 +24,15 @@ import type { ExportEventName } from '../../electron/shared/contract-export.js';
 
 let dir: string;
 let fx: ExportFixture;
-let bundle: { exportId: number; format: string; status: string; dir: string; zip: string; files: { path: string; bytes: number; sha256: string }[]; parity: { maxAbsDiff: number; agreement: number; images: number; passed: boolean } };
+let bundle: {
+  exportId: number;
+  format: string;
+  status: string;
+  dir: string;
+  zip: string;
+  files: { path: string; bytes: number; sha256: string }[];
+  parity: { maxAbsDiff: number; agreement: number; images: number; passed: boolean };
+};
 let app: Float32Array[];
 
 const args = (...a: string[]) => {
@@ -40,7 +48,12 @@ const args = (...a: string[]) => {
 
 async function runExport(...a: string[]): Promise<{ code: number; lines: string[]; last: Record<string, unknown> }> {
   const lines: string[] = [];
-  const code = await exportCommand(fx.studio, args('export', ...a), (l) => lines.push(l), () => {});
+  const code = await exportCommand(
+    fx.studio,
+    args('export', ...a),
+    (l) => lines.push(l),
+    () => {},
+  );
   return { code, lines, last: JSON.parse(lines[lines.length - 1]!) as Record<string, unknown> };
 }
 
@@ -64,7 +77,13 @@ beforeAll(async () => {
   const r = await runExport(String(fx.runId), '--format', 'bundle', '--out', path.join(dir, 'bundle'));
   expect(r.code, r.lines.join('\n')).toBe(0);
   bundle = r.last as typeof bundle;
-  app = (await appPredictions(fx.studio.db, fx.runId, fx.testFiles.map((t) => t.file))).probs;
+  app = (
+    await appPredictions(
+      fx.studio.db,
+      fx.runId,
+      fx.testFiles.map((t) => t.file),
+    )
+  ).probs;
 }, 300_000);
 
 afterAll(() => {
@@ -76,7 +95,21 @@ describe('studio export --format bundle', () => {
   it('ends with one JSON line naming every file with its size and sha256, and the parity', () => {
     expect(bundle).toMatchObject({ format: 'bundle', status: 'done', dir: path.join(dir, 'bundle'), zip: path.join(dir, 'bundle.zip') });
     const paths = bundle.files.map((f) => f.path);
-    for (const p of ['model.onnx', 'tfjs/model.json', 'tfjs/group1-shard1of1.bin', 'labels.json', 'signature.json', 'README.md', 'web-demo/index.html', 'web-demo/tf.min.js', 'web-demo/model.js', 'examples/node/classify.mjs', 'examples/node/package.json', 'examples/python/classify.py', 'examples/python/requirements.txt']) {
+    for (const p of [
+      'model.onnx',
+      'tfjs/model.json',
+      'tfjs/group1-shard1of1.bin',
+      'labels.json',
+      'signature.json',
+      'README.md',
+      'web-demo/index.html',
+      'web-demo/tf.min.js',
+      'web-demo/model.js',
+      'examples/node/classify.mjs',
+      'examples/node/package.json',
+      'examples/python/classify.py',
+      'examples/python/requirements.txt',
+    ]) {
       expect(paths).toContain(p);
     }
     for (const f of bundle.files) expect(fs.statSync(path.join(bundle.dir, f.path)).size).toBe(f.bytes);
@@ -87,7 +120,14 @@ describe('studio export --format bundle', () => {
 
   it('stores the parity result in the exports table', () => {
     const row = getExport(fx.studio.db, bundle.exportId);
-    expect(row).toMatchObject({ runId: fx.runId, status: 'done', format: 'bundle', quantized: false, agreement: 1, imagesChecked: fx.testFiles.length });
+    expect(row).toMatchObject({
+      runId: fx.runId,
+      status: 'done',
+      format: 'bundle',
+      quantized: false,
+      agreement: 1,
+      imagesChecked: fx.testFiles.length,
+    });
     expect(row.maxAbsDiff).toBeLessThanOrEqual(1e-4);
     expect(row.parity!.artefacts.map((a) => a.artefact).sort()).toEqual(['onnx', 'tfjs']);
     expect(row.manifestSha256).toMatch(/^[0-9a-f]{64}$/);
@@ -95,7 +135,12 @@ describe('studio export --format bundle', () => {
 
   it('writes a signature with the input contract, class order, dataset hash and metrics', () => {
     const sig = JSON.parse(fs.readFileSync(path.join(bundle.dir, 'signature.json'), 'utf8'));
-    expect(sig).toMatchObject({ formatVersion: 1, runId: fx.runId, classes: fx.labels, input: { size: [224, 224], dtype: 'uint8', layout: 'NHWC', channelOrder: 'RGB' } });
+    expect(sig).toMatchObject({
+      formatVersion: 1,
+      runId: fx.runId,
+      classes: fx.labels,
+      input: { size: [224, 224], dtype: 'uint8', layout: 'NHWC', channelOrder: 'RGB' },
+    });
     expect(sig.preprocessing).toMatchObject({ fit: 'letterbox', background: '#ffffff', kernel: 'lanczos3' });
     expect(sig.dataset.hash).toMatch(/^[0-9a-f]{64}$/);
     expect(sig.metrics.perClass).toHaveLength(fx.labels.length);
@@ -112,7 +157,15 @@ describe('studio export --format bundle', () => {
   });
 
   it('makes a zip that holds the same files', () => {
-    const zipped = spawnSync('python3', ['-c', 'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); assert z.testzip() is None; print("\\n".join(i.filename + " " + str(i.file_size) for i in z.infolist()))', bundle.zip], { encoding: 'utf8' });
+    const zipped = spawnSync(
+      'python3',
+      [
+        '-c',
+        'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); assert z.testzip() is None; print("\\n".join(i.filename + " " + str(i.file_size) for i in z.infolist()))',
+        bundle.zip,
+      ],
+      { encoding: 'utf8' },
+    );
     if (zipped.error) return console.log(`zip contents not checked: python3 is not available (${zipped.error.message})`);
     expect(zipped.status, zipped.stderr).toBe(0);
     const listed = zipped.stdout.trim().split('\n');
@@ -124,7 +177,12 @@ describe('studio export --format bundle', () => {
     const size = 224;
     const pixels = await Promise.all(fx.testFiles.slice(0, 2).map(async (t) => (await decodeForModel(fs.readFileSync(t.file), size)).data));
     const model = await loadModelFolder(path.join(bundle.dir, 'tfjs'));
-    const viaTfjs = tf.tidy(() => (model.predict(tf.tensor4d(Float32Array.from([...pixels[0]!, ...pixels[1]!]), [2, size, size, 3])) as tf.Tensor).dataSync() as Float32Array);
+    const viaTfjs = tf.tidy(
+      () =>
+        (
+          model.predict(tf.tensor4d(Float32Array.from([...pixels[0]!, ...pixels[1]!]), [2, size, size, 3])) as tf.Tensor
+        ).dataSync() as Float32Array,
+    );
     model.dispose();
     const session = await ort.InferenceSession.create(path.join(bundle.dir, 'model.onnx'));
     expect(session.inputNames).toEqual(['image']);
@@ -143,7 +201,10 @@ describe('studio export --format bundle', () => {
   it('the Node example classifies the test images and agrees with the app', () => {
     const copy = installedCopy(bundle.dir);
     const files = fx.testFiles.map((t) => t.file);
-    const out = execFileSync(process.execPath, ['classify.mjs', ...files, '--json'], { cwd: path.join(copy, 'examples', 'node'), encoding: 'utf8' });
+    const out = execFileSync(process.execPath, ['classify.mjs', ...files, '--json'], {
+      cwd: path.join(copy, 'examples', 'node'),
+      encoding: 'utf8',
+    });
     const lines = out.trim().split('\n');
     const results = JSON.parse(lines[lines.length - 1]!) as { file: string; label: string; probabilities: Record<string, number> }[];
     expect(results).toHaveLength(files.length);
@@ -199,7 +260,13 @@ describe('studio verify-export', () => {
     fs.writeFileSync(path.join(copy, 'web-demo', 'extra.js'), 'alert(1)');
     r = verify(copy);
     expect(r.code).toBe(1);
-    expect(r.lines).toEqual(expect.arrayContaining(['missing: labels.json', 'not in the manifest: web-demo/extra.js', 'changed: model.onnx (contents differ (sha256 mismatch))']));
+    expect(r.lines).toEqual(
+      expect.arrayContaining([
+        'missing: labels.json',
+        'not in the manifest: web-demo/extra.js',
+        'changed: model.onnx (contents differ (sha256 mismatch))',
+      ]),
+    );
     const last = JSON.parse(r.lines[r.lines.length - 1]!);
     expect(last).toMatchObject({ ok: false, missing: ['labels.json'], extra: ['web-demo/extra.js'] });
   });
@@ -214,7 +281,8 @@ describe('studio verify-export', () => {
 
 describe('the studio CLI process', () => {
   it('export … --json and verify-export work through bin/studio.mjs, with exit codes', () => {
-    const cli = (...a: string[]) => spawnSync(process.execPath, ['bin/studio.mjs', '--data-dir', path.join(dir, 'data'), ...a], { encoding: 'utf8', timeout: 180_000 });
+    const cli = (...a: string[]) =>
+      spawnSync(process.execPath, ['bin/studio.mjs', '--data-dir', path.join(dir, 'data'), ...a], { encoding: 'utf8', timeout: 180_000 });
     const out = path.join(dir, 'cli-onnx');
     const r = cli('export', String(fx.runId), '--format', 'onnx', '--out', out, '--json');
     expect(r.status, r.stderr).toBe(0);
@@ -244,10 +312,18 @@ describe('other formats and quantization', () => {
 
   it('exports.start (tfjs only) runs as a job, emits export.finished, and exports.list shows the history', async () => {
     const events: { name: ExportEventName; payload: unknown }[] = [];
-    const ctx: ExportCtx = createExportCtx({ db: fx.studio.db, paths: fx.studio.paths, emit: (name, payload) => events.push({ name, payload }) });
+    const ctx: ExportCtx = createExportCtx({
+      db: fx.studio.db,
+      paths: fx.studio.paths,
+      emit: (name, payload) => events.push({ name, payload }),
+    });
     const { jobId } = await exportHandlers['exports.start'](ctx, { runId: fx.runId, formats: ['tfjs'], quantize: false });
     await ctx.jobs.settled();
-    const finished = events.find((e) => e.name === 'export.finished')!.payload as { jobId: string; status: string; export: { format: string; parts: string[]; agreement: number } };
+    const finished = events.find((e) => e.name === 'export.finished')!.payload as {
+      jobId: string;
+      status: string;
+      export: { format: string; parts: string[]; agreement: number };
+    };
     expect(finished).toMatchObject({ jobId, status: 'done', export: { format: 'tfjs', parts: ['tfjs'], agreement: 1 } });
     expect(events.some((e) => e.name === 'export.progress')).toBe(true);
     const list = await exportHandlers['exports.list'](ctx, { runId: fx.runId });
@@ -269,7 +345,8 @@ describe('other formats and quantization', () => {
       emit: (name, payload) => {
         events.push({ name, payload });
         // A macrotask, like a WebSocket message: it runs only when the export yields to the event loop.
-        if (name === 'export.progress' && (payload as { phase: string }).phase === 'checking parity') setTimeout(() => ctx.jobs.cancel(jobId), 0);
+        if (name === 'export.progress' && (payload as { phase: string }).phase === 'checking parity')
+          setTimeout(() => ctx.jobs.cancel(jobId), 0);
       },
     });
     ({ jobId } = await exportHandlers['exports.start'](ctx, { runId: fx.runId, formats: ['tfjs'], quantize: false }));
@@ -295,10 +372,15 @@ describe('other formats and quantization', () => {
     expect(tfjsParity.quantized).toBe(true);
     expect(tfjsParity.accuracy! - row.parity!.appAccuracy!).toBeGreaterThanOrEqual(preview.accuracyDelta! - 1e-9);
     const json = JSON.parse(fs.readFileSync(path.join(dir, 'quantized', 'tfjs', 'model.json'), 'utf8'));
-    const quantized = json.weightsManifest[0].weights.filter((w: { quantization?: { dtype: string } }) => w.quantization?.dtype === 'uint8');
+    const quantized = json.weightsManifest[0].weights.filter(
+      (w: { quantization?: { dtype: string } }) => w.quantization?.dtype === 'uint8',
+    );
     expect(quantized.length).toBeGreaterThan(0);
     // Each quantized tensor takes one byte a value, the rest four.
-    const expected = json.weightsManifest[0].weights.reduce((s: number, w: { shape: number[]; quantization?: unknown }) => s + w.shape.reduce((a, b) => a * b, 1) * (w.quantization ? 1 : 4), 0);
+    const expected = json.weightsManifest[0].weights.reduce(
+      (s: number, w: { shape: number[]; quantization?: unknown }) => s + w.shape.reduce((a, b) => a * b, 1) * (w.quantization ? 1 : 4),
+      0,
+    );
     expect(fs.statSync(path.join(dir, 'quantized', 'tfjs', 'group1-shard1of1.bin')).size).toBe(expected);
     expect(expected).toBeLessThan(fs.statSync(path.join(bundle.dir, 'tfjs', 'group1-shard1of1.bin')).size * 0.7);
   });
@@ -315,11 +397,26 @@ describe('other formats and quantization', () => {
     // app predicts with the old model, the export carries the new one.
     const copyDir = path.join(path.dirname(fx.modelDir), '..', 'tampered-model');
     fs.cpSync(fx.modelDir, copyDir, { recursive: true });
-    const runId = createRun(fx.studio.db, fx.projectId, 'mobilenet_v2', JSON.parse((fx.studio.db.prepare('SELECT config FROM runs WHERE id = ?').get(fx.runId) as { config: string }).config));
-    finishRun(fx.studio.db, runId, 'done', { modelFolder: copyDir, metrics: JSON.parse((fx.studio.db.prepare('SELECT metrics FROM runs WHERE id = ?').get(fx.runId) as { metrics: string }).metrics) });
-    await appPredictions(fx.studio.db, runId, fx.testFiles.slice(0, 1).map((t) => t.file)); // caches model.onnx
+    const runId = createRun(
+      fx.studio.db,
+      fx.projectId,
+      'mobilenet_v2',
+      JSON.parse((fx.studio.db.prepare('SELECT config FROM runs WHERE id = ?').get(fx.runId) as { config: string }).config),
+    );
+    finishRun(fx.studio.db, runId, 'done', {
+      modelFolder: copyDir,
+      metrics: JSON.parse((fx.studio.db.prepare('SELECT metrics FROM runs WHERE id = ?').get(fx.runId) as { metrics: string }).metrics),
+    });
+    await appPredictions(
+      fx.studio.db,
+      runId,
+      fx.testFiles.slice(0, 1).map((t) => t.file),
+    ); // caches model.onnx
     // Flip the sign of the class layer's kernel (float32 weights, in manifest order).
-    const manifest = JSON.parse(fs.readFileSync(path.join(copyDir, 'model.json'), 'utf8')).weightsManifest[0].weights as { name: string; shape: number[] }[];
+    const manifest = JSON.parse(fs.readFileSync(path.join(copyDir, 'model.json'), 'utf8')).weightsManifest[0].weights as {
+      name: string;
+      shape: number[];
+    }[];
     let offset = 0;
     for (const spec of manifest) {
       const n = spec.shape.reduce((a, b) => a * b, 1);

@@ -48,7 +48,12 @@ process.parentPort = port;
 await import(${JSON.stringify(pathToFileURL(path.join(ROOT, 'electron/main/core-process.ts')).href)});
 `,
   );
-  child = fork(harness, coreArgs(path.join(tmp, 'data'), null), { cwd: ROOT, execArgv: ['--import', 'tsx'], serialization: 'advanced', stdio: 'inherit' });
+  child = fork(harness, coreArgs(path.join(tmp, 'data'), null), {
+    cwd: ROOT,
+    execArgv: ['--import', 'tsx'],
+    serialization: 'advanced',
+    stdio: 'inherit',
+  });
   child.on('message', (m: FromCore) => {
     const w = waiters.find((x) => x.match(m));
     if (w) {
@@ -76,7 +81,9 @@ describe('core utility process', () => {
     for (const label of ['sky', 'grass']) {
       fs.mkdirSync(path.join(dir, label), { recursive: true });
       for (let i = 0; i < 2; i++) {
-        const png = await sharp({ create: { width: 30 + i, height: 20, channels: 3, background: label === 'sky' ? '#3366ff' : '#33aa44' } }).png().toBuffer();
+        const png = await sharp({ create: { width: 30 + i, height: 20, channels: 3, background: label === 'sky' ? '#3366ff' : '#33aa44' } })
+          .png()
+          .toBuffer();
         fs.writeFileSync(path.join(dir, label, `${i}.png`), png);
       }
     }

@@ -27,7 +27,11 @@ beforeAll(async () => {
   fs.writeFileSync(path.join(renderer, 'index.html'), '<!doctype html><title>Transfer Studio</title>');
   studio = new Studio({ dataDir: path.join(tmp, 'data'), host: 'web' });
   const project = (await studio.invoke('projects.create', { name: 'Zips' })) as { id: number };
-  const runId = Number(studio.db.prepare("INSERT INTO runs (project_id, base_id, strategy, config, status) VALUES (?, 'mobilenet_v2', 'head', '{}', 'done')").run(project.id).lastInsertRowid);
+  const runId = Number(
+    studio.db
+      .prepare("INSERT INTO runs (project_id, base_id, strategy, config, status) VALUES (?, 'mobilenet_v2', 'head', '{}', 'done')")
+      .run(project.id).lastInsertRowid,
+  );
 
   // A finished export as the bundle writer leaves it: a folder with a manifest and a zip beside it.
   doneId = createExport(studio.db, runId, 'bundle', ['tfjs', 'onnx', 'web-demo', 'examples'], false);
@@ -50,7 +54,10 @@ afterAll(async () => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-function get(pathname: string, headers: Record<string, string> = { cookie }): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+function get(
+  pathname: string,
+  headers: Record<string, string> = { cookie },
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
   return new Promise((resolve, reject) => {
     const req = http.request({ host: '127.0.0.1', port: host.port, path: pathname, headers }, (res) => {
       const chunks: Buffer[] = [];
@@ -80,7 +87,16 @@ describe('GET /exports/<id>.zip', () => {
   });
 
   it('answers 404 for an unknown id, a running export and malformed paths', async () => {
-    for (const p of ['/exports/999999.zip', `/exports/${runningId}.zip`, '/exports/0.zip', '/exports/abc.zip', `/exports/${doneId}`, `/exports/${doneId}.zip/x`, '/exports/..%2F..%2Fdata.zip', '/exports/']) {
+    for (const p of [
+      '/exports/999999.zip',
+      `/exports/${runningId}.zip`,
+      '/exports/0.zip',
+      '/exports/abc.zip',
+      `/exports/${doneId}`,
+      `/exports/${doneId}.zip/x`,
+      '/exports/..%2F..%2Fdata.zip',
+      '/exports/',
+    ]) {
       const res = await get(p);
       expect(res.status, p).toBe(404);
     }

@@ -21,7 +21,10 @@ beforeAll(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'studio-host-'));
   const renderer = path.join(tmp, 'renderer');
   fs.mkdirSync(path.join(renderer, 'assets'), { recursive: true });
-  fs.writeFileSync(path.join(renderer, 'index.html'), '<!doctype html><title>Transfer Studio</title><script type="module" src="/assets/app.js"></script>');
+  fs.writeFileSync(
+    path.join(renderer, 'index.html'),
+    '<!doctype html><title>Transfer Studio</title><script type="module" src="/assets/app.js"></script>',
+  );
   fs.writeFileSync(path.join(renderer, 'assets', 'app.js'), 'console.log("hi")');
   fs.writeFileSync(path.join(tmp, 'secret.txt'), 'do not serve me');
   studio = new Studio({ dataDir: path.join(tmp, 'data'), host: 'web' });
@@ -70,7 +73,7 @@ class Client {
       if (msg.type === 'event') {
         this.events.push({ name: msg.name, payload: msg.payload });
         this.eventWaiters = this.eventWaiters.filter((w) => (w.name === msg.name ? (w.resolve(msg.payload), false) : true));
-      } else this.pending.get(msg.id)?.(msg), this.pending.delete(msg.id);
+      } else (this.pending.get(msg.id)?.(msg), this.pending.delete(msg.id));
     });
   }
   sendRaw(text: string, id: number): Promise<ServerMessage> {
@@ -142,7 +145,16 @@ describe('static files', () => {
   });
 
   it('refuses path traversal in every spelling', async () => {
-    for (const p of ['/../secret.txt', '/assets/../../secret.txt', '/%2e%2e/secret.txt', '/..%2fsecret.txt', '/assets%2f..%2f..%2fsecret.txt', '/%2e%2e%5csecret.txt', '/a%00.js', '/%E0%A4%A']) {
+    for (const p of [
+      '/../secret.txt',
+      '/assets/../../secret.txt',
+      '/%2e%2e/secret.txt',
+      '/..%2fsecret.txt',
+      '/assets%2f..%2f..%2fsecret.txt',
+      '/%2e%2e%5csecret.txt',
+      '/a%00.js',
+      '/%E0%A4%A',
+    ]) {
       const res = await rawGet(p);
       expect([400, 404], p).toContain(res.status);
       expect(res.body).not.toContain('do not serve me');
@@ -197,7 +209,10 @@ describe('WebSocket', () => {
     expect(wrongType).toMatchObject({ ok: false, error: { code: 'invalid' } });
     const negative = await c.call('labels.counts', { projectId: -1 });
     expect(negative).toMatchObject({ ok: false, error: { code: 'invalid' } });
-    const huge = await c.sendRaw(`{"id": 9, "type":"call","method":"projects.create","args":{"name":"${'x'.repeat(33 * 1024 * 1024)}"}}`, 9);
+    const huge = await c.sendRaw(
+      `{"id": 9, "type":"call","method":"projects.create","args":{"name":"${'x'.repeat(33 * 1024 * 1024)}"}}`,
+      9,
+    );
     expect(huge).toMatchObject({ id: 9, ok: false, error: { code: 'invalid', message: expect.stringMatching(/too large/) } });
     // Still serving the same connection, and new ones.
     expect(await c.value<unknown[]>('projects.list', {})).toBeInstanceOf(Array);
@@ -214,7 +229,9 @@ async function makeImages(dir: string): Promise<string[]> {
   for (const [label, [r, g, b]] of Object.entries(colours)) {
     for (let i = 0; i < 3; i++) {
       const rel = `shapes/${label}/${label}-${i}.png`;
-      const png = await sharp({ create: { width: 40 + i * 8, height: 32, channels: 3, background: { r, g: g + i * 10, b } } }).png().toBuffer();
+      const png = await sharp({ create: { width: 40 + i * 8, height: 32, channels: 3, background: { r, g: g + i * 10, b } } })
+        .png()
+        .toBuffer();
       fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
       fs.writeFileSync(path.join(dir, rel), png);
       files.push(rel);
@@ -225,12 +242,28 @@ async function makeImages(dir: string): Promise<string[]> {
 
 describe('upload and images', () => {
   const put = (session: string, rel: string, body: Buffer | string) =>
-    fetch(`${base}/upload/${session}`, { method: 'PUT', headers: { cookie, 'x-relative-path': rel, 'content-type': 'application/octet-stream' }, body });
+    fetch(`${base}/upload/${session}`, {
+      method: 'PUT',
+      headers: { cookie, 'x-relative-path': rel, 'content-type': 'application/octet-stream' },
+      body,
+    });
 
   it('refuses unsafe relative paths with 400 and a JSON error, and writes nothing outside staging', async () => {
     const { session } = (await (await fetch(`${base}/upload`, { method: 'POST', headers: { cookie } })).json()) as { session: string };
     expect(session).toMatch(/^[A-Za-z0-9_-]{16,}$/);
-    const bad = ['../evil.jpg', 'a/../../evil.jpg', '/etc/evil.jpg', 'C:/evil.jpg', 'a//b.jpg', './a.jpg', 'a/\u0000.jpg', 'a\\..\\evil.jpg', 'a/b./c.jpg', 'x'.repeat(300) + '.jpg', ''];
+    const bad = [
+      '../evil.jpg',
+      'a/../../evil.jpg',
+      '/etc/evil.jpg',
+      'C:/evil.jpg',
+      'a//b.jpg',
+      './a.jpg',
+      'a/\u0000.jpg',
+      'a\\..\\evil.jpg',
+      'a/b./c.jpg',
+      'x'.repeat(300) + '.jpg',
+      '',
+    ];
     // Header values as sent, still percent-encoded: the server decodes exactly once.
     const badRaw = ['..%2Fevil.jpg', '%2e%2e/evil.jpg', 'a/%2e%2e/%2e%2e/evil.jpg', '%E0%A4%A', '%00', '%2Fetc%2Fpasswd'];
     for (const header of [...bad.map(encodeURIComponent), ...badRaw]) {
@@ -258,7 +291,11 @@ describe('upload and images', () => {
     }
     const stagingDir = path.join(tmp, 'data', 'staging', session);
     expect(fs.existsSync(path.join(stagingDir, 'shapes', 'red', 'red-0.png'))).toBe(true);
-    const fin = await fetch(`${base}/upload/${session}/finish`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: '{}' });
+    const fin = await fetch(`${base}/upload/${session}/finish`, {
+      method: 'POST',
+      headers: { cookie, 'content-type': 'application/json' },
+      body: '{}',
+    });
     expect(fin.status).toBe(200);
     const { source, displayName } = (await fin.json()) as { source: string; displayName: string };
     expect(displayName).toBe('shapes');
@@ -269,7 +306,10 @@ describe('upload and images', () => {
     expect(report.labels).toEqual({ green: 3, red: 3 });
     await expect.poll(() => fs.existsSync(stagingDir)).toBe(false);
     // A token is good for one import.
-    expect(await c.call('import.start', { projectId: project.id, source, folderLabels: true })).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    expect(await c.call('import.start', { projectId: project.id, source, folderLabels: true })).toMatchObject({
+      ok: false,
+      error: { code: 'not_found' },
+    });
 
     const page = await c.value<{ rows: { id: number }[] }>('images.page', { projectId: project.id, filter: {}, offset: 0, limit: 10 });
     const id = page.rows[0]!.id;
@@ -291,7 +331,11 @@ describe('upload and images', () => {
     const empty = await fetch(`${base}/upload/${session}/finish`, { method: 'POST', headers: { cookie }, body: '{}' });
     expect(empty.status).toBe(400);
     expect((await put(session, 'a.jpg', 'x')).status).toBe(200);
-    const badCsv = await fetch(`${base}/upload/${session}/finish`, { method: 'POST', headers: { cookie }, body: JSON.stringify({ csv: '../labels.csv' }) });
+    const badCsv = await fetch(`${base}/upload/${session}/finish`, {
+      method: 'POST',
+      headers: { cookie },
+      body: JSON.stringify({ csv: '../labels.csv' }),
+    });
     expect(badCsv.status).toBe(400);
     const notJson = await fetch(`${base}/upload/${session}/finish`, { method: 'POST', headers: { cookie }, body: 'nope' });
     expect(notJson.status).toBe(400);

@@ -34,9 +34,16 @@ function importPaths(projectId: number, paths: string[], folderLabels = true, cs
 
 /** Every image row of the project has its stored original and its thumbnail on disk. */
 function rowsWithoutFiles(projectId: number): number[] {
-  const rows = studio.db.prepare('SELECT id, sha256, format FROM images WHERE project_id = ?').all(projectId) as { id: number; sha256: string; format: string }[];
+  const rows = studio.db.prepare('SELECT id, sha256, format FROM images WHERE project_id = ?').all(projectId) as {
+    id: number;
+    sha256: string;
+    format: string;
+  }[];
   return rows
-    .filter((r) => !fs.existsSync(studio.paths.stored(projectId, r.sha256, r.format)) || !fs.existsSync(studio.paths.thumbnail(projectId, r.sha256)))
+    .filter(
+      (r) =>
+        !fs.existsSync(studio.paths.stored(projectId, r.sha256, r.format)) || !fs.existsSync(studio.paths.thumbnail(projectId, r.sha256)),
+    )
     .map((r) => r.id);
 }
 
@@ -46,7 +53,8 @@ function tmpFilesUnder(dir: string): string[] {
 }
 
 function imageByName(projectId: number, name: string) {
-  const r = studio.db.prepare('SELECT id FROM images WHERE project_id = ? AND original_name = ?').get(projectId, name) as { id: number } | undefined;
+  const r = studio.db.prepare('SELECT id FROM images WHERE project_id = ? AND original_name = ?').get(projectId, name) as
+    { id: number } | undefined;
   if (!r) throw new Error(`no image named ${name}`);
   return studio.call('images.get', { projectId, imageId: r.id });
 }
@@ -116,8 +124,14 @@ describe('bad input never stops an import', () => {
     const jpg = await noiseJpeg(200, 90);
     fs.writeFileSync(path.join(cls, 'truncated.jpg'), jpg.subarray(0, jpg.length >> 1));
     fs.writeFileSync(path.join(cls, 'bomb.png'), await pngWithHeaderSize(30_000, 30_000));
-    const pal: [number, number, number][] = [[0, 0, 0], [255, 255, 255]];
-    fs.writeFileSync(path.join(cls, 'rle.bmp'), encodeBmp({ width: 4, height: 4, bpp: 8, pixel: () => [0, 0, 0], palette: pal, compression: 1 }));
+    const pal: [number, number, number][] = [
+      [0, 0, 0],
+      [255, 255, 255],
+    ];
+    fs.writeFileSync(
+      path.join(cls, 'rle.bmp'),
+      encodeBmp({ width: 4, height: 4, bpp: 8, pixel: () => [0, 0, 0], palette: pal, compression: 1 }),
+    );
     fs.writeFileSync(path.join(cls, '.hidden.jpg'), await noiseJpeg(32, 50));
     fs.mkdirSync(path.join(dir, '.git'));
     fs.writeFileSync(path.join(dir, '.git', 'x.jpg'), await noiseJpeg(32, 60));
@@ -194,12 +208,41 @@ describe('formats', () => {
     const px = (x: number, y: number): [number, number, number] => [x * 30, y * 40, 200];
     put('bmp24.bmp', encodeBmp({ width: 6, height: 5, bpp: 24, pixel: px }));
     put('bmp32.bmp', encodeBmp({ width: 6, height: 5, bpp: 32, pixel: px, topDown: true }));
-    put('bmp8.bmp', encodeBmp({ width: 6, height: 5, bpp: 8, pixel: (x) => (x < 3 ? [255, 0, 0] : [0, 0, 255]), palette: [[255, 0, 0], [0, 0, 255]] }));
+    put(
+      'bmp8.bmp',
+      encodeBmp({
+        width: 6,
+        height: 5,
+        bpp: 8,
+        pixel: (x) => (x < 3 ? [255, 0, 0] : [0, 0, 255]),
+        palette: [
+          [255, 0, 0],
+          [0, 0, 255],
+        ],
+      }),
+    );
     put('rotated.jpg', await halvesJpeg(40, 20, 6));
     const rgba = Buffer.alloc(10 * 10 * 4); // fully transparent
-    put('alpha.png', await sharp(rgba, { raw: { width: 10, height: 10, channels: 4 } }).png().toBuffer());
-    put('cmyk.jpg', await sharp({ create: { width: 12, height: 12, channels: 3, background: '#ff0000' } }).toColourspace('cmyk').jpeg().toBuffer());
-    put('grey.png', await sharp({ create: { width: 12, height: 12, channels: 3, background: '#404040' } }).toColourspace('b-w').png().toBuffer());
+    put(
+      'alpha.png',
+      await sharp(rgba, { raw: { width: 10, height: 10, channels: 4 } })
+        .png()
+        .toBuffer(),
+    );
+    put(
+      'cmyk.jpg',
+      await sharp({ create: { width: 12, height: 12, channels: 3, background: '#ff0000' } })
+        .toColourspace('cmyk')
+        .jpeg()
+        .toBuffer(),
+    );
+    put(
+      'grey.png',
+      await sharp({ create: { width: 12, height: 12, channels: 3, background: '#404040' } })
+        .toColourspace('b-w')
+        .png()
+        .toBuffer(),
+    );
     put('a.gif', await solid(13, 7, '#ff00ff', 'gif'));
     put('a.tiff', await solid(14, 7, '#ffff00', 'tiff'));
     put('a.webp', await solid(15, 7, '#00ffff', 'webp'));
@@ -283,7 +326,17 @@ describe('CSV import', () => {
     const csv = path.join(dir, 'labels.csv');
     fs.writeFileSync(
       csv,
-      ['path,label', 'imgs/a.jpg,apple', 'imgs/b.png,', '"c, d.webp","pear, green"', ',apple', 'imgs/a.jpg,apple,x', 'gone.jpg,apple', '../escaped.jpg,apple', 'bad.jpg,apple'].join('\n'),
+      [
+        'path,label',
+        'imgs/a.jpg,apple',
+        'imgs/b.png,',
+        '"c, d.webp","pear, green"',
+        ',apple',
+        'imgs/a.jpg,apple,x',
+        'gone.jpg,apple',
+        '../escaped.jpg,apple',
+        'bad.jpg,apple',
+      ].join('\n'),
     );
     const projectId = await newProject('csv');
     const report = await importPaths(projectId, [], true, csv);
@@ -349,10 +402,20 @@ describe('webcam capture', () => {
     const projectId = await newProject('capture');
     const label = await studio.call('labels.create', { projectId, name: 'me' });
     const frame = await halvesJpeg(64, 48);
-    const row = await studio.call('images.capture', { projectId, labelId: label.id, mime: 'image/jpeg', dataBase64: frame.toString('base64') });
+    const row = await studio.call('images.capture', {
+      projectId,
+      labelId: label.id,
+      mime: 'image/jpeg',
+      dataBase64: frame.toString('base64'),
+    });
     expect(row).toMatchObject({ labelId: label.id, width: 64, height: 48, status: 'active' });
     expect(rowsWithoutFiles(projectId)).toEqual([]);
-    const bad = studio.call('images.capture', { projectId, labelId: null, mime: 'image/jpeg', dataBase64: frame.subarray(0, 200).toString('base64') });
+    const bad = studio.call('images.capture', {
+      projectId,
+      labelId: null,
+      mime: 'image/jpeg',
+      dataBase64: frame.subarray(0, 200).toString('base64'),
+    });
     await expect(bad).rejects.toBeInstanceOf(StudioError);
     await expect(bad).rejects.toMatchObject({ code: 'invalid' });
     expect((await studio.call('labels.counts', { projectId })).total).toBe(1);

@@ -22,17 +22,19 @@ afterEach(() => {
 /** Image rows without files: enough for everything that does not read pixels. */
 function addImages(projectId: number, n: number, labelId: number | null = null): number[] {
   return studio.db.transaction(() =>
-    Array.from({ length: n }, (_, i) =>
-      insertImage(studio.db, {
-        projectId,
-        sha256: createHash('sha256').update(`${projectId}/${labelId}/${i}`).digest('hex'),
-        bytes: 100,
-        width: 10,
-        height: 10,
-        format: 'png',
-        originalName: `img${i}.png`,
-        labelId,
-      }).id,
+    Array.from(
+      { length: n },
+      (_, i) =>
+        insertImage(studio.db, {
+          projectId,
+          sha256: createHash('sha256').update(`${projectId}/${labelId}/${i}`).digest('hex'),
+          bytes: 100,
+          width: 10,
+          height: 10,
+          format: 'png',
+          originalName: `img${i}.png`,
+          labelId,
+        }).id,
     ),
   )();
 }
@@ -73,14 +75,22 @@ describe('labels and labeling', () => {
     const ids = addImages(p.id, 10);
     addImages(p.id, 2, dog.id);
 
-    const r = await studio.call('images.assignLabel', { projectId: p.id, selection: { kind: 'ids', ids: ids.slice(0, 4) }, labelId: cat.id });
+    const r = await studio.call('images.assignLabel', {
+      projectId: p.id,
+      selection: { kind: 'ids', ids: ids.slice(0, 4) },
+      labelId: cat.id,
+    });
     expect(r.changed).toBe(4);
     expect(r.history).toMatchObject({ canUndo: true, canRedo: false, undoLabel: 'Label as cat' });
     let c = await studio.call('labels.counts', { projectId: p.id });
     expect([c.unlabeled, c.labels.find((l) => l.id === cat.id)!.count]).toEqual([6, 4]);
 
     // Relabel everything that is a dog or a cat as dog: the "before" differs per image.
-    await studio.call('images.assignLabel', { projectId: p.id, selection: { kind: 'filter', filter: { label: cat.id, status: 'all' }, exceptIds: [] }, labelId: dog.id });
+    await studio.call('images.assignLabel', {
+      projectId: p.id,
+      selection: { kind: 'filter', filter: { label: cat.id, status: 'all' }, exceptIds: [] },
+      labelId: dog.id,
+    });
     c = await studio.call('labels.counts', { projectId: p.id });
     expect(c.labels.map((l) => l.count)).toEqual([0, 6]);
 
@@ -145,14 +155,16 @@ describe('labels and labeling', () => {
     expect((await studio.call('labels.counts', { projectId: p.id })).unlabeled).toBe(2);
   });
 
-  it('a project cannot touch another project\'s images or labels', async () => {
+  it("a project cannot touch another project's images or labels", async () => {
     const p1 = await studio.call('projects.create', { name: 'one' });
     const p2 = await studio.call('projects.create', { name: 'two' });
     const l2 = await studio.call('labels.create', { projectId: p2.id, name: 'x' });
     const ids1 = addImages(p1.id, 2);
     const r = await studio.call('images.assignLabel', { projectId: p2.id, selection: { kind: 'ids', ids: ids1 }, labelId: l2.id });
     expect(r.changed).toBe(0);
-    await expect(studio.call('images.assignLabel', { projectId: p1.id, selection: { kind: 'ids', ids: ids1 }, labelId: l2.id })).rejects.toThrow(/no label/);
+    await expect(
+      studio.call('images.assignLabel', { projectId: p1.id, selection: { kind: 'ids', ids: ids1 }, labelId: l2.id }),
+    ).rejects.toThrow(/no label/);
     await expect(studio.call('images.get', { projectId: p2.id, imageId: ids1[0]! })).rejects.toThrow(/no image/);
   });
 

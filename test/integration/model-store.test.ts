@@ -11,7 +11,16 @@ import { DataPaths } from '../../electron/core/paths.js';
 import { SourceRegistry } from '../../electron/core/sources.js';
 import { listBases } from '../../electron/core/engine/bases/index.js';
 import { buildBases } from '../../build/bases/build-bases.js';
-import { importModelFolder, listModels, modelDir, modelsRoot, removeModel, storeIOHandler, loadStoredLayersModel, sweepModelStore } from '../../electron/core/models/store.js';
+import {
+  importModelFolder,
+  listModels,
+  modelDir,
+  modelsRoot,
+  removeModel,
+  storeIOHandler,
+  loadStoredLayersModel,
+  sweepModelStore,
+} from '../../electron/core/models/store.js';
 import { downloadModel, type DownloadProgress } from '../../electron/core/models/download.js';
 import { describeFolder, loadCatalogue } from '../../electron/core/models/catalogue.js';
 import { ModelStoreError, type ModelFailure } from '../../electron/core/models/errors.js';
@@ -34,7 +43,13 @@ async function saveTo(model: tf.LayersModel, dir: string, extra: Record<string, 
       fs.writeFileSync(path.join(dir, 'weights.bin'), Buffer.from(data));
       fs.writeFileSync(
         path.join(dir, 'model.json'),
-        JSON.stringify({ format: 'layers-model', generatedBy: 'test', convertedBy: null, modelTopology: a.modelTopology, weightsManifest: [{ paths: ['weights.bin'], weights: a.weightSpecs }] }),
+        JSON.stringify({
+          format: 'layers-model',
+          generatedBy: 'test',
+          convertedBy: null,
+          modelTopology: a.modelTopology,
+          weightsManifest: [{ paths: ['weights.bin'], weights: a.weightSpecs }],
+        }),
       );
       if (extra) fs.writeFileSync(path.join(dir, 'metadata.json'), JSON.stringify(extra));
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
@@ -107,7 +122,14 @@ describe('listing', () => {
     const ids = models.map((m) => m.id);
     expect(ids.slice(0, 2).sort()).toEqual(['inception_v3', 'mobilenet_v2']);
     const mnet = models.find((m) => m.id === 'mobilenet_v2')!;
-    expect(mnet).toMatchObject({ origin: 'builtin', format: 'layers', inputSize: 224, strategies: [1, 2, 3], limitation: null, scaling: { from: [0, 255], to: [0, 1] } });
+    expect(mnet).toMatchObject({
+      origin: 'builtin',
+      format: 'layers',
+      inputSize: 224,
+      strategies: [1, 2, 3],
+      limitation: null,
+      scaling: { from: [0, 255], to: [0, 1] },
+    });
     expect(mnet.source).toMatch(/nsfwjs.*\(MIT\).*ImageNet-initiali[sz]ed.*5-class/);
     expect(mnet.bytes).toBeGreaterThan(1_000_000);
   });
@@ -118,7 +140,16 @@ describe('import', () => {
     const tensors = tf.memory().numTensors;
     const info = await importModelFolder(ctx, path.join(fixtures, 'described'));
     expect(tf.memory().numTensors).toBe(tensors);
-    expect(info).toMatchObject({ id: 'tiny_cnn', name: 'Tiny CNN', source: 'made by the test', origin: 'imported', format: 'layers', inputSize: 8, strategies: [1, 2, 3], limitation: null });
+    expect(info).toMatchObject({
+      id: 'tiny_cnn',
+      name: 'Tiny CNN',
+      source: 'made by the test',
+      origin: 'imported',
+      format: 'layers',
+      inputSize: 8,
+      strategies: [1, 2, 3],
+      limitation: null,
+    });
     expect(info.scaling).toEqual({ from: [0, 255], to: [0, 1] });
     const dir = modelDir(ctx, info.id);
     expect(fs.readdirSync(dir).sort()).toEqual(['metadata.json', 'model.json', 'weights.bin']);
@@ -143,7 +174,11 @@ describe('import', () => {
     expect(second.id).toBe('tiny_cnn_2');
     removeModel(ctx, second.id);
     expect(listModels(ctx).map((m) => m.id)).not.toContain('tiny_cnn_2');
-    await expectRefusal(Promise.resolve().then(() => removeModel(ctx, 'mobilenet_v2')), 'exists', /built-in/);
+    await expectRefusal(
+      Promise.resolve().then(() => removeModel(ctx, 'mobilenet_v2')),
+      'exists',
+      /built-in/,
+    );
   });
 
   it('asks for the input scaling when the folder does not say it, then imports with the answer', async () => {
@@ -161,7 +196,11 @@ describe('import', () => {
   it('handler: needsScaling hands back a fresh token for the second call', async () => {
     const sources = new SourceRegistry();
     const hctx: ModelsCtx = { ...ctx, sources, downloads: new DownloadRegistry(), emit: () => undefined };
-    const first = ImportResult.parse(await modelHandlers['models.import'](hctx, { source: sources.register({ paths: [path.join(fixtures, 'plain')], displayName: 'plain' }) }));
+    const first = ImportResult.parse(
+      await modelHandlers['models.import'](hctx, {
+        source: sources.register({ paths: [path.join(fixtures, 'plain')], displayName: 'plain' }),
+      }),
+    );
     expect(first.status).toBe('needsScaling');
     if (first.status !== 'needsScaling') return;
     expect(first.options).toEqual(['[0,1]', '[-1,1]', '[0,255]']);
@@ -178,11 +217,16 @@ describe('import', () => {
     const hctx: ModelsCtx = { ...ctx, sources, downloads: new DownloadRegistry(), emit: () => undefined };
     const described = path.join(fixtures, 'described');
     const loose = fs.readdirSync(described).map((f) => path.join(described, f));
-    const result = ImportResult.parse(await modelHandlers['models.import'](hctx, { source: sources.register({ paths: loose, displayName: '3 files' }) }));
+    const result = ImportResult.parse(
+      await modelHandlers['models.import'](hctx, { source: sources.register({ paths: loose, displayName: '3 files' }) }),
+    );
     expect(result).toMatchObject({ status: 'imported', model: { name: 'Tiny CNN' } });
     if (result.status === 'imported') await modelHandlers['models.remove'](hctx, { id: result.model.id });
     const before = storeSnapshot();
-    const mixed = sources.register({ paths: [path.join(described, 'model.json'), path.join(fixtures, 'plain', 'weights.bin')], displayName: '2 files' });
+    const mixed = sources.register({
+      paths: [path.join(described, 'model.json'), path.join(fixtures, 'plain', 'weights.bin')],
+      displayName: '2 files',
+    });
     await expect(modelHandlers['models.import'](hctx, { source: mixed })).rejects.toThrow(/Pick one folder/);
     expect(storeSnapshot()).toEqual(before);
   });
@@ -192,11 +236,36 @@ describe('import', () => {
   };
   const cases: { name: string; make: (dir: string) => void | Promise<void>; reason: ModelFailure; message: RegExp }[] = [
     { name: 'no model.json', make: (d) => fs.rmSync(path.join(d, 'model.json')), reason: 'noModelJson', message: /no model\.json/ },
-    { name: 'model.json not JSON', make: (d) => fs.writeFileSync(path.join(d, 'model.json'), '{"modelTopology": '), reason: 'notJson', message: /not valid JSON/ },
-    { name: 'not a tfjs model', make: (d) => fs.writeFileSync(path.join(d, 'model.json'), JSON.stringify({ hello: 'world' })), reason: 'notTfjs', message: /no modelTopology and weightsManifest/ },
-    { name: 'no weightsManifest', make: (d) => editModelJson(d, (j) => delete j.weightsManifest), reason: 'notTfjs', message: /no weightsManifest/ },
-    { name: 'unknown format', make: (d) => editModelJson(d, (j) => (j.format = 'saved-model')), reason: 'unknownFormat', message: /"saved-model"/ },
-    { name: 'missing weight file', make: (d) => fs.rmSync(path.join(d, 'weights.bin')), reason: 'missingWeights', message: /"weights\.bin" listed in model\.json is missing/ },
+    {
+      name: 'model.json not JSON',
+      make: (d) => fs.writeFileSync(path.join(d, 'model.json'), '{"modelTopology": '),
+      reason: 'notJson',
+      message: /not valid JSON/,
+    },
+    {
+      name: 'not a tfjs model',
+      make: (d) => fs.writeFileSync(path.join(d, 'model.json'), JSON.stringify({ hello: 'world' })),
+      reason: 'notTfjs',
+      message: /no modelTopology and weightsManifest/,
+    },
+    {
+      name: 'no weightsManifest',
+      make: (d) => editModelJson(d, (j) => delete j.weightsManifest),
+      reason: 'notTfjs',
+      message: /no weightsManifest/,
+    },
+    {
+      name: 'unknown format',
+      make: (d) => editModelJson(d, (j) => (j.format = 'saved-model')),
+      reason: 'unknownFormat',
+      message: /"saved-model"/,
+    },
+    {
+      name: 'missing weight file',
+      make: (d) => fs.rmSync(path.join(d, 'weights.bin')),
+      reason: 'missingWeights',
+      message: /"weights\.bin" listed in model\.json is missing/,
+    },
     {
       name: 'weight file of the wrong length',
       make: (d) => fs.truncateSync(path.join(d, 'weights.bin'), fs.statSync(path.join(d, 'weights.bin')).size - 4),
@@ -237,14 +306,24 @@ describe('import', () => {
       reason: 'unsafePath',
       message: /links to a file outside/,
     },
-    { name: 'input of one channel', make: async (d) => saveTo(tinyCnn([8, 8, 1]), d), reason: 'badInput', message: /input is \[null, 8, 8, 1\].*\[null, H, W, 3\]/ },
+    {
+      name: 'input of one channel',
+      make: async (d) => saveTo(tinyCnn([8, 8, 1]), d),
+      reason: 'badInput',
+      message: /input is \[null, 8, 8, 1\].*\[null, H, W, 3\]/,
+    },
     {
       name: 'input that is not an image',
       make: async (d) => saveTo(tf.sequential({ layers: [tf.layers.dense({ inputShape: [10], units: 2 })] }), d),
       reason: 'badInput',
       message: /input is \[null, 10\]/,
     },
-    { name: 'non-square input', make: async (d) => saveTo(tinyCnn([8, 12, 3]), d), reason: 'badInput', message: /8×12 pixels; only square/ },
+    {
+      name: 'non-square input',
+      make: async (d) => saveTo(tinyCnn([8, 12, 3]), d),
+      reason: 'badInput',
+      message: /8×12 pixels; only square/,
+    },
     {
       name: 'a topology tfjs cannot build',
       make: (d) => editModelJson(d, (j) => (j.modelTopology.config.layers[0].class_name = 'NoSuchLayer')),
@@ -279,12 +358,22 @@ describe('import', () => {
         modelTopology: {
           node: [
             { name: 'images', op: 'Placeholder', attr: { dtype: { type: 'DT_FLOAT' }, shape: { shape: shape([-1, 8, 8, 3]) } } },
-            { name: 'w', op: 'Const', attr: { dtype: { type: 'DT_FLOAT' }, value: { tensor: { dtype: 'DT_FLOAT', tensorShape: shape([3, 3, 3, 4]) } } } },
+            {
+              name: 'w',
+              op: 'Const',
+              attr: { dtype: { type: 'DT_FLOAT' }, value: { tensor: { dtype: 'DT_FLOAT', tensorShape: shape([3, 3, 3, 4]) } } },
+            },
             {
               name: 'conv',
               op: 'Conv2D',
               input: ['images', 'w'],
-              attr: { T: { type: 'DT_FLOAT' }, strides: { list: { i: ['1', '1', '1', '1'] } }, padding: { s: b64('SAME') }, data_format: { s: b64('NHWC') }, dilations: { list: { i: ['1', '1', '1', '1'] } } },
+              attr: {
+                T: { type: 'DT_FLOAT' },
+                strides: { list: { i: ['1', '1', '1', '1'] } },
+                padding: { s: b64('SAME') },
+                data_format: { s: b64('NHWC') },
+                dilations: { list: { i: ['1', '1', '1', '1'] } },
+              },
             },
             { name: 'features', op: 'Relu', input: ['conv'], attr: { T: { type: 'DT_FLOAT' } } },
           ],
@@ -299,7 +388,14 @@ describe('import', () => {
     const tensors = tf.memory().numTensors;
     const info = await importModelFolder(ctx, dir);
     expect(tf.memory().numTensors).toBe(tensors);
-    expect(info).toMatchObject({ id: 'hand_graph', format: 'graph', strategies: [3], limitation: 'strategy 3 only', inputSize: 8, scaling: { from: [0, 255], to: [-1, 1] } });
+    expect(info).toMatchObject({
+      id: 'hand_graph',
+      format: 'graph',
+      strategies: [3],
+      limitation: 'strategy 3 only',
+      inputSize: 8,
+      scaling: { from: [0, 255], to: [-1, 1] },
+    });
     expect(listModels(ctx).find((m) => m.id === 'hand_graph')?.strategies).toEqual([3]);
     const meta = JSON.parse(fs.readFileSync(path.join(modelDir(ctx, info.id), 'metadata.json'), 'utf8'));
     expect(meta).toMatchObject({ format: 'graph', featureLayer: 'features', featureShape: [8, 8, 4], blocks: [] });

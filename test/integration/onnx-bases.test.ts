@@ -23,7 +23,13 @@ const datasetDir = CLIPART;
 
 function imageFile(label: string, index: number): string {
   const dir = path.join(datasetDir, label);
-  return path.join(dir, fs.readdirSync(dir).filter((f) => f.endsWith('.jpg')).sort()[index]!);
+  return path.join(
+    dir,
+    fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith('.jpg'))
+      .sort()[index]!,
+  );
 }
 
 async function decode(files: string[], size: number): Promise<Uint8Array[]> {
@@ -89,7 +95,10 @@ describe('MobileNetV2', () => {
     const info = readBaseInfo('mobilenet_v2');
     const model = await loadBase('mobilenet_v2');
     const layers = [...info.blocks.map((b) => b.layer), 'block_13_expand_relu'];
-    const converted = convertToOnnxDetailed(model, { inputScaling: info.scaling, outputs: layers.map((layer) => ({ layer, pool: 'avg' as const })) });
+    const converted = convertToOnnxDetailed(model, {
+      inputScaling: info.scaling,
+      outputs: layers.map((layer) => ({ layer, pool: 'avg' as const })),
+    });
     const images = await decode([imageFile('fruit', 5)], 224);
     const { session } = await createOnnxSession(converted.bytes);
     const got = await runBatches(session, images, 1);
@@ -109,14 +118,20 @@ describe('MobileNetV2', () => {
     const info = readBaseInfo('mobilenet_v2');
     const base = truncateAt(await loadBase('mobilenet_v2'), 'block_13_expand_relu');
     const x = tf.layers.globalAveragePooling2d({ name: 'gap' }).apply(base.outputs[0]!) as tf.SymbolicTensor;
-    const y = tf.layers.dropout({ rate: 0.3 }).apply(tf.layers.dense({ units: 16, activation: 'relu', name: 'hidden' }).apply(x)) as tf.SymbolicTensor;
+    const y = tf.layers
+      .dropout({ rate: 0.3 })
+      .apply(tf.layers.dense({ units: 16, activation: 'relu', name: 'hidden' }).apply(x)) as tf.SymbolicTensor;
     const out = tf.layers.dense({ units: 8, activation: 'softmax', name: 'probs' }).apply(y) as tf.SymbolicTensor;
     const model = tf.model({ inputs: base.inputs, outputs: out });
     const converted = convertToOnnxDetailed(model, { inputScaling: info.scaling });
     const files = [imageFile('mammal', 1), imageFile('music', 2)];
     const { session } = await createOnnxSession(converted.bytes);
     // Through the decode-while-infer pipeline the engine uses.
-    const got = await runPipeline(session, { batchSize: 2, count: files.length, decode: async (i) => (await decodeForModel(fs.readFileSync(files[i]!), 224)).data });
+    const got = await runPipeline(session, {
+      batchSize: 2,
+      count: files.length,
+      decode: async (i) => (await decodeForModel(fs.readFileSync(files[i]!), 224)).data,
+    });
     const [ref] = tfjsForward(model, await decode(files, 224), 224);
     const p = parity(got.outputs.probs!, ref!);
     expect(p.maxDiff).toBeLessThanOrEqual(p.tol);
@@ -138,7 +153,10 @@ describe('InceptionV3', () => {
     const got = await runBatches(session, images, 1);
     const [ref] = tfjsForward(model, images, 299);
     // Every block boundary converts too (the engine never has to fall back to tfjs for a built-in base).
-    const blocks = convertToOnnxDetailed(model, { inputScaling: info.scaling, outputs: info.blocks.map((b) => ({ layer: b.layer, pool: 'avg' as const })) });
+    const blocks = convertToOnnxDetailed(model, {
+      inputScaling: info.scaling,
+      outputs: info.blocks.map((b) => ({ layer: b.layer, pool: 'avg' as const })),
+    });
     expect(blocks.outputs.map((o) => o.shape)).toEqual(info.blocks.map((b) => [null, b.outputShape[2]]));
     const p = parity(got.outputs.mixed10!, ref!);
     console.log(`InceptionV3 mixed10: max|a−b| = ${p.maxDiff.toExponential(2)} (tolerance ${p.tol.toExponential(2)})`);

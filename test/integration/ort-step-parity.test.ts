@@ -78,7 +78,9 @@ describe.each(CASES.map((c) => [c.id, c.what, c] as const))('%s, %s', (id, _what
       worst = Math.max(worst, delta / scale);
       if (delta > 1e-4 * scale) failures.push(`${v.name}: max|Δ| ${delta} > ${1e-4 * scale}`);
     }
-    console.log(`${id} ${_what}: ${compared.length} of ${variables.length} variables compared, loss ${refLoss.toFixed(6)} vs ${got.loss.toFixed(6)}, worst max|Δ|/max(1, max|g|) ${worst.toExponential(2)}`);
+    console.log(
+      `${id} ${_what}: ${compared.length} of ${variables.length} variables compared, loss ${refLoss.toFixed(6)} vs ${got.loss.toFixed(6)}, worst max|Δ|/max(1, max|g|) ${worst.toExponential(2)}`,
+    );
     expect(failures).toEqual([]);
 
     const probs = tf.tidy(() => head.apply(tf.mean(net.apply(x, { training: false }) as tf.Tensor, [1, 2]), false, 0).dataSync());

@@ -33,7 +33,10 @@ export function mobilenet(): Promise<Base> {
  * image the same label.
  */
 async function featureStatsOf(b: Base, dim: number): Promise<{ mean: Float32Array; variance: Float32Array }> {
-  const converted = convertToOnnxDetailed(b.model, { inputScaling: { from: [0, 255], to: [b.offset, b.offset + 255 * b.scale] }, outputs: [{ layer: FEATURE_LAYER, pool: 'avg' }] });
+  const converted = convertToOnnxDetailed(b.model, {
+    inputScaling: { from: [0, 255], to: [b.offset, b.offset + 255 * b.scale] },
+    outputs: [{ layer: FEATURE_LAYER, pool: 'avg' }],
+  });
   const { session } = await createOnnxSession(converted.bytes, { providers: ['cpu'] });
   const files = LABELS.flatMap((l) => [clipartFile(l, 20), clipartFile(l, 21)]);
   const pixels = await Promise.all(files.map(async (f) => (await decodeForModel(fs.readFileSync(f), b.inputSize)).data));
@@ -68,7 +71,10 @@ export async function writeMobileNetRun(db: Db, projectId: number, folder: strin
 
 export function writeModelSidecars(folder: string, labels: string[], inputSize: number, baseId: string): void {
   fs.writeFileSync(path.join(folder, 'labels.json'), JSON.stringify(labels));
-  fs.writeFileSync(path.join(folder, 'config.json'), JSON.stringify({ base: baseId, inputSize, preprocessing: PREPROCESSING, featureLayer: FEATURE_LAYER }));
+  fs.writeFileSync(
+    path.join(folder, 'config.json'),
+    JSON.stringify({ base: baseId, inputSize, preprocessing: PREPROCESSING, featureLayer: FEATURE_LAYER }),
+  );
 }
 
 /** A run whose model has a layer the ONNX converter does not know (LayerNormalization). */
@@ -76,10 +82,21 @@ export async function writeUnconvertibleRun(db: Db, projectId: number, folder: s
   const size = 32;
   const input = tf.input({ shape: [size, size, 3], name: 'pixels' });
   let x = tf.layers.rescaling({ scale: 1 / 255, offset: 0, name: 'input_scaling' }).apply(input) as tf.SymbolicTensor;
-  x = tf.layers.conv2d({ filters: 8, kernelSize: 3, strides: 2, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }), name: 'conv' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers
+    .conv2d({
+      filters: 8,
+      kernelSize: 3,
+      strides: 2,
+      activation: 'relu',
+      kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }),
+      name: 'conv',
+    })
+    .apply(x) as tf.SymbolicTensor;
   x = tf.layers.layerNormalization({ name: 'odd_norm' }).apply(x) as tf.SymbolicTensor;
   x = tf.layers.globalAveragePooling2d({ name: 'pool' }).apply(x) as tf.SymbolicTensor;
-  const out = tf.layers.dense({ units: labels.length, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: 4 }), name: 'classes' }).apply(x) as tf.SymbolicTensor;
+  const out = tf.layers
+    .dense({ units: labels.length, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: 4 }), name: 'classes' })
+    .apply(x) as tf.SymbolicTensor;
   const model = tf.model({ inputs: input, outputs: out });
   await saveModelFolder(model, folder);
   model.dispose();
@@ -89,5 +106,11 @@ export async function writeUnconvertibleRun(db: Db, projectId: number, folder: s
 
 export function clipartFile(label: string, index: number): string {
   const dir = path.join(CLIPART, label);
-  return path.join(dir, fs.readdirSync(dir).filter((f) => f.endsWith('.jpg')).sort()[index]!);
+  return path.join(
+    dir,
+    fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith('.jpg'))
+      .sort()[index]!,
+  );
 }

@@ -49,7 +49,11 @@ describe('a run trained by the engine', () => {
     const service = new TrainingService(db, paths);
     let run;
     try {
-      const started = await service.start(projectId, { strategy: 'head', baseId: 'mobilenet_v2', overrides: { epochs: 8, augmentedVariants: 0, featureLayer: 'block_13_expand_relu' } });
+      const started = await service.start(projectId, {
+        strategy: 'head',
+        baseId: 'mobilenet_v2',
+        overrides: { epochs: 8, augmentedVariants: 0, featureLayer: 'block_13_expand_relu' },
+      });
       run = await started.done;
     } finally {
       service.close();
@@ -70,13 +74,19 @@ describe('a run trained by the engine', () => {
     const report = await predictProject(ctx, runId);
     expect(report).toMatchObject({ predicted: 80, failed: 0, cancelled: false, runtime: 'onnx-cpu' });
     const test = db
-      .prepare("SELECT p.label AS predicted, l.name AS truth FROM predictions p JOIN images i ON i.id = p.image_id JOIN labels l ON l.id = i.label_id WHERE p.run_id = ? AND i.split = 'test'")
+      .prepare(
+        "SELECT p.label AS predicted, l.name AS truth FROM predictions p JOIN images i ON i.id = p.image_id JOIN labels l ON l.id = i.label_id WHERE p.run_id = ? AND i.split = 'test'",
+      )
       .all(runId) as { predicted: string; truth: string }[];
     expect(test.length).toBe(run.metrics!.testCount);
     const correct = test.filter((r) => r.predicted === r.truth).length;
     // A near-tie may flip between the engine's tfjs head and the ONNX graph; more than one would be a real disagreement.
     expect(Math.abs(correct - run.metrics!.testAccuracy! * test.length)).toBeLessThanOrEqual(1);
-    const all = db.prepare('SELECT p.label AS predicted, l.name AS truth FROM predictions p JOIN images i ON i.id = p.image_id JOIN labels l ON l.id = i.label_id WHERE p.run_id = ?').all(runId) as { predicted: string; truth: string }[];
+    const all = db
+      .prepare(
+        'SELECT p.label AS predicted, l.name AS truth FROM predictions p JOIN images i ON i.id = p.image_id JOIN labels l ON l.id = i.label_id WHERE p.run_id = ?',
+      )
+      .all(runId) as { predicted: string; truth: string }[];
     // Mostly training images: far above chance (1/8) after training.
     expect(all.filter((r) => r.predicted === r.truth).length / all.length).toBeGreaterThan(0.4);
   }, 300_000);

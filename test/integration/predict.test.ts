@@ -43,7 +43,10 @@ beforeAll(async () => {
   db = openDatabase(paths.database);
   bus = new EventBus();
   bus.subscribe((name, payload) => events.push({ name, payload }));
-  ctx = createPredictCtx({ db, paths, jobs: new JobRegistry(bus), emit: (name, payload) => events.push({ name, payload: predictEvents[name].parse(payload) }) }, { providers: ['cpu'] });
+  ctx = createPredictCtx(
+    { db, paths, jobs: new JobRegistry(bus), emit: (name, payload) => events.push({ name, payload: predictEvents[name].parse(payload) }) },
+    { providers: ['cpu'] },
+  );
   // 8 labels × 5 images: 40 real JPEGs in the content-addressed store.
   projectId = makeTrainingProject(db, paths, Object.fromEntries(LABELS.map((l) => [l, 5])));
   folder = path.join(paths.project(projectId), 'runs', 'fixture', 'model');
@@ -63,7 +66,10 @@ describe('ONNX Runtime parity with tfjs-cpu', () => {
     const pixels = await Promise.all(realImages.map(async (f) => (await decodeForModel(fs.readFileSync(f), 224)).data));
     const { probs, runtime } = await ctx.sessions.use(db, runId, async (p) => ({ probs: await p.predict(pixels), runtime: p.runtime }));
     expect(runtime).toBe('onnx-cpu');
-    const status = JSON.parse(fs.readFileSync(path.join(folder, ONNX_STATUS_FILE), 'utf8')) as { ok: boolean; parity: { maxDiff: number; tolerance: number } };
+    const status = JSON.parse(fs.readFileSync(path.join(folder, ONNX_STATUS_FILE), 'utf8')) as {
+      ok: boolean;
+      parity: { maxDiff: number; tolerance: number };
+    };
     expect(status.ok).toBe(true);
     expect(status.parity.maxDiff).toBeLessThanOrEqual(status.parity.tolerance);
     expect(fs.statSync(path.join(folder, ONNX_FILE)).size).toBeGreaterThan(100_000);
@@ -71,7 +77,9 @@ describe('ONNX Runtime parity with tfjs-cpu', () => {
     const reference = tfjsPredict(await loadModelFolder(folder), pixels, 224);
     const got = new Float32Array(probs.flatMap((r) => Array.from(r)));
     const { maxDiff, tolerance } = compareOutputs(got, reference);
-    console.log(`parity on ${pixels.length} clipart images: max|onnx − tfjs-cpu| = ${maxDiff.toExponential(2)} (tolerance ${tolerance.toExponential(1)})`);
+    console.log(
+      `parity on ${pixels.length} clipart images: max|onnx − tfjs-cpu| = ${maxDiff.toExponential(2)} (tolerance ${tolerance.toExponential(1)})`,
+    );
     expect(maxDiff).toBeLessThanOrEqual(tolerance);
     // A head that says the same thing for every image would make parity meaningless.
     const argmaxes = new Set(probs.map((r) => r.indexOf(Math.max(...r))));
@@ -138,7 +146,11 @@ describe('classifyImage ("Try it")', () => {
 
 describe('predictProject', () => {
   const stored = () =>
-    db.prepare('SELECT p.image_id, p.label, p.label_id, p.confidence, p.probabilities, p.error, p.runtime, l.name AS project_label FROM predictions p LEFT JOIN labels l ON l.id = p.label_id WHERE p.run_id = ? ORDER BY p.image_id').all(runId) as {
+    db
+      .prepare(
+        'SELECT p.image_id, p.label, p.label_id, p.confidence, p.probabilities, p.error, p.runtime, l.name AS project_label FROM predictions p LEFT JOIN labels l ON l.id = p.label_id WHERE p.run_id = ? ORDER BY p.image_id',
+      )
+      .all(runId) as {
       image_id: number;
       label: string | null;
       label_id: number | null;
@@ -152,13 +164,17 @@ describe('predictProject', () => {
   it('stores one row per image with its label, confidence and probabilities, reporting progress', async () => {
     const progress: [number, number][] = [];
     const report = await predictProject(ctx, runId, { onProgress: (d, t) => progress.push([d, t]) });
-    console.log(`predictProject: ${report.predicted} images in ${report.durationMs} ms (${((report.predicted / report.durationMs) * 1000).toFixed(1)} images/s, ${report.runtime})`);
+    console.log(
+      `predictProject: ${report.predicted} images in ${report.durationMs} ms (${((report.predicted / report.durationMs) * 1000).toFixed(1)} images/s, ${report.runtime})`,
+    );
     expect(report).toMatchObject({ predicted: 40, failed: 0, cancelled: false, runtime: 'onnx-cpu', projectId });
     expect(progress[0]).toEqual([0, 40]);
     expect(progress.at(-1)).toEqual([40, 40]);
     const rows = stored();
     expect(rows).toHaveLength(40);
-    const ids = (db.prepare("SELECT id FROM images WHERE project_id = ? AND status = 'active' ORDER BY id").all(projectId) as { id: number }[]).map((r) => r.id);
+    const ids = (
+      db.prepare("SELECT id FROM images WHERE project_id = ? AND status = 'active' ORDER BY id").all(projectId) as { id: number }[]
+    ).map((r) => r.id);
     expect(rows.map((r) => r.image_id)).toEqual(ids);
     for (const r of rows) {
       expect(r.error).toBeNull();
@@ -180,7 +196,11 @@ describe('predictProject', () => {
   }, 60_000);
 
   it('records an unreadable stored image as an error row and predicts the rest', async () => {
-    const victim = db.prepare('SELECT id, sha256, format FROM images WHERE project_id = ? ORDER BY id LIMIT 1 OFFSET 7').get(projectId) as { id: number; sha256: string; format: string };
+    const victim = db.prepare('SELECT id, sha256, format FROM images WHERE project_id = ? ORDER BY id LIMIT 1 OFFSET 7').get(projectId) as {
+      id: number;
+      sha256: string;
+      format: string;
+    };
     const file = paths.stored(projectId, victim.sha256, victim.format);
     const original = fs.readFileSync(file);
     fs.writeFileSync(file, Buffer.concat([original.subarray(0, 100), Buffer.alloc(100)]));
@@ -212,14 +232,18 @@ describe('predictProject', () => {
     });
     await invokePredict(ctx, 'runs.cancelPrediction', { jobId });
     await done;
-    const finished = events.filter((e) => e.name === 'predict.finished').map((e) => e.payload as { status: string; predicted: number; jobId: string });
+    const finished = events
+      .filter((e) => e.name === 'predict.finished')
+      .map((e) => e.payload as { status: string; predicted: number; jobId: string });
     expect(finished).toHaveLength(1);
     expect(finished[0]).toMatchObject({ status: 'cancelled', jobId });
     const n = (db.prepare('SELECT COUNT(*) AS n FROM predictions WHERE run_id = ?').get(runId) as { n: number }).n;
     expect(n).toBeGreaterThanOrEqual(16);
     expect(n).toBeLessThan(40);
     expect(finished[0]!.predicted).toBe(n);
-    const progress = events.filter((e) => e.name === 'job.progress').map((e) => e.payload as { kind: string; jobId: string; total: number });
+    const progress = events
+      .filter((e) => e.name === 'job.progress')
+      .map((e) => e.payload as { kind: string; jobId: string; total: number });
     expect(progress.length).toBeGreaterThan(0);
     expect(progress.every((p) => p.kind === 'predict' && p.jobId === jobId && p.total === 40)).toBe(true);
     await expect(invokePredict(ctx, 'runs.cancelPrediction', { jobId })).rejects.toThrow(/already finished/);
@@ -236,7 +260,13 @@ describe('predictProject', () => {
         }
       }, 5);
     });
-    expect(events.find((e) => e.name === 'predict.finished')!.payload).toMatchObject({ jobId, status: 'done', predicted: 40, failed: 0, runtime: 'onnx-cpu' });
+    expect(events.find((e) => e.name === 'predict.finished')!.payload).toMatchObject({
+      jobId,
+      status: 'done',
+      predicted: 40,
+      failed: 0,
+      runtime: 'onnx-cpu',
+    });
     const progress = events.filter((e) => e.name === 'job.progress').map((e) => e.payload as { done: number; etaMs: number | null });
     expect(progress.at(-1)).toMatchObject({ done: 40, etaMs: 0 });
   }, 60_000);
@@ -274,7 +304,10 @@ describe('tfjs fallback', () => {
     expect(r.runtime).toBe('tfjs (fallback: odd_norm (LayerNormalization) not convertible)');
     expect(Object.keys(r.probabilities)).toEqual(labels);
     expect(fs.existsSync(path.join(odd, ONNX_FILE))).toBe(false);
-    expect(JSON.parse(fs.readFileSync(path.join(odd, ONNX_STATUS_FILE), 'utf8'))).toMatchObject({ ok: false, reason: 'odd_norm (LayerNormalization) not convertible' });
+    expect(JSON.parse(fs.readFileSync(path.join(odd, ONNX_STATUS_FILE), 'utf8'))).toMatchObject({
+      ok: false,
+      reason: 'odd_norm (LayerNormalization) not convertible',
+    });
     // Batch prediction works the same way, and records the runtime with each row.
     const report = await predictProject(ctx, oddRun);
     expect(report).toMatchObject({ predicted: 40, failed: 0, runtime: r.runtime });

@@ -24,7 +24,9 @@ beforeAll(async () => {
   paths = new DataPaths(dir);
   db = openDatabase(paths.database);
   const baseDir = await writeTinyBase(path.join(dir, 'bases', 'tiny'));
-  db.prepare("INSERT INTO base_models (id, name, source, format, folder, input_size, metadata) VALUES ('tiny', 'Tiny', 'imported', 'layers', ?, 32, '{}')").run(baseDir);
+  db.prepare(
+    "INSERT INTO base_models (id, name, source, format, folder, input_size, metadata) VALUES ('tiny', 'Tiny', 'imported', 'layers', ?, 32, '{}')",
+  ).run(baseDir);
   projectId = makeTrainingProject(db, paths, { bird: 12, vehicle: 12 });
   service = new TrainingService(db, paths);
 });
@@ -38,7 +40,11 @@ describe('runs in the engine process', () => {
   it('trains, streams epochs, and records the run, its epochs and test metrics', async () => {
     const epochs: number[] = [];
     service.on('epoch', (e) => epochs.push(e.record.epoch));
-    const { runId, done } = await service.start(projectId, { strategy: 'head', baseId: 'tiny', overrides: { epochs: 3, patience: 10, augmentedVariants: 1 } });
+    const { runId, done } = await service.start(projectId, {
+      strategy: 'head',
+      baseId: 'tiny',
+      overrides: { epochs: 3, patience: 10, augmentedVariants: 1 },
+    });
     const run = await done;
     service.removeAllListeners('epoch');
     expect(run.status, run.error ?? '').toBe('done');
@@ -54,7 +60,11 @@ describe('runs in the engine process', () => {
   });
 
   it('cancels mid-run', async () => {
-    const { runId, done } = await service.start(projectId, { strategy: 'head', baseId: 'tiny', overrides: { epochs: 5000, patience: 5000, batchSize: 2 } });
+    const { runId, done } = await service.start(projectId, {
+      strategy: 'head',
+      baseId: 'tiny',
+      overrides: { epochs: 5000, patience: 5000, batchSize: 2 },
+    });
     service.once('epoch', () => service.cancel(runId));
     const run = await done;
     expect(run.status).toBe('cancelled');
@@ -64,7 +74,11 @@ describe('runs in the engine process', () => {
   });
 
   it('marks a run interrupted at once when its engine process dies', async () => {
-    const { runId, done } = await service.start(projectId, { strategy: 'head', baseId: 'tiny', overrides: { epochs: 5000, patience: 5000 } });
+    const { runId, done } = await service.start(projectId, {
+      strategy: 'head',
+      baseId: 'tiny',
+      overrides: { epochs: 5000, patience: 5000 },
+    });
     service.once('epoch', () => service.processOf(runId)!.kill('SIGKILL'));
     const run = await done;
     expect(run.status).toBe('interrupted');
@@ -72,7 +86,9 @@ describe('runs in the engine process', () => {
   });
 
   it('marks runs left running by a dead host as interrupted at the next start, not those of a live host', () => {
-    const insert = db.prepare("INSERT INTO runs (project_id, base_id, strategy, config, status, host_pid) VALUES (?, 'tiny', 'head', '{}', 'running', ?)");
+    const insert = db.prepare(
+      "INSERT INTO runs (project_id, base_id, strategy, config, status, host_pid) VALUES (?, 'tiny', 'head', '{}', 'running', ?)",
+    );
     const dead = Number(insert.run(projectId, 2 ** 22 + 12345).lastInsertRowid); // beyond pid_max: no such process
     const noPid = Number(insert.run(projectId, null).lastInsertRowid);
     const live = Number(insert.run(projectId, process.ppid).lastInsertRowid);
@@ -91,11 +107,15 @@ describe('runs in the engine process', () => {
     expect(list.length).toBeGreaterThan(0);
     expect(list.some((r) => r.status === 'done' && r.hasModel)).toBe(true);
     expect(JSON.stringify(list)).not.toContain(dir);
-    const splits = trainingCalls['splits.set'].result.parse(await h['splits.set']({ projectId, settings: { seed: 9, train: 0.6, validation: 0.2, test: 0.2 } }));
+    const splits = trainingCalls['splits.set'].result.parse(
+      await h['splits.set']({ projectId, settings: { seed: 9, train: 0.6, validation: 0.2, test: 0.2 } }),
+    );
     expect(splits.settings.seed).toBe(9);
     expect(splits.counts.train + splits.counts.validation + splits.counts.test).toBe(24);
     const started = trainingCalls['training.start'].result.parse(
-      await h['training.start'](trainingCalls['training.start'].args.parse({ projectId, baseId: 'tiny', strategy: 'head', overrides: { epochs: 1 } })),
+      await h['training.start'](
+        trainingCalls['training.start'].args.parse({ projectId, baseId: 'tiny', strategy: 'head', overrides: { epochs: 1 } }),
+      ),
     );
     const finished = await new Promise<number>((resolve) => service.once('finished', (r) => resolve(r.id)));
     expect(finished).toBe(started.runId);

@@ -27,7 +27,10 @@ function addImages(projectId: number, label: string, count: number): number[] {
   const ids: number[] = [];
   for (let i = 0; i < count; i++) {
     const sha = createHash('sha256').update(`img-${n++}`).digest('hex');
-    ids.push(insertImage(db, { projectId, sha256: sha, bytes: 1, width: 1, height: 1, format: 'jpg', originalName: `${label}${i}.jpg`, labelId }).id);
+    ids.push(
+      insertImage(db, { projectId, sha256: sha, bytes: 1, width: 1, height: 1, format: 'jpg', originalName: `${label}${i}.jpg`, labelId })
+        .id,
+    );
   }
   return ids;
 }
@@ -95,7 +98,11 @@ describe('migration 002', () => {
     const file = path.join(dir, 'old.db');
     const old = openDatabase(file, { migrations: migrations.filter((m) => m.version === 1) });
     const p = old.prepare("INSERT INTO projects (name) VALUES ('x')").run().lastInsertRowid;
-    old.prepare("INSERT INTO images (project_id, sha256, bytes, width, height, format, original_name) VALUES (?, 'abc', 1, 1, 1, 'jpg', 'a.jpg')").run(p);
+    old
+      .prepare(
+        "INSERT INTO images (project_id, sha256, bytes, width, height, format, original_name) VALUES (?, 'abc', 1, 1, 1, 'jpg', 'a.jpg')",
+      )
+      .run(p);
     expect(old.pragma('user_version', { simple: true })).toBe(1);
     old.close();
     const upgraded = openDatabase(file);

@@ -15,7 +15,11 @@ beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'train-cli-'));
   studio = new Studio({ dataDir: dir, host: 'cli' });
   const baseDir = await writeTinyBase(path.join(dir, 'bases', 'tiny'));
-  studio.db.prepare("INSERT INTO base_models (id, name, source, format, folder, input_size, metadata) VALUES ('tiny', 'Tiny', 'imported', 'layers', ?, 32, '{}')").run(baseDir);
+  studio.db
+    .prepare(
+      "INSERT INTO base_models (id, name, source, format, folder, input_size, metadata) VALUES ('tiny', 'Tiny', 'imported', 'layers', ?, 32, '{}')",
+    )
+    .run(baseDir);
   makeTrainingProject(studio.db, studio.paths, { bird: 10, vehicle: 10, fruit: 10 }, 'clip art');
 });
 afterAll(() => {
@@ -36,7 +40,12 @@ const args = (...a: string[]) => {
 describe('studio train', () => {
   it('trains and ends with one JSON line holding the run summary', async () => {
     const lines: string[] = [];
-    const code = await trainCommand(studio, args('train', 'clip art', '--strategy', 'head', '--base', 'tiny', '--epochs', '3', '--seed', '7', '--lr', '0.01'), (l) => lines.push(l), () => {});
+    const code = await trainCommand(
+      studio,
+      args('train', 'clip art', '--strategy', 'head', '--base', 'tiny', '--epochs', '3', '--seed', '7', '--lr', '0.01'),
+      (l) => lines.push(l),
+      () => {},
+    );
     expect(code).toBe(0);
     const last = JSON.parse(lines[lines.length - 1]!);
     expect(last).toMatchObject({ strategy: 'head', base: 'tiny', engine: 'portable-wasm', status: 'done' });

@@ -114,7 +114,9 @@ describe.each(CASES.map((c) => [c.id, c.size] as const))('%s: one full training 
       if (g.delta > g.tol) failures.push(`variable ${i} gradient: max|Δ| ${g.delta} > ${g.tol}`);
       if (u.delta > u.tol) failures.push(`variable ${i} updated weights: max|Δ| ${u.delta} > ${u.tol}`);
     });
-    console.log(`${id} @${size}px: ${ref.grads.length} variables, loss ${ref.loss.toFixed(6)} vs ${got.loss.toFixed(6)}, max|Δ| gradient ${maxGrad.toExponential(2)}, updated weights ${maxUpdated.toExponential(2)}`);
+    console.log(
+      `${id} @${size}px: ${ref.grads.length} variables, loss ${ref.loss.toFixed(6)} vs ${got.loss.toFixed(6)}, max|Δ| gradient ${maxGrad.toExponential(2)}, updated weights ${maxUpdated.toExponential(2)}`,
+    );
     expect(failures).toEqual([]);
     // The step is not trivially zero.
     expect(ref.grads.some((g) => g.some((v) => v !== 0))).toBe(true);

@@ -50,12 +50,18 @@ function handful(): Sample[] {
       .readdirSync(path.join(CLIPART, name))
       .sort()
       .slice(0, 4)
-      .map((f, i) => ({ key: `${name}/${f}`.padStart(8, 'k'), pixels: decoded(path.join(CLIPART, name, f)), label, split: (['train', 'train', 'validation', 'test'] as const)[i]! })),
+      .map((f, i) => ({
+        key: `${name}/${f}`.padStart(8, 'k'),
+        pixels: decoded(path.join(CLIPART, name, f)),
+        label,
+        split: (['train', 'train', 'validation', 'test'] as const)[i]!,
+      })),
   );
 }
 
 type Snap = Map<string, Float32Array>;
-const snapshot = (base: Base): Snap => new Map(base.model.weights.map((w) => [w.originalName, w.read().dataSync().slice() as Float32Array]));
+const snapshot = (base: Base): Snap =>
+  new Map(base.model.weights.map((w) => [w.originalName, w.read().dataSync().slice() as Float32Array]));
 const maxDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
 
 async function trainTwoEpochs(strategy: 'head' | 'partial' | 'full') {
@@ -83,7 +89,9 @@ async function trainTwoEpochs(strategy: 'head' | 'partial' | 'full') {
   for (const [i, s] of test.entries()) px.set(await s.pixels(), i * SIZE * SIZE * 3);
   const saved = tf.tidy(() => (loaded.predict(tf.tensor4d(px, [test.length, SIZE, SIZE, 3])) as tf.Tensor).dataSync() as Float32Array);
   loaded.dispose();
-  console.log(`strategy ${strategy}: ${Math.round(ms)} ms, epochs ${JSON.stringify(out.epochs.map((e) => [e.phase, +e.loss.toFixed(4), e.ms]))}, backends ${JSON.stringify(out.backends)}`);
+  console.log(
+    `strategy ${strategy}: ${Math.round(ms)} ms, epochs ${JSON.stringify(out.epochs.map((e) => [e.phase, +e.loss.toFixed(4), e.ms]))}, backends ${JSON.stringify(out.backends)}`,
+  );
   return { base, before, after, out, leaked, saved };
 }
 
@@ -129,7 +137,8 @@ describe.skipIf(!haveBase)('MobileNetV2, each strategy for 2 epochs on a handful
       expect(out.backends.finetune).toMatch(/^wasm, big matrix products in (ONNX Runtime on \d+ threads|tfjs-wasm)/);
       expect(out.backends.delegatedToCpu).toBeUndefined();
     }
-    for (const k of ['Conv1/kernel', 'block_1_depthwise/depthwise_kernel', 'block_8_project/kernel', 'Conv_1/kernel']) expect(maxDiff(before.get(k)!, after.get(k)!), k).toBeGreaterThan(0);
+    for (const k of ['Conv1/kernel', 'block_1_depthwise/depthwise_kernel', 'block_8_project/kernel', 'Conv_1/kernel'])
+      expect(maxDiff(before.get(k)!, after.get(k)!), k).toBeGreaterThan(0);
     expectUnchanged(before, after, bnStats(before));
     expect(leaked).toBe(0);
     saved.forEach((p, i) => expect(Math.abs(p - out.testProbs[i]!)).toBeLessThan(1e-4));
@@ -144,25 +153,52 @@ describe.skipIf(!haveBase)('MobileNetV2 on clipart-8: wizard and strategy 3', ()
   beforeAll(() => {
     paths = new DataPaths(dir);
     db = openDatabase(paths.database);
-    projectId = makeTrainingProject(db, paths, { beverage: 'all', bird: 'all', bug: 'all', fruit: 'all', hardware: 'all', mammal: 'all', music: 'all', vehicle: 'all' });
+    projectId = makeTrainingProject(db, paths, {
+      beverage: 'all',
+      bird: 'all',
+      bug: 'all',
+      fruit: 'all',
+      hardware: 'all',
+      mammal: 'all',
+      music: 'all',
+      vehicle: 'all',
+    });
   });
   afterAll(() => db.close());
 
   function samplesFor(seed: number): { samples: Sample[]; labels: string[] } {
     resetSplits(db, projectId, { seed });
     const data = new TrainingService(db, paths).dataset(projectId);
-    return { labels: data.labels, samples: data.samples.map((s) => ({ key: s.key, label: s.label, split: s.split, pixels: decoded(s.file) })) };
+    return {
+      labels: data.labels,
+      samples: data.samples.map((s) => ({ key: s.key, label: s.label, split: s.split, pixels: decoded(s.file) })),
+    };
   }
 
   it('picks the best-probing block as the feature layer, and strategy 3 on it reaches ≥ 0.60 test accuracy over 3 split seeds', async () => {
     const base = await loadBaseFolder(MOBILENET);
     const { samples, labels } = samplesFor(1);
     const probe = await findTransitionPoint(base, samples, cache, { seed: 1 });
-    console.log('probe scores', probe.scores.map((s) => `${s.layer}=${s.score.toFixed(3)}`).join(' '), 'best', probe.best, 'forward ms/image', probe.forwardMsPerImage.toFixed(1));
+    console.log(
+      'probe scores',
+      probe.scores.map((s) => `${s.layer}=${s.score.toFixed(3)}`).join(' '),
+      'best',
+      probe.best,
+      'forward ms/image',
+      probe.forwardMsPerImage.toFixed(1),
+    );
     const bestScore = Math.max(...probe.scores.map((s) => s.score));
     expect(probe.scores.find((s) => s.layer === probe.best)!.score).toBe(bestScore);
     const counts = labels.map((_, c) => samples.filter((s) => s.label === c).length);
-    const rec = recommend({ imagesPerLabel: Math.min(...counts), labels: labels.length, probeScore: bestScore, speed: speedFrom(engine, probe.forwardMsPerImage || 100), blocks: base.blocks, bestBlock: probe.best, anchorBlock: blockAtOrBelow(base, probe.best) });
+    const rec = recommend({
+      imagesPerLabel: Math.min(...counts),
+      labels: labels.length,
+      probeScore: bestScore,
+      speed: speedFrom(engine, probe.forwardMsPerImage || 100),
+      blocks: base.blocks,
+      bestBlock: probe.best,
+      anchorBlock: blockAtOrBelow(base, probe.best),
+    });
     console.log('wizard', JSON.stringify(rec));
     expect(rec.featureLayer).toBe(probe.best);
     if (rec.boundary) expect(base.blocks).toContain(rec.boundary);
@@ -179,7 +215,9 @@ describe.skipIf(!haveBase)('MobileNetV2 on clipart-8: wizard and strategy 3', ()
         engine,
         outDir: path.join(dir, `s3-${seed}`),
       });
-      console.log(`strategy 3 at ${rec.featureLayer}, split seed ${seed}: test ${out.metrics.testAccuracy?.toFixed(3)}, val ${out.metrics.valAccuracy?.toFixed(3)}, ${out.epochs.length} epochs`);
+      console.log(
+        `strategy 3 at ${rec.featureLayer}, split seed ${seed}: test ${out.metrics.testAccuracy?.toFixed(3)}, val ${out.metrics.valAccuracy?.toFixed(3)}, ${out.epochs.length} epochs`,
+      );
       accuracies.push(out.metrics.testAccuracy!);
     }
     const mean = accuracies.reduce((a, b) => a + b, 0) / accuracies.length;

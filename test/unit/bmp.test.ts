@@ -16,7 +16,10 @@ const PALETTE: Rgb[] = [
   [255, 255, 255],
   [12, 34, 56],
 ];
-const paletted = (n: number) => (x: number, y: number): Rgb => PALETTE[(x + 2 * y) % n]!;
+const paletted =
+  (n: number) =>
+  (x: number, y: number): Rgb =>
+    PALETTE[(x + 2 * y) % n]!;
 
 describe('BMP decoder', () => {
   it('decodes 24-bit bottom-up to the RGB that was written', () => {
@@ -57,7 +60,14 @@ describe('BMP decoder', () => {
   it('decodes 32-bit BI_BITFIELDS with alpha (V4 header)', () => {
     const alpha = (x: number) => (x === 0 ? 0 : 255);
     const out = decodeBmp(
-      encodeBmp({ width: W, height: H, bpp: 32, pixel: gradient, masks: { r: 0x00ff0000, g: 0x0000ff00, b: 0x000000ff, a: 0xff000000 }, alpha }),
+      encodeBmp({
+        width: W,
+        height: H,
+        bpp: 32,
+        pixel: gradient,
+        masks: { r: 0x00ff0000, g: 0x0000ff00, b: 0x000000ff, a: 0xff000000 },
+        alpha,
+      }),
     );
     expect(out.channels).toBe(4);
     const rgb = rgbOf(W, H, gradient);
@@ -69,7 +79,14 @@ describe('BMP decoder', () => {
 
   it('treats an all-zero alpha channel as opaque', () => {
     const out = decodeBmp(
-      encodeBmp({ width: W, height: H, bpp: 32, pixel: gradient, masks: { r: 0x00ff0000, g: 0x0000ff00, b: 0x000000ff, a: 0xff000000 }, alpha: () => 0 }),
+      encodeBmp({
+        width: W,
+        height: H,
+        bpp: 32,
+        pixel: gradient,
+        masks: { r: 0x00ff0000, g: 0x0000ff00, b: 0x000000ff, a: 0xff000000 },
+        alpha: () => 0,
+      }),
     );
     expect(out.channels).toBe(3);
     expect(out.data).toEqual(rgbOf(W, H, gradient));
@@ -110,11 +127,7 @@ describe('BMP decoder', () => {
   it('feeds sharp: decodeForModel of a square BMP at its own size returns the same pixels', async () => {
     const S = 6;
     const px = (x: number, y: number): Rgb => gradient(x, y);
-    for (const spec of [
-      { bpp: 24 as const },
-      { bpp: 32 as const },
-      { bpp: 8 as const, pixel: paletted(6), palette: PALETTE },
-    ]) {
+    for (const spec of [{ bpp: 24 as const }, { bpp: 32 as const }, { bpp: 8 as const, pixel: paletted(6), palette: PALETTE }]) {
       const pixel = spec.pixel ?? px;
       const { data } = await decodeForModel(encodeBmp({ width: S, height: S, pixel, ...spec }), S);
       expect(Buffer.from(data), `${spec.bpp}-bit`).toEqual(rgbOf(S, S, pixel));

@@ -9,7 +9,19 @@ describe('IPC sender check', () => {
   it('trusts only pages of app://studio/', () => {
     expect(isTrustedPageUrl('app://studio/index.html')).toBe(true);
     expect(isTrustedPageUrl('app://studio/')).toBe(true);
-    for (const url of ['app://evil/index.html', 'https://studio/index.html', 'file:///app/dist/renderer/index.html', 'http://127.0.0.1:5173/', 'studio-image://img/thumb/1', 'app://studio.evil/x', 'app://user@studio.evil/', '', null, undefined, 'not a url']) {
+    for (const url of [
+      'app://evil/index.html',
+      'https://studio/index.html',
+      'file:///app/dist/renderer/index.html',
+      'http://127.0.0.1:5173/',
+      'studio-image://img/thumb/1',
+      'app://studio.evil/x',
+      'app://user@studio.evil/',
+      '',
+      null,
+      undefined,
+      'not a url',
+    ]) {
       expect(isTrustedPageUrl(url), String(url)).toBe(false);
     }
   });
@@ -28,7 +40,17 @@ describe('image URLs', () => {
   it('accepts only /img/<thumb|full>/<positive id>', () => {
     expect(parseImagePath('/img/thumb/12')).toEqual({ variant: 'thumb', id: 12 });
     expect(parseImagePath('/img/full/1')).toEqual({ variant: 'full', id: 1 });
-    for (const p of ['/img/thumb/0', '/img/thumb/-1', '/img/thumb/1.5', '/img/thumb/1/', '/img/raw/1', '/img/thumb/../1', '/img/thumb/9999999999999999', '/img/thumb/1?x', '/img/thumb/%31']) {
+    for (const p of [
+      '/img/thumb/0',
+      '/img/thumb/-1',
+      '/img/thumb/1.5',
+      '/img/thumb/1/',
+      '/img/raw/1',
+      '/img/thumb/../1',
+      '/img/thumb/9999999999999999',
+      '/img/thumb/1?x',
+      '/img/thumb/%31',
+    ]) {
       expect(parseImagePath(p), p).toBeNull();
     }
   });

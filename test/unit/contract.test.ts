@@ -134,7 +134,21 @@ describe('contract validation', () => {
   });
 
   it('refuses unknown method names, including inherited property names', async () => {
-    for (const name of ['fs.readFile', '', 'projects.list ', 'PROJECTS.LIST', '__proto__', 'constructor', 'toString', 'hasOwnProperty', 42, null, undefined, {}, ['projects.list']]) {
+    for (const name of [
+      'fs.readFile',
+      '',
+      'projects.list ',
+      'PROJECTS.LIST',
+      '__proto__',
+      'constructor',
+      'toString',
+      'hasOwnProperty',
+      42,
+      null,
+      undefined,
+      {},
+      ['projects.list'],
+    ]) {
       const err = await expectInvalid(name, {});
       expect(err.message).toMatch(/^Unknown call/);
     }

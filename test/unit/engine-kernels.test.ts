@@ -8,7 +8,8 @@ it('1×1 conv gradients match the stock cpu kernels, and other shapes still work
   const x = tf.randomNormal([2, 5, 4, 6], 0, 1, 'float32', 1);
   const f1 = tf.randomNormal([1, 1, 6, 7], 0, 1, 'float32', 2);
   const f3 = tf.randomNormal([3, 3, 6, 7], 0, 1, 'float32', 3);
-  const grads = (f: tf.Tensor4D) => tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same'))))([x, f]);
+  const grads = (f: tf.Tensor4D) =>
+    tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same'))))([x, f]);
   const stock1 = grads(f1 as tf.Tensor4D).map((t) => t.arraySync());
   const stock3 = grads(f3 as tf.Tensor4D).map((t) => t.arraySync());
   expect(installCpuPointwiseGrads()).toHaveLength(2);

@@ -31,14 +31,20 @@ beforeAll(async () => {
     const files = fs.readdirSync(path.join(DATA, name)).sort().slice(0, 8);
     for (const [i, f] of files.entries()) {
       const { data } = await decodeForModel(fs.readFileSync(path.join(DATA, name, f)), TINY_SIZE);
-      samples.push({ key: `${name}-${f}`.padEnd(8, '0'), pixels: async () => data, label, split: i < 5 ? 'train' : i < 6 ? 'validation' : 'test' });
+      samples.push({
+        key: `${name}-${f}`.padEnd(8, '0'),
+        pixels: async () => data,
+        label,
+        split: i < 5 ? 'train' : i < 6 ? 'validation' : 'test',
+      });
     }
   }
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 const snapshot = (base: Base) => new Map(base.model.weights.map((w) => [w.originalName, w.read().dataSync().slice()]));
-const moved = (a: Float32Array | Int32Array | Uint8Array, b: Float32Array | Int32Array | Uint8Array) => a.some((v, i) => Math.abs(v - b[i]!) > 1e-7);
+const moved = (a: Float32Array | Int32Array | Uint8Array, b: Float32Array | Int32Array | Uint8Array) =>
+  a.some((v, i) => Math.abs(v - b[i]!) > 1e-7);
 
 async function train(strategy: 'head' | 'partial' | 'full', extra: Record<string, unknown> = {}) {
   const base = await loadBaseFolder(baseDir);
@@ -106,7 +112,8 @@ describe('engine strategies on a tiny base', () => {
     expect(out.epochs.map((e) => e.phase)).toEqual(['head', 'finetune', 'finetune']);
     expect(moved(before.get('b3_conv/kernel')!, after.get('b3_conv/kernel')!)).toBe(true);
     expect(moved(before.get('b3_bn/gamma')!, after.get('b3_bn/gamma')!)).toBe(true);
-    for (const k of ['b1_conv/kernel', 'b2_conv/kernel', 'b1_bn/gamma', 'b2_bn/beta']) expect(moved(before.get(k)!, after.get(k)!), k).toBe(false);
+    for (const k of ['b1_conv/kernel', 'b2_conv/kernel', 'b1_bn/gamma', 'b2_bn/beta'])
+      expect(moved(before.get(k)!, after.get(k)!), k).toBe(false);
     expectBatchNormStatsUnchanged(before, after);
     expect(leaked).toBe(0);
     base.model.dispose();

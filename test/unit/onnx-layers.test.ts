@@ -2,7 +2,13 @@
 // run by tfjs-cpu (the reference) and by ONNX Runtime on the same uint8 pixels.
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { convertToOnnx, convertToOnnxDetailed, UnsupportedLayerError, runBatches, type OutputSpec } from '../../electron/core/engine/onnx/index.js';
+import {
+  convertToOnnx,
+  convertToOnnxDetailed,
+  UnsupportedLayerError,
+  runBatches,
+  type OutputSpec,
+} from '../../electron/core/engine/onnx/index.js';
 import { applyScaling, type InputScaling } from '../../electron/core/engine/bases/index.js';
 import { createOnnxSession } from '../../native/onnx-runtime.js';
 import onnxProto from 'onnx-proto';
@@ -38,7 +44,13 @@ function randomizeWeights(model: tf.LayersModel, seed: number): void {
         const name = w.originalName;
         for (let i = 0; i < n; i++) {
           const r = rnd();
-          v[i] = name.endsWith('moving_variance') ? 0.2 + 2 * r : name.endsWith('gamma') ? 0.5 + r : name.endsWith('moving_mean') ? r - 0.5 : r - 0.5;
+          v[i] = name.endsWith('moving_variance')
+            ? 0.2 + 2 * r
+            : name.endsWith('gamma')
+              ? 0.5 + r
+              : name.endsWith('moving_mean')
+                ? r - 0.5
+                : r - 0.5;
         }
         return tf.tensor(v, shape);
       }),
@@ -51,7 +63,14 @@ function randomImages(n: number, h: number, w: number, seed: number): Uint8Array
   return Uint8Array.from({ length: n * h * w * 3 }, () => Math.floor(rnd() * 256));
 }
 
-function reference(model: tf.LayersModel, images: Uint8Array, n: number, h: number, w: number, outputs: tf.SymbolicTensor[]): Float32Array[] {
+function reference(
+  model: tf.LayersModel,
+  images: Uint8Array,
+  n: number,
+  h: number,
+  w: number,
+  outputs: tf.SymbolicTensor[],
+): Float32Array[] {
   const probe = tf.model({ inputs: model.inputs, outputs });
   return tf.tidy(() => {
     const x = applyScaling(tf.tensor4d(Int32Array.from(images), [n, h, w, 3], 'int32'), SCALING);
@@ -80,7 +99,8 @@ async function expectParity(model: tf.LayersModel, opts: { outputs?: OutputSpec[
   const { session } = await createOnnxSession(converted.bytes, { providers: ['cpu'] });
   const images = randomImages(n, h!, w!, 7);
   const got = await runBatches(session, images, n);
-  const symbolic = opts.outputs || opts.upTo ? converted.outputs.map((o) => model.getLayer(o.layer).output as tf.SymbolicTensor) : model.outputs;
+  const symbolic =
+    opts.outputs || opts.upTo ? converted.outputs.map((o) => model.getLayer(o.layer).output as tf.SymbolicTensor) : model.outputs;
   const refs = reference(model, images, n, h!, w!, symbolic);
   converted.outputs.forEach((o, i) => {
     let ref = refs[i]!;
@@ -112,7 +132,8 @@ function chain(h: number, w: number, make: (x: tf.SymbolicTensor) => tf.Symbolic
   return model;
 }
 
-const apply = (layer: tf.layers.Layer, x: tf.SymbolicTensor | tf.SymbolicTensor[]): tf.SymbolicTensor => layer.apply(x) as tf.SymbolicTensor;
+const apply = (layer: tf.layers.Layer, x: tf.SymbolicTensor | tf.SymbolicTensor[]): tf.SymbolicTensor =>
+  layer.apply(x) as tf.SymbolicTensor;
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -123,25 +144,44 @@ describe('convolutions', () => {
     for (const stride of [1, 2]) {
       for (const padding of ['same', 'valid'] as const) {
         it(`Conv2D 3×3 ${padding} stride ${stride} on ${size}×${size}, bias + relu`, async () => {
-          await expectParity(chain(size, size, (x) => apply(tf.layers.conv2d({ filters: 5, kernelSize: 3, strides: stride, padding, activation: 'relu' }), x)));
+          await expectParity(
+            chain(size, size, (x) =>
+              apply(tf.layers.conv2d({ filters: 5, kernelSize: 3, strides: stride, padding, activation: 'relu' }), x),
+            ),
+          );
         });
         it(`DepthwiseConv2D 3×3 ${padding} stride ${stride} on ${size}×${size}, multiplier 2`, async () => {
-          await expectParity(chain(size, size, (x) => apply(tf.layers.depthwiseConv2d({ kernelSize: 3, strides: stride, padding, depthMultiplier: 2, useBias: true }), x)));
+          await expectParity(
+            chain(size, size, (x) =>
+              apply(tf.layers.depthwiseConv2d({ kernelSize: 3, strides: stride, padding, depthMultiplier: 2, useBias: true }), x),
+            ),
+          );
         });
       }
     }
   }
   it('Conv2D with dilation 2, 5×4 kernel, no bias', async () => {
-    await expectParity(chain(12, 11, (x) => apply(tf.layers.conv2d({ filters: 4, kernelSize: [5, 4], dilationRate: 2, padding: 'same', useBias: false }), x)));
+    await expectParity(
+      chain(12, 11, (x) =>
+        apply(tf.layers.conv2d({ filters: 4, kernelSize: [5, 4], dilationRate: 2, padding: 'same', useBias: false }), x),
+      ),
+    );
   });
   it('SeparableConv2D', async () => {
-    await expectParity(chain(10, 10, (x) => apply(tf.layers.separableConv2d({ filters: 6, kernelSize: 3, padding: 'same', depthMultiplier: 2 }), x)));
+    await expectParity(
+      chain(10, 10, (x) => apply(tf.layers.separableConv2d({ filters: 6, kernelSize: 3, padding: 'same', depthMultiplier: 2 }), x)),
+    );
   });
 });
 
 describe('batch normalization', () => {
   it('folds into the convolution before it', async () => {
-    const model = chain(8, 8, (x) => apply(tf.layers.batchNormalization({ epsilon: 1e-3 }), apply(tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', useBias: false }), x)));
+    const model = chain(8, 8, (x) =>
+      apply(
+        tf.layers.batchNormalization({ epsilon: 1e-3 }),
+        apply(tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', useBias: false }), x),
+      ),
+    );
     expect(opTypes(convertToOnnx(model, { inputScaling: SCALING }))).not.toContain('BatchNormalization');
     await expectParity(model);
   });
@@ -155,7 +195,9 @@ describe('batch normalization', () => {
     await expectParity(model);
   });
   it('on a dense layer output (rank 2)', async () => {
-    await expectParity(chain(6, 6, (x) => apply(tf.layers.batchNormalization(), apply(tf.layers.dense({ units: 5 }), apply(tf.layers.flatten(), x)))));
+    await expectParity(
+      chain(6, 6, (x) => apply(tf.layers.batchNormalization(), apply(tf.layers.dense({ units: 5 }), apply(tf.layers.flatten(), x)))),
+    );
   });
 });
 
@@ -163,54 +205,109 @@ describe('pooling and padding', () => {
   for (const padding of ['same', 'valid'] as const) {
     for (const stride of [1, 2]) {
       it(`MaxPooling2D 3×3 ${padding} stride ${stride}`, async () => {
-        await expectParity(chain(9, 10, (x) => apply(tf.layers.maxPooling2d({ poolSize: 3, strides: stride, padding }), apply(tf.layers.conv2d({ filters: 3, kernelSize: 1 }), x))));
+        await expectParity(
+          chain(9, 10, (x) =>
+            apply(
+              tf.layers.maxPooling2d({ poolSize: 3, strides: stride, padding }),
+              apply(tf.layers.conv2d({ filters: 3, kernelSize: 1 }), x),
+            ),
+          ),
+        );
       });
       it(`AveragePooling2D 3×3 ${padding} stride ${stride} (edges average only real pixels)`, async () => {
-        await expectParity(chain(9, 10, (x) => apply(tf.layers.averagePooling2d({ poolSize: 3, strides: stride, padding }), apply(tf.layers.conv2d({ filters: 3, kernelSize: 1 }), x))));
+        await expectParity(
+          chain(9, 10, (x) =>
+            apply(
+              tf.layers.averagePooling2d({ poolSize: 3, strides: stride, padding }),
+              apply(tf.layers.conv2d({ filters: 3, kernelSize: 1 }), x),
+            ),
+          ),
+        );
       });
     }
   }
   it('ZeroPadding2D asymmetric, then a valid stride-2 conv (MobileNetV2 stem)', async () => {
-    await expectParity(chain(9, 8, (x) => apply(tf.layers.conv2d({ filters: 3, kernelSize: 3, strides: 2 }), apply(tf.layers.zeroPadding2d({ padding: [[1, 2], [3, 0]] }), x))));
+    await expectParity(
+      chain(9, 8, (x) =>
+        apply(
+          tf.layers.conv2d({ filters: 3, kernelSize: 3, strides: 2 }),
+          apply(
+            tf.layers.zeroPadding2d({
+              padding: [
+                [1, 2],
+                [3, 0],
+              ],
+            }),
+            x,
+          ),
+        ),
+      ),
+    );
   });
   it('GlobalAveragePooling2D and GlobalMaxPooling2D', async () => {
-    await expectParity(chain(7, 7, (x) => {
-      const c = apply(tf.layers.conv2d({ filters: 4, kernelSize: 3 }), x);
-      return apply(tf.layers.concatenate(), [apply(tf.layers.globalAveragePooling2d({}), c), apply(tf.layers.globalMaxPooling2d({}), c)]);
-    }));
+    await expectParity(
+      chain(7, 7, (x) => {
+        const c = apply(tf.layers.conv2d({ filters: 4, kernelSize: 3 }), x);
+        return apply(tf.layers.concatenate(), [apply(tf.layers.globalAveragePooling2d({}), c), apply(tf.layers.globalMaxPooling2d({}), c)]);
+      }),
+    );
   });
 });
 
 describe('merges, shapes and activations', () => {
   it('Concatenate on channels of two branches, then Add', async () => {
-    await expectParity(chain(8, 8, (x) => {
-      const a = apply(tf.layers.conv2d({ filters: 3, kernelSize: 1 }), x);
-      const b = apply(tf.layers.conv2d({ filters: 2, kernelSize: 3, padding: 'same' }), x);
-      const cat = apply(tf.layers.concatenate({ axis: -1 }), [a, b]);
-      return apply(tf.layers.add(), [cat, apply(tf.layers.conv2d({ filters: 5, kernelSize: 1 }), x)]);
-    }));
+    await expectParity(
+      chain(8, 8, (x) => {
+        const a = apply(tf.layers.conv2d({ filters: 3, kernelSize: 1 }), x);
+        const b = apply(tf.layers.conv2d({ filters: 2, kernelSize: 3, padding: 'same' }), x);
+        const cat = apply(tf.layers.concatenate({ axis: -1 }), [a, b]);
+        return apply(tf.layers.add(), [cat, apply(tf.layers.conv2d({ filters: 5, kernelSize: 1 }), x)]);
+      }),
+    );
   });
   it('Flatten and Reshape keep tfjs element order', async () => {
-    await expectParity(chain(4, 5, (x) => {
-      const c = apply(tf.layers.conv2d({ filters: 2, kernelSize: 1 }), x);
-      const r = apply(tf.layers.reshape({ targetShape: [10, 4] }), c);
-      return apply(tf.layers.flatten(), r);
-    }));
+    await expectParity(
+      chain(4, 5, (x) => {
+        const c = apply(tf.layers.conv2d({ filters: 2, kernelSize: 1 }), x);
+        const r = apply(tf.layers.reshape({ targetShape: [10, 4] }), c);
+        return apply(tf.layers.flatten(), r);
+      }),
+    );
   });
-  const acts = ['relu6', 'sigmoid', 'tanh', 'elu', 'selu', 'softplus', 'softsign', 'swish', 'mish', 'gelu', 'hardSigmoid', 'softmax', 'linear'] as const;
+  const acts = [
+    'relu6',
+    'sigmoid',
+    'tanh',
+    'elu',
+    'selu',
+    'softplus',
+    'softsign',
+    'swish',
+    'mish',
+    'gelu',
+    'hardSigmoid',
+    'softmax',
+    'linear',
+  ] as const;
   for (const act of acts) {
     it(`activation ${act}`, async () => {
-      await expectParity(chain(5, 5, (x) => apply(tf.layers.activation({ activation: act as never }), apply(tf.layers.conv2d({ filters: 4, kernelSize: 1 }), x))));
+      await expectParity(
+        chain(5, 5, (x) =>
+          apply(tf.layers.activation({ activation: act as never }), apply(tf.layers.conv2d({ filters: 4, kernelSize: 1 }), x)),
+        ),
+      );
     });
   }
   it('ReLU with max_value, LeakyReLU, ELU and Softmax layers', async () => {
-    await expectParity(chain(5, 5, (x) => {
-      const c = apply(tf.layers.conv2d({ filters: 4, kernelSize: 1 }), x);
-      const r = apply(tf.layers.reLU({ maxValue: 0.3 }), c);
-      const l = apply(tf.layers.leakyReLU({ alpha: 0.2 }), c);
-      const e = apply(tf.layers.elu({}), c);
-      return apply(tf.layers.softmax({ axis: -1 }), apply(tf.layers.add(), [r, l, e]));
-    }));
+    await expectParity(
+      chain(5, 5, (x) => {
+        const c = apply(tf.layers.conv2d({ filters: 4, kernelSize: 1 }), x);
+        const r = apply(tf.layers.reLU({ maxValue: 0.3 }), c);
+        const l = apply(tf.layers.leakyReLU({ alpha: 0.2 }), c);
+        const e = apply(tf.layers.elu({}), c);
+        return apply(tf.layers.softmax({ axis: -1 }), apply(tf.layers.add(), [r, l, e]));
+      }),
+    );
   });
 });
 
@@ -229,8 +326,12 @@ describe('whole models', () => {
   });
 
   it('a base nested in a Sequential (base → pooling → softmax head)', async () => {
-    const base = chain(8, 8, (x) => apply(tf.layers.reLU({ maxValue: 6 }), apply(tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same' }), x)));
-    const seq = tf.sequential({ layers: [base, tf.layers.globalAveragePooling2d({}), tf.layers.dense({ units: 3, activation: 'softmax' })] });
+    const base = chain(8, 8, (x) =>
+      apply(tf.layers.reLU({ maxValue: 6 }), apply(tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same' }), x)),
+    );
+    const seq = tf.sequential({
+      layers: [base, tf.layers.globalAveragePooling2d({}), tf.layers.dense({ units: 3, activation: 'softmax' })],
+    });
     randomizeWeights(seq, 3);
     await expectParity(seq);
   });
@@ -253,7 +354,9 @@ describe('whole models', () => {
     });
     await expectParity(model, { upTo: 'block_b_bn' });
     // block_b is requested and also feeds the BN: the BN must not be folded into it.
-    await expectParity(model, { outputs: [{ layer: 'block_a', pool: 'avg' }, { layer: 'block_b', pool: 'max' }, 'block_b_bn', { layer: 'top', pool: 'avg' }] });
+    await expectParity(model, {
+      outputs: [{ layer: 'block_a', pool: 'avg' }, { layer: 'block_b', pool: 'max' }, 'block_b_bn', { layer: 'top', pool: 'avg' }],
+    });
   });
 });
 

@@ -83,7 +83,9 @@ describe('a head on its own (features in, probabilities out)', () => {
   it('converts with a float input and matches tfjs-cpu', async () => {
     const input = tf.input({ shape: [20] });
     const hidden = tf.layers.dense({ units: 8, activation: 'relu' }).apply(input) as tf.SymbolicTensor;
-    const probs = tf.layers.dense({ units: 4, activation: 'softmax', name: 'probs' }).apply(tf.layers.dropout({ rate: 0.4 }).apply(hidden)) as tf.SymbolicTensor;
+    const probs = tf.layers
+      .dense({ units: 4, activation: 'softmax', name: 'probs' })
+      .apply(tf.layers.dropout({ rate: 0.4 }).apply(hidden)) as tf.SymbolicTensor;
     const head = tf.model({ inputs: input, outputs: probs });
     const features = Float32Array.from({ length: 5 * 20 }, (_, i) => Math.sin(i * 1.7) * 3);
     const { session } = await createOnnxSession(convertToOnnx(head), { providers: ['cpu'] });

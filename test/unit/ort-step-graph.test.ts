@@ -33,38 +33,115 @@ const CONVOLUTIONS: Case[] = [
   { name: '1×1, bias, relu', shape: [5, 5, 6], make: (x) => apply(L.conv2d({ filters: 7, kernelSize: 1, activation: 'relu' }), x) },
   { name: '1×1 stride 2', shape: [6, 6, 4], make: (x) => apply(L.conv2d({ filters: 5, kernelSize: 1, strides: 2, useBias: false }), x) },
   { name: '3×3 same', shape: [6, 5, 4], make: (x) => apply(L.conv2d({ filters: 5, kernelSize: 3, padding: 'same' }), x) },
-  { name: '3×3 valid stride 2, odd', shape: [7, 7, 3], make: (x) => apply(L.conv2d({ filters: 5, kernelSize: 3, strides: 2, useBias: false }), x) },
-  { name: '3×3 valid stride 2, even', shape: [8, 8, 3], make: (x) => apply(L.conv2d({ filters: 5, kernelSize: 3, strides: 2, useBias: false }), x) },
-  { name: '3×3 same stride 2, even', shape: [8, 8, 3], make: (x) => apply(L.conv2d({ filters: 4, kernelSize: 3, strides: 2, padding: 'same' }), x) },
-  { name: '1×3 and 3×1 same', shape: [5, 5, 4], make: (x) => apply(L.conv2d({ filters: 4, kernelSize: [3, 1], padding: 'same' }), apply(L.conv2d({ filters: 4, kernelSize: [1, 3], padding: 'same' }), x)) },
-  { name: '3×3 same on 1×1 (InceptionV3 at small sizes)', shape: [1, 1, 4], make: (x) => apply(L.conv2d({ filters: 4, kernelSize: 3, padding: 'same' }), x) },
+  {
+    name: '3×3 valid stride 2, odd',
+    shape: [7, 7, 3],
+    make: (x) => apply(L.conv2d({ filters: 5, kernelSize: 3, strides: 2, useBias: false }), x),
+  },
+  {
+    name: '3×3 valid stride 2, even',
+    shape: [8, 8, 3],
+    make: (x) => apply(L.conv2d({ filters: 5, kernelSize: 3, strides: 2, useBias: false }), x),
+  },
+  {
+    name: '3×3 same stride 2, even',
+    shape: [8, 8, 3],
+    make: (x) => apply(L.conv2d({ filters: 4, kernelSize: 3, strides: 2, padding: 'same' }), x),
+  },
+  {
+    name: '1×3 and 3×1 same',
+    shape: [5, 5, 4],
+    make: (x) =>
+      apply(
+        L.conv2d({ filters: 4, kernelSize: [3, 1], padding: 'same' }),
+        apply(L.conv2d({ filters: 4, kernelSize: [1, 3], padding: 'same' }), x),
+      ),
+  },
+  {
+    name: '3×3 same on 1×1 (InceptionV3 at small sizes)',
+    shape: [1, 1, 4],
+    make: (x) => apply(L.conv2d({ filters: 4, kernelSize: 3, padding: 'same' }), x),
+  },
   { name: 'depthwise 3×3 same', shape: [6, 6, 5], make: (x) => apply(L.depthwiseConv2d({ kernelSize: 3, padding: 'same' }), x) },
-  { name: 'depthwise 3×3 same stride 2', shape: [8, 8, 5], make: (x) => apply(L.depthwiseConv2d({ kernelSize: 3, strides: 2, padding: 'same', useBias: false }), x) },
-  { name: 'depthwise 3×3 valid stride 2 after ZeroPadding (MobileNetV2)', shape: [8, 8, 5], make: (x) => apply(L.depthwiseConv2d({ kernelSize: 3, strides: 2, useBias: false }), apply(L.zeroPadding2d({ padding: [[0, 1], [0, 1]] }), x)) },
+  {
+    name: 'depthwise 3×3 same stride 2',
+    shape: [8, 8, 5],
+    make: (x) => apply(L.depthwiseConv2d({ kernelSize: 3, strides: 2, padding: 'same', useBias: false }), x),
+  },
+  {
+    name: 'depthwise 3×3 valid stride 2 after ZeroPadding (MobileNetV2)',
+    shape: [8, 8, 5],
+    make: (x) =>
+      apply(
+        L.depthwiseConv2d({ kernelSize: 3, strides: 2, useBias: false }),
+        apply(
+          L.zeroPadding2d({
+            padding: [
+              [0, 1],
+              [0, 1],
+            ],
+          }),
+          x,
+        ),
+      ),
+  },
 ];
 
 const OTHERS: Case[] = [
-  { name: 'BatchNorm (scale and shift) → ReLU6', shape: [4, 4, 6], make: (x) => apply(L.reLU({ maxValue: 6 }), apply(L.batchNormalization({ epsilon: 1e-3 }), x)) },
-  { name: 'BatchNorm without scale → relu (InceptionV3)', shape: [4, 4, 6], make: (x) => apply(L.activation({ activation: 'relu' }), apply(L.batchNormalization({ scale: false }), x)) },
+  {
+    name: 'BatchNorm (scale and shift) → ReLU6',
+    shape: [4, 4, 6],
+    make: (x) => apply(L.reLU({ maxValue: 6 }), apply(L.batchNormalization({ epsilon: 1e-3 }), x)),
+  },
+  {
+    name: 'BatchNorm without scale → relu (InceptionV3)',
+    shape: [4, 4, 6],
+    make: (x) => apply(L.activation({ activation: 'relu' }), apply(L.batchNormalization({ scale: false }), x)),
+  },
   { name: 'residual Add', shape: [4, 4, 6], make: (x) => apply(L.add(), [x, apply(L.conv2d({ filters: 6, kernelSize: 1 }), x)]) },
-  { name: 'Concatenate', shape: [4, 4, 4], make: (x) => apply(L.concatenate(), [apply(L.conv2d({ filters: 2, kernelSize: 1 }), x), apply(L.conv2d({ filters: 3, kernelSize: 3, padding: 'same' }), x)]) },
-  { name: 'ZeroPadding2D 1 all round', shape: [4, 4, 3], make: (x) => apply(L.conv2d({ filters: 3, kernelSize: 3 }), apply(L.zeroPadding2d({ padding: 1 }), x)) },
+  {
+    name: 'Concatenate',
+    shape: [4, 4, 4],
+    make: (x) =>
+      apply(L.concatenate(), [
+        apply(L.conv2d({ filters: 2, kernelSize: 1 }), x),
+        apply(L.conv2d({ filters: 3, kernelSize: 3, padding: 'same' }), x),
+      ]),
+  },
+  {
+    name: 'ZeroPadding2D 1 all round',
+    shape: [4, 4, 3],
+    make: (x) => apply(L.conv2d({ filters: 3, kernelSize: 3 }), apply(L.zeroPadding2d({ padding: 1 }), x)),
+  },
 ];
 
 // Also held to finite differences: tfjs has no gradient for dilated convolutions at all.
 const POOLING: Case[] = [
-  { name: '3×3 dilation 2 same', shape: [7, 7, 3], make: (x) => apply(L.conv2d({ filters: 4, kernelSize: 3, dilationRate: 2, padding: 'same' }), x) },
+  {
+    name: '3×3 dilation 2 same',
+    shape: [7, 7, 3],
+    make: (x) => apply(L.conv2d({ filters: 4, kernelSize: 3, dilationRate: 2, padding: 'same' }), x),
+  },
   { name: 'MaxPool 3×3 stride 2 valid, odd', shape: [7, 7, 4], make: (x) => apply(L.maxPooling2d({ poolSize: 3, strides: 2 }), x) },
   { name: 'MaxPool 3×3 stride 2 valid, even', shape: [8, 8, 4], make: (x) => apply(L.maxPooling2d({ poolSize: 3, strides: 2 }), x) },
   { name: 'MaxPool 2×2 same', shape: [5, 5, 3], make: (x) => apply(L.maxPooling2d({ poolSize: 2, padding: 'same' }), x) },
-  { name: 'AvgPool 3×3 stride 1 same (InceptionV3)', shape: [5, 5, 4], make: (x) => apply(L.averagePooling2d({ poolSize: 3, strides: 1, padding: 'same' }), x) },
+  {
+    name: 'AvgPool 3×3 stride 1 same (InceptionV3)',
+    shape: [5, 5, 4],
+    make: (x) => apply(L.averagePooling2d({ poolSize: 3, strides: 1, padding: 'same' }), x),
+  },
   { name: 'AvgPool 2×2 valid', shape: [6, 6, 3], make: (x) => apply(L.averagePooling2d({ poolSize: 2 }), x) },
 ];
 
 /** input → a 1×1 convolution (so the input gradient of the layer under test is used) → the case → head. */
 function network(c: Case, seed: number) {
   const input = tf.input({ shape: c.shape });
-  const pre = L.conv2d({ filters: c.shape[2], kernelSize: 1, name: `pre_${seed}`, kernelInitializer: tf.initializers.glorotUniform({ seed }) });
+  const pre = L.conv2d({
+    filters: c.shape[2],
+    kernelSize: 1,
+    name: `pre_${seed}`,
+    kernelInitializer: tf.initializers.glorotUniform({ seed }),
+  });
   const net = tf.model({ inputs: input, outputs: c.make(apply(pre, input)) });
   // Seeded weights throughout (two builds are the same network), with non-zero biases, BatchNorm
   // statistics and shifts, so no gradient is trivially zero.
@@ -74,7 +151,10 @@ function network(c: Case, seed: number) {
     v.assign(tf.randomUniform(v.shape, positive ? 0.2 : -0.5, positive ? 1.2 : 0.5, 'float32', seed * 100 + i));
   });
   const features = net.outputs[0]!.shape[3] as number;
-  const stats = { mean: Float32Array.from({ length: features }, (_, i) => 0.1 * (i % 3)), variance: Float32Array.from({ length: features }, (_, i) => 0.5 + 0.1 * (i % 4)) };
+  const stats = {
+    mean: Float32Array.from({ length: features }, (_, i) => 0.1 * (i % 3)),
+    variance: Float32Array.from({ length: features }, (_, i) => 0.5 + 0.1 * (i % 4)),
+  };
   const head = new Head(features, 3, { denseUnits: 5, dropout: 0.25 }, seed, stats);
   return { net, pre, head, variables: [...net.trainableWeights.map((w) => w.read() as tf.Variable), ...head.variables()] };
 }
@@ -166,7 +246,10 @@ describe('native training step: pooling and dilation match finite differences', 
 describe('native training step: what it covers, what it leaves frozen', () => {
   it('a layer type it does not cover gives the reason, and the engine then trains in tfjs', async () => {
     const input = tf.input({ shape: [4, 4, 3] });
-    const net = tf.model({ inputs: input, outputs: apply(L.upSampling2d({ size: [2, 2], name: 'grow' }), apply(L.conv2d({ filters: 3, kernelSize: 1 }), input)) });
+    const net = tf.model({
+      inputs: input,
+      outputs: apply(L.upSampling2d({ size: [2, 2], name: 'grow' }), apply(L.conv2d({ filters: 3, kernelSize: 1 }), input)),
+    });
     const head = new Head(3, 2, { denseUnits: 0, dropout: 0 }, 1);
     const opened = await openNativeTrainer(net, head, [...net.trainableWeights.map((w) => w.read() as tf.Variable), ...head.variables()]);
     expect(opened).toEqual({ reason: 'grow: layer type UpSampling2D' });
@@ -176,7 +259,10 @@ describe('native training step: what it covers, what it leaves frozen', () => {
     const c = OTHERS[0]!;
     const { net, head } = network(c, 7);
     const frozen = net.layers.find((l) => l.getClassName() === 'Conv2D')!;
-    const trainable = [...net.layers.filter((l) => l !== frozen).flatMap((l) => l.trainableWeights.map((w) => w.read() as tf.Variable)), ...head.variables()];
+    const trainable = [
+      ...net.layers.filter((l) => l !== frozen).flatMap((l) => l.trainableWeights.map((w) => w.read() as tf.Variable)),
+      ...head.variables(),
+    ];
     const trainer = await OrtTrainer.open(net, head.spec(), trainable);
     expect(trainer.graph.params.map((p) => p.variable.name).sort()).toEqual(trainable.map((v) => v.name).sort());
     const x = tf.randomUniform([N, ...c.shape], -1, 2, 'float32', 3);

@@ -12,7 +12,12 @@ import { takeDelegatedKernelsUsed } from '../../electron/core/engine/kernels/was
 type Pool = (x: tf.Tensor4D) => tf.Tensor4D;
 
 const CASES: { name: string; shape: [number, number, number, number]; pool: Pool; broken: 'cpu and wasm' | 'wasm' | 'neither' }[] = [
-  { name: "AvgPool 3×3 stride 1 'same' (InceptionV3)", shape: [2, 5, 5, 3], pool: (x) => tf.avgPool(x, 3, 1, 'same'), broken: 'cpu and wasm' },
+  {
+    name: "AvgPool 3×3 stride 1 'same' (InceptionV3)",
+    shape: [2, 5, 5, 3],
+    pool: (x) => tf.avgPool(x, 3, 1, 'same'),
+    broken: 'cpu and wasm',
+  },
   { name: "AvgPool 3×3 stride 2 'same'", shape: [1, 6, 6, 2], pool: (x) => tf.avgPool(x, 3, 2, 'same'), broken: 'cpu and wasm' },
   { name: "AvgPool 2×2 'valid'", shape: [1, 6, 6, 2], pool: (x) => tf.avgPool(x, 2, 2, 'valid'), broken: 'neither' },
   { name: "MaxPool 3×3 stride 2 'same'", shape: [2, 5, 5, 3], pool: (x) => tf.maxPool(x, 3, 2, 'same'), broken: 'wasm' },
@@ -29,7 +34,9 @@ function gradients(pool: Pool, values: Float32Array, shape: number[]): { analyti
     const x = tf.tensor4d(values, shape as [number, number, number, number]);
     const outShape = pool(x).shape;
     const w = tf.randomUniform(outShape, -1, 1, 'float32', 9);
-    const analytic = tf.grad((t) => objective(pool, t as tf.Tensor4D, w))(x).dataSync() as Float32Array;
+    const analytic = tf
+      .grad((t) => objective(pool, t as tf.Tensor4D, w))(x)
+      .dataSync() as Float32Array;
     const numeric = new Float32Array(values.length);
     const h = 1e-3;
     for (let i = 0; i < values.length; i++) {

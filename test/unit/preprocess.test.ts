@@ -19,7 +19,13 @@ async function rawOf(img: sharp.Sharp) {
 
 describe('preprocessing', () => {
   it('documents one method for model input', () => {
-    expect(PREPROCESSING).toEqual({ fit: 'letterbox', background: '#ffffff', kernel: 'lanczos3', colourSpace: 'srgb', orientation: 'exif' });
+    expect(PREPROCESSING).toEqual({
+      fit: 'letterbox',
+      background: '#ffffff',
+      kernel: 'lanczos3',
+      colourSpace: 'srgb',
+      orientation: 'exif',
+    });
   });
 
   it('flattens PNG alpha on white', async () => {
@@ -28,7 +34,9 @@ describe('preprocessing', () => {
     const h = 10;
     const rgba = Buffer.alloc(w * h * 4);
     for (let i = 0; i < w * h; i++) if (i % w >= w / 2) rgba.set([0, 200, 0, 255], i * 4);
-    const png = await sharp(rgba, { raw: { width: w, height: h, channels: 4 } }).png().toBuffer();
+    const png = await sharp(rgba, { raw: { width: w, height: h, channels: 4 } })
+      .png()
+      .toBuffer();
     const { data, info } = await rawOf(normalisedImage(png));
     expect(info.channels).toBe(3);
     expect(meanRgb(data, w, 3, 0, 0, 10, 10)).toEqual([255, 255, 255]);
@@ -38,7 +46,10 @@ describe('preprocessing', () => {
   });
 
   it('converts CMYK JPEG to sRGB', async () => {
-    const cmyk = await sharp({ create: { width: 16, height: 16, channels: 3, background: '#ff0000' } }).toColourspace('cmyk').jpeg().toBuffer();
+    const cmyk = await sharp({ create: { width: 16, height: 16, channels: 3, background: '#ff0000' } })
+      .toColourspace('cmyk')
+      .jpeg()
+      .toBuffer();
     expect((await sharp(cmyk).metadata()).space).toBe('cmyk');
     const { data, info } = await rawOf(normalisedImage(cmyk));
     expect(info.channels).toBe(3);
@@ -49,13 +60,19 @@ describe('preprocessing', () => {
   });
 
   it('converts grey (and 16-bit grey) PNG to 3-channel 8-bit sRGB', async () => {
-    const grey = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#808080' } }).toColourspace('b-w').png().toBuffer();
+    const grey = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#808080' } })
+      .toColourspace('b-w')
+      .png()
+      .toBuffer();
     expect((await sharp(grey).metadata()).channels).toBe(1);
     const { data, info } = await rawOf(normalisedImage(grey));
     expect(info.channels).toBe(3);
     expect(data.length).toBe(8 * 8 * 3); // 8 bits per channel
     expect(meanRgb(data, 8, 3, 0, 0, 8, 8)).toEqual([128, 128, 128]);
-    const grey16 = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#808080' } }).toColourspace('grey16').png().toBuffer();
+    const grey16 = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#808080' } })
+      .toColourspace('grey16')
+      .png()
+      .toBuffer();
     const model = await decodeForModel(grey16, 8);
     expect(model.data.length).toBe(8 * 8 * 3);
     expect(close(meanRgb(model.data, 8, 3, 0, 0, 8, 8), [128, 128, 128], 1)).toBe(true);
@@ -99,8 +116,13 @@ describe('preprocessing', () => {
       expect(close(meanRgb(data, 12, 3, 0, 3, 12, 6), [0, 255, 0], 8), fmt).toBe(true);
     }
     // Animated: two frames stacked; only the first (green) counts.
-    const frames = Buffer.concat([Buffer.alloc(10 * 10 * 4, Buffer.from([0, 255, 0, 255])), Buffer.alloc(10 * 10 * 4, Buffer.from([255, 0, 0, 255]))]);
-    const multi = await sharp(frames, { raw: { width: 10, height: 20, channels: 4, pageHeight: 10 } } as sharp.SharpOptions).gif().toBuffer();
+    const frames = Buffer.concat([
+      Buffer.alloc(10 * 10 * 4, Buffer.from([0, 255, 0, 255])),
+      Buffer.alloc(10 * 10 * 4, Buffer.from([255, 0, 0, 255])),
+    ]);
+    const multi = await sharp(frames, { raw: { width: 10, height: 20, channels: 4, pageHeight: 10 } } as sharp.SharpOptions)
+      .gif()
+      .toBuffer();
     expect((await sharp(multi).metadata()).pages).toBe(2);
     expect(await inspectImage(multi)).toEqual({ format: 'gif', width: 10, height: 10 });
     const { data } = await decodeForModel(multi, 10);

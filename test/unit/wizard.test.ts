@@ -9,7 +9,14 @@ const portable: EngineSpeed = { engine: 'portable-wasm', msPerImage: { head: 0.1
 
 const blocks = ['block_6', 'block_10', 'block_13', 'block_16', 'out_relu'];
 
-type Case = [name: string, imagesPerLabel: number, labels: number, probe: number, speed: EngineSpeed, expected: 'head' | 'partial' | 'full'];
+type Case = [
+  name: string,
+  imagesPerLabel: number,
+  labels: number,
+  probe: number,
+  speed: EngineSpeed,
+  expected: 'head' | 'partial' | 'full',
+];
 const table: Case[] = [
   ['too few images to fine-tune anything', 10, 8, 0.5, gpu, 'head'],
   ['a handful per label, even on a fast engine', 19, 2, 0.3, gpu, 'head'],
@@ -47,7 +54,15 @@ describe('wizard.recommend', () => {
   });
 
   it('anchors the boundary at the block end below a mid-block best layer', () => {
-    const r = recommend({ imagesPerLabel: 100, labels: 8, probeScore: 0.6, speed: gpu, blocks, bestBlock: 'block_11_expand', anchorBlock: 'block_10' });
+    const r = recommend({
+      imagesPerLabel: 100,
+      labels: 8,
+      probeScore: 0.6,
+      speed: gpu,
+      blocks,
+      bestBlock: 'block_11_expand',
+      anchorBlock: 'block_10',
+    });
     expect(r.featureLayer).toBe('block_11_expand');
     expect(r.boundary).toBe('block_10');
   });
@@ -57,7 +72,14 @@ describe('wizard.recommend', () => {
     expect(r.reason).toMatch(/10 images per label/);
     const slow = recommend({ imagesPerLabel: 100, labels: 8, probeScore: 0.6, speed: portable, blocks, bestBlock: 'block_13' });
     expect(slow.reason).toMatch(/engine/i);
-    const fast = recommend({ imagesPerLabel: 100, labels: 8, probeScore: 0.6, speed: { ...portable, msPerImage: { ...portable.msPerImage, head: 1 } }, blocks, bestBlock: 'block_13' });
+    const fast = recommend({
+      imagesPerLabel: 100,
+      labels: 8,
+      probeScore: 0.6,
+      speed: { ...portable, msPerImage: { ...portable.msPerImage, head: 1 } },
+      blocks,
+      bestBlock: 'block_13',
+    });
     expect(fast.estimatedMs).toBeGreaterThan(slow.estimatedMs);
   });
 });

@@ -6,7 +6,10 @@ import { migrations as allMigrations, type Migration } from './migrations/index.
 export type Db = Database.Database;
 
 export class DatabaseTooNewError extends Error {
-  constructor(public readonly found: number, public readonly supported: number) {
+  constructor(
+    public readonly found: number,
+    public readonly supported: number,
+  ) {
     super(
       `This data folder was written by a newer Transfer Studio (database version ${found}; this app knows up to ${supported}). ` +
         'Update the app, or choose another data folder. Nothing was changed.',

@@ -36,7 +36,12 @@ export interface EngineInfo {
 }
 
 const require = createRequire(import.meta.url);
-const CONV_GRADIENTS = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput'];
+const CONV_GRADIENTS = [
+  'Conv2DBackpropFilter',
+  'Conv2DBackpropInput',
+  'DepthwiseConv2dNativeBackpropFilter',
+  'DepthwiseConv2dNativeBackpropInput',
+];
 
 export function hasConvGradients(backend: string): boolean {
   return CONV_GRADIENTS.every((k) => tf.getKernel(k, backend) !== undefined);

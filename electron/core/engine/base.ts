@@ -69,10 +69,19 @@ export function readBaseSpec(dir: string, fallbackId = path.basename(dir)): Base
   if (!inputSize) throw new Error(`${file} does not say the input size.`);
   const raw = m.blocks ?? m.boundaries ?? [];
   const blocks = raw.map((b) => (typeof b === 'string' ? b : (b.end ?? b.layer ?? b.name ?? ''))).filter((b) => b.length > 0);
-  const probePoints = raw.flatMap((b) => (typeof b === 'string' ? [b] : [b.expandLayer, b.end ?? b.layer ?? b.name])).filter((b): b is string => !!b);
+  const probePoints = raw
+    .flatMap((b) => (typeof b === 'string' ? [b] : [b.expandLayer, b.end ?? b.layer ?? b.name]))
+    .filter((b): b is string => !!b);
   const featureLayer = m.featureLayer ?? blocks[blocks.length - 1];
   if (!featureLayer) throw new Error(`${file} names no feature layer and no blocks.`);
-  return { id: m.id ?? fallbackId, inputSize, ...parseScaling(m.inputScaling ?? m.input?.scaling ?? m.scaling ?? '[0,1]'), featureLayer, blocks, probePoints };
+  return {
+    id: m.id ?? fallbackId,
+    inputSize,
+    ...parseScaling(m.inputScaling ?? m.input?.scaling ?? m.scaling ?? '[0,1]'),
+    featureLayer,
+    blocks,
+    probePoints,
+  };
 }
 
 export async function loadBaseFolder(dir: string): Promise<Base> {

@@ -15,7 +15,9 @@ import type { FromEngine, SampleRef, ToEngine } from './protocol.js';
 import { decodeForModel } from '../import/preprocess.js';
 
 // Electron's utilityProcess talks through process.parentPort; child_process.fork through process.send.
-const parentPort = (process as unknown as { parentPort?: { on(event: 'message', cb: (e: { data: unknown }) => void): void; postMessage(m: unknown): void } }).parentPort;
+const parentPort = (
+  process as unknown as { parentPort?: { on(event: 'message', cb: (e: { data: unknown }) => void): void; postMessage(m: unknown): void } }
+).parentPort;
 const send = (m: FromEngine) => (parentPort ? parentPort.postMessage(m) : process.send?.(m));
 const cancelled = new Set<number>();
 const enginePromise: Promise<EngineInfo> = selectEngine();
@@ -55,7 +57,14 @@ async function handle(msg: ToEngine): Promise<void> {
       send({
         type: 'done',
         runId: msg.runId,
-        summary: { metrics: out.metrics, modelDir: out.modelDir, featureLayer: out.featureLayer, boundary: out.boundary, backends: out.backends, epochs: out.epochs.length },
+        summary: {
+          metrics: out.metrics,
+          modelDir: out.modelDir,
+          featureLayer: out.featureLayer,
+          boundary: out.boundary,
+          backends: out.backends,
+          epochs: out.epochs.length,
+        },
       });
     } finally {
       base.model.dispose();
@@ -63,7 +72,9 @@ async function handle(msg: ToEngine): Promise<void> {
   } else if (msg.type === 'probe') {
     const base = await loadBaseFolder(msg.baseDir);
     try {
-      const result = await findTransitionPoint(base, samplesFrom(msg.samples, base.inputSize), new FeatureCache(msg.cacheDir), { seed: msg.seed });
+      const result = await findTransitionPoint(base, samplesFrom(msg.samples, base.inputSize), new FeatureCache(msg.cacheDir), {
+        seed: msg.seed,
+      });
       // The step timing trains at the wizard's own cut: the block end at or below the best layer.
       // A failed timing leaves the wizard on its rough estimate rather than failing it.
       let timing: { partial: number; full: number } | undefined;
@@ -94,7 +105,8 @@ function onMessage(raw: unknown): void {
   busy = busy.then(() =>
     handle(msg).catch((err: unknown) => {
       const message = err instanceof Error ? err.message : String(err);
-      if (msg.type === 'start') send(err instanceof Cancelled ? { type: 'cancelled', runId: msg.runId } : { type: 'error', runId: msg.runId, message });
+      if (msg.type === 'start')
+        send(err instanceof Cancelled ? { type: 'cancelled', runId: msg.runId } : { type: 'error', runId: msg.runId, message });
       if (msg.type === 'probe') send({ type: 'probeError', requestId: msg.requestId, message });
     }),
   );

@@ -18,7 +18,10 @@ export class FeatureCache {
   hits = 0;
   misses = 0;
 
-  constructor(readonly root: string, options: CacheOptions = {}) {
+  constructor(
+    readonly root: string,
+    options: CacheOptions = {},
+  ) {
     this.capBytes = options.capBytes ?? DEFAULT_CACHE_CAP;
     fs.mkdirSync(root, { recursive: true });
   }

@@ -56,7 +56,7 @@ function tfjsForward(base: Base, outputs: OutputRequest[], reason: string | null
       });
       const flats = tf.tidy(() => {
         const ys = model.predict(tf.tensor4d(buf, [pixels.length, size, size, 3])) as tf.Tensor | tf.Tensor[];
-        return (Array.isArray(ys) ? ys : [ys]).map((y, k) => ((outputs[k]!.pool ? tf.mean(y, [1, 2]) : y).dataSync() as Float32Array));
+        return (Array.isArray(ys) ? ys : [ys]).map((y, k) => (outputs[k]!.pool ? tf.mean(y, [1, 2]) : y).dataSync() as Float32Array);
       });
       return flats.map((flat) => {
         const each = flat.length / pixels.length;
@@ -74,7 +74,11 @@ export async function frozenForward(base: Base, outputs: OutputRequest[]): Promi
   try {
     onnx = await onnxFor(base, outputs);
   } catch (err) {
-    return tfjsForward(base, outputs, `ONNX conversion or session failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+    return tfjsForward(
+      base,
+      outputs,
+      `ONNX conversion or session failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`,
+    );
   }
   const size = base.inputSize;
   return {

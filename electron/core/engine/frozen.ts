@@ -40,7 +40,12 @@ export async function variantPixels(item: Item, size: number, aug: Augmentation)
 }
 
 export function cacheKey(cacheName: string, pool: boolean, item: Item, aug: Augmentation): string {
-  return FeatureCache.key(cacheName, pool ? 'pooled' : 'map', item.source.key, item.variant === 0 ? 'original' : `${JSON.stringify(aug)}#${item.variant}`);
+  return FeatureCache.key(
+    cacheName,
+    pool ? 'pooled' : 'map',
+    item.source.key,
+    item.variant === 0 ? 'original' : `${JSON.stringify(aug)}#${item.variant}`,
+  );
 }
 
 /** Outputs for every item, from the cache where present; computes and stores the rest. */
@@ -64,7 +69,7 @@ export async function cachedOutputs(
     idx.forEach((i, k) => {
       cache.put(keyOf(items[i]!), rows[k]!, opts.half);
       // Read back through float16 when stored as such, so a warm run sees the same numbers as a cold one.
-      out[i] = opts.half ? cache.get(keyOf(items[i]!), true) ?? rows[k]! : rows[k]!;
+      out[i] = opts.half ? (cache.get(keyOf(items[i]!), true) ?? rows[k]!) : rows[k]!;
     });
     done += idx.length;
     opts.onProgress?.(done, items.length);

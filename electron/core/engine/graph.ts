@@ -32,7 +32,8 @@ export function reapply(model: tf.LayersModel, from: string | null, to: string, 
     const ins = node.inputTensors;
     const have = ins.filter((t) => mapped.has(t.id)).length;
     if (have === 0) continue;
-    if (have < ins.length) throw new Error(`"${from}" is not a clean cut: layer "${layer.name}" also reads from below it. Choose the end of a block.`);
+    if (have < ins.length)
+      throw new Error(`"${from}" is not a clean cut: layer "${layer.name}" also reads from below it. Choose the end of a block.`);
     const args = ins.map((t) => mapped.get(t.id)!);
     const out = layer.apply(args.length === 1 ? args[0]! : args) as Sym | Sym[];
     const outs = Array.isArray(out) ? out : [out];

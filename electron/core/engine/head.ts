@@ -22,13 +22,21 @@ export class Head {
   private readonly variance: tf.Tensor1D;
   private readonly invStd: tf.Tensor1D;
 
-  constructor(readonly inputDim: number, readonly classes: number, readonly config: HeadConfig, readonly seed: number, stats?: { mean: Float32Array; variance: Float32Array }) {
+  constructor(
+    readonly inputDim: number,
+    readonly classes: number,
+    readonly config: HeadConfig,
+    readonly seed: number,
+    stats?: { mean: Float32Array; variance: Float32Array },
+  ) {
     this.mean = tf.tensor1d(stats?.mean ?? new Float32Array(inputDim));
     this.variance = tf.tensor1d(stats?.variance ?? new Float32Array(inputDim).fill(1 - BN_EPSILON));
     this.invStd = tf.tidy(() => tf.rsqrt(tf.add(this.variance, BN_EPSILON)) as tf.Tensor1D);
     const init = (purpose: string) => tf.initializers.glorotUniform({ seed: subSeed(seed, purpose) });
     this.hidden =
-      config.denseUnits > 0 ? tf.layers.dense({ units: config.denseUnits, activation: 'relu', kernelInitializer: init('hidden'), name: 'head_hidden' }) : null;
+      config.denseUnits > 0
+        ? tf.layers.dense({ units: config.denseUnits, activation: 'relu', kernelInitializer: init('hidden'), name: 'head_hidden' })
+        : null;
     this.out = tf.layers.dense({ units: classes, activation: 'softmax', kernelInitializer: init('out'), name: 'head_classes' });
     // Build now (variables outlive the tidy), so `variables()` is complete before training.
     tf.tidy(() => {
@@ -46,7 +54,10 @@ export class Head {
 
   /** The head's parts for a step graph that computes it outside tfjs (ort-train/step-graph.ts). */
   spec(): HeadSpec {
-    const dense = (l: tf.layers.Layer) => ({ kernel: l.trainableWeights[0]!.read() as tf.Variable, bias: l.trainableWeights[1]!.read() as tf.Variable });
+    const dense = (l: tf.layers.Layer) => ({
+      kernel: l.trainableWeights[0]!.read() as tf.Variable,
+      bias: l.trainableWeights[1]!.read() as tf.Variable,
+    });
     return {
       mean: this.mean.dataSync() as Float32Array,
       invStd: this.invStd.dataSync() as Float32Array,
@@ -59,7 +70,12 @@ export class Head {
   /** The scaled keep-mask `apply` multiplies n rows by at this training step (same seed, same draw). */
   dropoutMask(n: number, step: number): Float32Array | null {
     if (this.config.dropout <= 0) return null;
-    return tf.tidy(() => tf.dropout(tf.ones([n, this.inputDim]), this.config.dropout, undefined, subSeed(this.seed, `dropout-${step}`)).dataSync() as Float32Array);
+    return tf.tidy(
+      () =>
+        tf
+          .dropout(tf.ones([n, this.inputDim]), this.config.dropout, undefined, subSeed(this.seed, `dropout-${step}`))
+          .dataSync() as Float32Array,
+    );
   }
 
   /** l2 × Σ w² over the dense kernels (not biases). */

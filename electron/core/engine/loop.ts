@@ -78,17 +78,22 @@ export function classWeightsFor(labels: number[], classes: number): number[] {
   return counts.map((c) => (c === 0 ? 0 : labels.length / (classes * c)));
 }
 
-export async function evaluate(spec: Pick<LoopSpec, 'batch' | 'forward' | 'labelOf' | 'classes' | 'batchSize' | 'nativePredict'>, samples: number[]): Promise<{ loss: number; acc: number; probs: Float32Array }> {
+export async function evaluate(
+  spec: Pick<LoopSpec, 'batch' | 'forward' | 'labelOf' | 'classes' | 'batchSize' | 'nativePredict'>,
+  samples: number[],
+): Promise<{ loss: number; acc: number; probs: Float32Array }> {
   const probs = new Float32Array(samples.length * spec.classes);
   let loss = 0;
   let correct = 0;
   for (let i = 0; i < samples.length; i += spec.batchSize) {
     const idx = samples.slice(i, i + spec.batchSize);
-    const [p, l] = spec.nativePredict ? withLoss(await spec.nativePredict(idx), idx.map(spec.labelOf), spec.classes) : tf.tidy(() => {
-      const out = spec.forward(spec.batch(idx, 0, false), false, 0);
-      const y = tf.oneHot(tf.tensor1d(idx.map(spec.labelOf), 'int32'), spec.classes);
-      return [out.dataSync() as Float32Array, tf.sum(crossEntropy(out, y)).dataSync()[0]!] as const;
-    });
+    const [p, l] = spec.nativePredict
+      ? withLoss(await spec.nativePredict(idx), idx.map(spec.labelOf), spec.classes)
+      : tf.tidy(() => {
+          const out = spec.forward(spec.batch(idx, 0, false), false, 0);
+          const y = tf.oneHot(tf.tensor1d(idx.map(spec.labelOf), 'int32'), spec.classes);
+          return [out.dataSync() as Float32Array, tf.sum(crossEntropy(out, y)).dataSync()[0]!] as const;
+        });
     probs.set(p, i * spec.classes);
     loss += l;
     idx.forEach((s, k) => {
@@ -114,7 +119,14 @@ export function argMax(row: ArrayLike<number>): number {
 }
 
 /** One optimizer step on these samples: the weighted mean loss and each sample's predicted class. */
-async function trainStep(spec: LoopSpec, optimizer: tf.Optimizer, idx: number[], labels: number[], epoch: number, step: number): Promise<{ loss: number; predicted: number[] }> {
+async function trainStep(
+  spec: LoopSpec,
+  optimizer: tf.Optimizer,
+  idx: number[],
+  labels: number[],
+  epoch: number,
+  step: number,
+): Promise<{ loss: number; predicted: number[] }> {
   const weights = spec.classWeights ? labels.map((l) => spec.classWeights![l]!) : labels.map(() => 1);
   const totalWeight = weights.reduce((a, b) => a + b, 0);
   const size = Math.max(1, Math.min(spec.microBatch ?? idx.length, idx.length));
@@ -129,7 +141,9 @@ async function trainStep(spec: LoopSpec, optimizer: tf.Optimizer, idx: number[],
       }
       const part = idx.slice(c0, c0 + size);
       const partLabels = labels.slice(c0, c0 + size);
-      const native = spec.nativeStep ? await nativeGradients(spec, part, partLabels, weights.slice(c0, c0 + size), totalWeight, c0 === 0, epoch, step) : null;
+      const native = spec.nativeStep
+        ? await nativeGradients(spec, part, partLabels, weights.slice(c0, c0 + size), totalWeight, c0 === 0, epoch, step)
+        : null;
       if (native) {
         loss += native.loss;
         predicted.push(...native.predicted);
@@ -179,7 +193,16 @@ function addInto(sums: Record<string, tf.Tensor> | null, grads: Record<string, t
 }
 
 /** A micro-batch's step through `spec.nativeStep`, plus the penalty (in tfjs) on the first. */
-async function nativeGradients(spec: LoopSpec, part: number[], labels: number[], weights: number[], totalWeight: number, first: boolean, epoch: number, step: number): Promise<{ loss: number; predicted: number[]; grads: Record<string, tf.Tensor> }> {
+async function nativeGradients(
+  spec: LoopSpec,
+  part: number[],
+  labels: number[],
+  weights: number[],
+  totalWeight: number,
+  first: boolean,
+  epoch: number,
+  step: number,
+): Promise<{ loss: number; predicted: number[]; grads: Record<string, tf.Tensor> }> {
   const share = Float32Array.from(weights, (w) => w / totalWeight);
   const out = await spec.nativeStep!(part, labels, share, epoch, step);
   let loss = out.loss;

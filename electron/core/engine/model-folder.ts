@@ -35,7 +35,8 @@ export async function loadModelFolder(dir: string): Promise<tf.LayersModel> {
   const file = path.join(dir, 'model.json');
   if (!fs.existsSync(file)) throw new Error(`No model.json in ${dir}.`);
   const json = JSON.parse(fs.readFileSync(file, 'utf8')) as ModelJson;
-  if (!json.modelTopology || !Array.isArray(json.weightsManifest)) throw new Error(`${file} is not a tfjs layers model (no modelTopology or weightsManifest).`);
+  if (!json.modelTopology || !Array.isArray(json.weightsManifest))
+    throw new Error(`${file} is not a tfjs layers model (no modelTopology or weightsManifest).`);
   const specs: tf.io.WeightsManifestEntry[] = [];
   const buffers: ArrayBuffer[] = [];
   for (const group of json.weightsManifest) {
@@ -45,5 +46,11 @@ export async function loadModelFolder(dir: string): Promise<tf.LayersModel> {
       buffers.push(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer);
     }
   }
-  return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology as object, weightSpecs: specs, weightData: tf.io.CompositeArrayBuffer.join(buffers) }));
+  return tf.loadLayersModel(
+    tf.io.fromMemory({
+      modelTopology: json.modelTopology as object,
+      weightSpecs: specs,
+      weightData: tf.io.CompositeArrayBuffer.join(buffers),
+    }),
+  );
 }

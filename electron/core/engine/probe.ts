@@ -32,7 +32,9 @@ export function probeAccuracy(features: Float32Array[], labels: number[], option
       gram[i * n + j] = s;
       gram[j * n + i] = s;
     }
-  const draws = Array.from({ length: options.repeats ?? 3 }, (_, r) => stratifiedFolds(labels, Math.min(options.folds ?? 5, n), (options.seed ?? 1) + r * 7919));
+  const draws = Array.from({ length: options.repeats ?? 3 }, (_, r) =>
+    stratifiedFolds(labels, Math.min(options.folds ?? 5, n), (options.seed ?? 1) + r * 7919),
+  );
   let best = 0;
   for (const lambda of [0.1 * d, d, 10 * d]) {
     let correct = 0;

@@ -128,11 +128,17 @@ export async function runTraining(input: RunInput): Promise<RunOutput> {
   backends.frozen = forward.runtime + (forward.fallbackReason ? ` (${forward.fallbackReason})` : '');
   if (boundary) {
     const lower = below(base.model, boundary);
-    boundaryMaps = await cachedOutputs({ forward, cacheName: `${base.id}/${boundary}`, pool: false, size: base.inputSize }, items, cache, config.augmentation, {
-      half: true,
-      isCancelled,
-      onProgress: (d, t) => progress('caching', d, t),
-    });
+    boundaryMaps = await cachedOutputs(
+      { forward, cacheName: `${base.id}/${boundary}`, pool: false, size: base.inputSize },
+      items,
+      cache,
+      config.augmentation,
+      {
+        half: true,
+        isCancelled,
+        onProgress: (d, t) => progress('caching', d, t),
+      },
+    );
     upper = between(base.model, boundary, featureLayer);
     // Pooled features for the warm-up: the part above the boundary, frozen for now.
     const mapShape = (lower.outputs[0]!.shape as number[]).slice(1);
@@ -145,20 +151,43 @@ export async function runTraining(input: RunInput): Promise<RunOutput> {
       await new Promise<void>((r) => setImmediate(r));
     }
   } else {
-    pooled = await cachedOutputs({ forward, cacheName: `${base.id}/${featureLayer}`, pool: true, size: base.inputSize }, items, cache, config.augmentation, {
-      half: false,
-      isCancelled,
-      onProgress: (d, t) => progress('caching', d, t),
-    });
+    pooled = await cachedOutputs(
+      { forward, cacheName: `${base.id}/${featureLayer}`, pool: true, size: base.inputSize },
+      items,
+      cache,
+      config.augmentation,
+      {
+        half: false,
+        isCancelled,
+        onProgress: (d, t) => progress('caching', d, t),
+      },
+    );
   }
   const featureDim = pooled[0]!.length;
   const stats = featureStats(train.map((i) => pooled[itemOf[i]![0]!]!));
-  const head = new Head(featureDim, classes, { denseUnits: config.denseUnits, dropout: config.dropout }, subSeed(config.seed, 'head'), stats);
+  const head = new Head(
+    featureDim,
+    classes,
+    { denseUnits: config.denseUnits, dropout: config.dropout },
+    subSeed(config.seed, 'head'),
+    stats,
+  );
   let fullTrunk: tf.LayersModel | null = null;
   let native: OrtTrainer | null = null;
   try {
     const penalty = config.l2 > 0 ? () => head.penalty(config.l2) : undefined;
-    const common = { train, validation, labelOf, classes, seed: config.seed, classWeights, isCancelled, onEpoch, batchSize: config.batchSize, penalty };
+    const common = {
+      train,
+      validation,
+      labelOf,
+      classes,
+      seed: config.seed,
+      classWeights,
+      isCancelled,
+      onEpoch,
+      batchSize: config.batchSize,
+      penalty,
+    };
     const headSpec: LoopSpec = {
       ...common,
       phase: 'head',
@@ -194,7 +223,11 @@ export async function runTraining(input: RunInput): Promise<RunOutput> {
       if (config.strategy === 'partial') {
         const mapShape = (upper!.inputs[0]!.shape as number[]).slice(1);
         const trainable = layersBetween(base.model, boundary, featureLayer);
-        const batch: LoopSpec['batch'] = (ids, epoch, training) => stack(ids.map((i) => boundaryMaps![pick(i, epoch, training)]!), mapShape);
+        const batch: LoopSpec['batch'] = (ids, epoch, training) =>
+          stack(
+            ids.map((i) => boundaryMaps![pick(i, epoch, training)]!),
+            mapShape,
+          );
         const variables = [...trainableVariables(trainable), ...head.variables()];
         finalSpec = {
           ...common,
@@ -215,12 +248,14 @@ export async function runTraining(input: RunInput): Promise<RunOutput> {
         const pixels = await Promise.all(samples.map((s) => s.pixels()));
         const per = base.inputSize * base.inputSize * 3;
         const batch: LoopSpec['batch'] = (ids, epoch, training) => {
-            const buf = new Float32Array(ids.length * per);
-            ids.forEach((i, k) => {
-              const px = training ? augment(pixels[i]!, base.inputSize, config.augmentation, subSeed(config.seed, `aug-${epoch}-${i}`)) : pixels[i]!;
-              for (let j = 0; j < per; j++) buf[k * per + j] = px[j]! * base.scale + base.offset;
-            });
-            return tf.tensor4d(buf, [ids.length, base.inputSize, base.inputSize, 3]);
+          const buf = new Float32Array(ids.length * per);
+          ids.forEach((i, k) => {
+            const px = training
+              ? augment(pixels[i]!, base.inputSize, config.augmentation, subSeed(config.seed, `aug-${epoch}-${i}`))
+              : pixels[i]!;
+            for (let j = 0; j < per; j++) buf[k * per + j] = px[j]! * base.scale + base.offset;
+          });
+          return tf.tensor4d(buf, [ids.length, base.inputSize, base.inputSize, 3]);
         };
         const variables = [...trainableVariables(net.layers), ...head.variables()];
         finalSpec = {
@@ -252,7 +287,22 @@ export async function runTraining(input: RunInput): Promise<RunOutput> {
     fs.writeFileSync(path.join(modelDir, 'labels.json'), JSON.stringify(labels));
     fs.writeFileSync(
       path.join(modelDir, 'config.json'),
-      JSON.stringify({ base: base.id, inputSize: base.inputSize, input: 'RGB uint8 pixels as float32 0..255, NHWC; scaling is inside the model', preprocessing: PREPROCESSING, featureLayer, boundary, config, engine: input.engine.name, backends, metrics }, null, 2),
+      JSON.stringify(
+        {
+          base: base.id,
+          inputSize: base.inputSize,
+          input: 'RGB uint8 pixels as float32 0..255, NHWC; scaling is inside the model',
+          preprocessing: PREPROCESSING,
+          featureLayer,
+          boundary,
+          config,
+          engine: input.engine.name,
+          backends,
+          metrics,
+        },
+        null,
+        2,
+      ),
     );
     return { epochs: records, metrics, modelDir, featureLayer, boundary, backends, testProbs: result.probs };
   } finally {
@@ -288,7 +338,12 @@ async function freshCopy(model: tf.LayersModel): Promise<tf.LayersModel> {
 }
 
 /** Pixels (0..255) → scaling → base up to the feature layer → head: the one saved model. */
-export function classifierModel(trunkSource: tf.LayersModel, featureLayer: string, head: Head, base: Pick<Base, 'inputSize' | 'scale' | 'offset'>): tf.LayersModel {
+export function classifierModel(
+  trunkSource: tf.LayersModel,
+  featureLayer: string,
+  head: Head,
+  base: Pick<Base, 'inputSize' | 'scale' | 'offset'>,
+): tf.LayersModel {
   const input = tf.input({ shape: [base.inputSize, base.inputSize, 3], name: 'pixels' });
   const scaled = tf.layers.rescaling({ scale: base.scale, offset: base.offset, name: 'input_scaling' }).apply(input) as tf.SymbolicTensor;
   const features = reapply(trunkSource, null, featureLayer, scaled);

@@ -71,7 +71,10 @@ function timeStep(model: tf.LayersModel, batch: number): number {
       const n = Math.min(micro, batch - done);
       tf.tidy(() => {
         const x = tf.randomUniform([n, ...inShape], 0, 1, 'float32', 1);
-        const { value, grads } = tf.variableGrads(() => tf.mean(tf.square(tf.mean(model.apply(x, { training: false }) as tf.Tensor, [1, 2]))) as tf.Scalar, vars);
+        const { value, grads } = tf.variableGrads(
+          () => tf.mean(tf.square(tf.mean(model.apply(x, { training: false }) as tf.Tensor, [1, 2]))) as tf.Scalar,
+          vars,
+        );
         value.dataSync();
         Object.values(grads).forEach((g) => g?.dataSync());
       });

@@ -17,7 +17,12 @@ export interface ProbeSample extends PixelSource {
 
 const BATCH = 8;
 
-export async function findTransitionPoint(base: Base, samples: ProbeSample[], cache: FeatureCache, opts: { seed?: number; folds?: number; points?: string[] } = {}): Promise<ProbeResult> {
+export async function findTransitionPoint(
+  base: Base,
+  samples: ProbeSample[],
+  cache: FeatureCache,
+  opts: { seed?: number; folds?: number; points?: string[] } = {},
+): Promise<ProbeResult> {
   // The test split stays unseen, as it will be for the run the wizard recommends.
   const used = samples.filter((s) => s.split !== 'test');
   const points = opts.points ?? base.probePoints;
@@ -36,7 +41,10 @@ export async function findTransitionPoint(base: Base, samples: ProbeSample[], ca
   let forwardMs = 0;
   let runtime = 'cache';
   if (missing.length) {
-    const forward = await frozenForward(base, points.map((layer) => ({ layer, pool: true })));
+    const forward = await frozenForward(
+      base,
+      points.map((layer) => ({ layer, pool: true })),
+    );
     runtime = forward.runtime;
     const started = performance.now();
     for (let b = 0; b < missing.length; b += BATCH) {
@@ -54,7 +62,10 @@ export async function findTransitionPoint(base: Base, samples: ProbeSample[], ca
     forwardMs = (performance.now() - started) / missing.length;
   }
   const labels = used.map((s) => s.label);
-  const scores = points.map((layer, k) => ({ layer, score: probeAccuracy(features[k]!, labels, { seed: opts.seed ?? 1, folds: opts.folds ?? 5 }) }));
+  const scores = points.map((layer, k) => ({
+    layer,
+    score: probeAccuracy(features[k]!, labels, { seed: opts.seed ?? 1, folds: opts.folds ?? 5 }),
+  }));
   const best = scores.reduce((a, b) => (b.score > a.score ? b : a)).layer;
   return { scores, best, forwardMsPerImage: forwardMs, runtime };
 }

@@ -13,7 +13,16 @@ import { loadRunSource, type RunSource } from './run-source.js';
 import { quantizeUint8, readTfjsFolder, writeTfjsFolder, modelJson } from './tfjs-artifacts.js';
 import { appPredictions, runOnnxBytes } from './app-predict.js';
 import { previewFor, type QuantizePreview } from './preview.js';
-import { judge, onnxViaNodeExample, summarise, tfjsFromBundle, accuracyOf, nodeExampleOf, type ArtefactParity, type ParityReport } from './parity.js';
+import {
+  judge,
+  onnxViaNodeExample,
+  summarise,
+  tfjsFromBundle,
+  accuracyOf,
+  nodeExampleOf,
+  type ArtefactParity,
+  type ParityReport,
+} from './parity.js';
 import { describeBase, makeSignature, modelCard, writeJson } from './describe.js';
 import { writeManifest, MANIFEST, type FileEntry } from './manifest.js';
 import { zipFolder } from './zip.js';
@@ -63,7 +72,8 @@ function normaliseParts(parts: ExportPart[] | undefined): ExportPart[] {
 function checkDestination(dir: string): void {
   if (fs.existsSync(dir)) {
     if (!fs.statSync(dir).isDirectory()) throw new StudioError('conflict', `${dir} exists and is not a folder.`);
-    if (fs.readdirSync(dir).length > 0) throw new StudioError('conflict', `${dir} is not empty; choose a new or empty folder (nothing was overwritten).`);
+    if (fs.readdirSync(dir).length > 0)
+      throw new StudioError('conflict', `${dir} is not empty; choose a new or empty folder (nothing was overwritten).`);
   }
 }
 
@@ -75,15 +85,31 @@ function writeWebDemo(dir: string, src: RunSource, tfjsModel: ReturnType<typeof 
   const demo = path.join(dir, 'web-demo');
   fs.mkdirSync(demo, { recursive: true });
   const title = src.labels.length <= 6 ? src.labels.join(' · ') : `${src.labels.length} classes`;
-  fs.writeFileSync(path.join(demo, 'index.html'), fs.readFileSync(template('web-demo/index.html'), 'utf8').replaceAll('{{TITLE}}', escapeHtml(title)));
+  fs.writeFileSync(
+    path.join(demo, 'index.html'),
+    fs.readFileSync(template('web-demo/index.html'), 'utf8').replaceAll('{{TITLE}}', escapeHtml(title)),
+  );
   fs.copyFileSync(tfjsBrowserRuntime(), path.join(demo, 'tf.min.js'));
   // A classic script, not JSON: file:// pages cannot fetch(), but they can load scripts.
-  const payload = { modelJson: modelJson(tfjsModel), weightsBase64: tfjsModel.weightData.toString('base64'), labels: src.labels, signature };
-  fs.writeFileSync(path.join(demo, 'model.js'), `// The exported TF.js model inlined for the offline demo (same as ../tfjs/).\nwindow.STUDIO_MODEL = ${JSON.stringify(payload)};\n`);
+  const payload = {
+    modelJson: modelJson(tfjsModel),
+    weightsBase64: tfjsModel.weightData.toString('base64'),
+    labels: src.labels,
+    signature,
+  };
+  fs.writeFileSync(
+    path.join(demo, 'model.js'),
+    `// The exported TF.js model inlined for the offline demo (same as ../tfjs/).\nwindow.STUDIO_MODEL = ${JSON.stringify(payload)};\n`,
+  );
 }
 
 function writeExamples(dir: string): void {
-  for (const rel of ['examples/node/classify.mjs', 'examples/node/package.json', 'examples/python/classify.py', 'examples/python/requirements.txt']) {
+  for (const rel of [
+    'examples/node/classify.mjs',
+    'examples/node/package.json',
+    'examples/python/classify.py',
+    'examples/python/requirements.txt',
+  ]) {
     const to = path.join(dir, rel);
     fs.mkdirSync(path.dirname(to), { recursive: true });
     fs.copyFileSync(template(rel), to);
@@ -114,7 +140,11 @@ export async function exportRun(db: Db, paths: DataPaths, req: ExportRequest): P
   let parity: ParityReport | null = null;
   let preview: QuantizePreview | null = null;
   try {
-    if (src.testImages.length === 0) throw new StudioError('invalid', `Run ${src.run.id} has no test images to check the export against; give the project a test split and train again.`);
+    if (src.testImages.length === 0)
+      throw new StudioError(
+        'invalid',
+        `Run ${src.run.id} has no test images to check the export against; give the project a test split and train again.`,
+      );
     fs.rmSync(staging, { recursive: true, force: true });
     fs.mkdirSync(staging, { recursive: true });
     const files = src.testImages.map((i) => i.file);
@@ -161,14 +191,25 @@ export async function exportRun(db: Db, paths: DataPaths, req: ExportRequest): P
     await check();
 
     progress('writing the model card', 4, steps);
-    signature = { ...signature, ...{ parity: { images: parity.images, maxAbsDiff: parity.maxAbsDiff, agreement: parity.agreement, appRuntime: app.runtime } } };
+    signature = {
+      ...signature,
+      ...{ parity: { images: parity.images, maxAbsDiff: parity.maxAbsDiff, agreement: parity.agreement, appRuntime: app.runtime } },
+    };
     writeJson(path.join(staging, 'signature.json'), signature);
     fs.writeFileSync(
       path.join(staging, 'README.md'),
-      modelCard(src, signature, parity, { tfjs: has('tfjs'), onnx: has('onnx'), demo: has('web-demo'), examples: has('examples'), quantized: quantize }),
+      modelCard(src, signature, parity, {
+        tfjs: has('tfjs'),
+        onnx: has('onnx'),
+        demo: has('web-demo'),
+        examples: has('examples'),
+        quantized: quantize,
+      }),
     );
     const entries = writeManifest(staging);
-    const manifestSha256 = createHash('sha256').update(fs.readFileSync(path.join(staging, MANIFEST))).digest('hex');
+    const manifestSha256 = createHash('sha256')
+      .update(fs.readFileSync(path.join(staging, MANIFEST)))
+      .digest('hex');
     const bytes = entries.reduce((s, f) => s + f.bytes, 0);
 
     if (!parity.passed) {
@@ -176,7 +217,15 @@ export async function exportRun(db: Db, paths: DataPaths, req: ExportRequest): P
       fs.rmSync(failedDir, { recursive: true, force: true });
       fs.renameSync(staging, failedDir);
       const reasons = parity.artefacts.filter((a) => !a.passed).map((a) => `${a.artefact}: ${a.reason}`);
-      finishExport(db, exportId, { status: 'failed', dir: failedDir, manifestSha256, bytes, parity, accuracyDelta: preview?.accuracyDelta ?? null, error: `Parity check failed (${reasons.join('; ')}).` });
+      finishExport(db, exportId, {
+        status: 'failed',
+        dir: failedDir,
+        manifestSha256,
+        bytes,
+        parity,
+        accuracyDelta: preview?.accuracyDelta ?? null,
+        error: `Parity check failed (${reasons.join('; ')}).`,
+      });
       return { row: getExport(db, exportId), files: entries, parity, preview };
     }
 
@@ -190,13 +239,24 @@ export async function exportRun(db: Db, paths: DataPaths, req: ExportRequest): P
     const zipPath = `${finalDir}.zip`;
     zipFolder(finalDir, zipPath);
     progress('done', steps, steps);
-    finishExport(db, exportId, { status: 'done', dir: finalDir, zipPath, manifestSha256, bytes, parity, accuracyDelta: preview?.accuracyDelta ?? null });
+    finishExport(db, exportId, {
+      status: 'done',
+      dir: finalDir,
+      zipPath,
+      manifestSha256,
+      bytes,
+      parity,
+      accuracyDelta: preview?.accuracyDelta ?? null,
+    });
     return { row: getExport(db, exportId), files: entries, parity, preview };
   } catch (err) {
     fs.rmSync(staging, { recursive: true, force: true });
     const cancelled = err instanceof StudioError && err.code === 'cancelled';
-    finishExport(db, exportId, { status: cancelled ? 'cancelled' : 'failed', parity, error: err instanceof Error ? err.message : String(err) });
+    finishExport(db, exportId, {
+      status: cancelled ? 'cancelled' : 'failed',
+      parity,
+      error: err instanceof Error ? err.message : String(err),
+    });
     throw err;
   }
 }
-

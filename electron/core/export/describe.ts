@@ -17,7 +17,8 @@ export interface BaseDescription {
 }
 
 export function describeBase(db: Db, baseId: string): BaseDescription {
-  const row = db.prepare('SELECT name, source, metadata FROM base_models WHERE id = ?').get(baseId) as { name: string; source: string; metadata: string } | undefined;
+  const row = db.prepare('SELECT name, source, metadata FROM base_models WHERE id = ?').get(baseId) as
+    { name: string; source: string; metadata: string } | undefined;
   if (row) {
     let origin = '';
     try {
@@ -66,7 +67,13 @@ export interface Signature {
   metrics: unknown;
 }
 
-export function makeSignature(src: RunSource, exportId: number, base: BaseDescription, parts: SignatureParts, onnxOutput: string): Signature {
+export function makeSignature(
+  src: RunSource,
+  exportId: number,
+  base: BaseDescription,
+  parts: SignatureParts,
+  onnxOutput: string,
+): Signature {
   const size = src.config.inputSize;
   const perSplit: Record<string, number> = { train: 0, validation: 0, test: 0 };
   for (const i of src.images) perSplit[i.split] = (perSplit[i.split] ?? 0) + 1;
@@ -88,11 +95,21 @@ export function makeSignature(src: RunSource, exportId: number, base: BaseDescri
     output: { kind: 'probabilities', shape: [null, src.labels.length], classOrder: 'as in "classes" and labels.json' },
     onnx: parts.onnx ? { file: 'model.onnx', input: 'image', output: onnxOutput } : null,
     tfjs: parts.tfjs
-      ? { file: 'tfjs/model.json', input: 'pixels', inputDtype: 'float32 holding the 0..255 pixel values (tfjs layers models take float input)', weights: parts.quantized ? 'uint8-quantized' : 'float32' }
+      ? {
+          file: 'tfjs/model.json',
+          input: 'pixels',
+          inputDtype: 'float32 holding the 0..255 pixel values (tfjs layers models take float input)',
+          weights: parts.quantized ? 'uint8-quantized' : 'float32',
+        }
       : null,
     base,
     strategy: src.run.strategy,
-    dataset: { hash: src.datasetHash, hashOf: 'sha256 over the sorted lines "image sha256<TAB>label<TAB>split" of every image the run used', images: src.images.length, perSplit },
+    dataset: {
+      hash: src.datasetHash,
+      hashOf: 'sha256 over the sorted lines "image sha256<TAB>label<TAB>split" of every image the run used',
+      images: src.images.length,
+      perSplit,
+    },
     metrics: src.run.metrics,
   };
 }
@@ -105,7 +122,12 @@ const STRATEGY_WORDS: Record<string, string> = {
 
 const pct = (x: number | null | undefined) => (x === null || x === undefined ? '–' : `${(x * 100).toFixed(1)}%`);
 
-export function modelCard(src: RunSource, sig: Signature, parity: ParityReport | null, files: { tfjs: boolean; onnx: boolean; demo: boolean; examples: boolean; quantized: boolean }): string {
+export function modelCard(
+  src: RunSource,
+  sig: Signature,
+  parity: ParityReport | null,
+  files: { tfjs: boolean; onnx: boolean; demo: boolean; examples: boolean; quantized: boolean },
+): string {
   const m = src.run.metrics;
   const cfg = src.run.config;
   const perLabel = new Map<string, Record<string, number>>();
@@ -123,11 +145,25 @@ export function modelCard(src: RunSource, sig: Signature, parity: ParityReport |
   );
   lines.push(`Exported from Transfer Studio run ${src.run.id} (export ${sig.exportId}, ${sig.createdAt}).`, '');
   lines.push('## What is in this folder', '');
-  if (files.onnx) lines.push('- `model.onnx` — the model for ONNX Runtime (any language). Input `image`: uint8 RGB pixels, shape [N, H, W, 3].');
-  if (files.tfjs) lines.push(`- \`tfjs/\` — the TensorFlow.js layers model (\`tf.loadLayersModel('tfjs/model.json')\`)${files.quantized ? ', weights quantized to 8 bits' : ''}.`);
-  lines.push('- `labels.json` — class names, in the order of the model\'s output.', '- `signature.json` — the input contract, class order, dataset hash and metrics, for programs.');
-  if (files.demo) lines.push('- `web-demo/index.html` — open it in a browser (straight from disk is fine) and drop an image or use the webcam. Nothing is uploaded.');
-  if (files.examples) lines.push('- `examples/node/` — `npm install && node classify.mjs photo.jpg` (onnxruntime-node + sharp).', '- `examples/python/` — `pip install -r requirements.txt && python3 classify.py photo.jpg` (onnxruntime + Pillow).');
+  if (files.onnx)
+    lines.push('- `model.onnx` — the model for ONNX Runtime (any language). Input `image`: uint8 RGB pixels, shape [N, H, W, 3].');
+  if (files.tfjs)
+    lines.push(
+      `- \`tfjs/\` — the TensorFlow.js layers model (\`tf.loadLayersModel('tfjs/model.json')\`)${files.quantized ? ', weights quantized to 8 bits' : ''}.`,
+    );
+  lines.push(
+    "- `labels.json` — class names, in the order of the model's output.",
+    '- `signature.json` — the input contract, class order, dataset hash and metrics, for programs.',
+  );
+  if (files.demo)
+    lines.push(
+      '- `web-demo/index.html` — open it in a browser (straight from disk is fine) and drop an image or use the webcam. Nothing is uploaded.',
+    );
+  if (files.examples)
+    lines.push(
+      '- `examples/node/` — `npm install && node classify.mjs photo.jpg` (onnxruntime-node + sharp).',
+      '- `examples/python/` — `pip install -r requirements.txt && python3 classify.py photo.jpg` (onnxruntime + Pillow).',
+    );
   lines.push('- `manifest.json` — size and sha256 of every file (`studio verify-export DIR` checks them).', '');
   lines.push('## Input', '');
   lines.push(
@@ -143,10 +179,17 @@ export function modelCard(src: RunSource, sig: Signature, parity: ParityReport |
   );
   lines.push('## How well it does', '');
   if (m) {
-    lines.push(`On the held-out test split (${m.testCount} images never used in training): accuracy **${pct(m.testAccuracy)}**; validation accuracy ${pct(m.valAccuracy)}.`, '');
+    lines.push(
+      `On the held-out test split (${m.testCount} images never used in training): accuracy **${pct(m.testAccuracy)}**; validation accuracy ${pct(m.valAccuracy)}.`,
+      '',
+    );
     lines.push('| class | precision | recall | test images |', '|---|---|---|---|');
     for (const c of m.perClass) lines.push(`| ${c.label} | ${pct(c.precision)} | ${pct(c.recall)} | ${c.support} |`);
-    lines.push('', 'Precision: of the images the model called this class, how many were. Recall: of the images of this class, how many it found.', '');
+    lines.push(
+      '',
+      'Precision: of the images the model called this class, how many were. Recall: of the images of this class, how many it found.',
+      '',
+    );
   } else lines.push('The run recorded no test metrics.', '');
   if (parity) {
     lines.push('### Agreement with the app', '');
@@ -168,20 +211,28 @@ export function modelCard(src: RunSource, sig: Signature, parity: ParityReport |
   lines.push('## How it was made', '');
   lines.push(`- Base model: **${sig.base.name}** (\`${sig.base.id}\`) — ${sig.base.source}.`);
   if (sig.base.id === 'mobilenet_v2' || sig.base.id === 'inception_v3') {
-    lines.push('  The built-in bases come from the npm package nsfwjs (MIT licence): ImageNet-initialised networks that the nsfwjs project fine-tuned on its own 5-class content task; their classifier was removed and a new one trained here.');
+    lines.push(
+      '  The built-in bases come from the npm package nsfwjs (MIT licence): ImageNet-initialised networks that the nsfwjs project fine-tuned on its own 5-class content task; their classifier was removed and a new one trained here.',
+    );
   }
   lines.push(`- Strategy: ${STRATEGY_WORDS[src.run.strategy] ?? src.run.strategy}.`);
-  if (src.config.featureLayer) lines.push(`- Features taken from layer \`${String(src.config.featureLayer)}\`${src.config.boundary ? `; layers above \`${String(src.config.boundary)}\` were fine-tuned` : ''}.`);
+  if (src.config.featureLayer)
+    lines.push(
+      `- Features taken from layer \`${String(src.config.featureLayer)}\`${src.config.boundary ? `; layers above \`${String(src.config.boundary)}\` were fine-tuned` : ''}.`,
+    );
   lines.push(
     `- Settings: ${cfg.epochs} epoch${cfg.epochs === 1 ? '' : 's'}${cfg.warmupEpochs ? ` after ${cfg.warmupEpochs} warm-up epochs` : ''}, learning rate ${cfg.lr}, batch ${cfg.batchSize}, dropout ${cfg.dropout}, ` +
       `augmentation ${cfg.augmentedVariants > 0 ? `(${cfg.augmentedVariants} variants: flip ${cfg.augmentation.flip ? 'on' : 'off'}, rotate ±${cfg.augmentation.rotateDeg}°, zoom ${cfg.augmentation.zoom})` : 'off'}, class weights ${cfg.classWeights ? 'on' : 'off'}, seed ${cfg.seed}.`,
   );
-  if (src.run.engine) lines.push(`- Trained on the ${src.run.engine} engine${src.run.durationMs ? ` in ${Math.round(src.run.durationMs / 1000)} s` : ''}.`);
+  if (src.run.engine)
+    lines.push(`- Trained on the ${src.run.engine} engine${src.run.durationMs ? ` in ${Math.round(src.run.durationMs / 1000)} s` : ''}.`);
   lines.push('');
   lines.push('## Known limits', '');
   const small = src.labels.filter((l) => (perLabel.get(l)?.train ?? 0) < 20);
   lines.push('- It knows only the classes above and will force any image into one of them.');
-  lines.push('- It learned from the images listed above; pictures unlike them (other styles, lighting, cameras, backgrounds) may be classified worse than the test accuracy suggests.');
+  lines.push(
+    '- It learned from the images listed above; pictures unlike them (other styles, lighting, cameras, backgrounds) may be classified worse than the test accuracy suggests.',
+  );
   if (m && m.testCount < 50) lines.push(`- The test split is small (${m.testCount} images): the accuracy above is a rough estimate.`);
   if (small.length) lines.push(`- Few training images for: ${small.join(', ')} (under 20 each).`);
   if (files.quantized) lines.push('- The TF.js weights are stored in 8 bits; the ONNX model keeps float weights.');

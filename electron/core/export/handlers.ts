@@ -60,7 +60,10 @@ export function createExportCtx(parts: Omit<ExportCtx, 'jobs'>): ExportCtx {
 
 type ExportCalls = typeof exportCalls;
 export type ExportHandlers = {
-  [M in keyof ExportCalls]: (ctx: ExportCtx, args: z.output<ExportCalls[M]['args']>) => Promise<z.output<ExportCalls[M]['result']>> | z.output<ExportCalls[M]['result']>;
+  [M in keyof ExportCalls]: (
+    ctx: ExportCtx,
+    args: z.output<ExportCalls[M]['args']>,
+  ) => Promise<z.output<ExportCalls[M]['result']>> | z.output<ExportCalls[M]['result']>;
 };
 
 export function toExportInfo(r: ExportRow): ExportEventPayload<'export.finished'>['export'] & object {
@@ -104,11 +107,25 @@ export const exportHandlers: ExportHandlers = {
           onProgress: (phase, done, total) => ctx.emit('export.progress', { jobId: id, runId, exportId, phase, done, total }),
         });
         const info = toExportInfo(result.row);
-        ctx.emit('export.finished', { jobId: id, runId, exportId: result.row.id, status: result.row.status, export: info, message: result.row.error });
+        ctx.emit('export.finished', {
+          jobId: id,
+          runId,
+          exportId: result.row.id,
+          status: result.row.status,
+          export: info,
+          message: result.row.error,
+        });
       } catch (err) {
         const row = exportId !== null ? getExport(ctx.db, exportId) : null;
         const status = row?.status ?? (err instanceof StudioError && err.code === 'cancelled' ? 'cancelled' : 'failed');
-        ctx.emit('export.finished', { jobId: id, runId, exportId, status, export: row ? toExportInfo(row) : null, message: err instanceof Error ? err.message : String(err) });
+        ctx.emit('export.finished', {
+          jobId: id,
+          runId,
+          exportId,
+          status,
+          export: row ? toExportInfo(row) : null,
+          message: err instanceof Error ? err.message : String(err),
+        });
       }
     });
     return { jobId };
@@ -127,7 +144,11 @@ export const exportHandlers: ExportHandlers = {
     const row = getExport(ctx.db, exportId);
     if (!ctx.reveal) throw new StudioError('unsupported', 'Showing a folder works in the desktop app only.');
     const target = row.dir ?? row.zipPath;
-    if (!target) throw new StudioError('not_found', `Export ${exportId} has no folder (it ${row.status === 'running' ? 'is still running' : `ended as ${row.status}`}).`);
+    if (!target)
+      throw new StudioError(
+        'not_found',
+        `Export ${exportId} has no folder (it ${row.status === 'running' ? 'is still running' : `ended as ${row.status}`}).`,
+      );
     if (!fs.existsSync(target)) throw new StudioError('not_found', `Export ${exportId}'s folder is gone (it was at ${target}).`);
     ctx.reveal(target);
     return { ok: true as const };

@@ -59,7 +59,10 @@ export function verifyExport(dir: string): VerifyResult {
   let manifest: Manifest;
   try {
     manifest = JSON.parse(fs.readFileSync(file, 'utf8')) as Manifest;
-    if (!Array.isArray(manifest.files) || manifest.files.some((f) => typeof f?.path !== 'string' || typeof f.sha256 !== 'string' || typeof f.bytes !== 'number')) {
+    if (
+      !Array.isArray(manifest.files) ||
+      manifest.files.some((f) => typeof f?.path !== 'string' || typeof f.sha256 !== 'string' || typeof f.bytes !== 'number')
+    ) {
       throw new Error('no valid "files" list');
     }
   } catch (err) {

@@ -76,8 +76,10 @@ export function judge(
   let reason: string | null = null;
   if (!Number.isFinite(maxAbsDiff)) reason = 'produced non-finite probabilities';
   else if (!quantized) {
-    if (agreement < 1) reason = `top-1 label differs from the app's on ${Math.round((1 - agreement) * app.length)} of ${app.length} test images`;
-    else if (maxAbsDiff > FLOAT_MAX_ABS_DIFF) reason = `probabilities differ from the app's by up to ${maxAbsDiff.toExponential(2)} (allowed ${FLOAT_MAX_ABS_DIFF})`;
+    if (agreement < 1)
+      reason = `top-1 label differs from the app's on ${Math.round((1 - agreement) * app.length)} of ${app.length} test images`;
+    else if (maxAbsDiff > FLOAT_MAX_ABS_DIFF)
+      reason = `probabilities differ from the app's by up to ${maxAbsDiff.toExponential(2)} (allowed ${FLOAT_MAX_ABS_DIFF})`;
   } else if (minAccuracy !== null && accuracy !== null && accuracy < minAccuracy - 1e-9) {
     reason = `test accuracy ${(accuracy * 100).toFixed(1)}% is below the ${(minAccuracy * 100).toFixed(1)}% shown before export`;
   }
@@ -145,7 +147,11 @@ export function nodeExampleOf(bundleDir: string): string {
   return path.join(bundleDir, 'examples', 'node', 'classify.mjs');
 }
 
-export async function onnxViaNodeExample(bundleDir: string, files: string[], exampleFile = nodeExampleOf(bundleDir)): Promise<Float32Array[]> {
+export async function onnxViaNodeExample(
+  bundleDir: string,
+  files: string[],
+  exampleFile = nodeExampleOf(bundleDir),
+): Promise<Float32Array[]> {
   return withNodeExample(exampleFile, async (example) => {
     const model = await example.loadModel(bundleDir);
     try {
@@ -157,7 +163,13 @@ export async function onnxViaNodeExample(bundleDir: string, files: string[], exa
 }
 
 /** The bundle's tfjs/ model loaded back and run on tfjs-cpu, fed by the Node example's preprocessing. */
-export async function tfjsFromBundle(bundleDir: string, size: number, files: string[], exampleFile = nodeExampleOf(bundleDir), batchSize = 8): Promise<Float32Array[]> {
+export async function tfjsFromBundle(
+  bundleDir: string,
+  size: number,
+  files: string[],
+  exampleFile = nodeExampleOf(bundleDir),
+  batchSize = 8,
+): Promise<Float32Array[]> {
   const previous = tf.getBackend();
   if (previous !== 'cpu') await tf.setBackend('cpu');
   const model = await loadModelFolder(path.join(bundleDir, 'tfjs'));
@@ -168,7 +180,9 @@ export async function tfjsFromBundle(bundleDir: string, size: number, files: str
         const batch = files.slice(i, i + batchSize);
         const pixels = new Float32Array(batch.length * size * size * 3);
         for (let k = 0; k < batch.length; k++) pixels.set(await example.preprocess(batch[k]!, size), k * size * size * 3);
-        const probs = tf.tidy(() => (model.predict(tf.tensor4d(pixels, [batch.length, size, size, 3])) as tf.Tensor).dataSync() as Float32Array);
+        const probs = tf.tidy(
+          () => (model.predict(tf.tensor4d(pixels, [batch.length, size, size, 3])) as tf.Tensor).dataSync() as Float32Array,
+        );
         const k = probs.length / batch.length;
         for (let j = 0; j < batch.length; j++) out.push(probs.slice(j * k, (j + 1) * k));
         await new Promise<void>((r) => setImmediate(r));

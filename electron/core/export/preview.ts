@@ -30,7 +30,13 @@ export function tfjsBytes(a: TfjsArtifacts): number {
 }
 
 /** Probabilities from in-memory tfjs artifacts on the cpu backend. */
-export async function tfjsCpuPredictions(a: TfjsArtifacts, size: number, pixels: (i: number) => Promise<Uint8Array>, count: number, batchSize = 8): Promise<Float32Array[]> {
+export async function tfjsCpuPredictions(
+  a: TfjsArtifacts,
+  size: number,
+  pixels: (i: number) => Promise<Uint8Array>,
+  count: number,
+  batchSize = 8,
+): Promise<Float32Array[]> {
   const previous = tf.getBackend();
   if (previous !== 'cpu') await tf.setBackend('cpu');
   const weightData = a.weightData.buffer.slice(a.weightData.byteOffset, a.weightData.byteOffset + a.weightData.byteLength) as ArrayBuffer;
@@ -66,7 +72,12 @@ export async function previewFor(db: Db, src: RunSource, quantize: boolean, app?
   let quantizedProbs = reference.probs;
   if (quantize) {
     const size = src.config.inputSize;
-    quantizedProbs = await tfjsCpuPredictions(quant, size, async (i) => (await decodeForModel(fs.readFileSync(files[i]!), size)).data, files.length);
+    quantizedProbs = await tfjsCpuPredictions(
+      quant,
+      size,
+      async (i) => (await decodeForModel(fs.readFileSync(files[i]!), size)).data,
+      files.length,
+    );
   }
   const quantizedAccuracy = accuracyOf(quantizedProbs, truth);
   const { maxAbsDiff, agreement } = compare(reference.probs, quantizedProbs);

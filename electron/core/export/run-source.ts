@@ -63,15 +63,28 @@ export function loadRunSource(db: Db, paths: DataPaths, runId: number): RunSourc
   const modelDir = run.modelFolder;
   const labels = readJson<string[]>(path.join(modelDir, 'labels.json'), 'labels.json');
   const config = readJson<RunModelConfig>(path.join(modelDir, 'config.json'), 'config.json');
-  if (!Array.isArray(labels) || labels.length < 2) throw new StudioError('invalid', `Run ${runId}'s labels.json does not list at least two labels.`);
-  if (!Number.isInteger(config.inputSize) || config.inputSize <= 0) throw new StudioError('invalid', `Run ${runId}'s config.json does not say the input size.`);
+  if (!Array.isArray(labels) || labels.length < 2)
+    throw new StudioError('invalid', `Run ${runId}'s labels.json does not list at least two labels.`);
+  if (!Number.isInteger(config.inputSize) || config.inputSize <= 0)
+    throw new StudioError('invalid', `Run ${runId}'s config.json does not say the input size.`);
   const labelIndex = new Map(labels.map((l, i) => [l, i]));
-  const names = new Map((db.prepare('SELECT id, name FROM labels WHERE project_id = ?').all(run.projectId) as { id: number; name: string }[]).map((r) => [r.id, r.name]));
+  const names = new Map(
+    (db.prepare('SELECT id, name FROM labels WHERE project_id = ?').all(run.projectId) as { id: number; name: string }[]).map((r) => [
+      r.id,
+      r.name,
+    ]),
+  );
   const images: RunImage[] = [];
   for (const img of trainingImages(db, run.projectId)) {
     const label = names.get(img.labelId);
     if (label === undefined || !labelIndex.has(label)) continue;
-    images.push({ sha256: img.sha256, file: paths.stored(run.projectId, img.sha256, img.format), label, labelIndex: labelIndex.get(label)!, split: img.split });
+    images.push({
+      sha256: img.sha256,
+      file: paths.stored(run.projectId, img.sha256, img.format),
+      label,
+      labelIndex: labelIndex.get(label)!,
+      split: img.split,
+    });
   }
   const testImages = images.filter((i) => i.split === 'test' && fs.existsSync(i.file));
   return { run, modelDir, labels, config, images, testImages, datasetHash: datasetHash(images) };

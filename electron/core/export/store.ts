@@ -78,7 +78,11 @@ function toRow(r: Raw): ExportRow {
 }
 
 export function createExport(db: Db, runId: number, format: ExportFormat, parts: ExportPart[], quantized: boolean): number {
-  return Number(db.prepare('INSERT INTO exports (run_id, format, parts, quantized, host_pid) VALUES (?, ?, ?, ?, ?)').run(runId, format, JSON.stringify(parts), quantized ? 1 : 0, process.pid).lastInsertRowid);
+  return Number(
+    db
+      .prepare('INSERT INTO exports (run_id, format, parts, quantized, host_pid) VALUES (?, ?, ?, ?, ?)')
+      .run(runId, format, JSON.stringify(parts), quantized ? 1 : 0, process.pid).lastInsertRowid,
+  );
 }
 
 export interface ExportOutcome {
@@ -121,8 +125,12 @@ export function finishExport(db: Db, exportId: number, o: ExportOutcome): boolea
 /** At start-up: exports left running by a host that died. */
 /** At start-up: exports left running by a host process that is gone were interrupted. */
 export function markExportsInterrupted(db: Db): number {
-  const stale = (db.prepare("SELECT id, host_pid FROM exports WHERE status = 'running'").all() as { id: number; host_pid: number | null }[]).filter((r) => !hostAlive(r.host_pid));
-  const mark = db.prepare(`UPDATE exports SET status = 'interrupted', error = 'The app stopped during this export.', finished_at = ${NOW} WHERE id = ? AND status = 'running'`);
+  const stale = (
+    db.prepare("SELECT id, host_pid FROM exports WHERE status = 'running'").all() as { id: number; host_pid: number | null }[]
+  ).filter((r) => !hostAlive(r.host_pid));
+  const mark = db.prepare(
+    `UPDATE exports SET status = 'interrupted', error = 'The app stopped during this export.', finished_at = ${NOW} WHERE id = ? AND status = 'running'`,
+  );
   for (const r of stale) mark.run(r.id);
   return stale.length;
 }

@@ -9,7 +9,9 @@ import { fileURLToPath } from 'node:url';
 const require = createRequire(import.meta.url);
 
 export function templatesDir(): string {
-  const candidates = [process.env.STUDIO_EXPORT_TEMPLATES, path.join(path.dirname(fileURLToPath(import.meta.url)), 'templates')].filter((d): d is string => !!d);
+  const candidates = [process.env.STUDIO_EXPORT_TEMPLATES, path.join(path.dirname(fileURLToPath(import.meta.url)), 'templates')].filter(
+    (d): d is string => !!d,
+  );
   const found = candidates.find((d) => fs.existsSync(path.join(d, 'web-demo', 'index.html')));
   if (!found) throw new Error(`The export templates are missing (looked in ${candidates.join(', ')}).`);
   return found;

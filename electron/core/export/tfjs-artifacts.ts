@@ -48,7 +48,8 @@ export function readTfjsFolder(dir: string): TfjsArtifacts {
   }
   const weightData = Buffer.concat(buffers);
   const expected = specs.reduce((s, w) => s + specBytes(w), 0);
-  if (expected !== weightData.length) throw new Error(`${dir}: weights hold ${weightData.length} bytes, the manifest describes ${expected}`);
+  if (expected !== weightData.length)
+    throw new Error(`${dir}: weights hold ${weightData.length} bytes, the manifest describes ${expected}`);
   return { modelTopology: json.modelTopology, weightSpecs: specs, weightData, quantized: specs.some((s) => s.quantization) };
 }
 

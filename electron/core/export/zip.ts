@@ -40,7 +40,17 @@ export function zipBytes(entries: ZipEntry[]): Buffer {
     const stored = deflated.length >= e.data.length;
     const body = stored ? Buffer.from(e.data.buffer, e.data.byteOffset, e.data.byteLength) : deflated;
     const method = stored ? 0 : 8;
-    const common = [u16(20), u16(0x0800) /* UTF-8 names */, u16(method), u16(DOS_TIME), u16(DOS_DATE), u32(crc), u32(body.length), u32(e.data.length), u16(name.length)];
+    const common = [
+      u16(20),
+      u16(0x0800) /* UTF-8 names */,
+      u16(method),
+      u16(DOS_TIME),
+      u16(DOS_DATE),
+      u32(crc),
+      u32(body.length),
+      u32(e.data.length),
+      u16(name.length),
+    ];
     const local = Buffer.concat([u32(0x04034b50), ...common, u16(0), name]);
     central.push(Buffer.concat([u32(0x02014b50), u16(20), ...common, u16(0), u16(0), u16(0), u16(0), u32(0), u32(offset), name]));
     parts.push(local, body);
@@ -48,7 +58,16 @@ export function zipBytes(entries: ZipEntry[]): Buffer {
     if (offset > LIMIT) throw new Error('The archive is larger than 4 GB; this zip writer has no zip64.');
   }
   const dir = Buffer.concat(central);
-  const end = Buffer.concat([u32(0x06054b50), u16(0), u16(0), u16(entries.length), u16(entries.length), u32(dir.length), u32(offset), u16(0)]);
+  const end = Buffer.concat([
+    u32(0x06054b50),
+    u16(0),
+    u16(0),
+    u16(entries.length),
+    u16(entries.length),
+    u32(dir.length),
+    u32(offset),
+    u16(0),
+  ]);
   return Buffer.concat([...parts, dir, end]);
 }
 

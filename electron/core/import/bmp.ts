@@ -31,7 +31,15 @@ export interface DecodedBmp {
 const BI_RGB = 0;
 const BI_BITFIELDS = 3;
 const BI_ALPHABITFIELDS = 6;
-const COMPRESSION_NAMES: Record<number, string> = { 1: 'RLE8', 2: 'RLE4', 4: 'embedded JPEG', 5: 'embedded PNG', 11: 'CMYK', 12: 'CMYK RLE8', 13: 'CMYK RLE4' };
+const COMPRESSION_NAMES: Record<number, string> = {
+  1: 'RLE8',
+  2: 'RLE4',
+  4: 'embedded JPEG',
+  5: 'embedded PNG',
+  11: 'CMYK',
+  12: 'CMYK RLE8',
+  13: 'CMYK RLE4',
+};
 
 function need(bytes: Uint8Array, end: number, what: string): void {
   if (bytes.length < end) throw new BmpError(`truncated BMP (${what} cut short)`);

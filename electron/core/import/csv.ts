@@ -92,7 +92,10 @@ export async function csvCandidates(csvFile: string): Promise<ScanResult> {
     if (st.size > 64 * 1024 * 1024) return { candidates, skipped: [{ path: csvName, reason: 'CSV file is larger than 64 MB' }] };
     text = await fs.promises.readFile(csvFile, 'utf8');
   } catch (err) {
-    return { candidates, skipped: [{ path: csvName, reason: `CSV file could not be read (${(err as NodeJS.ErrnoException).code ?? 'error'})` }] };
+    return {
+      candidates,
+      skipped: [{ path: csvName, reason: `CSV file could not be read (${(err as NodeJS.ErrnoException).code ?? 'error'})` }],
+    };
   }
   const dir = path.dirname(path.resolve(csvFile));
   const realDir = await fs.promises.realpath(dir);

@@ -73,7 +73,11 @@ const sha256Of = (bytes: Uint8Array) => createHash('sha256').update(bytes).diges
 /** Label names come from folder names and CSV cells: make them valid label names or drop them. */
 function labelName(raw: string | null): string | null {
   if (raw === null) return null;
-  const name = raw.replace(/[\u0000-\u001f\u007f]/g, '').trim().slice(0, 120).trim();
+  const name = raw
+    .replace(/[\u0000-\u001f\u007f]/g, '')
+    .trim()
+    .slice(0, 120)
+    .trim();
   return name === '' ? null : name;
 }
 
@@ -195,7 +199,13 @@ export async function runImport(ctx: ImportContext, opts: ImportOptions, job: Jo
 }
 
 /** A webcam frame: the same checks and store as a file import; a bad frame is refused. */
-export async function importCaptured(ctx: ImportContext, projectId: number, bytes: Buffer, labelId: number | null, name: string): Promise<ImageRow> {
+export async function importCaptured(
+  ctx: ImportContext,
+  projectId: number,
+  bytes: Buffer,
+  labelId: number | null,
+  name: string,
+): Promise<ImageRow> {
   const sha256 = sha256Of(bytes);
   let info: ImageInfo;
   try {
@@ -206,7 +216,16 @@ export async function importCaptured(ctx: ImportContext, projectId: number, byte
     throw err;
   }
   const { id } = ctx.db.transaction(() =>
-    insertImage(ctx.db, { projectId, sha256, bytes: bytes.length, width: info.width, height: info.height, format: info.format, originalName: name, labelId }),
+    insertImage(ctx.db, {
+      projectId,
+      sha256,
+      bytes: bytes.length,
+      width: info.width,
+      height: info.height,
+      format: info.format,
+      originalName: name,
+      labelId,
+    }),
   )();
   const d = getImage(ctx.db, projectId, id);
   return { id: d.id, labelId: d.labelId, status: d.status, width: d.width, height: d.height };

@@ -121,7 +121,11 @@ export function normalisedImage(bytes: Uint8Array, format: ImageFormat | null = 
 }
 
 /** Runs a normalised pipeline to a buffer; decode failures become rejections with a reason. */
-async function render(bytes: Uint8Array, format: ImageFormat | null, build: (img: sharp.Sharp) => sharp.Sharp): Promise<{ data: Buffer; info: sharp.OutputInfo }> {
+async function render(
+  bytes: Uint8Array,
+  format: ImageFormat | null,
+  build: (img: sharp.Sharp) => sharp.Sharp,
+): Promise<{ data: Buffer; info: sharp.OutputInfo }> {
   const fmt = format ?? sniffFormat(bytes);
   try {
     return await build(normalisedImage(bytes, fmt)).toBuffer({ resolveWithObject: true });

@@ -63,7 +63,10 @@ async function walkRoot(root: string, opts: ScanOptions, out: ScanResult): Promi
     try {
       entries = await fs.promises.readdir(dir, { withFileTypes: true });
     } catch (err) {
-      out.skipped.push({ path: path.relative(displayBase, dir), reason: `folder could not be read (${(err as NodeJS.ErrnoException).code ?? 'error'})` });
+      out.skipped.push({
+        path: path.relative(displayBase, dir),
+        reason: `folder could not be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+      });
       return;
     }
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

@@ -15,12 +15,10 @@ interface Payload {
 }
 
 export function historyState(db: Db, projectId: number): HistoryState {
-  const undo = db
-    .prepare('SELECT description FROM history WHERE project_id = ? AND undone = 0 ORDER BY id DESC LIMIT 1')
-    .get(projectId) as { description: string } | undefined;
-  const redo = db
-    .prepare('SELECT description FROM history WHERE project_id = ? AND undone = 1 ORDER BY id ASC LIMIT 1')
-    .get(projectId) as { description: string } | undefined;
+  const undo = db.prepare('SELECT description FROM history WHERE project_id = ? AND undone = 0 ORDER BY id DESC LIMIT 1').get(projectId) as
+    { description: string } | undefined;
+  const redo = db.prepare('SELECT description FROM history WHERE project_id = ? AND undone = 1 ORDER BY id ASC LIMIT 1').get(projectId) as
+    { description: string } | undefined;
   return { canUndo: !!undo, canRedo: !!redo, undoLabel: undo?.description ?? null, redoLabel: redo?.description ?? null };
 }
 
@@ -47,9 +45,7 @@ function write(db: Db, projectId: number, kind: Kind, ids: number[], values: (nu
   });
   const column = kind === 'label' ? 'label_id' : 'status';
   const update = db.prepare(`UPDATE images SET ${column} = ? WHERE project_id = ? AND id IN (SELECT value FROM json_each(?))`);
-  const annotate = db.prepare(
-    "INSERT INTO annotations (image_id, label_id, source) SELECT value, ?, 'person' FROM json_each(?)",
-  );
+  const annotate = db.prepare("INSERT INTO annotations (image_id, label_id, source) SELECT value, ?, 'person' FROM json_each(?)");
   for (const [value, group] of groups) {
     const json = JSON.stringify(group);
     update.run(value, projectId, json);
@@ -76,7 +72,13 @@ function apply(db: Db, projectId: number, kind: Kind, selection: Selection, valu
     const rows = resolveSelection(db, projectId, selection).filter((r) => r[column] !== value);
     if (rows.length === 0) return 0;
     const ids = rows.map((r) => r.id);
-    write(db, projectId, kind, ids, ids.map(() => value));
+    write(
+      db,
+      projectId,
+      kind,
+      ids,
+      ids.map(() => value),
+    );
     record(db, projectId, kind, description, { ids, before: rows.map((r) => r[column] as number | string | null), after: value });
     return ids.length;
   })();

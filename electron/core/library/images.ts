@@ -31,15 +31,31 @@ function where(filter: ImageFilter): { sql: string; params: unknown[] } {
 export function countImages(db: Db, projectId: number, filter: ImageFilter): number {
   // The common filters read the trigger-kept counters instead of counting 100,000 rows.
   if (!filter.status || filter.status === 'all') {
-    if (filter.label === undefined) return (db.prepare('SELECT image_count AS n FROM projects WHERE id = ?').get(projectId) as { n: number } | undefined)?.n ?? 0;
-    if (filter.label === null) return (db.prepare('SELECT image_count - labeled_count AS n FROM projects WHERE id = ?').get(projectId) as { n: number } | undefined)?.n ?? 0;
-    return (db.prepare('SELECT image_count AS n FROM labels WHERE id = ? AND project_id = ?').get(filter.label, projectId) as { n: number } | undefined)?.n ?? 0;
+    if (filter.label === undefined)
+      return (db.prepare('SELECT image_count AS n FROM projects WHERE id = ?').get(projectId) as { n: number } | undefined)?.n ?? 0;
+    if (filter.label === null)
+      return (
+        (db.prepare('SELECT image_count - labeled_count AS n FROM projects WHERE id = ?').get(projectId) as { n: number } | undefined)?.n ??
+        0
+      );
+    return (
+      (
+        db.prepare('SELECT image_count AS n FROM labels WHERE id = ? AND project_id = ?').get(filter.label, projectId) as
+          { n: number } | undefined
+      )?.n ?? 0
+    );
   }
   const w = where(filter);
   return (db.prepare(`SELECT COUNT(*) AS n FROM images WHERE ${w.sql}`).get(projectId, ...w.params) as { n: number }).n;
 }
 
-export function pageImages(db: Db, projectId: number, filter: ImageFilter, offset: number, limit: number): { total: number; offset: number; rows: ImageRow[] } {
+export function pageImages(
+  db: Db,
+  projectId: number,
+  filter: ImageFilter,
+  offset: number,
+  limit: number,
+): { total: number; offset: number; rows: ImageRow[] } {
   const w = where(filter);
   const rows = db
     .prepare(`SELECT id, label_id, status, width, height FROM images WHERE ${w.sql} ORDER BY id LIMIT ? OFFSET ?`)
@@ -56,8 +72,7 @@ export interface StoredImage {
 
 export function storedImage(db: Db, imageId: number): StoredImage | null {
   const r = db.prepare('SELECT id, project_id, sha256, format FROM images WHERE id = ?').get(imageId) as
-    | { id: number; project_id: number; sha256: string; format: string }
-    | undefined;
+    { id: number; project_id: number; sha256: string; format: string } | undefined;
   return r ? { id: r.id, projectId: r.project_id, sha256: r.sha256, format: r.format } : null;
 }
 
@@ -70,7 +85,15 @@ export function getImage(db: Db, projectId: number, imageId: number): ImageDetai
        WHERE i.id = ? AND i.project_id = ?`,
     )
     .get(imageId, projectId) as
-    | (Row & { original_name: string; format: string; bytes: number; sha256: string; created_at: string; label_source: 'person' | 'model' | null; label_confidence: number | null })
+    | (Row & {
+        original_name: string;
+        format: string;
+        bytes: number;
+        sha256: string;
+        created_at: string;
+        label_source: 'person' | 'model' | null;
+        label_confidence: number | null;
+      })
     | undefined;
   if (!r) throw new StudioError('not_found', `This project has no image with id ${imageId}.`);
   return {
@@ -86,7 +109,11 @@ export function getImage(db: Db, projectId: number, imageId: number): ImageDetai
 }
 
 /** Ids and current labels of the selected images that belong to the project. */
-export function resolveSelection(db: Db, projectId: number, selection: Selection): { id: number; label_id: number | null; status: string }[] {
+export function resolveSelection(
+  db: Db,
+  projectId: number,
+  selection: Selection,
+): { id: number; label_id: number | null; status: string }[] {
   if (selection.kind === 'filter') {
     const w = where(selection.filter);
     const rows = db.prepare(`SELECT id, label_id, status FROM images WHERE ${w.sql} ORDER BY id`).all(projectId, ...w.params) as {
@@ -100,9 +127,7 @@ export function resolveSelection(db: Db, projectId: number, selection: Selection
   }
   // json_each keeps this one statement however many ids there are (no 999-parameter limit).
   return db
-    .prepare(
-      `SELECT id, label_id, status FROM images WHERE project_id = ? AND id IN (SELECT value FROM json_each(?)) ORDER BY id`,
-    )
+    .prepare(`SELECT id, label_id, status FROM images WHERE project_id = ? AND id IN (SELECT value FROM json_each(?)) ORDER BY id`)
     .all(projectId, JSON.stringify(selection.ids)) as { id: number; label_id: number | null; status: string }[];
 }
 
@@ -119,7 +144,8 @@ export interface NewImage {
 
 /** Inserts an image, or returns the existing one with the same content (duplicates collapse by hash). */
 export function insertImage(db: Db, img: NewImage): { id: number; duplicate: boolean } {
-  const existing = db.prepare('SELECT id FROM images WHERE project_id = ? AND sha256 = ?').get(img.projectId, img.sha256) as { id: number } | undefined;
+  const existing = db.prepare('SELECT id FROM images WHERE project_id = ? AND sha256 = ?').get(img.projectId, img.sha256) as
+    { id: number } | undefined;
   if (existing) return { id: existing.id, duplicate: true };
   const info = db
     .prepare(

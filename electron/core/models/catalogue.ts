@@ -12,7 +12,8 @@ import { ModelStoreError } from './errors.js';
 
 export function parseCatalogue(raw: unknown, where: string): CatalogueEntry[] {
   const parsed = Catalogue.safeParse(raw);
-  if (!parsed.success) throw new ModelStoreError('badMetadata', `The model catalogue ${where} is not valid: ${describeIssues(parsed.error)}`);
+  if (!parsed.success)
+    throw new ModelStoreError('badMetadata', `The model catalogue ${where} is not valid: ${describeIssues(parsed.error)}`);
   const ids = new Set<string>();
   for (const e of parsed.data.entries) {
     if (ids.has(e.id)) throw new ModelStoreError('badMetadata', `The model catalogue ${where} lists "${e.id}" twice.`);
@@ -28,7 +29,10 @@ export function loadCatalogue(file = process.env.STUDIO_MODEL_CATALOGUE): Catalo
   try {
     raw = JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new ModelStoreError('notJson', `The model catalogue ${path.basename(file)} cannot be read (${(err as Error).message.slice(0, 120)}).`);
+    throw new ModelStoreError(
+      'notJson',
+      `The model catalogue ${path.basename(file)} cannot be read (${(err as Error).message.slice(0, 120)}).`,
+    );
   }
   return parseCatalogue(raw, path.basename(file));
 }
@@ -38,9 +42,19 @@ export function loadCatalogue(file = process.env.STUDIO_MODEL_CATALOGUE): Catalo
  * weight files), served under `baseUrl`. Used to fill the catalogue, and by the tests.
  */
 export function describeFolder(dir: string, baseUrl: string, names?: string[]): CatalogueFile[] {
-  const list = names ?? fs.readdirSync(dir).filter((n) => n !== 'metadata.json' && fs.statSync(path.join(dir, n)).isFile()).sort((a, b) => (a === 'model.json' ? -1 : b === 'model.json' ? 1 : a.localeCompare(b)));
+  const list =
+    names ??
+    fs
+      .readdirSync(dir)
+      .filter((n) => n !== 'metadata.json' && fs.statSync(path.join(dir, n)).isFile())
+      .sort((a, b) => (a === 'model.json' ? -1 : b === 'model.json' ? 1 : a.localeCompare(b)));
   return list.map((name) => {
     const bytes = fs.readFileSync(path.join(dir, name));
-    return { path: name, url: new URL(name, baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`).href, bytes: bytes.byteLength, sha256: crypto.createHash('sha256').update(bytes).digest('hex') };
+    return {
+      path: name,
+      url: new URL(name, baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`).href,
+      bytes: bytes.byteLength,
+      sha256: crypto.createHash('sha256').update(bytes).digest('hex'),
+    };
   });
 }

@@ -38,7 +38,8 @@ function checkEntry(raw: unknown): CatalogueEntry {
     if (seen.has(rel)) throw new ModelStoreError('badMetadata', `The catalogue entry lists "${rel}" twice.`);
     seen.add(rel);
     const scheme = new URL(f.url).protocol;
-    if (scheme !== 'https:' && scheme !== 'http:') throw new ModelStoreError('unsafePath', `The catalogue entry's URL for "${rel}" is not http(s).`);
+    if (scheme !== 'https:' && scheme !== 'http:')
+      throw new ModelStoreError('unsafePath', `The catalogue entry's URL for "${rel}" is not http(s).`);
   }
   if (!seen.has('model.json')) throw new ModelStoreError('badMetadata', `The catalogue entry "${entry.id}" has no model.json.`);
   return entry;
@@ -91,7 +92,10 @@ export async function downloadModel(ctx: StoreCtx, rawEntry: CatalogueEntry, opt
       const announced = Number(res.headers.get('content-length') ?? NaN);
       if (Number.isFinite(announced) && announced !== f.bytes && !res.headers.get('content-encoding')) {
         await res.body.cancel().catch(() => undefined);
-        throw new ModelStoreError('checksum', `"${f.path}" is ${announced} bytes on the server but the catalogue says ${f.bytes}; nothing was kept.`);
+        throw new ModelStoreError(
+          'checksum',
+          `"${f.path}" is ${announced} bytes on the server but the catalogue says ${f.bytes}; nothing was kept.`,
+        );
       }
       const hash = crypto.createHash('sha256');
       const out = await fs.promises.open(to, 'w');
@@ -99,7 +103,8 @@ export async function downloadModel(ctx: StoreCtx, rawEntry: CatalogueEntry, opt
       try {
         for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
           got += chunk.byteLength;
-          if (got > f.bytes) throw new ModelStoreError('checksum', `"${f.path}" is larger than the ${f.bytes} bytes the catalogue says; nothing was kept.`);
+          if (got > f.bytes)
+            throw new ModelStoreError('checksum', `"${f.path}" is larger than the ${f.bytes} bytes the catalogue says; nothing was kept.`);
           hash.update(chunk);
           await out.write(chunk);
           bytesDone += chunk.byteLength;
@@ -112,9 +117,14 @@ export async function downloadModel(ctx: StoreCtx, rawEntry: CatalogueEntry, opt
       } finally {
         await out.close();
       }
-      if (got !== f.bytes) throw new ModelStoreError('checksum', `"${f.path}" arrived with ${got} bytes but the catalogue says ${f.bytes}; nothing was kept.`);
+      if (got !== f.bytes)
+        throw new ModelStoreError('checksum', `"${f.path}" arrived with ${got} bytes but the catalogue says ${f.bytes}; nothing was kept.`);
       const digest = hash.digest('hex');
-      if (digest !== f.sha256) throw new ModelStoreError('checksum', `"${f.path}" failed its checksum (sha256 ${digest.slice(0, 12)}…, expected ${f.sha256.slice(0, 12)}…); nothing was kept.`);
+      if (digest !== f.sha256)
+        throw new ModelStoreError(
+          'checksum',
+          `"${f.path}" failed its checksum (sha256 ${digest.slice(0, 12)}…, expected ${f.sha256.slice(0, 12)}…); nothing was kept.`,
+        );
       report(f.path, true);
     }
     if (signal?.aborted) throw cancelled();
@@ -128,7 +138,14 @@ export async function downloadModel(ctx: StoreCtx, rawEntry: CatalogueEntry, opt
       ...(entry.metadata.featureLayer ? { featureLayer: entry.metadata.featureLayer } : {}),
     });
     if (signal?.aborted) throw cancelled();
-    return await commitTempFolder(ctx, tmp, v, { id: entry.id, exactId: true, name: entry.name, source: entry.source, origin: 'downloaded', scaling });
+    return await commitTempFolder(ctx, tmp, v, {
+      id: entry.id,
+      exactId: true,
+      name: entry.name,
+      source: entry.source,
+      origin: 'downloaded',
+      scaling,
+    });
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }

@@ -5,7 +5,13 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
-import { modelCalls, SCALING_CHOICES, type CatalogueEntry, type ModelEventName, type ModelEventPayload } from '../../shared/contract-models.js';
+import {
+  modelCalls,
+  SCALING_CHOICES,
+  type CatalogueEntry,
+  type ModelEventName,
+  type ModelEventPayload,
+} from '../../shared/contract-models.js';
 import { StudioError } from '../../shared/contract.js';
 import type { SourceRegistry } from '../sources.js';
 import { loadCatalogue } from './catalogue.js';
@@ -18,7 +24,8 @@ export class DownloadRegistry {
   private active = new Map<string, { entryId: string; controller: AbortController; done: Promise<void> }>();
 
   start(entryId: string, run: (signal: AbortSignal, downloadId: string) => Promise<void>): string {
-    if ([...this.active.values()].some((d) => d.entryId === entryId)) throw new StudioError('conflict', 'That model is already downloading.');
+    if ([...this.active.values()].some((d) => d.entryId === entryId))
+      throw new StudioError('conflict', 'That model is already downloading.');
     const downloadId = `dl-${randomBytes(6).toString('hex')}`;
     const controller = new AbortController();
     const done = run(controller.signal, downloadId).finally(() => this.active.delete(downloadId));
@@ -50,7 +57,10 @@ export interface ModelsCtx extends StoreCtx {
 
 type ModelCalls = typeof modelCalls;
 export type ModelHandlers = {
-  [M in keyof ModelCalls]: (ctx: ModelsCtx, args: z.output<ModelCalls[M]['args']>) => Promise<z.output<ModelCalls[M]['result']>> | z.output<ModelCalls[M]['result']>;
+  [M in keyof ModelCalls]: (
+    ctx: ModelsCtx,
+    args: z.output<ModelCalls[M]['args']>,
+  ) => Promise<z.output<ModelCalls[M]['result']>> | z.output<ModelCalls[M]['result']>;
 };
 
 /**
@@ -84,7 +94,12 @@ export const modelHandlers: ModelHandlers = {
     } catch (err) {
       if (err instanceof ModelStoreError && err.reason === 'needsScaling') {
         // The answer comes in a second call; the folder stays picked under a fresh token.
-        return { status: 'needsScaling' as const, message: err.message, options: [...SCALING_CHOICES], source: ctx.sources.register(picked) };
+        return {
+          status: 'needsScaling' as const,
+          message: err.message,
+          options: [...SCALING_CHOICES],
+          source: ctx.sources.register(picked),
+        };
       }
       picked.dispose?.();
       throw err;
@@ -98,7 +113,13 @@ export const modelHandlers: ModelHandlers = {
 
   'models.catalogue': (ctx) => {
     const installed = new Set(listModels(ctx).map((m) => m.id));
-    return catalogueOf(ctx).map((e) => ({ id: e.id, name: e.name, source: e.source, bytes: e.files.reduce((s, f) => s + f.bytes, 0), installed: installed.has(e.id) }));
+    return catalogueOf(ctx).map((e) => ({
+      id: e.id,
+      name: e.name,
+      source: e.source,
+      bytes: e.files.reduce((s, f) => s + f.bytes, 0),
+      installed: installed.has(e.id),
+    }));
   },
 
   'models.download': (ctx, { entryId }) => {

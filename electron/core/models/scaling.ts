@@ -16,7 +16,9 @@ export function scalingFromChoice(choice: ScalingChoice): InputScaling {
 export function readScaling(value: unknown): InputScaling | undefined {
   if (value === undefined || value === null) return undefined;
   const range = (lo: unknown, hi: unknown): InputScaling | null =>
-    typeof lo === 'number' && typeof hi === 'number' && Number.isFinite(lo) && Number.isFinite(hi) && lo !== hi ? { from: [0, 255], to: [lo, hi] } : null;
+    typeof lo === 'number' && typeof hi === 'number' && Number.isFinite(lo) && Number.isFinite(hi) && lo !== hi
+      ? { from: [0, 255], to: [lo, hi] }
+      : null;
   let out: InputScaling | null = null;
   if (typeof value === 'string') {
     const compact = value.replace(/\s+/g, '');
@@ -33,6 +35,7 @@ export function readScaling(value: unknown): InputScaling | undefined {
       out = range(o.min, o.max);
     }
   }
-  if (!out) throw new Error(`its input scaling ${JSON.stringify(value).slice(0, 80)} is not one we can read; use "[0,1]", "[-1,1]" or "[0,255]"`);
+  if (!out)
+    throw new Error(`its input scaling ${JSON.stringify(value).slice(0, 80)} is not one we can read; use "[0,1]", "[-1,1]" or "[0,255]"`);
   return out;
 }

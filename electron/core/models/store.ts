@@ -84,7 +84,8 @@ export function listModels(ctx: StoreCtx): ModelInfo[] {
 
 /** The folder of a model by id: a built-in base or a stored one. */
 export function modelDir(ctx: StoreCtx, id: string): string {
-  if (!/^[a-z0-9_.-]{1,64}$/i.test(id) || id.startsWith('.')) throw new ModelStoreError('notFolder', `There is no base model "${id.slice(0, 64)}".`);
+  if (!/^[a-z0-9_.-]{1,64}$/i.test(id) || id.startsWith('.'))
+    throw new ModelStoreError('notFolder', `There is no base model "${id.slice(0, 64)}".`);
   if (isBuiltIn(id)) return baseDir(id);
   const dir = path.join(modelsRoot(ctx), id);
   if (!readStoredMeta(dir)) throw new ModelStoreError('notFolder', `There is no base model "${id}".`);
@@ -93,7 +94,8 @@ export function modelDir(ctx: StoreCtx, id: string): string {
 
 export function readModelMeta(ctx: StoreCtx, id: string): StoredModelMeta | (BaseInfo & { format: 'layers'; origin: 'builtin' }) {
   const dir = modelDir(ctx, id);
-  if (isBuiltIn(id)) return { ...(JSON.parse(fs.readFileSync(path.join(dir, 'metadata.json'), 'utf8')) as BaseInfo), format: 'layers', origin: 'builtin' };
+  if (isBuiltIn(id))
+    return { ...(JSON.parse(fs.readFileSync(path.join(dir, 'metadata.json'), 'utf8')) as BaseInfo), format: 'layers', origin: 'builtin' };
   return readStoredMeta(dir)!;
 }
 
@@ -109,12 +111,18 @@ export function storeIOHandler(dir: string): tf.io.IOHandler {
       const buffers: Buffer[] = [];
       const specs: tf.io.WeightsManifestEntry[] = [];
       for (const group of json.weightsManifest) {
-        for (const p of group.paths) buffers.push(await fs.promises.readFile(path.join(dir, ...safeRelativePath(p, 'Weight file').split('/'))));
+        for (const p of group.paths)
+          buffers.push(await fs.promises.readFile(path.join(dir, ...safeRelativePath(p, 'Weight file').split('/'))));
         specs.push(...group.weights);
       }
       const all = Buffer.concat(buffers);
       const { weightsManifest: _manifest, ...rest } = json;
-      return { ...rest, modelTopology: json.modelTopology, weightSpecs: specs, weightData: all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer } as tf.io.ModelArtifacts;
+      return {
+        ...rest,
+        modelTopology: json.modelTopology,
+        weightSpecs: specs,
+        weightData: all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer,
+      } as tf.io.ModelArtifacts;
     },
   };
 }
@@ -122,7 +130,8 @@ export function storeIOHandler(dir: string): tf.io.IOHandler {
 /** Loads a stored (or built-in) layers model; graph models load with tf.loadGraphModel(storeIOHandler(dir)). */
 export async function loadStoredLayersModel(ctx: StoreCtx, id: string): Promise<tf.LayersModel> {
   const meta = readModelMeta(ctx, id);
-  if (meta.format !== 'layers') throw new ModelStoreError('unknownFormat', `"${meta.name}" is a graph model: it can only be used to compute features (strategy 3).`);
+  if (meta.format !== 'layers')
+    throw new ModelStoreError('unknownFormat', `"${meta.name}" is a graph model: it can only be used to compute features (strategy 3).`);
   return tf.loadLayersModel(storeIOHandler(modelDir(ctx, id)));
 }
 
@@ -217,7 +226,8 @@ export async function commitTempFolder(
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if ((code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'EPERM') && !info.exactId) continue;
-      if (code === 'ENOTEMPTY' || code === 'EEXIST') throw new ModelStoreError('exists', `A base model with id "${id}" is already in the store.`);
+      if (code === 'ENOTEMPTY' || code === 'EEXIST')
+        throw new ModelStoreError('exists', `A base model with id "${id}" is already in the store.`);
       throw err;
     }
     return toInfo(meta, meta.origin);
@@ -252,14 +262,17 @@ export async function importModelFolder(ctx: StoreCtx, folder: string, options: 
       fs.mkdirSync(path.dirname(to), { recursive: true });
       fs.copyFileSync(path.join(folder, ...f.path.split('/')), to);
       // Re-check sizes: the source folder could change while we copy.
-      if (fs.statSync(to).size !== f.bytes) throw new ModelStoreError('wrongWeightSize', `"${f.path}" changed while it was being copied; try again.`);
+      if (fs.statSync(to).size !== f.bytes)
+        throw new ModelStoreError('wrongWeightSize', `"${f.path}" changed while it was being copied; try again.`);
     }
     const folderName = path.basename(path.resolve(folder));
     return await commitTempFolder(ctx, tmp, v, {
       id: slug(v.metadata.name ?? folderName),
       exactId: false,
       name: v.metadata.name ?? folderName,
-      source: v.metadata.source ?? `Imported from the folder “${folderName}” on ${new Date().toISOString().slice(0, 10)}; origin and licence not recorded`,
+      source:
+        v.metadata.source ??
+        `Imported from the folder “${folderName}” on ${new Date().toISOString().slice(0, 10)}; origin and licence not recorded`,
       origin: 'imported',
       scaling: v.scaling,
     });

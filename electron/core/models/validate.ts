@@ -49,7 +49,17 @@ export interface ValidatedFolder {
 /** A model.json beyond this is not a model description we should parse in one go. */
 const MAX_MODEL_JSON_BYTES = 200 * 1024 * 1024;
 
-const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, complex64: 8, float16: 2, uint8: 1, int8: 1, uint16: 2, int16: 2 };
+const DTYPE_BYTES: Record<string, number> = {
+  float32: 4,
+  int32: 4,
+  bool: 1,
+  complex64: 8,
+  float16: 2,
+  uint8: 1,
+  int8: 1,
+  uint16: 2,
+  int16: 2,
+};
 
 /**
  * A manifest path as tfjs means it (relative to model.json) → a safe posix relative path,
@@ -59,24 +69,33 @@ export function safeRelativePath(p: unknown, what: string): string {
   if (typeof p !== 'string' || p.length === 0 || p.length > 300) throw new ModelStoreError('badManifest', `${what} is not a file name.`);
   const shown = JSON.stringify(p);
   if (p.includes('\0')) throw new ModelStoreError('unsafePath', `${what} ${shown} contains a NUL character.`);
-  if (path.posix.isAbsolute(p) || path.win32.isAbsolute(p) || /^[a-z]:/i.test(p)) throw new ModelStoreError('unsafePath', `${what} ${shown} is an absolute path; only files inside the model folder are allowed.`);
-  if (/^[a-z][a-z0-9+.-]*:/i.test(p)) throw new ModelStoreError('unsafePath', `${what} ${shown} is a URL; only files inside the model folder are allowed.`);
+  if (path.posix.isAbsolute(p) || path.win32.isAbsolute(p) || /^[a-z]:/i.test(p))
+    throw new ModelStoreError('unsafePath', `${what} ${shown} is an absolute path; only files inside the model folder are allowed.`);
+  if (/^[a-z][a-z0-9+.-]*:/i.test(p))
+    throw new ModelStoreError('unsafePath', `${what} ${shown} is a URL; only files inside the model folder are allowed.`);
   const parts = p.split(/[\\/]+/).filter((s) => s !== '' && s !== '.');
-  if (parts.some((s) => s === '..')) throw new ModelStoreError('unsafePath', `${what} ${shown} goes up a folder ("..") ; only files inside the model folder are allowed.`);
+  if (parts.some((s) => s === '..'))
+    throw new ModelStoreError('unsafePath', `${what} ${shown} goes up a folder ("..") ; only files inside the model folder are allowed.`);
   if (parts.length === 0) throw new ModelStoreError('badManifest', `${what} ${shown} is not a file name.`);
   const rel = parts.join('/');
-  if (rel === 'model.json' || rel === 'metadata.json') throw new ModelStoreError('badManifest', `${what} ${shown} cannot be a weight file.`);
+  if (rel === 'model.json' || rel === 'metadata.json')
+    throw new ModelStoreError('badManifest', `${what} ${shown} cannot be a weight file.`);
   return rel;
 }
 
 function weightBytes(w: tf.io.WeightsManifestEntry, where: string): number {
-  if (!w || typeof w !== 'object' || typeof w.name !== 'string') throw new ModelStoreError('badManifest', `${where}: a weight entry has no name.`);
+  if (!w || typeof w !== 'object' || typeof w.name !== 'string')
+    throw new ModelStoreError('badManifest', `${where}: a weight entry has no name.`);
   if (!Array.isArray(w.shape) || !w.shape.every((d) => Number.isInteger(d) && d >= 0)) {
     throw new ModelStoreError('badManifest', `${where}: weight "${w.name}" has no valid shape.`);
   }
   const stored = w.quantization?.dtype ?? w.dtype;
   const size = DTYPE_BYTES[String(stored)];
-  if (size === undefined) throw new ModelStoreError('badManifest', `${where}: weight "${w.name}" has data type "${String(stored)}", which cannot be checked or loaded here.`);
+  if (size === undefined)
+    throw new ModelStoreError(
+      'badManifest',
+      `${where}: weight "${w.name}" has data type "${String(stored)}", which cannot be checked or loaded here.`,
+    );
   return w.shape.reduce((a, d) => a * d, 1) * size;
 }
 
@@ -99,20 +118,28 @@ function detectFormat(json: RawModelJson): ModelFormat {
     return 'graph';
   }
   if (json.format === 'layers-model') {
-    if (!looksLayers) throw new ModelStoreError('notTfjs', 'model.json says "layers-model" but its modelTopology is not a Keras model description.');
+    if (!looksLayers)
+      throw new ModelStoreError('notTfjs', 'model.json says "layers-model" but its modelTopology is not a Keras model description.');
     return 'layers';
   }
   if (json.format !== undefined) {
-    throw new ModelStoreError('unknownFormat', `model.json says its format is ${JSON.stringify(json.format).slice(0, 60)}; only TensorFlow.js "layers-model" and "graph-model" folders can be imported.`);
+    throw new ModelStoreError(
+      'unknownFormat',
+      `model.json says its format is ${JSON.stringify(json.format).slice(0, 60)}; only TensorFlow.js "layers-model" and "graph-model" folders can be imported.`,
+    );
   }
   // Older converters wrote no format field: go by the topology's shape.
   if (looksLayers) return 'layers';
   if (looksGraph) return 'graph';
-  throw new ModelStoreError('unknownFormat', 'model.json has no format field and its modelTopology is neither a Keras model nor a TensorFlow graph.');
+  throw new ModelStoreError(
+    'unknownFormat',
+    'model.json has no format field and its modelTopology is neither a Keras model nor a TensorFlow graph.',
+  );
 }
 
 function readManifest(raw: unknown): ManifestGroup[] {
-  if (!Array.isArray(raw) || raw.length === 0) throw new ModelStoreError('badManifest', 'model.json has an empty or invalid weightsManifest.');
+  if (!Array.isArray(raw) || raw.length === 0)
+    throw new ModelStoreError('badManifest', 'model.json has an empty or invalid weightsManifest.');
   return raw.map((g, i) => {
     const group = g as Partial<ManifestGroup> | null;
     if (!group || !Array.isArray(group.paths) || group.paths.length === 0 || !Array.isArray(group.weights)) {
@@ -126,7 +153,8 @@ function readFolderMetadata(folder: string): FolderMetadata {
   const file = path.join(folder, 'metadata.json');
   if (!fs.existsSync(file)) return {};
   const raw = readJsonFile(file, 'metadata.json', 10 * 1024 * 1024);
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new ModelStoreError('badMetadata', 'metadata.json is not a JSON object.');
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw))
+    throw new ModelStoreError('badMetadata', 'metadata.json is not a JSON object.');
   const m = raw as Record<string, unknown>;
   const input = (m.input && typeof m.input === 'object' ? m.input : {}) as Record<string, unknown>;
   const out: FolderMetadata = {};
@@ -135,7 +163,8 @@ function readFolderMetadata(folder: string): FolderMetadata {
   const size = m.inputSize ?? input.size;
   if (size !== undefined) {
     const n = Array.isArray(size) ? size[0] : size;
-    if (!Number.isInteger(n) || (n as number) <= 0) throw new ModelStoreError('badMetadata', `metadata.json: inputSize ${JSON.stringify(size)} is not a positive whole number.`);
+    if (!Number.isInteger(n) || (n as number) <= 0)
+      throw new ModelStoreError('badMetadata', `metadata.json: inputSize ${JSON.stringify(size)} is not a positive whole number.`);
     out.inputSize = n as number;
   }
   try {
@@ -147,12 +176,18 @@ function readFolderMetadata(folder: string): FolderMetadata {
   if (typeof m.featureLayer === 'string' && m.featureLayer) out.featureLayer = m.featureLayer;
   if (m.blocks !== undefined) {
     const raw = m.blocks;
-    const ok = Array.isArray(raw) && raw.every((b) => typeof b === 'string' || (b && typeof b === 'object' && typeof (b as { layer?: unknown }).layer === 'string'));
+    const ok =
+      Array.isArray(raw) &&
+      raw.every((b) => typeof b === 'string' || (b && typeof b === 'object' && typeof (b as { layer?: unknown }).layer === 'string'));
     if (!ok) throw new ModelStoreError('badMetadata', 'metadata.json: "blocks" must be a list of layer names or {name, layer} objects.');
     out.blocks = (raw as unknown[]).map((b) => {
       if (typeof b === 'string') return { layer: b };
       const o = b as { name?: unknown; layer: string; expandLayer?: unknown };
-      return { layer: o.layer, ...(typeof o.name === 'string' ? { name: o.name } : {}), ...(typeof o.expandLayer === 'string' ? { expandLayer: o.expandLayer } : {}) };
+      return {
+        layer: o.layer,
+        ...(typeof o.name === 'string' ? { name: o.name } : {}),
+        ...(typeof o.expandLayer === 'string' ? { expandLayer: o.expandLayer } : {}),
+      };
     });
   }
   return out;
@@ -166,10 +201,14 @@ function inputSizeOf(shape: readonly (number | null)[] | undefined, fromMetadata
     throw new ModelStoreError('badInput', `The model's input is ${shown}; a base model must take a batch of RGB images, [null, H, W, 3].`);
   }
   const [h, w] = [dims[1] ?? null, dims[2] ?? null];
-  if (h !== null && w !== null && h !== w) throw new ModelStoreError('badInput', `The model's input is ${shown}: ${h}×${w} pixels; only square inputs are supported.`);
+  if (h !== null && w !== null && h !== w)
+    throw new ModelStoreError('badInput', `The model's input is ${shown}: ${h}×${w} pixels; only square inputs are supported.`);
   const size = h ?? w ?? fromMetadata;
   if (size === undefined || size === null) {
-    throw new ModelStoreError('badInput', `The model's input is ${shown}, with no fixed size; add "inputSize" to the folder's metadata.json.`);
+    throw new ModelStoreError(
+      'badInput',
+      `The model's input is ${shown}, with no fixed size; add "inputSize" to the folder's metadata.json.`,
+    );
   }
   if (fromMetadata !== undefined && fromMetadata !== size) {
     throw new ModelStoreError('badMetadata', `metadata.json says the input is ${fromMetadata} px but the model takes ${size} px.`);
@@ -222,7 +261,10 @@ function pickFeatureLayer(model: tf.LayersModel, wanted: string | undefined): { 
     if (!layer) throw new ModelStoreError('badMetadata', `metadata.json names feature layer "${wanted}", which is not in the model.`);
     return { name: layer.name, shape: shapeOf(layer) };
   }
-  const maps = model.layers.filter((l) => l.getClassName() !== 'InputLayer' && Array.isArray(l.outputShape) && !Array.isArray(l.outputShape[0]) && l.outputShape.length === 4);
+  const maps = model.layers.filter(
+    (l) =>
+      l.getClassName() !== 'InputLayer' && Array.isArray(l.outputShape) && !Array.isArray(l.outputShape[0]) && l.outputShape.length === 4,
+  );
   const layer = maps[maps.length - 1] ?? model.layers[model.layers.length - 1];
   if (!layer || layer.getClassName() === 'InputLayer') throw new ModelStoreError('badInput', 'The model has no layers after its input.');
   return { name: layer.name, shape: shapeOf(layer) };
@@ -234,17 +276,25 @@ function pickFeatureLayer(model: tf.LayersModel, wanted: string | undefined): { 
  * missing scaling is an error (import) or is supplied (catalogue).
  */
 export async function validateModelFolder(folder: string, overrides: FolderMetadata = {}): Promise<ValidatedFolder> {
-  if (!fs.existsSync(folder) || !fs.statSync(folder).isDirectory()) throw new ModelStoreError('notFolder', `The folder ${path.basename(folder)} does not exist.`);
+  if (!fs.existsSync(folder) || !fs.statSync(folder).isDirectory())
+    throw new ModelStoreError('notFolder', `The folder ${path.basename(folder)} does not exist.`);
   const jsonPath = path.join(folder, 'model.json');
   if (!fs.existsSync(jsonPath) || !fs.statSync(jsonPath).isFile()) {
-    throw new ModelStoreError('noModelJson', `There is no model.json in “${path.basename(folder)}”; pick the folder that holds a TensorFlow.js model.json and its weight files.`);
+    throw new ModelStoreError(
+      'noModelJson',
+      `There is no model.json in “${path.basename(folder)}”; pick the folder that holds a TensorFlow.js model.json and its weight files.`,
+    );
   }
   const raw = readJsonFile(jsonPath, 'model.json', MAX_MODEL_JSON_BYTES);
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new ModelStoreError('notTfjs', 'model.json is JSON but not a TensorFlow.js model (not an object).');
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw))
+    throw new ModelStoreError('notTfjs', 'model.json is JSON but not a TensorFlow.js model (not an object).');
   const json = raw as RawModelJson;
   const missing = [json.modelTopology ? null : 'modelTopology', json.weightsManifest ? null : 'weightsManifest'].filter(Boolean);
   if (missing.length > 0 || typeof json.modelTopology !== 'object') {
-    throw new ModelStoreError('notTfjs', `model.json is not a TensorFlow.js model: it has no ${missing.join(' and ') || 'modelTopology object'}.`);
+    throw new ModelStoreError(
+      'notTfjs',
+      `model.json is not a TensorFlow.js model: it has no ${missing.join(' and ') || 'modelTopology object'}.`,
+    );
   }
   const format = detectFormat(json);
   const groups = readManifest(json.weightsManifest);
@@ -264,10 +314,12 @@ export async function validateModelFolder(folder: string, overrides: FolderMetad
       if (seen.has(rel)) throw new ModelStoreError('badManifest', `Weight file "${rel}" is listed twice in model.json.`);
       seen.add(rel);
       const abs = path.join(folder, ...rel.split('/'));
-      if (!fs.existsSync(abs)) throw new ModelStoreError('missingWeights', `Weight file "${rel}" listed in model.json is missing from the folder.`);
+      if (!fs.existsSync(abs))
+        throw new ModelStoreError('missingWeights', `Weight file "${rel}" listed in model.json is missing from the folder.`);
       // A symlink inside the folder may still point outside it.
       const real = fs.realpathSync(abs);
-      if (!real.startsWith(realFolder + path.sep)) throw new ModelStoreError('unsafePath', `Weight file "${rel}" links to a file outside the model folder.`);
+      if (!real.startsWith(realFolder + path.sep))
+        throw new ModelStoreError('unsafePath', `Weight file "${rel}" links to a file outside the model folder.`);
       const st = fs.statSync(real);
       if (!st.isFile()) throw new ModelStoreError('missingWeights', `Weight file "${rel}" listed in model.json is not a file.`);
       actual += st.size;
@@ -287,7 +339,12 @@ export async function validateModelFolder(folder: string, overrides: FolderMetad
   const metadata = { ...readFolderMetadata(folder), ...definedOnly(overrides) };
   const all = Buffer.concat(buffers);
   const weightData = all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer;
-  const artifacts: tf.io.ModelArtifacts = { ...(json as object), modelTopology: json.modelTopology as object, weightSpecs: specs, weightData } as tf.io.ModelArtifacts;
+  const artifacts: tf.io.ModelArtifacts = {
+    ...(json as object),
+    modelTopology: json.modelTopology as object,
+    weightSpecs: specs,
+    weightData,
+  } as tf.io.ModelArtifacts;
 
   if (format === 'layers') {
     let model: tf.LayersModel;
@@ -297,10 +354,20 @@ export async function validateModelFolder(folder: string, overrides: FolderMetad
       throw new ModelStoreError('unloadable', `TensorFlow.js cannot build this layers model: ${(err as Error).message.slice(0, 300)}`);
     }
     try {
-      if (model.inputs.length !== 1) throw new ModelStoreError('badInput', `The model has ${model.inputs.length} inputs; a base model takes one image input.`);
+      if (model.inputs.length !== 1)
+        throw new ModelStoreError('badInput', `The model has ${model.inputs.length} inputs; a base model takes one image input.`);
       const inputSize = inputSizeOf(model.inputs[0]!.shape, metadata.inputSize);
       const feature = pickFeatureLayer(model, metadata.featureLayer);
-      return { format, files, inputSize, scaling: metadata.scaling, featureLayer: feature.name, featureShape: feature.shape, blocks: metadata.blocks ? declaredBlocks(model, metadata.blocks) : guessBlocks(model, feature.name), metadata };
+      return {
+        format,
+        files,
+        inputSize,
+        scaling: metadata.scaling,
+        featureLayer: feature.name,
+        featureShape: feature.shape,
+        blocks: metadata.blocks ? declaredBlocks(model, metadata.blocks) : guessBlocks(model, feature.name),
+        metadata,
+      };
     } finally {
       model.dispose();
     }
@@ -313,7 +380,8 @@ export async function validateModelFolder(folder: string, overrides: FolderMetad
     throw new ModelStoreError('unloadable', `TensorFlow.js cannot load this graph model: ${(err as Error).message.slice(0, 300)}`);
   }
   try {
-    if (graph.inputs.length !== 1) throw new ModelStoreError('badInput', `The model has ${graph.inputs.length} inputs; a base model takes one image input.`);
+    if (graph.inputs.length !== 1)
+      throw new ModelStoreError('badInput', `The model has ${graph.inputs.length} inputs; a base model takes one image input.`);
     const inputSize = inputSizeOf(graph.inputs[0]!.shape, metadata.inputSize);
     const out = graph.outputs[0];
     if (!out) throw new ModelStoreError('badInput', 'The graph model has no outputs.');

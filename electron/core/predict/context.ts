@@ -17,7 +17,10 @@ export interface PredictCtx {
   emit: <E extends PredictEventName>(event: E, payload: PredictEventPayload<E>) => void;
 }
 
-export function createPredictCtx(parts: Pick<PredictCtx, 'db' | 'paths' | 'jobs' | 'emit'>, sessionOptions: SessionOptions = {}): PredictCtx {
+export function createPredictCtx(
+  parts: Pick<PredictCtx, 'db' | 'paths' | 'jobs' | 'emit'>,
+  sessionOptions: SessionOptions = {},
+): PredictCtx {
   return { ...parts, sessions: new SessionCache(2, sessionOptions), predicting: new Map() };
 }
 

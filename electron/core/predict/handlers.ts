@@ -12,11 +12,18 @@ import { runModel } from './run-model.js';
 import { pagePredictions } from './store.js';
 
 export type PredictHandlers = {
-  [M in keyof PredictCalls]: (ctx: PredictCtx, args: z.output<PredictCalls[M]['args']>) => Promise<z.output<PredictCalls[M]['result']>> | z.output<PredictCalls[M]['result']>;
+  [M in keyof PredictCalls]: (
+    ctx: PredictCtx,
+    args: z.output<PredictCalls[M]['args']>,
+  ) => Promise<z.output<PredictCalls[M]['result']>> | z.output<PredictCalls[M]['result']>;
 };
 
 /** Starts a project prediction as a job; its end comes as `predict.finished`, whatever the outcome. */
-export function startProjectPrediction(ctx: PredictCtx, runId: number, opts: { chunk?: number } = {}): { jobId: string; done: Promise<void> } {
+export function startProjectPrediction(
+  ctx: PredictCtx,
+  runId: number,
+  opts: { chunk?: number } = {},
+): { jobId: string; done: Promise<void> } {
   const model = runModel(ctx.db, runId); // a run without a model fails the call itself, not the job
   const running = ctx.predicting.get(runId);
   if (running) throw new StudioError('conflict', `Run ${runId} is already predicting this project (job ${running}).`);
@@ -27,9 +34,26 @@ export function startProjectPrediction(ctx: PredictCtx, runId: number, opts: { c
   ctx.predicting.set(runId, jobId);
   const base = { runId, projectId: model.projectId, jobId };
   const finished = done
-    .then((r) => ctx.emit('predict.finished', { ...base, status: r.cancelled ? 'cancelled' : 'done', predicted: r.predicted, failed: r.failed, durationMs: r.durationMs, runtime: r.runtime }))
+    .then((r) =>
+      ctx.emit('predict.finished', {
+        ...base,
+        status: r.cancelled ? 'cancelled' : 'done',
+        predicted: r.predicted,
+        failed: r.failed,
+        durationMs: r.durationMs,
+        runtime: r.runtime,
+      }),
+    )
     .catch((err: unknown) =>
-      ctx.emit('predict.finished', { ...base, status: 'failed', predicted: 0, failed: 0, durationMs: Date.now() - started, runtime: null, error: err instanceof Error ? err.message : String(err) }),
+      ctx.emit('predict.finished', {
+        ...base,
+        status: 'failed',
+        predicted: 0,
+        failed: 0,
+        durationMs: Date.now() - started,
+        runtime: null,
+        error: err instanceof Error ? err.message : String(err),
+      }),
     )
     .finally(() => ctx.predicting.delete(runId));
   return { jobId, done: finished };
@@ -50,7 +74,11 @@ export const predictHandlers = {
 } satisfies PredictHandlers;
 
 /** Validates args like Studio.invoke does, for hosts that call these before the lead merges the contract. */
-export async function invokePredict<M extends keyof PredictCalls>(ctx: PredictCtx, method: M, rawArgs: unknown): Promise<z.output<PredictCalls[M]['result']>> {
+export async function invokePredict<M extends keyof PredictCalls>(
+  ctx: PredictCtx,
+  method: M,
+  rawArgs: unknown,
+): Promise<z.output<PredictCalls[M]['result']>> {
   const parsed = predictCalls[method].args.safeParse(rawArgs ?? {});
   if (!parsed.success) throw new StudioError('invalid', `${method}: ${describeIssues(parsed.error)}`);
   const handler = predictHandlers[method] as (c: PredictCtx, a: unknown) => unknown;

@@ -25,8 +25,7 @@ export interface OnnxStatus {
 }
 
 export type OnnxOutcome =
-  | { kind: 'onnx'; session: OnnxSession; parity: OnnxStatus['parity'] }
-  | { kind: 'tfjs'; reason: string; model: tf.LayersModel | null };
+  { kind: 'onnx'; session: OnnxSession; parity: OnnxStatus['parity'] } | { kind: 'tfjs'; reason: string; model: tf.LayersModel | null };
 
 function sourceOf(folder: string): OnnxStatus['source'] {
   const st = fs.statSync(path.join(folder, 'model.json'));
@@ -112,13 +111,17 @@ export async function openOnnx(folder: string, inputSize: number, sessionOptions
 
   const source = sourceOf(folder);
   const model = await loadModelFolder(folder);
-  const record = (s: Omit<OnnxStatus, 'version' | 'source'>) => writeAtomic(path.join(folder, ONNX_STATUS_FILE), JSON.stringify({ version: CONVERSION_VERSION, source, ...s }, null, 2));
+  const record = (s: Omit<OnnxStatus, 'version' | 'source'>) =>
+    writeAtomic(path.join(folder, ONNX_STATUS_FILE), JSON.stringify({ version: CONVERSION_VERSION, source, ...s }, null, 2));
   let bytes: Uint8Array;
   try {
     // The saved classifier takes float pixels 0..255 and scales inside (its Rescaling layer), so the ONNX input adds no scaling.
     bytes = convertToOnnxDetailed(model, { inputScaling: { from: [0, 255], to: [0, 255] } }).bytes;
   } catch (err) {
-    const reason = err instanceof UnsupportedLayerError ? `${err.layerName} (${err.className}) not convertible` : `ONNX conversion failed: ${firstLine(err)}`;
+    const reason =
+      err instanceof UnsupportedLayerError
+        ? `${err.layerName} (${err.className}) not convertible`
+        : `ONNX conversion failed: ${firstLine(err)}`;
     record({ ok: false, reason });
     return { kind: 'tfjs', reason, model };
   }

@@ -37,7 +37,9 @@ interface ImageRef {
 }
 
 function projectImages(db: Db, projectId: number): ImageRef[] {
-  return db.prepare("SELECT id, sha256, format FROM images WHERE project_id = ? AND status = 'active' ORDER BY id").all(projectId) as ImageRef[];
+  return db
+    .prepare("SELECT id, sha256, format FROM images WHERE project_id = ? AND status = 'active' ORDER BY id")
+    .all(projectId) as ImageRef[];
 }
 
 function reasonOf(err: unknown): string {
@@ -49,12 +51,21 @@ function isAbort(err: unknown, signal?: AbortSignal): boolean {
   return !!signal?.aborted || (err instanceof Error && err.name === 'AbortError');
 }
 
-export async function predictProject(ctx: Pick<PredictCtx, 'db' | 'paths' | 'sessions'>, runId: number, opts: PredictOptions = {}): Promise<PredictReport> {
+export async function predictProject(
+  ctx: Pick<PredictCtx, 'db' | 'paths' | 'sessions'>,
+  runId: number,
+  opts: PredictOptions = {},
+): Promise<PredictReport> {
   const started = Date.now();
   return ctx.sessions.use(ctx.db, runId, async (p) => {
     const { projectId, labels, inputSize } = p.model;
     const images = projectImages(ctx.db, projectId);
-    const labelIds = new Map((ctx.db.prepare('SELECT id, name FROM labels WHERE project_id = ?').all(projectId) as { id: number; name: string }[]).map((l) => [l.name, l.id]));
+    const labelIds = new Map(
+      (ctx.db.prepare('SELECT id, name FROM labels WHERE project_id = ?').all(projectId) as { id: number; name: string }[]).map((l) => [
+        l.name,
+        l.id,
+      ]),
+    );
     const total = images.length;
     const report: PredictReport = { runId, projectId, predicted: 0, failed: 0, cancelled: false, durationMs: 0, runtime: p.runtime };
     opts.onProgress?.(0, total);
@@ -88,11 +99,26 @@ export async function predictProject(ctx: Pick<PredictCtx, 'db' | 'paths' | 'ses
         });
         const rows: PredictionInsert[] = probs.map((row, i) => {
           const imageId = images[start + i]!.id;
-          if (!row) return { imageId, label: null, labelId: null, confidence: null, probabilities: null, error: errors.get(i) ?? 'could not be read' };
+          if (!row)
+            return {
+              imageId,
+              label: null,
+              labelId: null,
+              confidence: null,
+              probabilities: null,
+              error: errors.get(i) ?? 'could not be read',
+            };
           let best = 0;
           for (let c = 1; c < row.length; c++) if (row[c]! > row[best]!) best = c;
           const label = labels[best]!;
-          return { imageId, label, labelId: labelIds.get(label) ?? null, confidence: row[best]!, probabilities: Object.fromEntries(labels.map((l, c) => [l, row[c]!])), error: null };
+          return {
+            imageId,
+            label,
+            labelId: labelIds.get(label) ?? null,
+            confidence: row[best]!,
+            probabilities: Object.fromEntries(labels.map((l, c) => [l, row[c]!])),
+            error: null,
+          };
         });
         savePredictions(ctx.db, runId, p.runtime, rows);
         report.failed += errors.size;

@@ -92,7 +92,14 @@ export async function loadPredictor(model: RunModel, sessionOptions: SessionOpti
         next = Array.from({ length: Math.max(0, Math.min(BATCH, opts.count - after)) }, (_, k) => decodeOne(after + k));
         const present = decoded.map((d, k) => ({ d, i: start + k })).filter((x): x is { d: Uint8Array; i: number } => x.d !== null);
         if (present.length) {
-          const probs = rows(tfjsPredict(net, present.map((x) => x.d), size), present.length);
+          const probs = rows(
+            tfjsPredict(
+              net,
+              present.map((x) => x.d),
+              size,
+            ),
+            present.length,
+          );
           present.forEach((x, k) => (out[x.i] = probs[k]!));
         }
         opts.onProgress?.(Math.min(after, opts.count));

@@ -18,20 +18,25 @@ function readJson(file: string): unknown {
   try {
     return JSON.parse(fs.readFileSync(file, 'utf8')) as unknown;
   } catch (err) {
-    throw new StudioError('not_found', `The model of this run is damaged or missing (${path.basename(file)}: ${(err as Error).message.split('\n')[0]}).`);
+    throw new StudioError(
+      'not_found',
+      `The model of this run is damaged or missing (${path.basename(file)}: ${(err as Error).message.split('\n')[0]}).`,
+    );
   }
 }
 
 /** Reads a saved classifier folder (model.json, labels.json, config.json) without loading weights. */
 export function readModelFolder(folder: string): { labels: string[]; inputSize: number } {
-  if (!fs.existsSync(path.join(folder, 'model.json'))) throw new StudioError('not_found', 'The model of this run is missing from the data folder.');
+  if (!fs.existsSync(path.join(folder, 'model.json')))
+    throw new StudioError('not_found', 'The model of this run is missing from the data folder.');
   const labels = readJson(path.join(folder, 'labels.json'));
   if (!Array.isArray(labels) || labels.length < 2 || !labels.every((l) => typeof l === 'string')) {
     throw new StudioError('invalid', 'The model of this run has no valid labels.json (a list of at least two label names).');
   }
   const config = readJson(path.join(folder, 'config.json')) as { inputSize?: unknown };
   const inputSize = config.inputSize;
-  if (typeof inputSize !== 'number' || !Number.isInteger(inputSize) || inputSize <= 0) throw new StudioError('invalid', 'The model of this run does not say its input size (config.json).');
+  if (typeof inputSize !== 'number' || !Number.isInteger(inputSize) || inputSize <= 0)
+    throw new StudioError('invalid', 'The model of this run does not say its input size (config.json).');
   return { labels: labels as string[], inputSize };
 }
 

@@ -17,14 +17,34 @@ export function savePredictions(db: Db, runId: number, runtime: string, rows: Pr
      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   db.transaction(() => {
-    for (const r of rows) insert.run(runId, r.imageId, r.labelId, r.label, r.confidence, r.probabilities ? JSON.stringify(r.probabilities) : null, r.error, runtime);
+    for (const r of rows)
+      insert.run(
+        runId,
+        r.imageId,
+        r.labelId,
+        r.label,
+        r.confidence,
+        r.probabilities ? JSON.stringify(r.probabilities) : null,
+        r.error,
+        runtime,
+      );
   })();
 }
 
-export function pagePredictions(db: Db, runId: number, offset: number, limit: number): { total: number; runtime: string | null; rows: PredictionRow[] } {
-  const head = db.prepare('SELECT COUNT(*) AS n, MAX(runtime) AS runtime FROM predictions WHERE run_id = ?').get(runId) as { n: number; runtime: string | null };
+export function pagePredictions(
+  db: Db,
+  runId: number,
+  offset: number,
+  limit: number,
+): { total: number; runtime: string | null; rows: PredictionRow[] } {
+  const head = db.prepare('SELECT COUNT(*) AS n, MAX(runtime) AS runtime FROM predictions WHERE run_id = ?').get(runId) as {
+    n: number;
+    runtime: string | null;
+  };
   const rows = (
-    db.prepare('SELECT image_id, label, label_id, confidence, error FROM predictions WHERE run_id = ? ORDER BY image_id LIMIT ? OFFSET ?').all(runId, limit, offset) as {
+    db
+      .prepare('SELECT image_id, label, label_id, confidence, error FROM predictions WHERE run_id = ? ORDER BY image_id LIMIT ? OFFSET ?')
+      .all(runId, limit, offset) as {
       image_id: number;
       label: string | null;
       label_id: number | null;

@@ -11,7 +11,9 @@ import * as runs from './runs.js';
 import { assignSplits, resetSplits, splitSettings } from './splits.js';
 
 type Calls = typeof trainingCalls;
-export type TrainingHandlers = { [M in keyof Calls]: (args: z.output<Calls[M]['args']>) => Promise<z.output<Calls[M]['result']>> | z.output<Calls[M]['result']> };
+export type TrainingHandlers = {
+  [M in keyof Calls]: (args: z.output<Calls[M]['args']>) => Promise<z.output<Calls[M]['result']>> | z.output<Calls[M]['result']>;
+};
 
 export function toWireRun(r: runs.RunRow): z.output<typeof Run> {
   const { modelFolder, ...rest } = r;
@@ -44,7 +46,10 @@ export function trainingHandlers(db: Db, service: TrainingService): TrainingHand
 }
 
 /** Forwards the service's events to an emitter shaped like Studio's bus (names per contract-training's events). */
-export function forwardTrainingEvents(service: TrainingService, emit: (name: 'training.progress' | 'training.epoch' | 'training.finished', payload: unknown) => void): () => void {
+export function forwardTrainingEvents(
+  service: TrainingService,
+  emit: (name: 'training.progress' | 'training.epoch' | 'training.finished', payload: unknown) => void,
+): () => void {
   const onProgress = (p: unknown) => emit('training.progress', p);
   const onEpoch = (e: unknown) => emit('training.epoch', e);
   const onFinished = (r: runs.RunRow) => emit('training.finished', { runId: r.id, status: r.status });

@@ -57,21 +57,17 @@ export function createRun(db: Db, projectId: number, baseId: string, config: Tra
 }
 
 export function markRunning(db: Db, runId: number, engine: string): void {
-  db.prepare(`UPDATE runs SET status = 'running', engine = ?, started_at = ${NOW}, host_pid = ? WHERE id = ?`).run(engine, process.pid, runId);
+  db.prepare(`UPDATE runs SET status = 'running', engine = ?, started_at = ${NOW}, host_pid = ? WHERE id = ?`).run(
+    engine,
+    process.pid,
+    runId,
+  );
 }
 
-
 export function addEpoch(db: Db, runId: number, e: EpochRecord): void {
-  db.prepare('INSERT OR REPLACE INTO run_epochs (run_id, epoch, phase, loss, acc, val_loss, val_acc, ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
-    runId,
-    e.epoch,
-    e.phase,
-    e.loss,
-    e.acc,
-    e.valLoss,
-    e.valAcc,
-    e.ms,
-  );
+  db.prepare(
+    'INSERT OR REPLACE INTO run_epochs (run_id, epoch, phase, loss, acc, val_loss, val_acc, ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+  ).run(runId, e.epoch, e.phase, e.loss, e.acc, e.valLoss, e.valAcc, e.ms);
 }
 
 /** Ends a run. Only a run still queued or running can end: a late message cannot overwrite an outcome. */
@@ -88,7 +84,15 @@ export function finishRun(
          error = ?, model_folder = ?, metrics = ?, config = COALESCE(?, config), backends = ?
        WHERE id = ? AND status IN ('queued','running')`,
     )
-    .run(status, details.error ?? null, details.modelFolder ?? null, details.metrics ? JSON.stringify(details.metrics) : null, details.config ? JSON.stringify(details.config) : null, details.backends ? JSON.stringify(details.backends) : null, runId);
+    .run(
+      status,
+      details.error ?? null,
+      details.modelFolder ?? null,
+      details.metrics ? JSON.stringify(details.metrics) : null,
+      details.config ? JSON.stringify(details.config) : null,
+      details.backends ? JSON.stringify(details.backends) : null,
+      runId,
+    );
   return info.changes > 0;
 }
 
@@ -97,8 +101,12 @@ export function finishRun(
  * now. Runs of another live host (the web host while the CLI trains, say) are left alone.
  */
 export function markInterrupted(db: Db, reason = 'The app stopped while this run was training.'): number {
-  const stale = (db.prepare("SELECT id, host_pid FROM runs WHERE status IN ('queued','running')").all() as { id: number; host_pid: number | null }[]).filter((r) => !hostAlive(r.host_pid));
-  const mark = db.prepare(`UPDATE runs SET status = 'interrupted', error = ?, finished_at = ${NOW} WHERE id = ? AND status IN ('queued','running')`);
+  const stale = (
+    db.prepare("SELECT id, host_pid FROM runs WHERE status IN ('queued','running')").all() as { id: number; host_pid: number | null }[]
+  ).filter((r) => !hostAlive(r.host_pid));
+  const mark = db.prepare(
+    `UPDATE runs SET status = 'interrupted', error = ?, finished_at = ${NOW} WHERE id = ? AND status IN ('queued','running')`,
+  );
   for (const r of stale) mark.run(reason, r.id);
   return stale.length;
 }

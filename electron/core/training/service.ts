@@ -91,17 +91,26 @@ export class TrainingService extends EventEmitter<TrainingEvents> {
   baseFolder(baseId: string): string {
     const row = this.db.prepare('SELECT folder FROM base_models WHERE id = ?').get(baseId) as { folder: string } | undefined;
     const dir = row?.folder ?? builtInBaseDir(baseId);
-    if (!fs.existsSync(path.join(dir, 'model.json'))) throw new StudioError('not_found', `The base model "${baseId}" is not installed (looked in ${dir}).`);
+    if (!fs.existsSync(path.join(dir, 'model.json')))
+      throw new StudioError('not_found', `The base model "${baseId}" is not installed (looked in ${dir}).`);
     return dir;
   }
 
   /** The project's labeled images as the engine wants them, with label names in display order. */
   dataset(projectId: number): { labels: string[]; samples: SampleRef[]; perLabel: Record<string, number> } {
     const images = trainingImages(this.db, projectId);
-    const labelRows = this.db.prepare('SELECT id, name FROM labels WHERE project_id = ? ORDER BY position, id').all(projectId) as { id: number; name: string }[];
+    const labelRows = this.db.prepare('SELECT id, name FROM labels WHERE project_id = ? ORDER BY position, id').all(projectId) as {
+      id: number;
+      name: string;
+    }[];
     const used = labelRows.filter((l) => images.some((i) => i.labelId === l.id));
     const index = new Map(used.map((l, i) => [l.id, i]));
-    const samples = images.map((i) => ({ key: i.sha256, file: this.paths.stored(projectId, i.sha256, i.format), label: index.get(i.labelId)!, split: i.split }));
+    const samples = images.map((i) => ({
+      key: i.sha256,
+      file: this.paths.stored(projectId, i.sha256, i.format),
+      label: index.get(i.labelId)!,
+      split: i.split,
+    }));
     const perLabel = Object.fromEntries(used.map((l) => [l.name, images.filter((i) => i.labelId === l.id).length]));
     if (used.length < 2) throw new StudioError('invalid', 'Training needs images in at least two labels.');
     return { labels: used.map((l) => l.name), samples, perLabel };
@@ -109,7 +118,11 @@ export class TrainingService extends EventEmitter<TrainingEvents> {
 
   private spawn(): { child: ChildProcess; stderr: string[] } {
     const entry = engineEntry();
-    const child = fork(entry.file, [], { execArgv: entry.execArgv, stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: this.options.env ?? process.env });
+    const child = fork(entry.file, [], {
+      execArgv: entry.execArgv,
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      env: this.options.env ?? process.env,
+    });
     const stderr: string[] = [];
     child.stderr?.setEncoding('utf8').on('data', (d: string) => {
       stderr.push(...d.split('\n').filter((l) => l.trim() && !/TensorFlow\.js in Node\.js|tfjs-node for more|^=+$/.test(l)));
@@ -125,7 +138,17 @@ export class TrainingService extends EventEmitter<TrainingEvents> {
   }
 
   /** The wizard's measurement: probe scores per block, the engine, its speed, and the recommendation. */
-  async wizard(projectId: number, baseId = DEFAULT_BASE, seed = 1): Promise<{ probe: ProbeResult; engine: EngineInfo; speed: EngineSpeed; perLabel: Record<string, number>; recommendation: Recommendation }> {
+  async wizard(
+    projectId: number,
+    baseId = DEFAULT_BASE,
+    seed = 1,
+  ): Promise<{
+    probe: ProbeResult;
+    engine: EngineInfo;
+    speed: EngineSpeed;
+    perLabel: Record<string, number>;
+    recommendation: Recommendation;
+  }> {
     const dir = this.baseFolder(baseId);
     const spec = readBaseSpec(dir, baseId);
     const data = this.dataset(projectId);
@@ -136,11 +159,19 @@ export class TrainingService extends EventEmitter<TrainingEvents> {
           if (m.type === 'probed') resolve(m.result);
           if (m.type === 'probeError') reject(new StudioError('internal', m.message));
         });
-        child.on('exit', (code, signal) => reject(new StudioError('internal', `The engine process stopped (${signal ?? `exit code ${code}`}). ${stderr.slice(-3).join(' ')}`)));
+        child.on('exit', (code, signal) =>
+          reject(
+            new StudioError('internal', `The engine process stopped (${signal ?? `exit code ${code}`}). ${stderr.slice(-3).join(' ')}`),
+          ),
+        );
         child.send({ type: 'probe', requestId: 1, baseDir: dir, samples: data.samples, cacheDir: this.cacheDir, seed } satisfies ToEngine);
       });
       const engine = this.lastEngine!;
-      const speed = speedFrom(engine, probe.forwardMsPerImage || (this.lastForwardMs.get(`${engine.name}/${baseId}`) ?? 100), probe.stepMsPerImage);
+      const speed = speedFrom(
+        engine,
+        probe.forwardMsPerImage || (this.lastForwardMs.get(`${engine.name}/${baseId}`) ?? 100),
+        probe.stepMsPerImage,
+      );
       if (probe.forwardMsPerImage) this.lastForwardMs.set(`${engine.name}/${baseId}`, probe.forwardMsPerImage);
       const counts = Object.values(data.perLabel);
       const recommendation = recommend({
@@ -204,7 +235,13 @@ export class TrainingService extends EventEmitter<TrainingEvents> {
             const key = `${m.phase}`;
             if (m.done === 0 || !state.phaseStart.has(key)) state.phaseStart.set(key, Date.now());
             const elapsed = Date.now() - state.phaseStart.get(key)!;
-            this.emit('progress', { runId, phase: m.phase, done: m.done, total: m.total, etaMs: m.done > 0 ? Math.round((elapsed / m.done) * (m.total - m.done)) : null });
+            this.emit('progress', {
+              runId,
+              phase: m.phase,
+              done: m.done,
+              total: m.total,
+              etaMs: m.done > 0 ? Math.round((elapsed / m.done) * (m.total - m.done)) : null,
+            });
             break;
           }
           case 'epoch':
@@ -229,10 +266,23 @@ export class TrainingService extends EventEmitter<TrainingEvents> {
       });
       child.on('exit', (code, signal) => {
         if (state.cancelRequested) end('cancelled');
-        else end('interrupted', { error: `The engine process stopped unexpectedly (${signal ?? `exit code ${code}`}).${stderr.length ? ` ${stderr.slice(-3).join(' ')}` : ''}` });
+        else
+          end('interrupted', {
+            error: `The engine process stopped unexpectedly (${signal ?? `exit code ${code}`}).${stderr.length ? ` ${stderr.slice(-3).join(' ')}` : ''}`,
+          });
       });
     });
-    child.send({ type: 'start', runId, baseDir: dir, labels: data.labels, samples: data.samples, config, outDir, cacheDir: this.cacheDir, ...(this.options.cacheCapBytes ? { cacheCapBytes: this.options.cacheCapBytes } : {}) } satisfies ToEngine);
+    child.send({
+      type: 'start',
+      runId,
+      baseDir: dir,
+      labels: data.labels,
+      samples: data.samples,
+      config,
+      outDir,
+      cacheDir: this.cacheDir,
+      ...(this.options.cacheCapBytes ? { cacheCapBytes: this.options.cacheCapBytes } : {}),
+    } satisfies ToEngine);
     return { runId, done };
   }
 

@@ -19,7 +19,8 @@ export interface SplitSettings {
 export const DEFAULT_SPLIT: SplitSettings = { seed: 1, train: 0.7, validation: 0.15, test: 0.15 };
 
 export function splitSettings(db: Db, projectId: number): SplitSettings {
-  const row = db.prepare('SELECT seed, train, validation, test FROM split_settings WHERE project_id = ?').get(projectId) as SplitSettings | undefined;
+  const row = db.prepare('SELECT seed, train, validation, test FROM split_settings WHERE project_id = ?').get(projectId) as
+    SplitSettings | undefined;
   return row ?? DEFAULT_SPLIT;
 }
 
@@ -28,7 +29,8 @@ function validate(s: SplitSettings): SplitSettings {
   if (parts.some((p) => !Number.isFinite(p) || p < 0)) throw new StudioError('invalid', 'Split fractions must be zero or more.');
   if (!(s.train > 0)) throw new StudioError('invalid', 'The training split cannot be empty.');
   const sum = parts.reduce((a, b) => a + b, 0);
-  if (Math.abs(sum - 1) > 1e-6 && Math.abs(sum - 100) > 1e-4) throw new StudioError('invalid', `Split fractions must add up to 1 (or 100%); these add up to ${sum}.`);
+  if (Math.abs(sum - 1) > 1e-6 && Math.abs(sum - 100) > 1e-4)
+    throw new StudioError('invalid', `Split fractions must add up to 1 (or 100%); these add up to ${sum}.`);
   const k = sum > 1.5 ? 100 : 1;
   if (!Number.isInteger(s.seed)) throw new StudioError('invalid', 'The split seed must be a whole number.');
   return { seed: s.seed, train: s.train / k, validation: s.validation / k, test: s.test / k };
@@ -67,7 +69,9 @@ export function assignSplits(db: Db, projectId: number): SplitCounts {
     for (const group of byLabel.values()) {
       const have: Record<Split, number> = { train: 0, validation: 0, test: 0 };
       for (const r of group) if (r.split) have[r.split]++;
-      const fresh = group.filter((r) => r.split === null).sort((a, b) => order(s.seed, a.sha256).localeCompare(order(s.seed, b.sha256)) || a.id - b.id);
+      const fresh = group
+        .filter((r) => r.split === null)
+        .sort((a, b) => order(s.seed, a.sha256).localeCompare(order(s.seed, b.sha256)) || a.id - b.id);
       const n = group.length;
       for (const r of fresh) {
         const split = mostBehind(have, target, n);

@@ -27,7 +27,8 @@ export function parseExportArgs(args: CommandArgs): { runId: number; format: Exp
   const [, run, ...extra] = args.positionals;
   if (!run || extra.length) throw new ExportUsageError(`Usage: studio export RUN --out DIR [--format bundle|tfjs|onnx] [--quantize]`);
   const runId = Number(run);
-  if (!Number.isInteger(runId) || runId <= 0) throw new ExportUsageError(`RUN must be a run id (a whole number), not "${run}"; \`studio train\` prints it.`);
+  if (!Number.isInteger(runId) || runId <= 0)
+    throw new ExportUsageError(`RUN must be a run id (a whole number), not "${run}"; \`studio train\` prints it.`);
   const format = args.flags.get('format') ?? 'bundle';
   if (format !== 'bundle' && format !== 'tfjs' && format !== 'onnx') throw new ExportUsageError('--format must be bundle, tfjs or onnx.');
   const out = args.flags.get('out');
@@ -41,7 +42,12 @@ export function parseExportArgs(args: CommandArgs): { runId: number; format: Exp
 const pct = (x: number | null | undefined) => (x === null || x === undefined ? '–' : `${(x * 100).toFixed(1)}%`);
 const mb = (n: number) => `${(n / 1e6).toFixed(2)} MB`;
 
-export async function exportCommand(studio: Studio, args: CommandArgs, write: (line: string) => void, log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<number> {
+export async function exportCommand(
+  studio: Studio,
+  args: CommandArgs,
+  write: (line: string) => void,
+  log: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
+): Promise<number> {
   const opts = parseExportArgs(args);
   const controller = new AbortController();
   const onSignal = () => controller.abort();
@@ -63,10 +69,15 @@ export async function exportCommand(studio: Studio, args: CommandArgs, write: (l
       );
     }
     for (const a of parity?.artefacts ?? []) {
-      write(`parity ${a.artefact}${a.quantized ? ' (8-bit)' : ''}: ${pct(a.agreement)} same top label on ${a.images} test images, max |Δp| ${a.maxAbsDiff.toExponential(2)}${a.passed ? '' : ` — FAILED: ${a.reason}`}`);
+      write(
+        `parity ${a.artefact}${a.quantized ? ' (8-bit)' : ''}: ${pct(a.agreement)} same top label on ${a.images} test images, max |Δp| ${a.maxAbsDiff.toExponential(2)}${a.passed ? '' : ` — FAILED: ${a.reason}`}`,
+      );
     }
     if (row.status === 'done') write(`Export ${row.id} of run ${row.runId} done: ${row.dir} (${mb(row.bytes ?? 0)}), zip ${row.zipPath}.`);
-    else write(`Export ${row.id} of run ${row.runId} ${row.status}: ${row.error ?? ''}${row.dir ? ` Kept for inspection at ${row.dir}.` : ''}`);
+    else
+      write(
+        `Export ${row.id} of run ${row.runId} ${row.status}: ${row.error ?? ''}${row.dir ? ` Kept for inspection at ${row.dir}.` : ''}`,
+      );
     if (args.json) {
       write(
         JSON.stringify({
@@ -77,8 +88,18 @@ export async function exportCommand(studio: Studio, args: CommandArgs, write: (l
           zip: row.zipPath,
           quantized: row.quantized,
           files: result.files.map((f) => ({ path: f.path, bytes: f.bytes, sha256: f.sha256 })),
-          parity: parity ? { maxAbsDiff: parity.maxAbsDiff, agreement: parity.agreement, images: parity.images, passed: parity.passed } : null,
-          ...(preview ? { quantization: { accuracyDelta: preview.accuracyDelta, tfjsFloatBytes: preview.sizes.tfjsFloatBytes, tfjsQuantizedBytes: preview.sizes.tfjsQuantizedBytes } } : {}),
+          parity: parity
+            ? { maxAbsDiff: parity.maxAbsDiff, agreement: parity.agreement, images: parity.images, passed: parity.passed }
+            : null,
+          ...(preview
+            ? {
+                quantization: {
+                  accuracyDelta: preview.accuracyDelta,
+                  tfjsFloatBytes: preview.sizes.tfjsFloatBytes,
+                  tfjsQuantizedBytes: preview.sizes.tfjsQuantizedBytes,
+                },
+              }
+            : {}),
           ...(row.error ? { error: row.error } : {}),
         }),
       );

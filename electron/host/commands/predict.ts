@@ -29,7 +29,12 @@ function reasonOf(err: unknown): string {
 const pct = (p: number) => `${(p * 100).toFixed(1)}%`;
 
 /** Runs the command; returns the exit code. `write` is stdout, `log` is stderr. */
-export async function predictCommand(studio: Studio, args: PredictArgs, write: (line: string) => void, log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<number> {
+export async function predictCommand(
+  studio: Studio,
+  args: PredictArgs,
+  write: (line: string) => void,
+  log: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
+): Promise<number> {
   const [, runRef, ...files] = args.positionals;
   if (!runRef || files.length === 0) throw new UsageError(`Usage: studio predict RUN IMAGE... [--json]\n${PREDICT_USAGE}`);
   const runId = Number(runRef);

@@ -28,11 +28,17 @@ function num(flags: TrainArgs['flags'], name: string, check: (n: number) => bool
   return n;
 }
 
-export function parseTrainArgs(args: TrainArgs): { project: string; strategy: 'auto' | 'head' | 'partial' | 'full'; baseId: string; overrides: Partial<TrainConfig> } {
+export function parseTrainArgs(args: TrainArgs): {
+  project: string;
+  strategy: 'auto' | 'head' | 'partial' | 'full';
+  baseId: string;
+  overrides: Partial<TrainConfig>;
+} {
   const [, project, ...extra] = args.positionals;
   if (!project || extra.length) throw new TrainUsageError(`Usage: studio train PROJECT [options]\n${TRAIN_USAGE}`);
   const s = args.flags.get('strategy') ?? 'auto';
-  if (s !== 'auto' && s !== 'head' && s !== 'partial' && s !== 'full') throw new TrainUsageError('--strategy must be auto, head, partial or full.');
+  if (s !== 'auto' && s !== 'head' && s !== 'partial' && s !== 'full')
+    throw new TrainUsageError('--strategy must be auto, head, partial or full.');
   const base = args.flags.get('base');
   const boundary = args.flags.get('boundary');
   const overrides: Partial<TrainConfig> = {
@@ -41,14 +47,20 @@ export function parseTrainArgs(args: TrainArgs): { project: string; strategy: 'a
     seed: num(args.flags, 'seed', (n) => Number.isInteger(n) && n >= 0, 'a whole number'),
     ...(typeof boundary === 'string' ? { boundary } : {}),
   };
-  if (typeof boundary === 'string' && s !== 'partial' && s !== 'auto') throw new TrainUsageError('--boundary only applies to --strategy partial.');
+  if (typeof boundary === 'string' && s !== 'partial' && s !== 'auto')
+    throw new TrainUsageError('--boundary only applies to --strategy partial.');
   return { project, strategy: s, baseId: typeof base === 'string' ? base : DEFAULT_BASE, overrides };
 }
 
 const pct = (x: number | null | undefined) => (x === null || x === undefined ? '–' : `${(x * 100).toFixed(1)}%`);
 
 /** Runs the command; returns the exit code. `write` is stdout, `log` is stderr. */
-export async function trainCommand(studio: Studio, args: TrainArgs, write: (line: string) => void, log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<number> {
+export async function trainCommand(
+  studio: Studio,
+  args: TrainArgs,
+  write: (line: string) => void,
+  log: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
+): Promise<number> {
   const opts = parseTrainArgs(args);
   const project = findProject(studio.db, opts.project);
   const service = studio.training;
@@ -57,11 +69,14 @@ export async function trainCommand(studio: Studio, args: TrainArgs, write: (line
   service.on('progress', (p) => {
     if (p.phase !== lastPhase || p.done === p.total) {
       lastPhase = p.phase;
-      if (p.phase === 'caching') log(`caching frozen features: ${p.done}/${p.total}${p.etaMs ? `, about ${Math.ceil(p.etaMs / 1000)} s left` : ''}`);
+      if (p.phase === 'caching')
+        log(`caching frozen features: ${p.done}/${p.total}${p.etaMs ? `, about ${Math.ceil(p.etaMs / 1000)} s left` : ''}`);
     }
   });
   service.on('epoch', ({ record: e }) =>
-    write(`${e.phase === 'head' ? 'head    ' : 'finetune'} epoch ${e.epoch + 1}: loss ${e.loss.toFixed(4)} acc ${pct(e.acc)}  val loss ${e.valLoss?.toFixed(4) ?? '–'} val acc ${pct(e.valAcc)}  (${(e.ms / 1000).toFixed(1)} s)`),
+    write(
+      `${e.phase === 'head' ? 'head    ' : 'finetune'} epoch ${e.epoch + 1}: loss ${e.loss.toFixed(4)} acc ${pct(e.acc)}  val loss ${e.valLoss?.toFixed(4) ?? '–'} val acc ${pct(e.valAcc)}  (${(e.ms / 1000).toFixed(1)} s)`,
+    ),
   );
   let runId: number | null = null;
   const onSignal = () => {
@@ -75,7 +90,9 @@ export async function trainCommand(studio: Studio, args: TrainArgs, write: (line
     const run = await started.done;
     const m = run.metrics;
     if (run.status === 'done') {
-      write(`Run ${run.id} done: strategy ${run.strategy} on ${run.baseId} (${run.engine}), test accuracy ${pct(m?.testAccuracy)}, validation ${pct(m?.valAccuracy)}, ${((run.durationMs ?? 0) / 1000).toFixed(1)} s.`);
+      write(
+        `Run ${run.id} done: strategy ${run.strategy} on ${run.baseId} (${run.engine}), test accuracy ${pct(m?.testAccuracy)}, validation ${pct(m?.valAccuracy)}, ${((run.durationMs ?? 0) / 1000).toFixed(1)} s.`,
+      );
       write(`Model: ${run.modelFolder}`);
     } else write(`Run ${run.id} ${run.status}${run.error ? `: ${run.error}` : ''}.`);
     if (args.json)

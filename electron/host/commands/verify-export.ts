@@ -16,6 +16,9 @@ export function verifyExportCommand(args: CommandArgs, write: (line: string) => 
   for (const e of r.extra) write(`not in the manifest: ${e}`);
   if (r.ok) write(`OK: all ${r.checked} files match ${path.join(abs, 'manifest.json')}.`);
   else if (!r.error) write(`${r.missing.length + r.changed.length + r.extra.length} problem(s) in ${abs}.`);
-  if (args.json) write(JSON.stringify({ ok: r.ok, dir: abs, checked: r.checked, missing: r.missing, changed: r.changed, extra: r.extra, error: r.error }));
+  if (args.json)
+    write(
+      JSON.stringify({ ok: r.ok, dir: abs, checked: r.checked, missing: r.missing, changed: r.changed, extra: r.extra, error: r.error }),
+    );
   return r.ok ? 0 : 1;
 }

@@ -57,7 +57,9 @@ export function allowAbsentSavedInputs(): void {
   engine.getTensorsForGradient = (kernel, inputs, outputs) => getSaved(kernel, inputs, outputs).filter((t) => t != null);
   const addTapeNode = engine.addTapeNode.bind(engine);
   engine.addTapeNode = (name, inputs, ...rest) => {
-    const present = Object.values(inputs).every((t) => t != null) ? inputs : Object.fromEntries(Object.entries(inputs).filter(([, t]) => t != null));
+    const present = Object.values(inputs).every((t) => t != null)
+      ? inputs
+      : Object.fromEntries(Object.entries(inputs).filter(([, t]) => t != null));
     addTapeNode(name, present, ...rest);
   };
   absentFixed = true;
@@ -70,7 +72,13 @@ export function installFastGradients(): string[] {
   if (installed) return installed;
   allowAbsentSavedInputs();
   // The same loop on both backends; they differ only in how tensors are read and made.
-  const io: Record<'wasm' | 'cpu', (backend: unknown) => { read(t: tf.TensorInfo): ArrayLike<number>; make(shape: number[], fill: (out: Float32Array) => void): tf.TensorInfo }> = {
+  const io: Record<
+    'wasm' | 'cpu',
+    (backend: unknown) => {
+      read(t: tf.TensorInfo): ArrayLike<number>;
+      make(shape: number[], fill: (out: Float32Array) => void): tf.TensorInfo;
+    }
+  > = {
     wasm: (backend) => {
       const b = backend as HeapBackend;
       return {
@@ -117,7 +125,11 @@ export function installFastGradients(): string[] {
       const [x] = saved as [tf.Tensor];
       const { clipValueMin, clipValueMax } = attrs as unknown as { clipValueMin: number; clipValueMax: number };
       return {
-        x: () => tf.engine().runKernel(CLIP_GRAD_KERNEL, { dy: dy as tf.Tensor, x }, { min: clipValueMin, max: clipValueMax } as unknown as tf.NamedAttrMap) as tf.Tensor,
+        x: () =>
+          tf.engine().runKernel(CLIP_GRAD_KERNEL, { dy: dy as tf.Tensor, x }, {
+            min: clipValueMin,
+            max: clipValueMax,
+          } as unknown as tf.NamedAttrMap) as tf.Tensor,
       };
     },
   });
@@ -145,6 +157,10 @@ export function installFastGradients(): string[] {
       };
     },
   });
-  installed = ['gradient of FusedBatchNorm (broadcast, matMul sums)', `gradient of ClipByValue (${CLIP_GRAD_KERNEL} on wasm and cpu)`, ...installPoolGradients()];
+  installed = [
+    'gradient of FusedBatchNorm (broadcast, matMul sums)',
+    `gradient of ClipByValue (${CLIP_GRAD_KERNEL} on wasm and cpu)`,
+    ...installPoolGradients(),
+  ];
   return installed;
 }

@@ -20,7 +20,17 @@ export interface NativeGemm {
    * out = op(A)·op(B), op = transpose when asked. A is aRows×aCols and B bRows×bCols as stored
    * (row-major). Throws when the worker failed; the caller then computes it itself.
    */
-  gemm(a: Float32Array, aRows: number, aCols: number, transA: boolean, b: Float32Array, bRows: number, bCols: number, transB: boolean, out: Float32Array): void;
+  gemm(
+    a: Float32Array,
+    aRows: number,
+    aCols: number,
+    transA: boolean,
+    b: Float32Array,
+    bRows: number,
+    bCols: number,
+    transB: boolean,
+    out: Float32Array,
+  ): void;
   close(): void;
 }
 
@@ -93,7 +103,11 @@ function start(): NativeGemm {
   const ctrl = new Int32Array(ctrlBuf);
   const { port1, port2 } = new MessageChannel();
   const models = [gemmModel(0, 0), gemmModel(1, 0), gemmModel(0, 1), gemmModel(1, 1)];
-  const worker = new Worker(WORKER, { eval: true, workerData: { ctrl: ctrlBuf, port: port2, ortPath, threads, models }, transferList: [port2 as unknown as MessagePort] });
+  const worker = new Worker(WORKER, {
+    eval: true,
+    workerData: { ctrl: ctrlBuf, port: port2, ortPath, threads, models },
+    transferList: [port2 as unknown as MessagePort],
+  });
   let lastError = 'the ONNX Runtime worker stopped';
   port1.on('message', (m: string) => (lastError = m));
   // Neither may keep the process alive (unref after the listener: listening refs a port).

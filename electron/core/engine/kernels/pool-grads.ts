@@ -72,6 +72,9 @@ export function installPoolGradients(): string[] {
       return { x: () => tf.engine().runKernel(MAX_POOL_GRAD_ON_CPU, { dy: dy as tf.Tensor, input: x, output: y }, attrs) as tf.Tensor };
     },
   });
-  installed = ["gradient of AvgPool with 'same' padding (divides by the real pixels, on cpu and wasm)", "gradient of MaxPool with 'same' padding on wasm (cpu's kernel)"];
+  installed = [
+    "gradient of AvgPool with 'same' padding (divides by the real pixels, on cpu and wasm)",
+    "gradient of MaxPool with 'same' padding on wasm (cpu's kernel)",
+  ];
   return installed;
 }

@@ -55,7 +55,14 @@ export function pointwiseForward(o: Ops, inputs: Record<string, Info>, a: ConvAt
   if (kh !== 1 || kw !== 1) return null;
   const info = convInfo(x.shape, filter.shape, a, false);
   const pt = info.padInfo;
-  if (info.strideHeight !== 1 || info.strideWidth !== 1 || info.dilationHeight !== 1 || info.dilationWidth !== 1 || pt.top + pt.bottom + pt.left + pt.right !== 0) return null;
+  if (
+    info.strideHeight !== 1 ||
+    info.strideWidth !== 1 ||
+    info.dilationHeight !== 1 ||
+    info.dilationWidth !== 1 ||
+    pt.top + pt.bottom + pt.left + pt.right !== 0
+  )
+    return null;
   const m = info.batchSize * info.outHeight * info.outWidth;
   if (m * ci * co < NATIVE_MIN_MACS) return null;
   const out = o.alloc([info.batchSize, info.outHeight, info.outWidth, co]);

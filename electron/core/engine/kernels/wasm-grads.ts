@@ -18,11 +18,29 @@
 // (wasm-delegate.ts), which records that the slow path ran, so a run and the UI can name it.
 import * as tf from '@tensorflow/tfjs';
 import { NATIVE_MIN_MACS, nativeGemm, type NativeGemm } from './native-gemm.js';
-import { convInfo, fullPadded, im2col, opsFor, reshape, tapsAt, transposeInto, transposeRows, type ConvAttrs, type Info, type KernelFunc, type Ops } from './wasm-ops.js';
+import {
+  convInfo,
+  fullPadded,
+  im2col,
+  opsFor,
+  reshape,
+  tapsAt,
+  transposeInto,
+  transposeRows,
+  type ConvAttrs,
+  type Info,
+  type KernelFunc,
+  type Ops,
+} from './wasm-ops.js';
 import { pointwiseForward, slice } from './wasm-fast-paths.js';
 
 /** The kernels this module registers on 'wasm', in the order it registers them. */
-export const WASM_GRADIENT_KERNELS = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput'] as const;
+export const WASM_GRADIENT_KERNELS = [
+  'Conv2DBackpropFilter',
+  'Conv2DBackpropInput',
+  'DepthwiseConv2dNativeBackpropFilter',
+  'DepthwiseConv2dNativeBackpropInput',
+] as const;
 
 function conv2dBackpropFilter(o: Ops, x: Info, dy: Info, a: ConvAttrs): Info {
   const fs = a.filterShape!;
@@ -30,7 +48,8 @@ function conv2dBackpropFilter(o: Ops, x: Info, dy: Info, a: ConvAttrs): Info {
   const [kh, kw, ci, co] = fs;
   const m = info.batchSize * info.outHeight * info.outWidth;
   const pt = info.padInfo;
-  const pointwise = kh === 1 && kw === 1 && info.strideHeight === 1 && info.strideWidth === 1 && pt.top + pt.bottom + pt.left + pt.right === 0;
+  const pointwise =
+    kh === 1 && kw === 1 && info.strideHeight === 1 && info.strideWidth === 1 && pt.top + pt.bottom + pt.left + pt.right === 0;
   // dW = Pᵀ·dy, P the [m, kh·kw·ci] patches (x itself for a 1×1 stride-1 convolution).
   if (o.native && m * kh * kw * ci * co >= NATIVE_MIN_MACS) return nativeBackpropFilter(o, o.native, x, dy, info, fs, pointwise);
   // XNNPACK's matMul is fast only untransposed, so one side is transposed in JS first: the narrower one.
@@ -74,7 +93,15 @@ function conv2dBackpropFilter(o: Ops, x: Info, dy: Info, a: ConvAttrs): Info {
 let patchScratch = new Float32Array(0);
 
 /** dW = Pᵀ·dy in ONNX Runtime: one product for a 1×1 convolution, else per chunk of im2col rows. */
-function nativeBackpropFilter(o: Ops, native: NativeGemm, x: Info, dy: Info, info: tf.backend_util.Conv2DInfo, fs: number[], pointwise: boolean): Info {
+function nativeBackpropFilter(
+  o: Ops,
+  native: NativeGemm,
+  x: Info,
+  dy: Info,
+  info: tf.backend_util.Conv2DInfo,
+  fs: number[],
+  pointwise: boolean,
+): Info {
   const [kh, kw, ci, co] = fs as [number, number, number, number];
   const m = info.batchSize * info.outHeight * info.outWidth;
   const out = o.alloc(fs);
@@ -102,7 +129,8 @@ function conv2dBackpropInput(o: Ops, dy: Info, filter: Info, a: ConvAttrs): Info
   const [kh, kw, ci, co] = filter.shape as [number, number, number, number];
   const info = convInfo(xs, filter.shape, a, false);
   const pt = info.padInfo;
-  const pointwise = kh === 1 && kw === 1 && info.strideHeight === 1 && info.strideWidth === 1 && pt.top + pt.bottom + pt.left + pt.right === 0;
+  const pointwise =
+    kh === 1 && kw === 1 && info.strideHeight === 1 && info.strideWidth === 1 && pt.top + pt.bottom + pt.left + pt.right === 0;
   const m = info.batchSize * info.outHeight * info.outWidth;
   if (pointwise && o.native && m * ci * co >= NATIVE_MIN_MACS) {
     // dx = dy·Wᵀ, [m, co]·[co, ci], in ONNX Runtime.
@@ -123,7 +151,11 @@ function conv2dBackpropInput(o: Ops, dy: Info, filter: Info, a: ConvAttrs): Info
   const wt = o.run('Transpose', { x: rev }, { perm: [0, 1, 3, 2] });
   const dp = fullPadded(o, dy, info);
   try {
-    return o.run('Conv2D', { x: dp, filter: wt }, { strides: 1, pad: 'valid', dataFormat: 'NHWC', dilations: [info.dilationHeight, info.dilationWidth] });
+    return o.run(
+      'Conv2D',
+      { x: dp, filter: wt },
+      { strides: 1, pad: 'valid', dataFormat: 'NHWC', dilations: [info.dilationHeight, info.dilationWidth] },
+    );
   } finally {
     o.dispose(rev, wt);
     if (dp !== dy) o.dispose(dp);
@@ -167,7 +199,11 @@ function depthwiseBackpropInput(o: Ops, dy: Info, filter: Info, a: ConvAttrs): I
   const rev = o.run('Reverse', { x: filter }, { dims: [0, 1] });
   const dp = fullPadded(o, dy, info);
   try {
-    return o.run('DepthwiseConv2dNative', { x: dp, filter: rev }, { strides: 1, pad: 'valid', dilations: [info.dilationHeight, info.dilationWidth] });
+    return o.run(
+      'DepthwiseConv2dNative',
+      { x: dp, filter: rev },
+      { strides: 1, pad: 'valid', dilations: [info.dilationHeight, info.dilationWidth] },
+    );
   } finally {
     o.dispose(rev);
     if (dp !== dy) o.dispose(dp);
@@ -219,8 +255,12 @@ export function installWasmGradients(options: { native?: boolean } = {}): string
   };
   register('Conv2DBackpropFilter', (o, i, a) => (covered(a, a.filterShape, false) ? conv2dBackpropFilter(o, i.x!, i.dy!, a) : null));
   register('Conv2DBackpropInput', (o, i, a) => (covered(a, i.filter!.shape, false) ? conv2dBackpropInput(o, i.dy!, i.filter!, a) : null));
-  register('DepthwiseConv2dNativeBackpropFilter', (o, i, a) => (covered(a, a.filterShape, true) ? depthwiseBackpropFilter(o, i.x!, i.dy!, a) : null));
-  register('DepthwiseConv2dNativeBackpropInput', (o, i, a) => (covered(a, i.filter!.shape, true) ? depthwiseBackpropInput(o, i.dy!, i.filter!, a) : null));
+  register('DepthwiseConv2dNativeBackpropFilter', (o, i, a) =>
+    covered(a, a.filterShape, true) ? depthwiseBackpropFilter(o, i.x!, i.dy!, a) : null,
+  );
+  register('DepthwiseConv2dNativeBackpropInput', (o, i, a) =>
+    covered(a, i.filter!.shape, true) ? depthwiseBackpropInput(o, i.dy!, i.filter!, a) : null,
+  );
   register('Slice', (o, i, a) => slice(o, i.x!, a as unknown as { begin: number[]; size: number[] }));
   provided = [...WASM_GRADIENT_KERNELS, 'Slice'];
   if (native) {

@@ -15,7 +15,6 @@ interface WasmBackend {
   typedArrayFromHeap(info: Info): tf.backend_util.TypedArray;
 }
 
-
 /** Stock wasm kernels we build on, captured before we register anything. */
 export interface Ops {
   run(name: string, inputs: Record<string, Info>, attrs?: Record<string, unknown>): Info;
@@ -62,7 +61,19 @@ function padSpatial(o: Ops, x: Info, top: number, bottom: number, left: number, 
   }
   const [pt, pb, pl, pr] = [top, bottom, left, right].map((v) => Math.max(0, v)) as [number, number, number, number];
   if (pt + pb + pl + pr === 0) return cur;
-  const out = o.run('PadV2', { x: cur }, { paddings: [[0, 0], [pt, pb], [pl, pr], [0, 0]], constantValue: 0 });
+  const out = o.run(
+    'PadV2',
+    { x: cur },
+    {
+      paddings: [
+        [0, 0],
+        [pt, pb],
+        [pl, pr],
+        [0, 0],
+      ],
+      constantValue: 0,
+    },
+  );
   if (cur !== x) o.dispose(cur);
   return out;
 }
@@ -72,7 +83,21 @@ function dilate(o: Ops, dy: Info, sh: number, sw: number): Info {
   if (sh === 1 && sw === 1) return dy;
   const [n, h, w, c] = dy.shape as [number, number, number, number];
   const r6 = reshape(o, dy, [n, h, 1, w, 1, c]);
-  const p6 = o.run('PadV2', { x: r6 }, { paddings: [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]], constantValue: 0 });
+  const p6 = o.run(
+    'PadV2',
+    { x: r6 },
+    {
+      paddings: [
+        [0, 0],
+        [0, 0],
+        [0, sh - 1],
+        [0, 0],
+        [0, sw - 1],
+        [0, 0],
+      ],
+      constantValue: 0,
+    },
+  );
   const out = reshape(o, p6, [n, h * sh, w * sw, c]);
   o.dispose(r6, p6);
   return out;
@@ -160,7 +185,16 @@ export function tapsAt(info: tf.backend_util.Conv2DInfo, kh: number, kw: number,
 }
 
 /** Rows r0…r0+rows of the im2col matrix: for each output position, its kh·kw·ci input values (0 outside). */
-export function im2col(x: Float32Array, shape: number[], info: tf.backend_util.Conv2DInfo, kh: number, kw: number, r0: number, rows: number, out: Float32Array): void {
+export function im2col(
+  x: Float32Array,
+  shape: number[],
+  info: tf.backend_util.Conv2DInfo,
+  kh: number,
+  kw: number,
+  r0: number,
+  rows: number,
+  out: Float32Array,
+): void {
   const ci = shape[3]!;
   const { outHeight: oh, outWidth: ow } = info;
   const k = kh * kw * ci;

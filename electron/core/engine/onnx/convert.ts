@@ -121,7 +121,8 @@ class Scope {
 
   private emit(layer: tf.layers.Layer, nodeIndex: number): Value[] {
     const className = layer.getClassName();
-    if (className === 'InputLayer') throw new UnsupportedLayerError(layer.name, className, 'a second input; only single-input models convert');
+    if (className === 'InputLayer')
+      throw new UnsupportedLayerError(layer.name, className, 'a second input; only single-input models convert');
     const emitter = EMITTERS[className];
     if (!emitter) throw new UnsupportedLayerError(layer.name, className);
     const node = nodesOf(layer)[nodeIndex]!;
@@ -163,7 +164,11 @@ interface ResolvedOutput {
 function resolveOutputs(model: tf.LayersModel, opts: ConvertOptions): ResolvedOutput[] {
   if (!opts.outputs && !opts.upTo) {
     // The model's own outputs (a Sequential has no outputLayers, but always has outputs).
-    return model.outputs.map((tensor) => ({ spec: { layer: tensor.sourceLayer.name, pool: 'none' as const, name: tensor.sourceLayer.name }, path: [], tensor }));
+    return model.outputs.map((tensor) => ({
+      spec: { layer: tensor.sourceLayer.name, pool: 'none' as const, name: tensor.sourceLayer.name },
+      path: [],
+      tensor,
+    }));
   }
   const specs: OutputSpec[] = opts.outputs ?? [opts.upTo!];
   if (specs.length === 0) throw new Error('no outputs requested');
@@ -202,7 +207,11 @@ export function convertToOnnxDetailed(model: tf.LayersModel, opts: ConvertOption
     inputValue = { name: x, shape: keras, layout: 'nchw' };
   } else {
     b.reserve('input');
-    b.addInput('input', DataType.FLOAT, keras.map((d, i) => (i === 0 ? 'N' : d)));
+    b.addInput(
+      'input',
+      DataType.FLOAT,
+      keras.map((d, i) => (i === 0 ? 'N' : d)),
+    );
     input = { name: 'input', type: 'float32', shape: keras };
     inputValue = { name: 'input', shape: keras, layout: 'keras' };
   }
@@ -211,7 +220,13 @@ export function convertToOnnxDetailed(model: tf.LayersModel, opts: ConvertOption
   // Output names are the layer names; reserve them before any node can take one.
   for (const r of resolved) b.reserve(r.spec.name);
   const requested = new Set(resolved.map((r) => r.tensor.id));
-  const root = new Scope(b, model, [inputValue], requested, resolved.filter((r) => r.path.length === 0).map((r) => r.tensor));
+  const root = new Scope(
+    b,
+    model,
+    [inputValue],
+    requested,
+    resolved.filter((r) => r.path.length === 0).map((r) => r.tensor),
+  );
   const outputs: OnnxOutputInfo[] = [];
   for (const r of resolved) {
     // Walk into nested models: called on new tensors → its own scope; used as-is (e.g. the
@@ -231,7 +246,11 @@ export function convertToOnnxDetailed(model: tf.LayersModel, opts: ConvertOption
     }
     v = b.toKeras(v);
     b.node('Identity', [v.name], {}, r.spec.name, 1, [r.spec.name]);
-    b.addOutput(r.spec.name, DataType.FLOAT, shape.map((d, i) => (i === 0 ? 'N' : d)));
+    b.addOutput(
+      r.spec.name,
+      DataType.FLOAT,
+      shape.map((d, i) => (i === 0 ? 'N' : d)),
+    );
     outputs.push({ name: r.spec.name, layer: r.spec.layer, pool: r.spec.pool, shape });
   }
   const bytes = b.encode(opts.name ?? model.name, `converted from tfjs layers model "${model.name}" by Transfer Studio`);

@@ -94,7 +94,14 @@ export class GraphBuilder {
   }
 
   /** Emits one node; returns its output names (fresh unique names unless given). */
-  node(op: string, inputs: string[], attrs: Record<string, AttrValue> = {}, outBase = op, nOut = 1, outNames?: string[]): { names: string[]; proto: onnxProto.onnx.INodeProto } {
+  node(
+    op: string,
+    inputs: string[],
+    attrs: Record<string, AttrValue> = {},
+    outBase = op,
+    nOut = 1,
+    outNames?: string[],
+  ): { names: string[]; proto: onnxProto.onnx.INodeProto } {
     const names = outNames ?? Array.from({ length: nOut }, (_, i) => this.unique(nOut === 1 ? outBase : `${outBase}_${i}`));
     const proto: onnxProto.onnx.INodeProto = {
       opType: op,
@@ -174,4 +181,3 @@ function attribute(name: string, v: AttrValue): onnxProto.onnx.IAttributeProto {
   if (Array.isArray(v)) return { name, type: T.INTS, ints: v };
   return { name, type: T.FLOAT, f: v.f };
 }
-

@@ -29,14 +29,16 @@ function pair(v: unknown, name: string, layer: string, cls: string): [number, nu
 
 function requireChannelsLast(a: EmitArgs): void {
   const df = a.config.dataFormat;
-  if (df !== undefined && df !== null && df !== 'channelsLast') throw new UnsupportedLayerError(a.layer.name, a.className, `data format ${String(df)}`);
+  if (df !== undefined && df !== null && df !== 'channelsLast')
+    throw new UnsupportedLayerError(a.layer.name, a.className, `data format ${String(df)}`);
 }
 
 /** The layer's weight whose Keras name ends in `suffix` (kernel, bias, gamma, …), as float32. */
 function weight(layer: tf.layers.Layer, suffix: string): { data: Float32Array; shape: number[] } | null {
   for (const w of layer.weights) {
     const n = w.originalName;
-    if (n === suffix || n.endsWith(`/${suffix}`)) return { data: Float32Array.from(w.read().dataSync() as Float32Array), shape: w.shape.slice() as number[] };
+    if (n === suffix || n.endsWith(`/${suffix}`))
+      return { data: Float32Array.from(w.read().dataSync() as Float32Array), shape: w.shape.slice() as number[] };
   }
   return null;
 }
@@ -57,7 +59,13 @@ export function samePads(inSize: number, k: number, s: number, d: number): [numb
 }
 
 /** pads/auto_pad attributes for a 2-D window op on a Keras-shaped input. */
-function windowPadding(a: EmitArgs, padding: unknown, k: [number, number], s: [number, number], d: [number, number]): Record<string, number[] | string> {
+function windowPadding(
+  a: EmitArgs,
+  padding: unknown,
+  k: [number, number],
+  s: [number, number],
+  d: [number, number],
+): Record<string, number[] | string> {
   if (padding === 'valid') return { pads: [0, 0, 0, 0] };
   if (padding !== 'same') throw new UnsupportedLayerError(a.layer.name, a.className, `padding ${String(padding)}`);
   const h = a.inputs[0]!.shape[1];
@@ -71,7 +79,11 @@ function windowPadding(a: EmitArgs, padding: unknown, k: [number, number], s: [n
 /** Applies a Keras/tfjs activation (by its serialised name) to a value of any layout. */
 export function activation(b: GraphBuilder, v: Value, act: unknown, layerName: string, cls: string): Value {
   const name = act === null || act === undefined ? 'linear' : String(act);
-  const out = (op: string, inputs: string[], attrs = {}): Value => ({ name: b.one(op, inputs, attrs, `${layerName}_${name}`), shape: v.shape, layout: v.layout });
+  const out = (op: string, inputs: string[], attrs = {}): Value => ({
+    name: b.one(op, inputs, attrs, `${layerName}_${name}`),
+    shape: v.shape,
+    layout: v.layout,
+  });
   const lastAxis = v.layout === 'nchw' ? 1 : v.shape.length - 1;
   switch (name) {
     case 'linear':
@@ -136,7 +148,17 @@ function conv2d(a: EmitArgs): Value[] {
     for (let x = 0; x < kw; x++)
       for (let i = 0; i < cin; i++)
         for (let o = 0; o < cout; o++) w[((o * cin + i) * kh + y) * kw + x] = kernel.data[((y * kw + x) * cin + i) * cout + o]!;
-  return [convNode(a, w, [cout, cin, kh, kw], config.useBias ? weight(layer, 'bias')?.data ?? null : null, { kernel_shape: [kh, kw], strides: s, dilations: d, group: 1, ...windowPadding(a, config.padding, k, s, d) }, cout, config.activation)];
+  return [
+    convNode(
+      a,
+      w,
+      [cout, cin, kh, kw],
+      config.useBias ? (weight(layer, 'bias')?.data ?? null) : null,
+      { kernel_shape: [kh, kw], strides: s, dilations: d, group: 1, ...windowPadding(a, config.padding, k, s, d) },
+      cout,
+      config.activation,
+    ),
+  ];
 }
 
 function depthwiseKernel(a: EmitArgs, suffix: string): { w: Float32Array; dims: number[]; channels: number } {
@@ -159,7 +181,7 @@ function depthwiseConv2d(a: EmitArgs): Value[] {
   const d = pair(config.dilationRate ?? 1, 'dilationRate', layer.name, a.className);
   const { w, dims, channels } = depthwiseKernel(a, 'depthwise_kernel');
   const attrs = { kernel_shape: k, strides: s, dilations: d, group: channels, ...windowPadding(a, config.padding, k, s, d) };
-  return [convNode(a, w, dims, config.useBias ? weight(layer, 'bias')?.data ?? null : null, attrs, dims[0]!, config.activation)];
+  return [convNode(a, w, dims, config.useBias ? (weight(layer, 'bias')?.data ?? null) : null, attrs, dims[0]!, config.activation)];
 }
 
 function separableConv2d(a: EmitArgs): Value[] {
@@ -171,16 +193,39 @@ function separableConv2d(a: EmitArgs): Value[] {
   const { w, dims, channels } = depthwiseKernel(a, 'depthwise_kernel');
   const x = b.toNchw(a.inputs[0]!);
   const dwW = b.floatInit(`${layer.name}_depthwise_W`, dims, w);
-  const dw = b.one('Conv', [x.name, dwW], { kernel_shape: k, strides: s, dilations: d, group: channels, ...windowPadding(a, config.padding, k, s, d) }, `${layer.name}_depthwise`);
+  const dw = b.one(
+    'Conv',
+    [x.name, dwW],
+    { kernel_shape: k, strides: s, dilations: d, group: channels, ...windowPadding(a, config.padding, k, s, d) },
+    `${layer.name}_depthwise`,
+  );
   const pw = needWeight(a, 'pointwise_kernel'); // [1, 1, cin·mult, cout]
   const [, , pin, cout] = pw.shape as [number, number, number, number];
   const pwData = new Float32Array(pw.data.length);
   for (let i = 0; i < pin; i++) for (let o = 0; o < cout; o++) pwData[o * pin + i] = pw.data[i * cout + o]!;
   const mid: Value = { name: dw, shape: a.outShapes[0]!, layout: 'nchw' };
-  return [convNode({ ...a, inputs: [mid] }, pwData, [cout, pin, 1, 1], config.useBias ? weight(layer, 'bias')?.data ?? null : null, { kernel_shape: [1, 1], pads: [0, 0, 0, 0] }, cout, config.activation)];
+  return [
+    convNode(
+      { ...a, inputs: [mid] },
+      pwData,
+      [cout, pin, 1, 1],
+      config.useBias ? (weight(layer, 'bias')?.data ?? null) : null,
+      { kernel_shape: [1, 1], pads: [0, 0, 0, 0] },
+      cout,
+      config.activation,
+    ),
+  ];
 }
 
-function convNode(a: EmitArgs, w: Float32Array, dims: number[], bias: Float32Array | null, attrs: Record<string, number[] | number | string>, outChannels: number, act: unknown): Value {
+function convNode(
+  a: EmitArgs,
+  w: Float32Array,
+  dims: number[],
+  bias: Float32Array | null,
+  attrs: Record<string, number[] | number | string>,
+  outChannels: number,
+  act: unknown,
+): Value {
   const { b, layer } = a;
   const x = b.toNchw(a.inputs[0]!);
   const wName = b.floatInit(`${layer.name}_W`, dims, w);
@@ -224,7 +269,13 @@ function batchNormalization(a: EmitArgs): Value[] {
     return [{ name: input.name, shape: a.outShapes[0]!, layout: input.layout }];
   }
   const x = rank === 4 ? b.toNchw(input) : input;
-  const args = [x.name, b.floatInit(`${layer.name}_gamma`, [c], gamma), b.floatInit(`${layer.name}_beta`, [c], beta), b.floatInit(`${layer.name}_mean`, [c], mean), b.floatInit(`${layer.name}_var`, [c], variance)];
+  const args = [
+    x.name,
+    b.floatInit(`${layer.name}_gamma`, [c], gamma),
+    b.floatInit(`${layer.name}_beta`, [c], beta),
+    b.floatInit(`${layer.name}_mean`, [c], mean),
+    b.floatInit(`${layer.name}_var`, [c], variance),
+  ];
   if (rank !== 2 && rank !== 4) throw new UnsupportedLayerError(layer.name, a.className, `input of rank ${rank}`);
   return [{ name: b.one('BatchNormalization', args, { epsilon: { f: eps } }, layer.name), shape: a.outShapes[0]!, layout: x.layout }];
 }
@@ -232,7 +283,7 @@ function batchNormalization(a: EmitArgs): Value[] {
 function dense(a: EmitArgs): Value[] {
   const { b, config, layer } = a;
   const kernel = needWeight(a, 'kernel'); // [in, out]
-  const bias = config.useBias ? weight(layer, 'bias')?.data ?? null : null;
+  const bias = config.useBias ? (weight(layer, 'bias')?.data ?? null) : null;
   const x = b.toKeras(a.inputs[0]!);
   const units = kernel.shape[1]!;
   const wName = b.floatInit(`${layer.name}_W`, kernel.shape, kernel.data);
@@ -256,7 +307,12 @@ function pooling(op: 'MaxPool' | 'AveragePool'): Emitter {
     const s = pair(config.strides ?? config.poolSize, 'strides', layer.name, a.className);
     const x = b.toNchw(a.inputs[0]!);
     // count_include_pad = 0: TF (and tfjs) average only the pixels inside the image at SAME edges.
-    const attrs = { kernel_shape: k, strides: s, ...windowPadding(a, config.padding, k, s, [1, 1]), ...(op === 'AveragePool' ? { count_include_pad: 0 } : {}) };
+    const attrs = {
+      kernel_shape: k,
+      strides: s,
+      ...windowPadding(a, config.padding, k, s, [1, 1]),
+      ...(op === 'AveragePool' ? { count_include_pad: 0 } : {}),
+    };
     return [{ name: b.one(op, [x.name], attrs, layer.name), shape: a.outShapes[0]!, layout: 'nchw' }];
   };
 }
@@ -301,9 +357,20 @@ function elementwise(op: 'Add' | 'Sub' | 'Mul' | 'Max' | 'Min' | 'Mean'): Emitte
     let name: string;
     if (op === 'Sub') name = b.one('Sub', [xs[0]!.name, xs[1]!.name], {}, layer.name);
     else if (op === 'Mean') {
-      const sum = b.one('Sum', xs.map((x) => x.name), {}, layer.name);
+      const sum = b.one(
+        'Sum',
+        xs.map((x) => x.name),
+        {},
+        layer.name,
+      );
       name = b.one('Div', [sum, b.scalar('count', xs.length)], {}, layer.name);
-    } else if (op === 'Add' || op === 'Max' || op === 'Min') name = b.one(op === 'Add' ? 'Sum' : op, xs.map((x) => x.name), {}, layer.name);
+    } else if (op === 'Add' || op === 'Max' || op === 'Min')
+      name = b.one(
+        op === 'Add' ? 'Sum' : op,
+        xs.map((x) => x.name),
+        {},
+        layer.name,
+      );
     else {
       name = xs[0]!.name;
       for (const x of xs.slice(1)) name = b.one('Mul', [name, x.name], {}, layer.name);
@@ -319,7 +386,18 @@ function concatenate(a: EmitArgs): Value[] {
   let axis = Number(config.axis ?? -1);
   if (axis < 0) axis += rank;
   if (xs[0]!.layout === 'nchw') axis = [0, 2, 3, 1][axis]!;
-  return [{ name: b.one('Concat', xs.map((x) => x.name), { axis }, layer.name), shape: a.outShapes[0]!, layout: xs[0]!.layout }];
+  return [
+    {
+      name: b.one(
+        'Concat',
+        xs.map((x) => x.name),
+        { axis },
+        layer.name,
+      ),
+      shape: a.outShapes[0]!,
+      layout: xs[0]!.layout,
+    },
+  ];
 }
 
 function flatten(a: EmitArgs): Value[] {
@@ -351,12 +429,20 @@ function reluLayer(a: EmitArgs): Value[] {
 
 function leakyRelu(a: EmitArgs): Value[] {
   const v = a.inputs[0]!;
-  return [{ name: a.b.one('LeakyRelu', [v.name], { alpha: { f: Number(a.config.alpha ?? 0.3) } }, a.layer.name), shape: v.shape, layout: v.layout }];
+  return [
+    {
+      name: a.b.one('LeakyRelu', [v.name], { alpha: { f: Number(a.config.alpha ?? 0.3) } }, a.layer.name),
+      shape: v.shape,
+      layout: v.layout,
+    },
+  ];
 }
 
 function eluLayer(a: EmitArgs): Value[] {
   const v = a.inputs[0]!;
-  return [{ name: a.b.one('Elu', [v.name], { alpha: { f: Number(a.config.alpha ?? 1) } }, a.layer.name), shape: v.shape, layout: v.layout }];
+  return [
+    { name: a.b.one('Elu', [v.name], { alpha: { f: Number(a.config.alpha ?? 1) } }, a.layer.name), shape: v.shape, layout: v.layout },
+  ];
 }
 
 function softmaxLayer(a: EmitArgs): Value[] {

@@ -12,11 +12,17 @@ export interface BatchResult {
 }
 
 /** `images`: N·H·W·3 uint8 bytes (or one Uint8Array per image); H, W from the model's input. */
-export async function runBatches(session: ort.InferenceSession, images: Uint8Array | Uint8Array[], batchSize: number, signal?: AbortSignal): Promise<BatchResult> {
+export async function runBatches(
+  session: ort.InferenceSession,
+  images: Uint8Array | Uint8Array[],
+  batchSize: number,
+  signal?: AbortSignal,
+): Promise<BatchResult> {
   const meta = session.inputMetadata[0];
   if (!meta || !meta.isTensor) throw new Error('model has no tensor input');
   const [, h, w, c] = meta.shape as (number | string)[];
-  if (typeof h !== 'number' || typeof w !== 'number' || typeof c !== 'number') throw new Error(`model input needs a fixed H, W, C (got ${JSON.stringify(meta.shape)})`);
+  if (typeof h !== 'number' || typeof w !== 'number' || typeof c !== 'number')
+    throw new Error(`model input needs a fixed H, W, C (got ${JSON.stringify(meta.shape)})`);
   const per = h * w * c;
   const list = Array.isArray(images) ? images : splitImages(images, per);
   const acc = new OutputAccumulator();
@@ -36,7 +42,11 @@ function splitImages(all: Uint8Array, per: number): Uint8Array[] {
 }
 
 /** One ORT run on up to batchSize images; returns each output's data (copied out of ORT). */
-export async function runBatch(session: ort.InferenceSession, images: Uint8Array[], hwc: [number, number, number]): Promise<Record<string, { data: Float32Array; perImage: number }>> {
+export async function runBatch(
+  session: ort.InferenceSession,
+  images: Uint8Array[],
+  hwc: [number, number, number],
+): Promise<Record<string, { data: Float32Array; perImage: number }>> {
   const per = hwc[0] * hwc[1] * hwc[2];
   const buf = new Uint8Array(images.length * per);
   images.forEach((img, j) => {
@@ -59,11 +69,17 @@ export async function runBatch(session: ort.InferenceSession, images: Uint8Array
  * For models whose input is not an image (e.g. a head converted on its own, input = pooled
  * features): `features` holds N rows of the input's fixed per-item size, row after row.
  */
-export async function runFeatureBatches(session: ort.InferenceSession, features: Float32Array, batchSize: number, signal?: AbortSignal): Promise<BatchResult> {
+export async function runFeatureBatches(
+  session: ort.InferenceSession,
+  features: Float32Array,
+  batchSize: number,
+  signal?: AbortSignal,
+): Promise<BatchResult> {
   const meta = session.inputMetadata[0];
   if (!meta || !meta.isTensor) throw new Error('model has no tensor input');
   const dims = (meta.shape as (number | string)[]).slice(1);
-  if (!dims.every((d): d is number => typeof d === 'number')) throw new Error(`model input needs fixed non-batch dimensions (got ${JSON.stringify(meta.shape)})`);
+  if (!dims.every((d): d is number => typeof d === 'number'))
+    throw new Error(`model input needs fixed non-batch dimensions (got ${JSON.stringify(meta.shape)})`);
   const per = dims.reduce((a, b) => a * b, 1);
   if (features.length % per !== 0) throw new Error(`feature values (${features.length}) are not a multiple of one item (${per})`);
   const count = features.length / per;

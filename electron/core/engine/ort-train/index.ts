@@ -21,7 +21,11 @@ export function nativeStepsWanted(engine: Pick<EngineInfo, 'name'>): boolean {
  * A native trainer for `net` + `head`, or why there is none: a layer it does not cover, or ONNX
  * Runtime refusing the graph. Either way the run goes on in tfjs, and says why.
  */
-export async function openNativeTrainer(net: tf.LayersModel, head: Head, variables: tf.Variable[]): Promise<{ trainer: OrtTrainer } | { reason: string }> {
+export async function openNativeTrainer(
+  net: tf.LayersModel,
+  head: Head,
+  variables: tf.Variable[],
+): Promise<{ trainer: OrtTrainer } | { reason: string }> {
   try {
     return { trainer: await OrtTrainer.open(net, head.spec(), variables) };
   } catch (err) {

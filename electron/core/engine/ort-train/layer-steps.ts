@@ -9,7 +9,19 @@ import { Emitter, NotCoveredError, dims, pair, variableOf, type Backward } from 
 type Sym = tf.SymbolicTensor;
 
 /** The Keras layer classes a step graph covers. */
-export const COVERED_LAYERS = ['InputLayer', 'Conv2D', 'DepthwiseConv2D', 'BatchNormalization', 'ReLU', 'Activation', 'Add', 'Concatenate', 'ZeroPadding2D', 'MaxPooling2D', 'AveragePooling2D'] as const;
+export const COVERED_LAYERS = [
+  'InputLayer',
+  'Conv2D',
+  'DepthwiseConv2D',
+  'BatchNormalization',
+  'ReLU',
+  'Activation',
+  'Add',
+  'Concatenate',
+  'ZeroPadding2D',
+  'MaxPooling2D',
+  'AveragePooling2D',
+] as const;
 
 /** Emits one layer's forward pass; returns its backward pass (called with the output's gradient). */
 export function emitLayer(e: Emitter, layer: tf.layers.Layer, ins: Sym[], out: Sym): { y: string; backward: Backward } {
@@ -17,7 +29,8 @@ export function emitLayer(e: Emitter, layer: tf.layers.Layer, ins: Sym[], out: S
   const cfg = layer.getConfig() as Record<string, unknown>;
   const x = e.value.get(ins[0]!.id)!;
   const xNeeds = (i = 0) => e.needs.get(ins[i]!.id) === true;
-  if (cfg.dataFormat !== undefined && cfg.dataFormat !== 'channelsLast') throw new NotCoveredError(layer.name, `data format ${String(cfg.dataFormat)}`);
+  if (cfg.dataFormat !== undefined && cfg.dataFormat !== 'channelsLast')
+    throw new NotCoveredError(layer.name, `data format ${String(cfg.dataFormat)}`);
   switch (cls) {
     case 'Conv2D':
     case 'DepthwiseConv2D':
@@ -26,7 +39,8 @@ export function emitLayer(e: Emitter, layer: tf.layers.Layer, ins: Sym[], out: S
       return batchNorm(e, layer, cfg, ins[0]!, x, xNeeds());
     case 'ReLU': {
       const max = cfg.maxValue as number | null | undefined;
-      if (Number(cfg.negativeSlope ?? 0) !== 0 || Number(cfg.threshold ?? 0) !== 0) throw new NotCoveredError(layer.name, 'leaky or thresholded ReLU');
+      if (Number(cfg.negativeSlope ?? 0) !== 0 || Number(cfg.threshold ?? 0) !== 0)
+        throw new NotCoveredError(layer.name, 'leaky or thresholded ReLU');
       const y = max === null || max === undefined ? e.op('Relu', [x]) : e.op('Clip', [x, e.scalar(0), e.scalar(max)], {}, 'relu6');
       return {
         y,
@@ -49,7 +63,11 @@ export function emitLayer(e: Emitter, layer: tf.layers.Layer, ins: Sym[], out: S
       const rank = out.shape.length;
       const axis = Number(cfg.axis ?? -1);
       if (axis !== -1 && axis !== rank - 1) throw new NotCoveredError(layer.name, `concatenation over axis ${axis}`);
-      const y = e.op('Concat', ins.map((s) => e.value.get(s.id)!), { axis: rank - 1 });
+      const y = e.op(
+        'Concat',
+        ins.map((s) => e.value.get(s.id)!),
+        { axis: rank - 1 },
+      );
       const sizes = ins.map((s) => s.shape[rank - 1] as number);
       return {
         y,
@@ -66,7 +84,11 @@ export function emitLayer(e: Emitter, layer: tf.layers.Layer, ins: Sym[], out: S
       ];
       const [h, w] = dims(ins[0]!, layer.name);
       const y = e.op('Pad', [x, e.ints([0, t, l, 0, 0, bo, r, 0])], {}, 'pad');
-      return { y, backward: (dy) => xNeeds() && e.addGrad(ins[0]!, e.op('Slice', [dy, e.ints([t, l]), e.ints([t + h!, l + w!]), e.ints([1, 2])], {}, 'pad_grad')) };
+      return {
+        y,
+        backward: (dy) =>
+          xNeeds() && e.addGrad(ins[0]!, e.op('Slice', [dy, e.ints([t, l]), e.ints([t + h!, l + w!]), e.ints([1, 2])], {}, 'pad_grad')),
+      };
     }
     case 'MaxPooling2D':
     case 'AveragePooling2D':
@@ -82,7 +104,16 @@ function activation(e: Emitter, name: string, act: string, z: string, give: (g: 
   throw new NotCoveredError(name, `activation ${act}`);
 }
 
-function convolution(e: Emitter, layer: tf.layers.Layer, depthwise: boolean, cfg: Record<string, unknown>, inSym: Sym, out: Sym, x: string, xNeeds: boolean): { y: string; backward: Backward } {
+function convolution(
+  e: Emitter,
+  layer: tf.layers.Layer,
+  depthwise: boolean,
+  cfg: Record<string, unknown>,
+  inSym: Sym,
+  out: Sym,
+  x: string,
+  xNeeds: boolean,
+): { y: string; backward: Backward } {
   const [kh, kw] = pair(cfg.kernelSize, 1);
   const [sh, sw] = pair(cfg.strides, 1);
   const [dh, dw] = pair(cfg.dilationRate, 1);
@@ -98,7 +129,13 @@ function convolution(e: Emitter, layer: tf.layers.Layer, depthwise: boolean, cfg
   if (!K) throw new NotCoveredError(layer.name, 'kernel not found');
   const bias = cfg.useBias === false ? null : e.weight(layer, 'bias');
   const pointwise = !depthwise && kh === 1 && kw === 1 && sh === 1 && sw === 1;
-  const convAttrs = { kernel_shape: [kh, kw], strides: [sh, sw], dilations: [dh, dw], pads: [pt, pl, pb, pr], ...(depthwise ? { group: ci } : {}) };
+  const convAttrs = {
+    kernel_shape: [kh, kw],
+    strides: [sh, sw],
+    dilations: [dh, dw],
+    pads: [pt, pl, pb, pr],
+    ...(depthwise ? { group: ci } : {}),
+  };
 
   // Forward. A 1×1 convolution is a matrix product over the channels, right in NHWC.
   let k2d = '';
@@ -109,7 +146,12 @@ function convolution(e: Emitter, layer: tf.layers.Layer, depthwise: boolean, cfg
     z = e.op('MatMul', [x, k2d], {}, layer.name);
   } else {
     kOihw = depthwise
-      ? e.op('Reshape', [e.op('Transpose', [e.op('Reshape', [K.name, e.ints([kh, kw, ci])])], { perm: [2, 0, 1] }), e.ints([ci, 1, kh, kw])], {}, 'k_oihw')
+      ? e.op(
+          'Reshape',
+          [e.op('Transpose', [e.op('Reshape', [K.name, e.ints([kh, kw, ci])])], { perm: [2, 0, 1] }), e.ints([ci, 1, kh, kw])],
+          {},
+          'k_oihw',
+        )
       : e.op('Transpose', [K.name], { perm: [3, 2, 0, 1] }, 'k_oihw');
     z = e.nhwc(e.op('Conv', [e.nchw(x), kOihw], convAttrs, layer.name));
   }
@@ -125,7 +167,16 @@ function convolution(e: Emitter, layer: tf.layers.Layer, depthwise: boolean, cfg
       if (bias?.trains) e.setGrad(bias.grad, e.channelSum(dz, 4));
       const dz2d = () => e.op('Reshape', [dz, e.ints([-1, co])], {}, 'dz2d');
       if (pointwise) {
-        if (K.trains) e.setGrad(K.grad, e.op('Reshape', [e.op('Gemm', [e.op('Reshape', [x, e.ints([-1, ci])]), dz2d()], { transA: 1 }), e.ints([1, 1, ci, co])], {}, 'dk'));
+        if (K.trains)
+          e.setGrad(
+            K.grad,
+            e.op(
+              'Reshape',
+              [e.op('Gemm', [e.op('Reshape', [x, e.ints([-1, ci])]), dz2d()], { transA: 1 }), e.ints([1, 1, ci, co])],
+              {},
+              'dk',
+            ),
+          );
         if (xNeeds) e.addGrad(inSym, e.op('Reshape', [e.op('Gemm', [dz2d(), k2d], { transB: 1 }), e.ints([-1, h, w, ci])], {}, 'dx'));
         return;
       }
@@ -144,8 +195,23 @@ function convolution(e: Emitter, layer: tf.layers.Layer, depthwise: boolean, cfg
         const dzFlat = depthwise ? '' : dz2d();
         for (let i = 0; i < kh; i++) {
           for (let j = 0; j < kw; j++) {
-            const seen = e.op('Slice', [xp, e.ints([i * dh, j * dw]), e.ints([i * dh + sh * (ho - 1) + 1, j * dw + sw * (wo - 1) + 1]), e.ints([1, 2]), e.ints([sh, sw])], {}, 'tap');
-            taps.push(depthwise ? e.channelSum(e.op('Mul', [seen, dz]), 4) : e.op('Gemm', [e.op('Reshape', [seen, e.ints([-1, ci])]), dzFlat], { transA: 1 }, 'tap_grad'));
+            const seen = e.op(
+              'Slice',
+              [
+                xp,
+                e.ints([i * dh, j * dw]),
+                e.ints([i * dh + sh * (ho - 1) + 1, j * dw + sw * (wo - 1) + 1]),
+                e.ints([1, 2]),
+                e.ints([sh, sw]),
+              ],
+              {},
+              'tap',
+            );
+            taps.push(
+              depthwise
+                ? e.channelSum(e.op('Mul', [seen, dz]), 4)
+                : e.op('Gemm', [e.op('Reshape', [seen, e.ints([-1, ci])]), dzFlat], { transA: 1 }, 'tap_grad'),
+            );
           }
         }
         const all = taps.length === 1 ? taps[0]! : e.op('Concat', taps, { axis: 0 });
@@ -155,7 +221,14 @@ function convolution(e: Emitter, layer: tf.layers.Layer, depthwise: boolean, cfg
   };
 }
 
-function batchNorm(e: Emitter, layer: tf.layers.Layer, cfg: Record<string, unknown>, inSym: Sym, x: string, xNeeds: boolean): { y: string; backward: Backward } {
+function batchNorm(
+  e: Emitter,
+  layer: tf.layers.Layer,
+  cfg: Record<string, unknown>,
+  inSym: Sym,
+  x: string,
+  xNeeds: boolean,
+): { y: string; backward: Backward } {
   const rank = inSym.shape.length;
   const axis = Number(Array.isArray(cfg.axis) ? (cfg.axis as number[])[0] : (cfg.axis ?? -1));
   if (axis !== -1 && axis !== rank - 1) throw new NotCoveredError(layer.name, `normalisation over axis ${axis}`);
@@ -180,13 +253,23 @@ function batchNorm(e: Emitter, layer: tf.layers.Layer, cfg: Record<string, unkno
     y,
     backward: (dy) => {
       if (beta?.trains) e.setGrad(beta.grad, e.channelSum(dy, rank));
-      if (gamma?.trains) e.setGrad(gamma.grad, e.channelSum(e.op('Mul', [dy, e.op('Mul', [e.op('Sub', [x, meanC]), invC], {}, 'xhat')]), rank));
+      if (gamma?.trains)
+        e.setGrad(gamma.grad, e.channelSum(e.op('Mul', [dy, e.op('Mul', [e.op('Sub', [x, meanC]), invC], {}, 'xhat')]), rank));
       if (xNeeds) e.addGrad(inSym, e.op('Mul', [dy, a], {}, 'bn_dx'));
     },
   };
 }
 
-function pooling(e: Emitter, layer: tf.layers.Layer, max: boolean, cfg: Record<string, unknown>, inSym: Sym, out: Sym, x: string, xNeeds: boolean): { y: string; backward: Backward } {
+function pooling(
+  e: Emitter,
+  layer: tf.layers.Layer,
+  max: boolean,
+  cfg: Record<string, unknown>,
+  inSym: Sym,
+  out: Sym,
+  x: string,
+  xNeeds: boolean,
+): { y: string; backward: Backward } {
   const [kh, kw] = pair(cfg.poolSize, 2);
   const [sh, sw] = pair(cfg.strides ?? cfg.poolSize, 2);
   const [h, w, c] = dims(inSym, layer.name) as [number, number, number];
@@ -228,7 +311,12 @@ function pooling(e: Emitter, layer: tf.layers.Layer, max: boolean, cfg: Record<s
       const parts: string[] = [];
       for (let i = 0; i < kh; i++) {
         for (let j = 0; j < kw; j++) {
-          const seen = e.op('Slice', [xp, e.ints([i, j]), e.ints([i + sh * (ho - 1) + 1, j + sw * (wo - 1) + 1]), e.ints([1, 2]), e.ints([sh, sw])], {}, 'tap');
+          const seen = e.op(
+            'Slice',
+            [xp, e.ints([i, j]), e.ints([i + sh * (ho - 1) + 1, j + sw * (wo - 1) + 1]), e.ints([1, 2]), e.ints([sh, sw])],
+            {},
+            'tap',
+          );
           const hit = e.op('Equal', [seen, y]);
           const first = taken ? e.op('And', [hit, e.op('Not', [taken])]) : hit;
           taken = taken ? e.op('Or', [taken, hit]) : hit;
@@ -236,7 +324,10 @@ function pooling(e: Emitter, layer: tf.layers.Layer, max: boolean, cfg: Record<s
         }
       }
       // [n, ho, wo, c, taps] → channels-first [n, c·taps, ho, wo] for the scatter.
-      const stacked = e.op('Reshape', [e.op('Transpose', [e.op('Concat', parts, { axis: 4 })], { perm: [0, 3, 4, 1, 2] }), e.ints([-1, c * kh * kw, ho, wo])]);
+      const stacked = e.op('Reshape', [
+        e.op('Transpose', [e.op('Concat', parts, { axis: 4 })], { perm: [0, 3, 4, 1, 2] }),
+        e.ints([-1, c * kh * kw, ho, wo]),
+      ]);
       const pick = new Float32Array(c * kh * kw * kh * kw);
       for (let ch = 0; ch < c; ch++) for (let t = 0; t < kh * kw; t++) pick[(ch * kh * kw + t) * kh * kw + t] = 1;
       const kernel = e.floats(`${layer.name}_taps`, [c * kh * kw, 1, kh, kw], pick);

@@ -28,7 +28,13 @@ export class OrtTrainer {
     const graph = buildStepGraph(trunk, head, trainable);
     const prediction = buildStepGraph(trunk, head, trainable, { gradients: false });
     const threads = Math.max(1, os.availableParallelism());
-    const options: ort.InferenceSession.SessionOptions = { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all', logSeverityLevel: 3 };
+    const options: ort.InferenceSession.SessionOptions = {
+      intraOpNumThreads: threads,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+      logSeverityLevel: 3,
+    };
     const session = await ort.InferenceSession.create(graph.model, options);
     const predictor = await ort.InferenceSession.create(prediction.model, options);
     return new OrtTrainer(graph, session, predictor, threads);
@@ -37,7 +43,8 @@ export class OrtTrainer {
   /** The batch and every trainable variable's current value. */
   private feeds(x: Float32Array, shape: number[]): Record<string, ort.Tensor> {
     const feeds: Record<string, ort.Tensor> = { x: new ort.Tensor('float32', x, shape) };
-    for (const p of this.graph.params) feeds[p.input] = new ort.Tensor('float32', p.variable.dataSync() as Float32Array, p.variable.shape as number[]);
+    for (const p of this.graph.params)
+      feeds[p.input] = new ort.Tensor('float32', p.variable.dataSync() as Float32Array, p.variable.shape as number[]);
     return feeds;
   }
 
@@ -45,7 +52,13 @@ export class OrtTrainer {
    * One forward and backward pass. `weight[i]` is sample i's share of the loss (its class weight
    * over the whole batch's total); `dropoutMask` is the head's scaled keep-mask (n × featureDim).
    */
-  async step(x: Float32Array, shape: number[], labels: number[], weight: Float32Array, dropoutMask: Float32Array | null): Promise<NativeStepResult> {
+  async step(
+    x: Float32Array,
+    shape: number[],
+    labels: number[],
+    weight: Float32Array,
+    dropoutMask: Float32Array | null,
+  ): Promise<NativeStepResult> {
     const n = shape[0]!;
     const feeds = this.feeds(x, shape);
     const oneHot = new Float32Array(n * this.graph.classes);
@@ -53,7 +66,8 @@ export class OrtTrainer {
     feeds.labels = new ort.Tensor('float32', oneHot, [n, this.graph.classes]);
     feeds.weight = new ort.Tensor('float32', weight, [n]);
     if (this.graph.dropout) {
-      if (!dropoutMask || dropoutMask.length !== n * this.graph.featureDim) throw new Error('the step graph needs a dropout mask of n × features');
+      if (!dropoutMask || dropoutMask.length !== n * this.graph.featureDim)
+        throw new Error('the step graph needs a dropout mask of n × features');
       feeds.dropout_mask = new ort.Tensor('float32', dropoutMask, [n, this.graph.featureDim]);
     }
     const out = await this.session.run(feeds);

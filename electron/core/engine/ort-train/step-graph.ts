@@ -65,7 +65,12 @@ function topological(output: Sym): Sym[] {
  * `trainable` are the variables to compute gradients for; other weights become constants.
  * Throws NotCoveredError for a layer it does not cover.
  */
-export function buildStepGraph(trunk: tf.LayersModel, head: HeadSpec, trainable: tf.Variable[], opts: { gradients: boolean } = { gradients: true }): StepGraph {
+export function buildStepGraph(
+  trunk: tf.LayersModel,
+  head: HeadSpec,
+  trainable: tf.Variable[],
+  opts: { gradients: boolean } = { gradients: true },
+): StepGraph {
   if (trunk.inputs.length !== 1 || trunk.outputs.length !== 1) throw new NotCoveredError(trunk.name, 'needs one input and one output');
   const e = new Emitter(new Set(trainable), opts.gradients);
   const b = e.b;
@@ -110,12 +115,13 @@ export function buildStepGraph(trunk: tf.LayersModel, head: HeadSpec, trainable:
   b.node('Softmax', [z2], { axis: 1 }, 'probs', 1, ['probs']);
   b.addOutput('probs', DataType.FLOAT, [null, classes]);
   // Prediction only (evaluation): the forward pass, no dropout, no loss.
-  if (!opts.gradients) return { model: b.encode('prediction', 'Transfer Studio prediction'), params: e.params, classes, featureDim: fd, dropout: false };
+  if (!opts.gradients)
+    return { model: b.encode('prediction', 'Transfer Studio prediction'), params: e.params, classes, featureDim: fd, dropout: false };
 
   b.addInput('labels', DataType.FLOAT, [null, classes]);
   b.addInput('weight', DataType.FLOAT, [null]);
   if (dropout) {
-      b.addInput('dropout_mask', DataType.FLOAT, [null, fd]);
+    b.addInput('dropout_mask', DataType.FLOAT, [null, fd]);
   }
   // loop.ts: mean over the batch of −Σ y·log(clip(p, ε, 1)), each sample weighted.
   const clipped = e.op('Clip', ['probs', e.scalar(EPS), e.scalar(1)]);
@@ -127,7 +133,12 @@ export function buildStepGraph(trunk: tf.LayersModel, head: HeadSpec, trainable:
   const w2d = e.op('Unsqueeze', ['weight', e.ints([1])]);
   const inRange = e.op('And', [e.op('GreaterOrEqual', ['probs', e.scalar(EPS)]), e.op('LessOrEqual', ['probs', e.scalar(1)])]);
   const dProbs = e.keep(e.op('Neg', [e.op('Div', [e.op('Mul', ['labels', w2d]), clipped])]), inRange, 'dprobs');
-  const dz2 = e.op('Mul', ['probs', e.op('Sub', [dProbs, e.op('ReduceSum', [e.op('Mul', [dProbs, 'probs']), e.ints([1])], { keepdims: 1 })])], {}, 'dlogits');
+  const dz2 = e.op(
+    'Mul',
+    ['probs', e.op('Sub', [dProbs, e.op('ReduceSum', [e.op('Mul', [dProbs, 'probs']), e.ints([1])], { keepdims: 1 })])],
+    {},
+    'dlogits',
+  );
   const denseGrad = (w: ReturnType<typeof dense>, input: string, dz: string) => {
     if (w.k.trains) e.setGrad(w.k.grad, e.op('Gemm', [input, dz], { transA: 1 }));
     if (w.b.trains) e.setGrad(w.b.grad, e.op('ReduceSum', [dz, e.ints([0])], { keepdims: 0 }));
@@ -136,8 +147,16 @@ export function buildStepGraph(trunk: tf.LayersModel, head: HeadSpec, trainable:
   let dh = denseGrad(outW, a1, dz2);
   if (hidden) dh = denseGrad(hidden, h1, e.keep(dh, e.op('Greater', [z1!, e.scalar(0)]), 'hidden_relu_grad'));
   if (dropout) dh = e.op('Mul', [dh, 'dropout_mask']);
-  const dPooled = e.op('Mul', [dh, e.floats('head_inv_std_over_area', [fd], Float32Array.from(head.invStd, (v) => v / (fh * fw)))]);
-  if (e.needs.get(fmSym.id)) e.addGrad(fmSym, e.op('Expand', [e.op('Reshape', [dPooled, e.ints([-1, 1, 1, fd])]), e.op('Shape', [fm])], {}, 'dfeatures'));
+  const dPooled = e.op('Mul', [
+    dh,
+    e.floats(
+      'head_inv_std_over_area',
+      [fd],
+      Float32Array.from(head.invStd, (v) => v / (fh * fw)),
+    ),
+  ]);
+  if (e.needs.get(fmSym.id))
+    e.addGrad(fmSym, e.op('Expand', [e.op('Reshape', [dPooled, e.ints([-1, 1, 1, fd])]), e.op('Shape', [fm])], {}, 'dfeatures'));
 
   for (const { out, run } of backward.reverse()) {
     if (!e.needs.get(out.id)) continue;
@@ -145,5 +164,11 @@ export function buildStepGraph(trunk: tf.LayersModel, head: HeadSpec, trainable:
     if (dy) run(dy);
   }
   for (const p of e.params) if (!e.gradsSet.has(p.grad)) e.setGrad(p.grad, e.op('Mul', [p.input, e.scalar(0)], {}, 'unused'));
-  return { model: b.encode('training_step', 'Transfer Studio training step'), params: e.params, classes, featureDim: fd, dropout: head.dropout };
+  return {
+    model: b.encode('training_step', 'Transfer Studio training step'),
+    params: e.params,
+    classes,
+    featureDim: fd,
+    dropout: head.dropout,
+  };
 }

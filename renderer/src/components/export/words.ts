@@ -64,5 +64,7 @@ export function parityWords(e: Export): string | null {
 
 /** Why each artefact failed its check, e.g. "ONNX: probabilities differ by 0.002 (allowed 0.0001)". */
 export function parityFailures(e: Export): string[] {
-  return (e.parity?.artefacts ?? []).filter((a) => !a.passed).map((a) => `${a.artefact === 'onnx' ? 'ONNX' : 'TensorFlow.js'}${a.quantized ? ' (8-bit)' : ''}: ${a.reason ?? 'did not match'}`);
+  return (e.parity?.artefacts ?? [])
+    .filter((a) => !a.passed)
+    .map((a) => `${a.artefact === 'onnx' ? 'ONNX' : 'TensorFlow.js'}${a.quantized ? ' (8-bit)' : ''}: ${a.reason ?? 'did not match'}`);
 }

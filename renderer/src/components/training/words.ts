@@ -63,9 +63,16 @@ export function layerWords(name: string): string {
 export function when(iso: string | null): string {
   if (!iso) return '—';
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+  return Number.isNaN(d.getTime())
+    ? iso
+    : d.toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
 }
 
 export function learningRate(lr: number): string {
-  return lr >= 0.001 ? String(lr) : lr.toExponential(0).replace('e-', '×10⁻').replace(/⁻(\d)/, (_, d: string) => `⁻${'⁰¹²³⁴⁵⁶⁷⁸⁹'[Number(d)]}`);
+  return lr >= 0.001
+    ? String(lr)
+    : lr
+        .toExponential(0)
+        .replace('e-', '×10⁻')
+        .replace(/⁻(\d)/, (_, d: string) => `⁻${'⁰¹²³⁴⁵⁶⁷⁸⁹'[Number(d)]}`);
 }

@@ -79,7 +79,9 @@ export class ExportSession {
     this.result = null;
     this.failure = null;
     this.progress = null;
-    const started = await attempt(api.call('exports.start', { runId: this.runId, formats: [...this.parts], quantize: this.quantize && this.parts.includes('tfjs') }));
+    const started = await attempt(
+      api.call('exports.start', { runId: this.runId, formats: [...this.parts], quantize: this.quantize && this.parts.includes('tfjs') }),
+    );
     if (!started) return;
     this.jobId = started.jobId;
     const early = this.early.get(started.jobId);

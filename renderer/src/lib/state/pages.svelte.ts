@@ -70,7 +70,9 @@ export class ImagePages {
   private async fetch(p: number): Promise<void> {
     const generation = this.generation;
     this.inFlight.set(p, generation);
-    const res = await attempt(api.call('images.page', { projectId: this.projectId, filter: this.filter, offset: p * PAGE_SIZE, limit: PAGE_SIZE }));
+    const res = await attempt(
+      api.call('images.page', { projectId: this.projectId, filter: this.filter, offset: p * PAGE_SIZE, limit: PAGE_SIZE }),
+    );
     if (this.inFlight.get(p) === generation) this.inFlight.delete(p);
     if (!res) return;
     // An older request answering late must not replace a fresher page.

@@ -1,7 +1,15 @@
 // The Train page of one project: the wizard's measurement, the split, the run history, the run
 // that is open (live while it trains) and the plan for the next run.
 import { attempt, messageOf, toasts } from './toasts.svelte';
-import { onTraining, trainingCall, type Epoch, type RunInfo, type Splits, type TrainingEventPayload, type Wizard } from './trainingApi.svelte';
+import {
+  onTraining,
+  trainingCall,
+  type Epoch,
+  type RunInfo,
+  type Splits,
+  type TrainingEventPayload,
+  type Wizard,
+} from './trainingApi.svelte';
 import { TrainingPlan } from './trainingPlan.svelte';
 
 export type WizardState = 'idle' | 'measuring' | 'ready' | 'error';
@@ -102,7 +110,10 @@ export class TrainingSession {
     this.wizardError = '';
     this.measuringSince = Date.now();
     try {
-      const report = await trainingCall('training.wizard', { projectId: this.projectId, ...(this.plan.baseId ? { baseId: this.plan.baseId } : {}) });
+      const report = await trainingCall('training.wizard', {
+        projectId: this.projectId,
+        ...(this.plan.baseId ? { baseId: this.plan.baseId } : {}),
+      });
       this.wizard = report;
       this.plan.adopt(report);
       this.wizardState = 'ready';

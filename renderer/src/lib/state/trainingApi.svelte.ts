@@ -1,7 +1,20 @@
 // The training and "Try it" calls and events (contract-training.ts, contract-predict.ts, merged
 // into the contract), with the names of their types the Train page uses.
 import type { z } from 'zod';
-import type { trainingCalls, trainingEvents, EngineInfo, EpochRecord, FinalMetrics, Run, RunStatus, SplitCounts, SplitSettings, Strategy, TrainOverrides, WizardReport } from '../../../../electron/shared/contract-training';
+import type {
+  trainingCalls,
+  trainingEvents,
+  EngineInfo,
+  EpochRecord,
+  FinalMetrics,
+  Run,
+  RunStatus,
+  SplitCounts,
+  SplitSettings,
+  Strategy,
+  TrainOverrides,
+  WizardReport,
+} from '../../../../electron/shared/contract-training';
 import type { predictCalls, ClassifyResult } from '../../../../electron/shared/contract-predict';
 import type { Args, Result } from '../../../../electron/shared/contract';
 import { api } from '../client';

@@ -15,9 +15,21 @@ export const DEFAULT_BASE = 'mobilenet_v2';
 const AUGMENTATION: Augmentation = { flip: true, rotateDeg: 10, zoom: 0.1, brightness: 0.1, contrast: 0.1 };
 
 export const STRATEGY_WORDS: Record<StrategyName, { title: string; what: string; number: number }> = {
-  head: { number: 3, title: 'Train a new classifier only', what: 'The pretrained network stays as it is; only a small new classifier on top learns your labels. Fast, and best with few pictures.' },
-  partial: { number: 2, title: 'Fine-tune the top', what: 'The top layers of the network adjust to your pictures with a small learning rate; the lower layers stay as they are.' },
-  full: { number: 1, title: 'Train the whole network', what: 'Every layer adjusts to your pictures. Needs many pictures per label, and takes the longest.' },
+  head: {
+    number: 3,
+    title: 'Train a new classifier only',
+    what: 'The pretrained network stays as it is; only a small new classifier on top learns your labels. Fast, and best with few pictures.',
+  },
+  partial: {
+    number: 2,
+    title: 'Fine-tune the top',
+    what: 'The top layers of the network adjust to your pictures with a small learning rate; the lower layers stay as they are.',
+  },
+  full: {
+    number: 1,
+    title: 'Train the whole network',
+    what: 'Every layer adjusts to your pictures. Needs many pictures per label, and takes the longest.',
+  },
 };
 
 export class TrainingPlan {
@@ -62,7 +74,8 @@ export class TrainingPlan {
     this.lr = rec?.lr ?? d.lr;
     this.batchSize = d.batchSize;
     this.patience = d.patience;
-    if (strategy === 'partial' && !this.boundary) this.boundary = wizard?.recommendation.boundary ?? wizard?.recommendation.featureLayer ?? null;
+    if (strategy === 'partial' && !this.boundary)
+      this.boundary = wizard?.recommendation.boundary ?? wizard?.recommendation.featureLayer ?? null;
     if (strategy !== 'partial') this.boundary = null;
   }
 
