@@ -13,8 +13,8 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { BASE_DEFINITIONS, type BaseDefinition } from './definitions.js';
-import type { BaseBlock, BaseInfo } from '../../electron/core/engine/bases/types.js';
-import { writeModelArtifacts, loadLayersModelFromDir } from '../../electron/core/engine/bases/model-folder.js';
+import type { BaseBlock, BaseInfo } from '../../electron/core/models/metadata.js';
+import { writeModelArtifacts, loadModelFolder } from '../../electron/core/engine/model-folder.js';
 
 /** Bump when the output of this step changes for the same inputs. */
 const BUILD_VERSION = 1;
@@ -152,7 +152,7 @@ async function buildOne(def: BaseDefinition, outRoot: string, force: boolean): P
   });
 
   // Load what we wrote: proves the folder is valid and gives the real output shapes.
-  const model = await loadLayersModelFromDir(tmpDir);
+  const model = await loadModelFolder(tmpDir);
   const shapeOf = (layer: string): number[] => {
     const s = model.getLayer(layer).outputShape as (number | null)[];
     return s.slice(1) as number[];

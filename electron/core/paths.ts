@@ -12,9 +12,9 @@ export function defaultDataDir(): string {
   return path.join(process.env.XDG_CONFIG_HOME ?? path.join(home, '.config'), 'Transfer Studio');
 }
 
-/** `--data-dir` wins, then STUDIO_DATA_DIR, then the OS default. */
-export function resolveDataDir(flag?: string): string {
-  const chosen = flag ?? process.env.STUDIO_DATA_DIR ?? defaultDataDir();
+/** `--data-dir` wins, then the STUDIO_DATA_DIR setting, then the OS default. */
+export function resolveDataDir(flag: string | undefined, setting: string | null): string {
+  const chosen = flag ?? setting ?? defaultDataDir();
   const abs = path.resolve(chosen);
   fs.mkdirSync(abs, { recursive: true });
   return abs;
@@ -34,6 +34,10 @@ export class DataPaths {
   }
   thumbnail(projectId: number, sha256: string): string {
     return path.join(this.project(projectId), 'thumbs', sha256.slice(0, 2), `${sha256}.webp`);
+  }
+  /** Imported and downloaded base models (the model registry's store). */
+  models(): string {
+    return path.join(this.root, 'models');
   }
   staging(): string {
     return path.join(this.root, 'staging');

@@ -4,9 +4,10 @@ import fs from 'node:fs';
 import { calls, parseArgs, StudioError, type Handlers, type Method, type Result, type Args } from '../shared/contract.js';
 import type { AppInfo } from '../shared/schemas.js';
 import { openDatabase, type Db } from './db/connection.js';
-import { DataPaths } from './paths.js';
-import { EventBus } from './events.js';
-import { JobRegistry } from './jobs.js';
+import type { DataPaths } from './paths.js';
+import type { EventBus } from './events.js';
+import type { JobRegistry } from './jobs.js';
+import type { StudioEnvironment } from './environment.js';
 import { SourceRegistry, type ImportSource } from './sources.js';
 import * as projects from './library/projects.js';
 import * as labels from './library/labels.js';
@@ -23,10 +24,10 @@ import { predictHandlers } from './predict/handlers.js';
 import { createExportCtx, exportHandlers, type ExportCtx } from './export/handlers.js';
 
 export interface StudioOptions {
-  dataDir: string;
+  /** Built once by the host (environment.ts): resources, settings, data folder, registries. */
+  environment: StudioEnvironment;
   host: AppInfo['host'];
   version?: string;
-  nativeBinding?: string;
   /** The desktop host supplies native dialogs; other hosts have none. */
   pickSource?: (kind: 'folder' | 'files' | 'csv') => Promise<ImportSource | null>;
   /** The desktop host shows a file in the system's file manager. */
@@ -36,8 +37,9 @@ export interface StudioOptions {
 export class Studio {
   readonly db: Db;
   readonly paths: DataPaths;
-  readonly bus = new EventBus();
+  readonly bus: EventBus;
   readonly jobs: JobRegistry;
+  readonly environment: StudioEnvironment;
   readonly sources = new SourceRegistry();
   readonly handlers: Handlers;
   readonly training: TrainingService;
@@ -46,18 +48,34 @@ export class Studio {
   private readonly exporting: ExportCtx;
 
   constructor(private options: StudioOptions) {
-    this.paths = new DataPaths(options.dataDir);
-    fs.mkdirSync(options.dataDir, { recursive: true });
-    this.db = openDatabase(this.paths.database, options.nativeBinding ? { nativeBinding: options.nativeBinding } : {});
-    this.jobs = new JobRegistry(this.bus);
-    this.models = { paths: this.paths, sources: this.sources, downloads: new DownloadRegistry(), emit: (e, p) => this.bus.emit(e, p) };
+    const env = options.environment;
+    this.environment = env;
+    this.paths = env.paths;
+    this.bus = env.bus;
+    this.jobs = env.jobs;
+    fs.mkdirSync(this.paths.root, { recursive: true });
+    const nativeBinding = env.resources.nativeBinding;
+    this.db = openDatabase(this.paths.database, nativeBinding ? { nativeBinding } : {});
+    this.models = {
+      models: env.models,
+      catalogueFile: env.settings.modelCatalogue,
+      sources: this.sources,
+      downloads: new DownloadRegistry(),
+      emit: (e, p) => this.bus.emit(e, p),
+    };
     sweepModelStore(this.models);
-    this.training = new TrainingService(this.db, this.paths);
+    this.training = new TrainingService(this.db, this.paths, {
+      models: env.models,
+      engineEntry: env.resources.engineEntry,
+      engineEnvironment: { settings: env.settings },
+    });
     forwardTrainingEvents(this.training, (name, payload) => this.bus.emit(name, payload as never));
     this.predict = createPredictCtx({ db: this.db, paths: this.paths, jobs: this.jobs, emit: (e, p) => this.bus.emit(e, p) });
     this.exporting = createExportCtx({
       db: this.db,
       paths: this.paths,
+      resources: env.resources,
+      models: env.models,
       emit: (e, p) => this.bus.emit(e, p),
       ...(options.reveal ? { reveal: options.reveal } : {}),
     });

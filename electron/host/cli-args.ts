@@ -1,5 +1,6 @@
 // Argument parsing for the `studio` CLI: small on purpose (no dependency), strict on unknown flags.
 import { TRAIN_VALUED_FLAGS, TRAIN_USAGE } from './commands/train.js';
+import { MODELS_VALUED_FLAGS, MODELS_USAGE } from './commands/models.js';
 
 export class UsageError extends Error {}
 
@@ -12,7 +13,7 @@ export interface Parsed {
 }
 
 /** Flags that take a value; every other `--flag` is a boolean. */
-const VALUED = new Set(['data-dir', 'csv', 'port', 'format', 'out', ...TRAIN_VALUED_FLAGS]);
+const VALUED = new Set(['data-dir', 'csv', 'port', 'format', 'out', ...TRAIN_VALUED_FLAGS, ...MODELS_VALUED_FLAGS]);
 const BOOLEAN = new Set(['json', 'help', 'no-folder-labels', 'quantize']);
 
 export function parseArgv(argv: string[]): Parsed {
@@ -65,6 +66,7 @@ ${TRAIN_USAGE}
                                       export a finished run (default: the whole bundle: TF.js,
                                       ONNX, web demo, examples) after checking it against the app
   verify-export DIR                   check an exported folder against its manifest.json
+${MODELS_USAGE}
 
 Options:
   --data-dir DIR   data folder (default: $STUDIO_DATA_DIR, else the OS user-data folder)

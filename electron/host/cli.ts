@@ -4,17 +4,19 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Studio } from '../core/studio.js';
 import { resolveDataDir } from '../core/paths.js';
+import { createEnvironment, findAppRoot, readSettings, type StudioEnvironment } from '../core/environment.js';
 import { findProject } from '../core/library/projects.js';
 import { StudioError } from '../shared/contract.js';
 import { DatabaseTooNewError } from '../core/db/connection.js';
 import type { JobProgress } from '../shared/schemas.js';
 import { parseArgv, UsageError, USAGE, type Parsed } from './cli-args.js';
-import { defaultRendererDir, startWebHost } from './server.js';
+import { startWebHost } from './server.js';
 import { NOT_BUILT } from './static-files.js';
 import { predictCommand } from './commands/predict.js';
 import { trainCommand, TrainUsageError } from './commands/train.js';
 import { exportCommand, ExportUsageError } from './commands/export.js';
 import { verifyExportCommand } from './commands/verify-export.js';
+import { modelsCommand, ModelsUsageError } from './commands/models.js';
 
 const VERSION = '0.1.0';
 
@@ -22,8 +24,21 @@ function out(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
+const settings = readSettings();
+
+/** The CLI's environment, built once per command: resources from this checkout (or the bundle's package). */
+function environment(args: Parsed): StudioEnvironment {
+  return createEnvironment({
+    appRoot: findAppRoot(import.meta.url),
+    // tsx runs this file as .ts; the bundled CLI is .js.
+    code: import.meta.url.endsWith('.ts') ? 'source' : 'bundled',
+    dataDir: resolveDataDir(args.dataDir, settings.dataDir),
+    settings,
+  });
+}
+
 function openStudio(args: Parsed): Studio {
-  return new Studio({ dataDir: resolveDataDir(args.dataDir), host: 'cli', version: VERSION });
+  return new Studio({ environment: environment(args), host: 'cli', version: VERSION });
 }
 
 function expectPositionals(p: string[], min: number, max: number, usage: string): void {
@@ -135,6 +150,17 @@ async function exportRunCommand(args: Parsed): Promise<void> {
   }
 }
 
+async function models(args: Parsed): Promise<void> {
+  const studio = openStudio(args);
+  try {
+    process.exitCode = await modelsCommand(studio, args, out);
+  } catch (err) {
+    throw err instanceof ModelsUsageError ? new UsageError(err.message) : err;
+  } finally {
+    studio.close();
+  }
+}
+
 function verifyExport(args: Parsed): void {
   try {
     process.exitCode = verifyExportCommand(args, out);
@@ -148,8 +174,9 @@ async function serve(args: Parsed): Promise<void> {
   const portFlag = args.flags.get('port');
   const port = typeof portFlag === 'string' ? Number(portFlag) : 0;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be a number from 0 to 65535.');
-  const dataDir = resolveDataDir(args.dataDir);
-  const studio = new Studio({ dataDir, host: 'web', version: VERSION });
+  const env = environment(args);
+  const dataDir = env.paths.root;
+  const studio = new Studio({ environment: env, host: 'web', version: VERSION });
   let host;
   try {
     host = await startWebHost({ studio, port });
@@ -161,7 +188,7 @@ async function serve(args: Parsed): Promise<void> {
   }
   out(`Transfer Studio is running. Open ${host.url}`);
   process.stderr.write(`Data folder: ${dataDir}\nPress Ctrl+C to stop.\n`);
-  if (!fs.existsSync(path.join(defaultRendererDir(), 'index.html'))) process.stderr.write(`Warning: ${NOT_BUILT}\n`);
+  if (!fs.existsSync(path.join(env.resources.rendererDir, 'index.html'))) process.stderr.write(`Warning: ${NOT_BUILT}\n`);
   if (args.json) out(JSON.stringify({ url: host.url, port: host.port }));
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
@@ -194,6 +221,7 @@ export async function main(argv: string[]): Promise<number> {
     else if (command === 'predict') await predict(args);
     else if (command === 'export') await exportRunCommand(args);
     else if (command === 'verify-export') verifyExport(args);
+    else if (command === 'models') await models(args);
     else throw new UsageError(`Unknown command: ${command}\n${USAGE}`);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
@@ -207,7 +235,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     // Not a user error: a bug or the environment. The stack helps whoever reports it.
     process.stderr.write(`studio: ${err instanceof Error ? err.message : String(err)}\n`);
-    if (process.env.STUDIO_DEBUG) console.error(err);
+    if (settings.debug) console.error(err);
     return 1;
   }
 }

@@ -2,8 +2,6 @@
 // where Electron cannot run. See the wire protocol: token → cookie, static renderer, /ws,
 // /img/<variant>/<id>, /upload, /exports/<id>.zip.
 import http from 'node:http';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import type { Studio } from '../core/studio.js';
 import { isAuthorised, isOwnHost, isOwnOrigin, newToken, sameToken, sessionCookie } from './auth.js';
@@ -18,7 +16,7 @@ export interface WebHostOptions {
   studio: Studio;
   /** 0 = any free port. */
   port?: number;
-  /** Defaults to dist/renderer of this checkout. */
+  /** Defaults to the environment's built renderer. */
   rendererDir?: string;
   /** Defaults to a fresh random token. */
   token?: string;
@@ -35,14 +33,10 @@ export interface WebHost {
 const FORBIDDEN = 'Forbidden: open the URL printed by `studio serve` (it carries the access token).';
 const MAX_JSON_BODY = 64 * 1024;
 
-export function defaultRendererDir(): string {
-  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/renderer');
-}
-
 export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   const { studio } = options;
   const token = options.token ?? newToken();
-  const rendererDir = options.rendererDir ?? defaultRendererDir();
+  const rendererDir = options.rendererDir ?? studio.environment.resources.rendererDir;
   const uploads = new UploadSessions(studio.paths.staging(), studio.sources);
   const ws = new WsTransport(studio);
   let port = 0;

@@ -1,7 +1,9 @@
 // Runs in an Electron utilityProcess: the studio core (SQLite, imports, later training) off the
 // main thread. Talks to main over process.parentPort with the messages in core-messages.ts.
 import type {} from 'electron'; // for the type of process.parentPort
+import path from 'node:path';
 import { Studio } from '../core/studio.js';
+import { createEnvironment, findAppRoot } from '../core/environment.js';
 import { toWireError } from '../shared/contract.js';
 import { browserImage } from '../host/images.js';
 import { readCoreArgs, type FromCore, type PickedSource, type ToCore } from './core-messages.js';
@@ -59,12 +61,17 @@ port.on('message', (e) => {
 // Listen first, then announce readiness, so no request can arrive before its handler.
 try {
   const { dataDir, nativeBinding } = readCoreArgs(process.argv);
+  // This bundle sits in the app (dist/electron/main/); an installed app's app.asar lies inside
+  // Electron's resources folder, which then holds the bases, templates and TF.js runtime.
+  const appRoot = findAppRoot(import.meta.url);
+  const resources = process.resourcesPath;
+  const inResources = resources ? path.relative(resources, appRoot) : '..';
+  const packaged = !inResources.startsWith('..') && !path.isAbsolute(inResources);
   studio = new Studio({
-    dataDir,
+    environment: createEnvironment({ appRoot, resourcesDir: packaged ? resources : undefined, code: 'bundled', dataDir, nativeBinding }),
     host: 'electron',
     pickSource,
     reveal: (file) => send({ type: 'reveal', path: file }),
-    ...(nativeBinding ? { nativeBinding } : {}),
   });
   studio.bus.subscribe((name, payload) => send({ type: 'event', name, payload }));
   send({ type: 'ready' });

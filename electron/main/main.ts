@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, dialog, shell } from 'electron';
 import { resolveDataDir } from '../core/paths.js';
+import { readSettings } from '../core/environment.js';
 import { CoreClient } from './core-client.js';
 import { pickSource } from './dialogs.js';
 import { forwardEvent, handleInvoke } from './ipc.js';
@@ -41,7 +42,7 @@ app
   .whenReady()
   .then(() => {
     hardenSession();
-    const dataDir = resolveDataDir(dataDirFlag());
+    const dataDir = resolveDataDir(dataDirFlag(), readSettings().dataDir);
     core = new CoreClient({
       modulePath: path.join(here, 'core-process.js'),
       dataDir,

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Studio } from '../../electron/core/studio.js';
+import { testEnvironment } from '../fixtures/environment.js';
 
 export interface ImportBenchResult {
   bench: 'import';
@@ -50,7 +51,7 @@ export async function runImportBench(options: { cacheDir?: string; log?: (line: 
   const source = ensureOpenClipart(options.cacheDir);
   const files = countPngs(source);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'studio-import-bench-'));
-  const studio = new Studio({ dataDir, host: 'cli' });
+  const studio = new Studio({ environment: testEnvironment(dataDir), host: 'cli' });
   try {
     const { id: projectId } = await studio.call('projects.create', { name: 'openclipart' });
     const t0 = process.hrtime.bigint();

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Studio } from '../../electron/core/studio.js';
+import { testEnvironment } from '../fixtures/environment.js';
 
 export function p95(samples: number[]): number {
   const s = [...samples].sort((a, b) => a - b);
@@ -36,7 +37,7 @@ export function generateProject(studio: Studio, n: number, labelNames: string[])
 
 export async function runDbBench(n = 100_000) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'studio-bench-db-'));
-  const studio = new Studio({ dataDir: dir, host: 'cli' });
+  const studio = new Studio({ environment: testEnvironment(dir), host: 'cli' });
   try {
     const { projectId, labelIds } = generateProject(studio, n, ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h']);
     const pageMs: number[] = [];

@@ -21,7 +21,8 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { selectEngine } from '../../electron/core/engine/backend.js';
 import { loadBaseFolder } from '../../electron/core/engine/base.js';
-import { baseDir } from '../../electron/core/engine/bases/index.js';
+import { baseDir } from '../fixtures/environment.js';
+import { scaleOffset } from '../../electron/core/models/scaling.js';
 import { DEFAULT_AUGMENTATION, augment } from '../../electron/core/engine/augment.js';
 import { FeatureCache } from '../../electron/core/engine/feature-cache.js';
 import { cachedOutputs } from '../../electron/core/engine/frozen.js';
@@ -85,11 +86,12 @@ if (workload === 'partial') {
   net = resizedTrunk(base.model, base.featureLayer, size);
   trainable = net.layers;
   const per = size * size * 3;
+  const { scale, offset } = scaleOffset(base.scaling);
   batchOf = (ids, epoch) => {
     const buf = new Float32Array(ids.length * per);
     ids.forEach((i, k) => {
       const px = augment(pixels[i]!, size, DEFAULT_AUGMENTATION, subSeed(1, `aug-${epoch}-${i}`));
-      for (let j = 0; j < per; j++) buf[k * per + j] = px[j]! * base.scale + base.offset;
+      for (let j = 0; j < per; j++) buf[k * per + j] = px[j]! * scale + offset;
     });
     return tf.tensor4d(buf, [ids.length, size, size, 3]);
   };

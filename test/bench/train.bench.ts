@@ -14,7 +14,7 @@ import path from 'node:path';
 import { selectEngine } from '../../electron/core/engine/backend.js';
 import { gradientMatMulRuntime } from '../../electron/core/engine/kernels/wasm-grads.js';
 import { loadBaseFolder } from '../../electron/core/engine/base.js';
-import { baseDir } from '../../electron/core/engine/bases/index.js';
+import { baseDir } from '../fixtures/environment.js';
 import { defaultConfig } from '../../electron/core/engine/config.js';
 import { FeatureCache } from '../../electron/core/engine/feature-cache.js';
 import { runTraining, type Sample } from '../../electron/core/engine/run.js';

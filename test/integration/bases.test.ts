@@ -6,15 +6,8 @@ import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { buildBases } from '../../build/bases/build-bases.js';
-import {
-  listBases,
-  loadBase,
-  truncateAt,
-  readBaseInfo,
-  baseDir,
-  applyScaling,
-  BaseNotFoundError,
-} from '../../electron/core/engine/bases/index.js';
+import { truncateAt, applyScaling } from '../../electron/core/engine/base.js';
+import { builtInRegistry, loadBase, readBaseInfo, baseDir } from '../fixtures/environment.js';
 
 const require = createRequire(import.meta.url);
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bases-'));
@@ -28,7 +21,7 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 describe('built-in bases', () => {
   it('lists MobileNetV2 (224 px) and InceptionV3 (299 px) with their metadata', () => {
-    const bases = listBases();
+    const bases = builtInRegistry.builtIns();
     expect(bases.map((b) => b.id)).toEqual(['inception_v3', 'mobilenet_v2']);
     const mnet = bases.find((b) => b.id === 'mobilenet_v2')!;
     expect(mnet.inputSize).toBe(224);
@@ -90,7 +83,7 @@ describe('built-in bases', () => {
   });
 
   it('names a base that is not built', async () => {
-    await expect(loadBase('resnet_999')).rejects.toBeInstanceOf(BaseNotFoundError);
+    await expect(loadBase('resnet_999')).rejects.toThrow(/no base model "resnet_999"/);
   });
 });
 

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { Studio } from '../../electron/core/studio.js';
-import { baseDir } from '../../electron/core/engine/bases/index.js';
+import { baseDir } from '../fixtures/environment.js';
 import { loadBaseFolder } from '../../electron/core/engine/base.js';
 import { Head } from '../../electron/core/engine/head.js';
 import { classifierModel } from '../../electron/core/engine/run.js';
@@ -16,6 +16,7 @@ import { decodeForModel, PREPROCESSING } from '../../electron/core/import/prepro
 import { createRun, markRunning, finishRun } from '../../electron/core/training/runs.js';
 import { trainingImages } from '../../electron/core/training/splits.js';
 import { makeTrainingProject } from '../fixtures/training-project.js';
+import { testEnvironment } from '../fixtures/environment.js';
 
 export const FEATURE_LAYER = 'block_3_project_BN';
 export const PER_LABEL = { bird: 14, vehicle: 14, fruit: 14, music: 14 };
@@ -32,7 +33,7 @@ export interface ExportFixture {
 /** `featureLayer`: where the base is cut (default block 3, small and quick; 'out_relu' is the whole base). */
 export async function makeExportFixture(dataDir: string, featureLayer = FEATURE_LAYER): Promise<ExportFixture> {
   await tf.ready();
-  const studio = new Studio({ dataDir, host: 'cli' });
+  const studio = new Studio({ environment: testEnvironment(dataDir), host: 'cli' });
   const projectId = makeTrainingProject(studio.db, studio.paths, PER_LABEL, 'export clip art');
   const images = trainingImages(studio.db, projectId);
   const names = new Map(
@@ -101,7 +102,7 @@ async function main(work: string): Promise<void> {
   const { appPredictions } = await import('../../electron/core/export/app-predict.js');
   const fx = await makeExportFixture(path.join(work, 'data'));
   try {
-    const result = await exportRun(fx.studio.db, fx.studio.paths, { runId: fx.runId, outDir: path.join(work, 'bundle') });
+    const result = await exportRun({ ...fx.studio.environment, db: fx.studio.db }, { runId: fx.runId, outDir: path.join(work, 'bundle') });
     if (result.row.status !== 'done') throw new Error(`export ${result.row.status}: ${result.row.error}`);
     const app = await appPredictions(
       fx.studio.db,

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Studio } from '../../electron/core/studio.js';
+import { testEnvironment } from '../fixtures/environment.js';
 
 let dir: string;
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -13,7 +14,7 @@ afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 describe('exports left running', () => {
   it('are marked interrupted at start-up only when their host process is gone', () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'studio-export-int-'));
-    let studio = new Studio({ dataDir: dir, host: 'cli' });
+    let studio = new Studio({ environment: testEnvironment(dir), host: 'cli' });
     const projectId = Number(studio.db.prepare("INSERT INTO projects (name) VALUES ('p')").run().lastInsertRowid);
     const runId = Number(
       studio.db
@@ -32,7 +33,7 @@ describe('exports left running', () => {
     const deadExport = add(dead);
     studio.close();
     try {
-      studio = new Studio({ dataDir: dir, host: 'cli' });
+      studio = new Studio({ environment: testEnvironment(dir), host: 'cli' });
       const status = (id: number) => (studio.db.prepare('SELECT status FROM exports WHERE id = ?').get(id) as { status: string }).status;
       expect(status(liveExport)).toBe('running');
       expect(status(deadExport)).toBe('interrupted');

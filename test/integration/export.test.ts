@@ -313,8 +313,8 @@ describe('other formats and quantization', () => {
   it('exports.start (tfjs only) runs as a job, emits export.finished, and exports.list shows the history', async () => {
     const events: { name: ExportEventName; payload: unknown }[] = [];
     const ctx: ExportCtx = createExportCtx({
+      ...fx.studio.environment,
       db: fx.studio.db,
-      paths: fx.studio.paths,
       emit: (name, payload) => events.push({ name, payload }),
     });
     const { jobId } = await exportHandlers['exports.start'](ctx, { runId: fx.runId, formats: ['tfjs'], quantize: false });
@@ -340,8 +340,8 @@ describe('other formats and quantization', () => {
     const events: { name: ExportEventName; payload: unknown }[] = [];
     let jobId = '';
     const ctx: ExportCtx = createExportCtx({
+      ...fx.studio.environment,
       db: fx.studio.db,
-      paths: fx.studio.paths,
       emit: (name, payload) => {
         events.push({ name, payload });
         // A macrotask, like a WebSocket message: it runs only when the export yields to the event loop.
@@ -357,7 +357,7 @@ describe('other formats and quantization', () => {
   });
 
   it('a quantized export shows its size and accuracy change first and stays within it', async () => {
-    const ctx = createExportCtx({ db: fx.studio.db, paths: fx.studio.paths, emit: () => {} });
+    const ctx = createExportCtx({ ...fx.studio.environment, db: fx.studio.db, emit: () => {} });
     const preview = await exportHandlers['exports.preview'](ctx, { runId: fx.runId, quantize: true });
     // Tensors under 1024 values stay float; this small fixture has many (BatchNorm, early blocks).
     expect(preview.sizes.tfjsQuantizedBytes).toBeLessThan(preview.sizes.tfjsFloatBytes * 0.7);

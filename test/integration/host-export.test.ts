@@ -11,6 +11,7 @@ import { startWebHost, type WebHost } from '../../electron/host/server.js';
 import { createExport, finishExport } from '../../electron/core/export/store.js';
 import { writeManifest } from '../../electron/core/export/manifest.js';
 import { zipFolder } from '../../electron/core/export/zip.js';
+import { testEnvironment } from '../fixtures/environment.js';
 
 let tmp: string;
 let studio: Studio;
@@ -25,7 +26,7 @@ beforeAll(async () => {
   const renderer = path.join(tmp, 'renderer');
   fs.mkdirSync(renderer, { recursive: true });
   fs.writeFileSync(path.join(renderer, 'index.html'), '<!doctype html><title>Transfer Studio</title>');
-  studio = new Studio({ dataDir: path.join(tmp, 'data'), host: 'web' });
+  studio = new Studio({ environment: testEnvironment(path.join(tmp, 'data')), host: 'web' });
   const project = (await studio.invoke('projects.create', { name: 'Zips' })) as { id: number };
   const runId = Number(
     studio.db

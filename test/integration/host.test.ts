@@ -10,6 +10,7 @@ import sharp from 'sharp';
 import { Studio } from '../../electron/core/studio.js';
 import { startWebHost, type WebHost } from '../../electron/host/server.js';
 import type { ServerMessage } from '../../electron/shared/contract.js';
+import { testEnvironment } from '../fixtures/environment.js';
 
 let tmp: string;
 let studio: Studio;
@@ -27,7 +28,7 @@ beforeAll(async () => {
   );
   fs.writeFileSync(path.join(renderer, 'assets', 'app.js'), 'console.log("hi")');
   fs.writeFileSync(path.join(tmp, 'secret.txt'), 'do not serve me');
-  studio = new Studio({ dataDir: path.join(tmp, 'data'), host: 'web' });
+  studio = new Studio({ environment: testEnvironment(path.join(tmp, 'data')), host: 'web' });
   host = await startWebHost({ studio, port: 0, rendererDir: renderer });
   base = `http://127.0.0.1:${host.port}`;
   cookie = `studio_token=${host.token}`;

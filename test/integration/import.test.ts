@@ -10,6 +10,7 @@ import type { ImportReport } from '../../electron/shared/schemas.js';
 import { encodeBmp, halvesJpeg, meanRgb, noiseJpeg, pngWithHeaderSize, solid } from '../fixtures/images.js';
 
 import { CLIPART } from '../fixtures/datasets.js';
+import { testEnvironment } from '../fixtures/environment.js';
 const CLIPART_COUNTS = { beverage: 51, bird: 47, bug: 49, fruit: 88, hardware: 54, mammal: 115, music: 72, vehicle: 52 };
 
 let tmp: string;
@@ -17,7 +18,7 @@ let studio: Studio;
 
 beforeAll(() => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'import-it-'));
-  studio = new Studio({ dataDir: path.join(tmp, 'data'), host: 'cli' });
+  studio = new Studio({ environment: testEnvironment(path.join(tmp, 'data')), host: 'cli' });
 });
 afterAll(() => {
   studio.close();

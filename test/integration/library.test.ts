@@ -7,12 +7,13 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { Studio } from '../../electron/core/studio.js';
 import { insertImage } from '../../electron/core/library/images.js';
+import { testEnvironment } from '../fixtures/environment.js';
 
 let dir: string;
 let studio: Studio;
 beforeEach(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'studio-lib-'));
-  studio = new Studio({ dataDir: dir, host: 'cli' });
+  studio = new Studio({ environment: testEnvironment(dir), host: 'cli' });
 });
 afterEach(() => {
   studio.close();
@@ -60,7 +61,7 @@ describe('projects', () => {
     const l = await studio.call('labels.create', { projectId: p.id, name: 'cat' });
     addImages(p.id, 3, l.id);
     studio.close();
-    studio = new Studio({ dataDir: dir, host: 'cli' });
+    studio = new Studio({ environment: testEnvironment(dir), host: 'cli' });
     const counts = await studio.call('labels.counts', { projectId: p.id });
     expect(counts.total).toBe(3);
     expect(counts.labels.map((x) => [x.name, x.count])).toEqual([['cat', 3]]);

@@ -7,20 +7,12 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { DataPaths } from '../../electron/core/paths.js';
 import { SourceRegistry } from '../../electron/core/sources.js';
-import { listBases } from '../../electron/core/engine/bases/index.js';
+import { ModelRegistry } from '../../electron/core/models/registry.js';
+import { loadGraphModelFolder, loadModelFolder } from '../../electron/core/engine/model-folder.js';
+import { builtInBasesDir } from '../fixtures/environment.js';
 import { buildBases } from '../../build/bases/build-bases.js';
-import {
-  importModelFolder,
-  listModels,
-  modelDir,
-  modelsRoot,
-  removeModel,
-  storeIOHandler,
-  loadStoredLayersModel,
-  sweepModelStore,
-} from '../../electron/core/models/store.js';
+import { importModelFolder, modelsRoot, removeModel, loadStoredLayersModel, sweepModelStore } from '../../electron/core/models/store.js';
 import { downloadModel, type DownloadProgress } from '../../electron/core/models/download.js';
 import { describeFolder, loadCatalogue } from '../../electron/core/models/catalogue.js';
 import { ModelStoreError, type ModelFailure } from '../../electron/core/models/errors.js';
@@ -29,7 +21,7 @@ import type { CatalogueEntry, ModelEventName } from '../../electron/shared/contr
 import { ImportResult, modelEvents } from '../../electron/shared/contract-models.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'model-store-'));
-const ctx = { paths: new DataPaths(path.join(tmp, 'data')) };
+const ctx = { models: new ModelRegistry(builtInBasesDir, path.join(tmp, 'data', 'models')) };
 const fixtures = path.join(tmp, 'fixtures');
 let tiny: tf.LayersModel;
 let probe: tf.Tensor4D;
@@ -103,7 +95,7 @@ async function expectRefusal(promise: Promise<unknown>, reason: ModelFailure, me
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
-  if (listBases().length === 0) await buildBases();
+  if (ctx.models.builtIns().length === 0) await buildBases();
   tiny = tinyCnn();
   probe = tf.randomUniform([3, 8, 8, 3], 0, 1, 'float32', 7) as tf.Tensor4D;
   await saveTo(tiny, path.join(fixtures, 'plain'));
@@ -118,7 +110,7 @@ afterAll(() => {
 
 describe('listing', () => {
   it('starts with the built-in bases and says where they come from', () => {
-    const models = listModels(ctx);
+    const models = ctx.models.list();
     const ids = models.map((m) => m.id);
     expect(ids.slice(0, 2).sort()).toEqual(['inception_v3', 'mobilenet_v2']);
     const mnet = models.find((m) => m.id === 'mobilenet_v2')!;
@@ -151,29 +143,29 @@ describe('import', () => {
       limitation: null,
     });
     expect(info.scaling).toEqual({ from: [0, 255], to: [0, 1] });
-    const dir = modelDir(ctx, info.id);
+    const dir = ctx.models.folder(info.id);
     expect(fs.readdirSync(dir).sort()).toEqual(['metadata.json', 'model.json', 'weights.bin']);
     const meta = JSON.parse(fs.readFileSync(path.join(dir, 'metadata.json'), 'utf8'));
     // Same shape as the built-in bases' metadata, so the engine reads both alike.
-    expect(Object.keys(meta)).toEqual(expect.arrayContaining(Object.keys(listBases()[0]!)));
+    expect(Object.keys(meta)).toEqual(expect.arrayContaining(Object.keys(ctx.models.builtIns()[0]!)));
     expect(meta.featureLayer).toBe('c2');
     expect(meta.featureShape).toEqual([4, 4, 8]);
     expect(meta.blocks.map((b: { layer: string }) => b.layer)).toEqual(['c1', 'c2']);
 
-    const loaded = await tf.loadLayersModel(storeIOHandler(dir));
+    const loaded = await loadModelFolder(dir);
     const again = await loadStoredLayersModel(ctx, info.id);
     const want = (tiny.predict(probe) as tf.Tensor).arraySync();
     expect((loaded.predict(probe) as tf.Tensor).arraySync()).toEqual(want);
     expect((again.predict(probe) as tf.Tensor).arraySync()).toEqual(want);
     loaded.dispose();
     again.dispose();
-    expect(listModels(ctx).map((m) => m.id)).toContain('tiny_cnn');
+    expect(ctx.models.list().map((m) => m.id)).toContain('tiny_cnn');
 
     // The same folder again gets its own id rather than overwriting the first.
     const second = await importModelFolder(ctx, path.join(fixtures, 'described'));
     expect(second.id).toBe('tiny_cnn_2');
     removeModel(ctx, second.id);
-    expect(listModels(ctx).map((m) => m.id)).not.toContain('tiny_cnn_2');
+    expect(ctx.models.list().map((m) => m.id)).not.toContain('tiny_cnn_2');
     await expectRefusal(
       Promise.resolve().then(() => removeModel(ctx, 'mobilenet_v2')),
       'exists',
@@ -396,12 +388,12 @@ describe('import', () => {
       inputSize: 8,
       scaling: { from: [0, 255], to: [-1, 1] },
     });
-    expect(listModels(ctx).find((m) => m.id === 'hand_graph')?.strategies).toEqual([3]);
-    const meta = JSON.parse(fs.readFileSync(path.join(modelDir(ctx, info.id), 'metadata.json'), 'utf8'));
+    expect(ctx.models.list().find((m) => m.id === 'hand_graph')?.strategies).toEqual([3]);
+    const meta = JSON.parse(fs.readFileSync(path.join(ctx.models.folder(info.id), 'metadata.json'), 'utf8'));
     expect(meta).toMatchObject({ format: 'graph', featureLayer: 'features', featureShape: [8, 8, 4], blocks: [] });
     await expectRefusal(loadStoredLayersModel(ctx, info.id), 'unknownFormat', /strategy 3/);
 
-    const graph = await tf.loadGraphModel(storeIOHandler(modelDir(ctx, info.id)));
+    const graph = await loadGraphModelFolder(ctx.models.folder(info.id));
     const got = (graph.predict(probe) as tf.Tensor).arraySync();
     const want = tf.relu(tf.conv2d(probe, w, 1, 'same')).arraySync();
     expect(got).toEqual(want);

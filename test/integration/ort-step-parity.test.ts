@@ -8,7 +8,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { loadBaseFolder } from '../../electron/core/engine/base.js';
-import { baseDir } from '../../electron/core/engine/bases/index.js';
+import { baseDir } from '../fixtures/environment.js';
 import { between, resizedTrunk } from '../../electron/core/engine/graph.js';
 import { Head } from '../../electron/core/engine/head.js';
 import { OrtTrainer } from '../../electron/core/engine/ort-train/index.js';

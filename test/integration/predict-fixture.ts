@@ -6,7 +6,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { Db } from '../../electron/core/db/connection.js';
-import { loadBaseFolder, builtInBasesDir, type Base } from '../../electron/core/engine/base.js';
+import { loadBaseFolder, type Base } from '../../electron/core/engine/base.js';
+import { builtInBasesDir } from '../fixtures/environment.js';
 import { Head, featureStats } from '../../electron/core/engine/head.js';
 import { convertToOnnxDetailed, runBatches } from '../../electron/core/engine/onnx/index.js';
 import { createOnnxSession } from '../../native/onnx-runtime.js';
@@ -23,7 +24,7 @@ export const FEATURE_LAYER = 'block_6_project_BN';
 
 let base: Promise<Base> | null = null;
 export function mobilenet(): Promise<Base> {
-  base ??= loadBaseFolder(path.join(builtInBasesDir(), 'mobilenet_v2'));
+  base ??= loadBaseFolder(path.join(builtInBasesDir, 'mobilenet_v2'));
   return base;
 }
 
@@ -34,7 +35,7 @@ export function mobilenet(): Promise<Base> {
  */
 async function featureStatsOf(b: Base, dim: number): Promise<{ mean: Float32Array; variance: Float32Array }> {
   const converted = convertToOnnxDetailed(b.model, {
-    inputScaling: { from: [0, 255], to: [b.offset, b.offset + 255 * b.scale] },
+    inputScaling: b.scaling,
     outputs: [{ layer: FEATURE_LAYER, pool: 'avg' }],
   });
   const { session } = await createOnnxSession(converted.bytes, { providers: ['cpu'] });

@@ -13,6 +13,7 @@ import { DataPaths } from '../../electron/core/paths.js';
 import { EventBus } from '../../electron/core/events.js';
 import { JobRegistry } from '../../electron/core/jobs.js';
 import { TrainingService } from '../../electron/core/training/service.js';
+import { testTrainingOptions } from '../fixtures/environment.js';
 import { loadModelFolder } from '../../electron/core/engine/model-folder.js';
 import { decodeForModel } from '../../electron/core/import/preprocess.js';
 import { createPredictCtx, closePredictCtx, type PredictCtx } from '../../electron/core/predict/context.js';
@@ -46,7 +47,7 @@ afterAll(async () => {
 
 describe('a run trained by the engine', () => {
   it('trains strategy 3, then predicts through ONNX Runtime in agreement with tfjs and with the run’s own test metrics', async () => {
-    const service = new TrainingService(db, paths);
+    const service = new TrainingService(db, paths, testTrainingOptions(dir));
     let run;
     try {
       const started = await service.start(projectId, {

@@ -8,7 +8,8 @@ import { openDatabase, type Db } from '../../electron/core/db/connection.js';
 import { DataPaths } from '../../electron/core/paths.js';
 import { TrainingService } from '../../electron/core/training/service.js';
 import { getRun, listRuns } from '../../electron/core/training/runs.js';
-import { writeTinyBase } from '../fixtures/tiny-base.js';
+import { installTinyBase } from '../fixtures/tiny-base.js';
+import { testTrainingOptions } from '../fixtures/environment.js';
 import { trainingHandlers } from '../../electron/core/training/handlers.js';
 import { trainingCalls } from '../../electron/shared/contract-training.js';
 import { makeTrainingProject } from '../fixtures/training-project.js';
@@ -23,12 +24,9 @@ beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'runs-'));
   paths = new DataPaths(dir);
   db = openDatabase(paths.database);
-  const baseDir = await writeTinyBase(path.join(dir, 'bases', 'tiny'));
-  db.prepare(
-    "INSERT INTO base_models (id, name, source, format, folder, input_size, metadata) VALUES ('tiny', 'Tiny', 'imported', 'layers', ?, 32, '{}')",
-  ).run(baseDir);
+  await installTinyBase(testTrainingOptions(dir).models, path.join(dir, 'bases'));
   projectId = makeTrainingProject(db, paths, { bird: 12, vehicle: 12 });
-  service = new TrainingService(db, paths);
+  service = new TrainingService(db, paths, testTrainingOptions(dir));
 });
 afterAll(() => {
   service.close();
@@ -92,7 +90,7 @@ describe('runs in the engine process', () => {
     const dead = Number(insert.run(projectId, 2 ** 22 + 12345).lastInsertRowid); // beyond pid_max: no such process
     const noPid = Number(insert.run(projectId, null).lastInsertRowid);
     const live = Number(insert.run(projectId, process.ppid).lastInsertRowid);
-    const again = new TrainingService(db, paths);
+    const again = new TrainingService(db, paths, testTrainingOptions(dir));
     expect(getRun(db, dead).status).toBe('interrupted');
     expect(getRun(db, noPid).status).toBe('interrupted');
     expect(getRun(db, live).status).toBe('running');
@@ -125,6 +123,6 @@ describe('runs in the engine process', () => {
   it('refuses a project without two labels, and an unknown base, with a clear message', async () => {
     const one = makeTrainingProject(db, paths, { bird: 3 }, 'one label');
     await expect(service.start(one, { strategy: 'head', baseId: 'tiny' })).rejects.toThrow(/at least two labels/);
-    await expect(service.start(projectId, { strategy: 'head', baseId: 'nope' })).rejects.toThrow(/not installed/);
+    await expect(service.start(projectId, { strategy: 'head', baseId: 'nope' })).rejects.toThrow(/There is no base model "nope"/);
   });
 });

@@ -5,21 +5,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { Studio } from '../../electron/core/studio.js';
 import { trainCommand, parseTrainArgs } from '../../electron/host/commands/train.js';
-import { writeTinyBase } from '../fixtures/tiny-base.js';
+import { installTinyBase } from '../fixtures/tiny-base.js';
 import { makeTrainingProject } from '../fixtures/training-project.js';
+import { testEnvironment } from '../fixtures/environment.js';
 
 let dir: string;
 let studio: Studio;
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'train-cli-'));
-  studio = new Studio({ dataDir: dir, host: 'cli' });
-  const baseDir = await writeTinyBase(path.join(dir, 'bases', 'tiny'));
-  studio.db
-    .prepare(
-      "INSERT INTO base_models (id, name, source, format, folder, input_size, metadata) VALUES ('tiny', 'Tiny', 'imported', 'layers', ?, 32, '{}')",
-    )
-    .run(baseDir);
+  studio = new Studio({ environment: testEnvironment(dir), host: 'cli' });
+  await installTinyBase(studio.environment.models, path.join(dir, 'bases'));
   makeTrainingProject(studio.db, studio.paths, { bird: 10, vehicle: 10, fruit: 10 }, 'clip art');
 });
 afterAll(() => {

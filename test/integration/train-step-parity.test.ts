@@ -7,7 +7,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { loadBaseFolder, type Base } from '../../electron/core/engine/base.js';
-import { baseDir } from '../../electron/core/engine/bases/index.js';
+import { baseDir } from '../fixtures/environment.js';
+import { scaleOffset } from '../../electron/core/models/scaling.js';
 import { resizedTrunk } from '../../electron/core/engine/graph.js';
 import { installPortableTraining } from '../../electron/core/engine/backend.js';
 import { takeDelegatedKernelsUsed } from '../../electron/core/engine/kernels/wasm-delegate.js';
@@ -37,7 +38,10 @@ function step(base: Base, size: number, pixels: Float32Array, labels: number[], 
     const x = tf.tensor4d(pixels, [labels.length, size, size, 3]);
     const y = tf.oneHot(tf.tensor1d(labels, 'int32'), classes);
     const { value, grads } = tf.variableGrads(() => {
-      const f = tf.mean(trunk.apply(tf.add(tf.mul(x, base.scale), base.offset), { training: false }) as tf.Tensor, [1, 2]);
+      const f = tf.mean(
+        trunk.apply(tf.add(tf.mul(x, scaleOffset(base.scaling).scale), scaleOffset(base.scaling).offset), { training: false }) as tf.Tensor,
+        [1, 2],
+      );
       return tf.losses.softmaxCrossEntropy(y, tf.matMul(f, w)) as tf.Scalar;
     }, [...vars, w]);
     const out: StepResult = { loss: value.dataSync()[0]!, grads: [], updated: [] };

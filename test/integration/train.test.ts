@@ -8,7 +8,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { selectEngine, type EngineInfo } from '../../electron/core/engine/backend.js';
 import { loadBaseFolder, blockAtOrBelow, type Base } from '../../electron/core/engine/base.js';
-import { baseDir } from '../../electron/core/engine/bases/index.js';
+import { baseDir, testTrainingOptions } from '../fixtures/environment.js';
 import { defaultConfig } from '../../electron/core/engine/config.js';
 import { FeatureCache } from '../../electron/core/engine/feature-cache.js';
 import { runTraining, type Sample } from '../../electron/core/engine/run.js';
@@ -168,7 +168,7 @@ describe.skipIf(!haveBase)('MobileNetV2 on clipart-8: wizard and strategy 3', ()
 
   function samplesFor(seed: number): { samples: Sample[]; labels: string[] } {
     resetSplits(db, projectId, { seed });
-    const data = new TrainingService(db, paths).dataset(projectId);
+    const data = new TrainingService(db, paths, testTrainingOptions(paths.root)).dataset(projectId);
     return {
       labels: data.labels,
       samples: data.samples.map((s) => ({ key: s.key, label: s.label, split: s.split, pixels: decoded(s.file) })),

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Studio } from '../../electron/core/studio.js';
 import { calls, parseArgs, StudioError, type Args, type Handlers, type Method } from '../../electron/shared/contract.js';
+import { testEnvironment } from '../fixtures/environment.js';
 
 /** One valid payload per call. Typed over every Method: a call without a sample is a compile error. */
 const valid: { [M in Method]: Args<M> } = {
@@ -78,7 +79,7 @@ let studio: Studio;
 
 beforeAll(() => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'studio-contract-'));
-  studio = new Studio({ dataDir: tmp, host: 'cli' });
+  studio = new Studio({ environment: testEnvironment(tmp), host: 'cli' });
 });
 afterAll(() => {
   studio.close();

@@ -9,7 +9,8 @@ import {
   runBatches,
   type OutputSpec,
 } from '../../electron/core/engine/onnx/index.js';
-import { applyScaling, type InputScaling } from '../../electron/core/engine/bases/index.js';
+import { applyScaling } from '../../electron/core/engine/base.js';
+import type { InputScaling } from '../../electron/core/models/scaling.js';
 import { createOnnxSession } from '../../native/onnx-runtime.js';
 import onnxProto from 'onnx-proto';
 

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { baseDir } from '../../electron/core/engine/bases/index.js';
+import { baseDir } from '../fixtures/environment.js';
 import { installPortableTraining } from '../../electron/core/engine/backend.js';
 import { takeDelegatedKernelsUsed } from '../../electron/core/engine/kernels/wasm-delegate.js';
 import { WASM_GRADIENT_KERNELS, gradientMatMulRuntime } from '../../electron/core/engine/kernels/wasm-grads.js';

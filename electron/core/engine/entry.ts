@@ -40,7 +40,7 @@ async function handle(msg: ToEngine): Promise<void> {
   const engine = await enginePromise;
   if (msg.type === 'start') {
     send({ type: 'started', runId: msg.runId, engine });
-    const base = await loadBaseFolder(msg.baseDir);
+    const base = await loadBaseFolder(msg.base.dir, msg.base.spec);
     try {
       const out = await runTraining({
         base,
@@ -70,7 +70,7 @@ async function handle(msg: ToEngine): Promise<void> {
       base.model.dispose();
     }
   } else if (msg.type === 'probe') {
-    const base = await loadBaseFolder(msg.baseDir);
+    const base = await loadBaseFolder(msg.base.dir, msg.base.spec);
     try {
       const result = await findTransitionPoint(base, samplesFrom(msg.samples, base.inputSize), new FeatureCache(msg.cacheDir), {
         seed: msg.seed,
@@ -105,6 +105,7 @@ function onMessage(raw: unknown): void {
   busy = busy.then(() =>
     handle(msg).catch((err: unknown) => {
       const message = err instanceof Error ? err.message : String(err);
+      if (msg.environment.settings.debug && !(err instanceof Cancelled)) console.error(err);
       if (msg.type === 'start')
         send(err instanceof Cancelled ? { type: 'cancelled', runId: msg.runId } : { type: 'error', runId: msg.runId, message });
       if (msg.type === 'probe') send({ type: 'probeError', requestId: msg.requestId, message });

@@ -3,6 +3,7 @@
 // per requested output, one Float32Array per image; pooled outputs are averaged over H and W.
 import * as tf from '@tensorflow/tfjs';
 import type { Base } from './base.js';
+import { scaleOffset } from '../models/scaling.js';
 import { convertToOnnxDetailed } from './onnx/index.js';
 import { runBatch } from './onnx/run.js';
 import { createOnnxSession, type OnnxSession } from '../../../native/onnx-runtime.js';
@@ -30,7 +31,7 @@ function onnxFor(base: Base, outputs: OutputRequest[]) {
   if (!entry) {
     entry = (async () => {
       const converted = convertToOnnxDetailed(base.model, {
-        inputScaling: { from: [0, 255], to: [base.offset, base.offset + 255 * base.scale] },
+        inputScaling: base.scaling,
         outputs: outputs.map((o) => ({ layer: o.layer, pool: o.pool ? ('avg' as const) : ('none' as const) })),
       });
       const session = await createOnnxSession(converted.bytes);
@@ -45,6 +46,7 @@ function onnxFor(base: Base, outputs: OutputRequest[]) {
 function tfjsForward(base: Base, outputs: OutputRequest[], reason: string | null): FrozenForward {
   const model = tf.model({ inputs: base.model.inputs, outputs: outputs.map((o) => outputOf(base.model, o.layer)) });
   const size = base.inputSize;
+  const { scale, offset } = scaleOffset(base.scaling);
   return {
     runtime: tf.getBackend(),
     fallbackReason: reason,
@@ -52,7 +54,7 @@ function tfjsForward(base: Base, outputs: OutputRequest[], reason: string | null
       const per = size * size * 3;
       const buf = new Float32Array(pixels.length * per);
       pixels.forEach((p, i) => {
-        for (let k = 0; k < per; k++) buf[i * per + k] = p[k]! * base.scale + base.offset;
+        for (let k = 0; k < per; k++) buf[i * per + k] = p[k]! * scale + offset;
       });
       const flats = tf.tidy(() => {
         const ys = model.predict(tf.tensor4d(buf, [pixels.length, size, size, 3])) as tf.Tensor | tf.Tensor[];

@@ -4,6 +4,8 @@ import type { TrainConfig } from './config.js';
 import type { EngineInfo } from './backend.js';
 import type { EpochRecord } from './loop.js';
 import type { FinalMetrics } from './metrics.js';
+import type { BaseRef } from './base.js';
+import type { EngineEnvironment } from '../environment.js';
 
 export interface SampleRef {
   /** Content key (sha256): names cache entries. */
@@ -16,7 +18,9 @@ export interface SampleRef {
 export interface StartRun {
   type: 'start';
   runId: number;
-  baseDir: string;
+  /** The base's folder and spec, as the host's model registry resolved them. */
+  base: BaseRef;
+  environment: EngineEnvironment;
   labels: string[];
   samples: SampleRef[];
   config: TrainConfig;
@@ -28,7 +32,8 @@ export interface StartRun {
 export interface ProbeRequest {
   type: 'probe';
   requestId: number;
-  baseDir: string;
+  base: BaseRef;
+  environment: EngineEnvironment;
   samples: SampleRef[];
   cacheDir: string;
   seed: number;

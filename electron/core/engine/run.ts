@@ -22,6 +22,7 @@ import { gradientMatMulRuntime } from './kernels/wasm-grads.js';
 import { PREPROCESSING } from '../import/preprocess.js';
 import { microBatchFor } from './memory.js';
 import { nativeHooks, nativeStepBudget, nativeStepsWanted, nativeWords, openNativeTrainer, type OrtTrainer } from './ort-train/index.js';
+import { scaleOffset } from '../models/scaling.js';
 
 export type SplitName = 'train' | 'validation' | 'test';
 
@@ -247,13 +248,14 @@ export async function runTraining(input: RunInput): Promise<RunOutput> {
         const net = fullTrunk ?? trunk;
         const pixels = await Promise.all(samples.map((s) => s.pixels()));
         const per = base.inputSize * base.inputSize * 3;
+        const { scale, offset } = scaleOffset(base.scaling);
         const batch: LoopSpec['batch'] = (ids, epoch, training) => {
           const buf = new Float32Array(ids.length * per);
           ids.forEach((i, k) => {
             const px = training
               ? augment(pixels[i]!, base.inputSize, config.augmentation, subSeed(config.seed, `aug-${epoch}-${i}`))
               : pixels[i]!;
-            for (let j = 0; j < per; j++) buf[k * per + j] = px[j]! * base.scale + base.offset;
+            for (let j = 0; j < per; j++) buf[k * per + j] = px[j]! * scale + offset;
           });
           return tf.tensor4d(buf, [ids.length, base.inputSize, base.inputSize, 3]);
         };
@@ -342,10 +344,11 @@ export function classifierModel(
   trunkSource: tf.LayersModel,
   featureLayer: string,
   head: Head,
-  base: Pick<Base, 'inputSize' | 'scale' | 'offset'>,
+  base: Pick<Base, 'inputSize' | 'scaling'>,
 ): tf.LayersModel {
   const input = tf.input({ shape: [base.inputSize, base.inputSize, 3], name: 'pixels' });
-  const scaled = tf.layers.rescaling({ scale: base.scale, offset: base.offset, name: 'input_scaling' }).apply(input) as tf.SymbolicTensor;
+  const { scale, offset } = scaleOffset(base.scaling);
+  const scaled = tf.layers.rescaling({ scale, offset, name: 'input_scaling' }).apply(input) as tf.SymbolicTensor;
   const features = reapply(trunkSource, null, featureLayer, scaled);
   return tf.model({ inputs: input, outputs: head.attach(features), name: 'classifier' });
 }

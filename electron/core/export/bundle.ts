@@ -23,11 +23,20 @@ import {
   type ArtefactParity,
   type ParityReport,
 } from './parity.js';
-import { describeBase, makeSignature, modelCard, writeJson } from './describe.js';
+import { makeSignature, modelCard, writeJson } from './describe.js';
 import { writeManifest, MANIFEST, type FileEntry } from './manifest.js';
 import { zipFolder } from './zip.js';
-import { template, tfjsBrowserRuntime } from './templates.js';
+import { template, tfjsBrowserRuntime, type TemplateResources } from './templates.js';
+import type { ModelRegistry } from '../models/registry.js';
 import { ALL_PARTS, createExport, finishExport, getExport, type ExportFormat, type ExportPart, type ExportRow } from './store.js';
+
+/** What an export needs from the studio: its database and data folder, and the environment's resources and model registry. */
+export interface ExportEnvironment {
+  db: Db;
+  paths: DataPaths;
+  resources: TemplateResources;
+  models: ModelRegistry;
+}
 
 export interface ExportRequest {
   runId: number;
@@ -81,15 +90,21 @@ function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
-function writeWebDemo(dir: string, src: RunSource, tfjsModel: ReturnType<typeof readTfjsFolder>, signature: object): void {
+function writeWebDemo(
+  resources: TemplateResources,
+  dir: string,
+  src: RunSource,
+  tfjsModel: ReturnType<typeof readTfjsFolder>,
+  signature: object,
+): void {
   const demo = path.join(dir, 'web-demo');
   fs.mkdirSync(demo, { recursive: true });
   const title = src.labels.length <= 6 ? src.labels.join(' · ') : `${src.labels.length} classes`;
   fs.writeFileSync(
     path.join(demo, 'index.html'),
-    fs.readFileSync(template('web-demo/index.html'), 'utf8').replaceAll('{{TITLE}}', escapeHtml(title)),
+    fs.readFileSync(template(resources, 'web-demo/index.html'), 'utf8').replaceAll('{{TITLE}}', escapeHtml(title)),
   );
-  fs.copyFileSync(tfjsBrowserRuntime(), path.join(demo, 'tf.min.js'));
+  fs.copyFileSync(tfjsBrowserRuntime(resources), path.join(demo, 'tf.min.js'));
   // A classic script, not JSON: file:// pages cannot fetch(), but they can load scripts.
   const payload = {
     modelJson: modelJson(tfjsModel),
@@ -103,7 +118,7 @@ function writeWebDemo(dir: string, src: RunSource, tfjsModel: ReturnType<typeof 
   );
 }
 
-function writeExamples(dir: string): void {
+function writeExamples(resources: TemplateResources, dir: string): void {
   for (const rel of [
     'examples/node/classify.mjs',
     'examples/node/package.json',
@@ -112,11 +127,12 @@ function writeExamples(dir: string): void {
   ]) {
     const to = path.join(dir, rel);
     fs.mkdirSync(path.dirname(to), { recursive: true });
-    fs.copyFileSync(template(rel), to);
+    fs.copyFileSync(template(resources, rel), to);
   }
 }
 
-export async function exportRun(db: Db, paths: DataPaths, req: ExportRequest): Promise<ExportResult> {
+export async function exportRun(env: ExportEnvironment, req: ExportRequest): Promise<ExportResult> {
+  const { db, paths, resources } = env;
   // Some backend (wasm, when the engine's modules are loaded) may still be initialising.
   await tf.ready();
   const src = loadRunSource(db, paths, req.runId);
@@ -166,16 +182,16 @@ export async function exportRun(db: Db, paths: DataPaths, req: ExportRequest): P
     const onnx = await runOnnxBytes(src.modelDir);
     if (has('onnx')) fs.writeFileSync(path.join(staging, 'model.onnx'), onnx.bytes);
     writeJson(path.join(staging, 'labels.json'), src.labels);
-    const base = describeBase(db, src.run.baseId);
+    const base = env.models.describe(src.run.baseId);
     let signature = makeSignature(src, exportId, base, { tfjs: has('tfjs'), onnx: has('onnx'), quantized: quantize }, onnx.output);
     writeJson(path.join(staging, 'signature.json'), signature);
-    if (has('examples')) writeExamples(staging);
-    if (has('web-demo')) writeWebDemo(staging, src, tfjsModel, signature);
+    if (has('examples')) writeExamples(resources, staging);
+    if (has('web-demo')) writeWebDemo(resources, staging, src, tfjsModel, signature);
     await check();
 
     progress('checking parity', 3, steps);
     // The shipped Node example's preprocessing, or (for a TF.js-only export) the same template.
-    const example = has('examples') ? nodeExampleOf(staging) : template('examples/node/classify.mjs');
+    const example = has('examples') ? nodeExampleOf(staging) : template(resources, 'examples/node/classify.mjs');
     const artefacts: ArtefactParity[] = [];
     if (has('onnx')) {
       const probs = await onnxViaNodeExample(staging, files, example);

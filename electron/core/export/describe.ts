@@ -4,7 +4,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Db } from '../db/connection.js';
 import { PREPROCESSING } from '../import/preprocess.js';
-import { readBaseInfo } from '../engine/bases/index.js';
 import type { RunSource } from './run-source.js';
 import type { ParityReport } from './parity.js';
 
@@ -14,27 +13,6 @@ export interface BaseDescription {
   id: string;
   name: string;
   source: string;
-}
-
-export function describeBase(db: Db, baseId: string): BaseDescription {
-  const row = db.prepare('SELECT name, source, metadata FROM base_models WHERE id = ?').get(baseId) as
-    { name: string; source: string; metadata: string } | undefined;
-  if (row) {
-    let origin = '';
-    try {
-      const m = JSON.parse(row.metadata) as { source?: string; url?: string };
-      origin = m.source ?? m.url ?? '';
-    } catch {
-      /* metadata is informative only */
-    }
-    return { id: baseId, name: row.name, source: `${row.source === 'builtin' ? 'built in' : row.source}${origin ? `: ${origin}` : ''}` };
-  }
-  try {
-    const info = readBaseInfo(baseId);
-    return { id: baseId, name: info.name, source: `built in; ${info.source}` };
-  } catch {
-    return { id: baseId, name: baseId, source: 'unknown (the base model is no longer installed)' };
-  }
 }
 
 export interface SignatureParts {

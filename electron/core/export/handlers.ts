@@ -9,7 +9,7 @@ import type { Db } from '../db/connection.js';
 import type { DataPaths } from '../paths.js';
 import { exportCalls, type ExportEventName, type ExportEventPayload } from '../../shared/contract-export.js';
 import { StudioError } from '../../shared/contract.js';
-import { exportRun } from './bundle.js';
+import { exportRun, type ExportEnvironment } from './bundle.js';
 import { exportFiles } from './files.js';
 import { quantizePreview } from './preview.js';
 import { getExport, listExports, markExportsInterrupted, type ExportRow } from './store.js';
@@ -43,7 +43,7 @@ export class ExportJobs {
   }
 }
 
-export interface ExportCtx {
+export interface ExportCtx extends ExportEnvironment {
   db: Db;
   paths: DataPaths;
   jobs: ExportJobs;
@@ -98,7 +98,7 @@ export const exportHandlers: ExportHandlers = {
     const jobId = ctx.jobs.start(runId, async (signal, id) => {
       let exportId: number | null = null;
       try {
-        const result = await exportRun(ctx.db, ctx.paths, {
+        const result = await exportRun(ctx, {
           runId,
           parts: formats,
           quantize,

@@ -1,7 +1,7 @@
 // The online catalogue: a small JSON list of model folders, each file with its URL, size and
 // sha256. The shipped list (catalogue.json) is empty until someone fills it in while online
-// (describeFolder helps: it hashes a local copy of the files); STUDIO_MODEL_CATALOGUE points
-// at another list.
+// (describeFolder helps: it hashes a local copy of the files); the environment's
+// modelCatalogue setting (STUDIO_MODEL_CATALOGUE) points at another list.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -22,8 +22,8 @@ export function parseCatalogue(raw: unknown, where: string): CatalogueEntry[] {
   return parsed.data.entries;
 }
 
-/** The catalogue in use: STUDIO_MODEL_CATALOGUE (a JSON file) if set, else the shipped one. */
-export function loadCatalogue(file = process.env.STUDIO_MODEL_CATALOGUE): CatalogueEntry[] {
+/** The catalogue in use: `file` (a JSON file) if given, else the shipped one. */
+export function loadCatalogue(file?: string): CatalogueEntry[] {
   if (!file) return parseCatalogue(shipped, '(built in)');
   let raw: unknown;
   try {

@@ -9,7 +9,6 @@ import { describeIssues } from '../../shared/contract.js';
 import { ModelStoreError } from './errors.js';
 import { readScaling } from './scaling.js';
 import { commitTempFolder, modelsRoot, newTempDir, type StoreCtx } from './store.js';
-import { listBases } from '../engine/bases/index.js';
 import { safeRelativePath, validateModelFolder } from './validate.js';
 
 export interface DownloadProgress {
@@ -53,7 +52,7 @@ export async function downloadModel(ctx: StoreCtx, rawEntry: CatalogueEntry, opt
   const entry = checkEntry(rawEntry);
   const { signal, onProgress } = options;
   const every = options.progressEveryMs ?? 100;
-  if (listBases().some((b) => b.id === entry.id) || fs.existsSync(path.join(modelsRoot(ctx), entry.id))) {
+  if (ctx.models.isBuiltIn(entry.id) || fs.existsSync(path.join(modelsRoot(ctx), entry.id))) {
     throw new ModelStoreError('exists', `"${entry.name}" (${entry.id}) is already in the store.`);
   }
   if (signal?.aborted) throw cancelled();

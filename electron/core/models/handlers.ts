@@ -17,7 +17,7 @@ import type { SourceRegistry } from '../sources.js';
 import { loadCatalogue } from './catalogue.js';
 import { downloadModel } from './download.js';
 import { ModelStoreError } from './errors.js';
-import { importModelFolder, listModels, removeModel, type StoreCtx } from './store.js';
+import { importModelFolder, removeModel, type StoreCtx } from './store.js';
 
 /** Downloads in flight, by id, so they can be cancelled. One per Studio. */
 export class DownloadRegistry {
@@ -51,7 +51,9 @@ export interface ModelsCtx extends StoreCtx {
   sources: SourceRegistry;
   downloads: DownloadRegistry;
   emit: <E extends ModelEventName>(event: E, payload: ModelEventPayload<E>) => void;
-  /** Defaults to loadCatalogue() (the shipped list, or STUDIO_MODEL_CATALOGUE). */
+  /** The catalogue file from the environment's settings (STUDIO_MODEL_CATALOGUE); null = the shipped list. */
+  catalogueFile?: string | null;
+  /** Tests: a list in memory instead of a file. */
   catalogue?: () => CatalogueEntry[];
 }
 
@@ -75,10 +77,10 @@ function modelFolderOf(paths: string[]): string | null {
   return paths.every((p) => path.dirname(p) === dir) ? dir : null;
 }
 
-const catalogueOf = (ctx: ModelsCtx) => (ctx.catalogue ?? (() => loadCatalogue()))();
+const catalogueOf = (ctx: ModelsCtx) => (ctx.catalogue ?? (() => loadCatalogue(ctx.catalogueFile ?? undefined)))();
 
 export const modelHandlers: ModelHandlers = {
-  'models.list': (ctx) => listModels(ctx),
+  'models.list': (ctx) => ctx.models.list(),
 
   'models.import': async (ctx, { source, scaling }) => {
     const picked = ctx.sources.take(source);
@@ -112,7 +114,7 @@ export const modelHandlers: ModelHandlers = {
   },
 
   'models.catalogue': (ctx) => {
-    const installed = new Set(listModels(ctx).map((m) => m.id));
+    const installed = new Set(ctx.models.list().map((m) => m.id));
     return catalogueOf(ctx).map((e) => ({
       id: e.id,
       name: e.name,
@@ -125,7 +127,7 @@ export const modelHandlers: ModelHandlers = {
   'models.download': (ctx, { entryId }) => {
     const entry = catalogueOf(ctx).find((e) => e.id === entryId);
     if (!entry) throw new StudioError('not_found', `"${entryId}" is not in the model catalogue.`);
-    if (listModels(ctx).some((m) => m.id === entryId)) throw new StudioError('conflict', `"${entry.name}" is already in the store.`);
+    if (ctx.models.list().some((m) => m.id === entryId)) throw new StudioError('conflict', `"${entry.name}" is already in the store.`);
     const downloadId = ctx.downloads.start(entryId, async (signal, id) => {
       try {
         const model = await downloadModel(ctx, entry, {

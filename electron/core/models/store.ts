@@ -1,144 +1,40 @@
 // The model store: <dataDir>/models/<id>/ holds model.json, its weight files and a
 // metadata.json of the built-in bases' shape (BaseInfo) plus format and origin. Folders enter
 // it only whole: written under a temporary name, then renamed, so a failure leaves nothing.
+// Reading it is the registry's job (registry.ts); this module imports, removes and sweeps.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import type { DataPaths } from '../paths.js';
-import type { BaseInfo, InputScaling } from '../engine/bases/types.js';
-import { listBases, baseDir } from '../engine/bases/index.js';
 import { SCALING_CHOICES, type ModelInfo, type ScalingChoice } from '../../shared/contract-models.js';
+import { readModelArtifacts } from '../engine/model-folder.js';
 import { ModelStoreError } from './errors.js';
-import { scalingFromChoice } from './scaling.js';
-import { safeRelativePath, validateModelFolder, type FolderMetadata, type ModelFormat, type ValidatedFolder } from './validate.js';
+import type { ModelRegistry, StoredModelMeta } from './registry.js';
+import { scalingFromChoice, type InputScaling } from './scaling.js';
+import { validateModelFolder, type FolderMetadata, type ValidatedFolder } from './validate.js';
 
 export interface StoreCtx {
-  paths: DataPaths;
-}
-
-/** metadata.json of a stored model: the bases' metadata, plus what only the store knows. */
-export interface StoredModelMeta extends BaseInfo {
-  format: ModelFormat;
-  origin: 'imported' | 'downloaded';
-  addedAt: string;
+  models: ModelRegistry;
 }
 
 const TMP_PREFIX = '.tmp-';
-const GRAPH_LIMITATION = 'strategy 3 only';
 
 export function modelsRoot(ctx: StoreCtx): string {
-  return path.join(ctx.paths.root, 'models');
+  return ctx.models.storeDir;
 }
 
-function isBuiltIn(id: string): boolean {
-  return listBases().some((b) => b.id === id);
-}
-
-function readStoredMeta(dir: string): StoredModelMeta | null {
-  try {
-    const meta = JSON.parse(fs.readFileSync(path.join(dir, 'metadata.json'), 'utf8')) as StoredModelMeta;
-    return typeof meta.id === 'string' && typeof meta.inputSize === 'number' && meta.scaling ? meta : null;
-  } catch {
-    return null;
-  }
-}
-
-function limitationOf(strategies: number[]): string | null {
-  return strategies.length === 1 && strategies[0] === 3 ? GRAPH_LIMITATION : null;
-}
-
-function toInfo(meta: BaseInfo & { format?: ModelFormat }, origin: ModelInfo['origin']): ModelInfo {
-  const format = meta.format ?? 'layers';
-  const strategies = format === 'graph' ? [3] : meta.strategies;
-  return {
-    id: meta.id,
-    name: meta.name,
-    source: meta.source,
-    origin,
-    inputSize: meta.inputSize,
-    scaling: meta.scaling,
-    format,
-    strategies,
-    limitation: limitationOf(strategies),
-    bytes: (meta.files ?? []).reduce((s, f) => s + f.bytes, 0),
-  };
-}
-
-/** Built-in bases (from the build output) first, then imported and downloaded ones by name. */
-export function listModels(ctx: StoreCtx): ModelInfo[] {
-  const builtIn = listBases().map((b) => toInfo(b, 'builtin'));
-  const root = modelsRoot(ctx);
-  const stored: ModelInfo[] = [];
-  if (fs.existsSync(root)) {
-    for (const d of fs.readdirSync(root, { withFileTypes: true })) {
-      if (!d.isDirectory() || d.name.startsWith('.')) continue;
-      const meta = readStoredMeta(path.join(root, d.name));
-      // A folder without readable metadata is not a model we can offer; leave it for the user.
-      if (meta && meta.id === d.name && !builtIn.some((b) => b.id === meta.id)) stored.push(toInfo(meta, meta.origin));
-    }
-  }
-  stored.sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
-  return [...builtIn, ...stored];
-}
-
-/** The folder of a model by id: a built-in base or a stored one. */
-export function modelDir(ctx: StoreCtx, id: string): string {
-  if (!/^[a-z0-9_.-]{1,64}$/i.test(id) || id.startsWith('.'))
-    throw new ModelStoreError('notFolder', `There is no base model "${id.slice(0, 64)}".`);
-  if (isBuiltIn(id)) return baseDir(id);
-  const dir = path.join(modelsRoot(ctx), id);
-  if (!readStoredMeta(dir)) throw new ModelStoreError('notFolder', `There is no base model "${id}".`);
-  return dir;
-}
-
-export function readModelMeta(ctx: StoreCtx, id: string): StoredModelMeta | (BaseInfo & { format: 'layers'; origin: 'builtin' }) {
-  const dir = modelDir(ctx, id);
-  if (isBuiltIn(id))
-    return { ...(JSON.parse(fs.readFileSync(path.join(dir, 'metadata.json'), 'utf8')) as BaseInfo), format: 'layers', origin: 'builtin' };
-  return readStoredMeta(dir)!;
-}
-
-/** A tfjs IOHandler reading a stored model folder (model.json + manifest files) with node:fs. */
-export function storeIOHandler(dir: string): tf.io.IOHandler {
-  return {
-    load: async () => {
-      const json = JSON.parse(await fs.promises.readFile(path.join(dir, 'model.json'), 'utf8')) as {
-        modelTopology: object;
-        weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
-        [k: string]: unknown;
-      };
-      const buffers: Buffer[] = [];
-      const specs: tf.io.WeightsManifestEntry[] = [];
-      for (const group of json.weightsManifest) {
-        for (const p of group.paths)
-          buffers.push(await fs.promises.readFile(path.join(dir, ...safeRelativePath(p, 'Weight file').split('/'))));
-        specs.push(...group.weights);
-      }
-      const all = Buffer.concat(buffers);
-      const { weightsManifest: _manifest, ...rest } = json;
-      return {
-        ...rest,
-        modelTopology: json.modelTopology,
-        weightSpecs: specs,
-        weightData: all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer,
-      } as tf.io.ModelArtifacts;
-    },
-  };
-}
-
-/** Loads a stored (or built-in) layers model; graph models load with tf.loadGraphModel(storeIOHandler(dir)). */
+/** Loads a stored (or built-in) layers model; graph models load with loadGraphModelFolder. */
 export async function loadStoredLayersModel(ctx: StoreCtx, id: string): Promise<tf.LayersModel> {
-  const meta = readModelMeta(ctx, id);
+  const meta = ctx.models.meta(id);
   if (meta.format !== 'layers')
     throw new ModelStoreError('unknownFormat', `"${meta.name}" is a graph model: it can only be used to compute features (strategy 3).`);
-  return tf.loadLayersModel(storeIOHandler(modelDir(ctx, id)));
+  return tf.loadLayersModel(tf.io.fromMemory(readModelArtifacts(ctx.models.folder(id))));
 }
 
 /** Removes an imported or downloaded model. Built-in bases stay. */
 export function removeModel(ctx: StoreCtx, id: string): void {
-  if (isBuiltIn(id)) throw new ModelStoreError('exists', `"${id}" is a built-in base model and cannot be removed.`);
-  const dir = modelDir(ctx, id);
+  if (ctx.models.isBuiltIn(id)) throw new ModelStoreError('exists', `"${id}" is a built-in base model and cannot be removed.`);
+  const dir = ctx.models.folder(id);
   // Rename first so a half-deleted folder never looks like a model.
   const doomed = path.join(modelsRoot(ctx), `${TMP_PREFIX}rm-${crypto.randomBytes(6).toString('hex')}`);
   fs.renameSync(dir, doomed);
@@ -198,7 +94,7 @@ export async function commitTempFolder(
   const root = modelsRoot(ctx);
   for (let attempt = 1; attempt < 1000; attempt++) {
     const id = attempt === 1 ? info.id : `${info.id.slice(0, 60)}_${attempt}`;
-    const taken = isBuiltIn(id) || fs.existsSync(path.join(root, id));
+    const taken = ctx.models.isBuiltIn(id) || fs.existsSync(path.join(root, id));
     if (taken) {
       if (info.exactId) throw new ModelStoreError('exists', `A base model with id "${id}" is already in the store.`);
       continue;
@@ -230,7 +126,7 @@ export async function commitTempFolder(
         throw new ModelStoreError('exists', `A base model with id "${id}" is already in the store.`);
       throw err;
     }
-    return toInfo(meta, meta.origin);
+    return ctx.models.info(id);
   }
   throw new ModelStoreError('exists', `Too many models named "${info.id}" in the store.`);
 }

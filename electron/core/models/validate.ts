@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import type { BaseBlock, InputScaling } from '../engine/bases/types.js';
+import type { BaseBlock, InputScaling } from './metadata.js';
 import { ModelStoreError } from './errors.js';
 import { readScaling } from './scaling.js';
 
@@ -217,11 +217,41 @@ function inputSizeOf(shape: readonly (number | null)[] | undefined, fromMetadata
   return size;
 }
 
+const ACTIVATIONS = new Set(['Activation', 'ReLU', 'LeakyReLU', 'ELU', 'PReLU', 'ThresholdedReLU']);
+const JOINS = new Set(['Add', 'Concatenate']);
+
 /**
- * Candidate strategy-2 boundaries for a model we know nothing else about: the last layer at
- * each spatial resolution (where a network's stages end), input side first.
+ * Strategy-2 boundaries and probe points for a model whose folder does not name them, from its
+ * graph: every Add and Concatenate output (where residual and inception blocks end: everything
+ * above depends on them alone) and the last activation at or below the feature layer. A plain
+ * chain without joins gets the last layer of each spatial resolution instead.
  */
-function guessBlocks(model: tf.LayersModel, featureLayer: string): BaseBlock[] {
+export function deriveBlocks(model: tf.LayersModel, featureLayer: string): BaseBlock[] {
+  const shapeOf = (l: tf.layers.Layer): number[] | null => {
+    const shape = l.outputShape;
+    if (!Array.isArray(shape) || Array.isArray(shape[0]) || shape.length !== 4) return null;
+    return (shape as (number | null)[]).slice(1).map((d) => d ?? -1);
+  };
+  const blocks: BaseBlock[] = [];
+  let lastActivation: { layer: string; shape: number[] } | null = null;
+  for (const layer of model.layers) {
+    const shape = shapeOf(layer);
+    if (shape) {
+      const cls = layer.getClassName();
+      if (JOINS.has(cls)) {
+        blocks.push({ name: `${cls.toLowerCase()}_${blocks.length + 1}`, layer: layer.name, outputShape: shape });
+        lastActivation = null;
+      } else if (ACTIVATIONS.has(cls)) lastActivation = { layer: layer.name, shape };
+    }
+    if (layer.name === featureLayer) break;
+  }
+  if (blocks.length === 0) return stageBlocks(model, featureLayer);
+  if (lastActivation) blocks.push({ name: 'last_activation', layer: lastActivation.layer, outputShape: lastActivation.shape });
+  return blocks;
+}
+
+/** The last layer at each spatial resolution (where a network's stages end), input side first. */
+function stageBlocks(model: tf.LayersModel, featureLayer: string): BaseBlock[] {
   const blocks: BaseBlock[] = [];
   let last: { layer: string; shape: number[] } | null = null;
   for (const layer of model.layers) {
@@ -365,7 +395,7 @@ export async function validateModelFolder(folder: string, overrides: FolderMetad
         scaling: metadata.scaling,
         featureLayer: feature.name,
         featureShape: feature.shape,
-        blocks: metadata.blocks ? declaredBlocks(model, metadata.blocks) : guessBlocks(model, feature.name),
+        blocks: metadata.blocks ? declaredBlocks(model, metadata.blocks) : deriveBlocks(model, feature.name),
         metadata,
       };
     } finally {

@@ -2,14 +2,13 @@
 // records what it reports in SQLite, cancels, and marks runs interrupted when the process dies.
 import { fork, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Db } from '../db/connection.js';
 import type { DataPaths } from '../paths.js';
 import { StudioError } from '../../shared/contract.js';
-import { baseDir as builtInBaseDir } from '../engine/bases/index.js';
-import { readBaseSpec, blockAtOrBelow } from '../engine/base.js';
+import { blockAtOrBelow, type BaseRef } from '../engine/base.js';
+import type { EngineEnvironment, ResourceLocations } from '../environment.js';
+import type { ModelRegistry } from '../models/registry.js';
 import { defaultConfig, type TrainConfig } from '../engine/config.js';
 import type { EngineInfo } from '../engine/backend.js';
 import type { EpochRecord } from '../engine/loop.js';
@@ -42,12 +41,15 @@ interface Active {
   phaseStart: Map<string, number>;
 }
 
-/** Where the engine entry is: compiled .js next to us when built, the .ts source (via tsx) in development. */
-function engineEntry(): { file: string; execArgv: string[] } {
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  const js = path.join(here, '..', 'engine', 'entry.js');
-  if (fs.existsSync(js)) return { file: js, execArgv: [] };
-  return { file: path.join(here, '..', 'engine', 'entry.ts'), execArgv: ['--import', 'tsx'] };
+export interface TrainingOptions {
+  /** Where bases are found by id: the environment's model registry. */
+  models: ModelRegistry;
+  /** The engine's entry script (an environment resource). */
+  engineEntry: ResourceLocations['engineEntry'];
+  /** What the engine process is told about the environment, in every message that starts work. */
+  engineEnvironment: EngineEnvironment;
+  cacheCapBytes?: number;
+  env?: NodeJS.ProcessEnv;
 }
 
 /**
@@ -77,7 +79,7 @@ export class TrainingService extends EventEmitter<TrainingEvents> {
   constructor(
     private db: Db,
     private paths: DataPaths,
-    private options: { cacheCapBytes?: number; env?: NodeJS.ProcessEnv } = {},
+    private options: TrainingOptions,
   ) {
     super();
     // A run still marked running was left by a host that died: say so before anyone looks.
@@ -88,12 +90,12 @@ export class TrainingService extends EventEmitter<TrainingEvents> {
     return path.join(this.paths.root, 'cache', 'features');
   }
 
-  baseFolder(baseId: string): string {
-    const row = this.db.prepare('SELECT folder FROM base_models WHERE id = ?').get(baseId) as { folder: string } | undefined;
-    const dir = row?.folder ?? builtInBaseDir(baseId);
-    if (!fs.existsSync(path.join(dir, 'model.json')))
-      throw new StudioError('not_found', `The base model "${baseId}" is not installed (looked in ${dir}).`);
-    return dir;
+  /** A base by id from the model registry: built in, imported or downloaded. */
+  base(baseId: string): BaseRef {
+    const found = this.options.models.base(baseId);
+    if (found.format !== 'layers')
+      throw new StudioError('unsupported', `"${baseId}" is a graph model; training with it is not supported yet (use a layers model).`);
+    return { dir: found.dir, spec: found.spec };
   }
 
   /** The project's labeled images as the engine wants them, with label names in display order. */
@@ -117,7 +119,7 @@ export class TrainingService extends EventEmitter<TrainingEvents> {
   }
 
   private spawn(): { child: ChildProcess; stderr: string[] } {
-    const entry = engineEntry();
+    const entry = this.options.engineEntry;
     const child = fork(entry.file, [], {
       execArgv: entry.execArgv,
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
@@ -149,8 +151,8 @@ export class TrainingService extends EventEmitter<TrainingEvents> {
     perLabel: Record<string, number>;
     recommendation: Recommendation;
   }> {
-    const dir = this.baseFolder(baseId);
-    const spec = readBaseSpec(dir, baseId);
+    const base = this.base(baseId);
+    const spec = base.spec;
     const data = this.dataset(projectId);
     const { child, stderr } = this.spawn();
     try {
@@ -164,7 +166,15 @@ export class TrainingService extends EventEmitter<TrainingEvents> {
             new StudioError('internal', `The engine process stopped (${signal ?? `exit code ${code}`}). ${stderr.slice(-3).join(' ')}`),
           ),
         );
-        child.send({ type: 'probe', requestId: 1, baseDir: dir, samples: data.samples, cacheDir: this.cacheDir, seed } satisfies ToEngine);
+        child.send({
+          type: 'probe',
+          requestId: 1,
+          base,
+          environment: this.options.engineEnvironment,
+          samples: data.samples,
+          cacheDir: this.cacheDir,
+          seed,
+        } satisfies ToEngine);
       });
       const engine = this.lastEngine!;
       const speed = speedFrom(
@@ -194,7 +204,7 @@ export class TrainingService extends EventEmitter<TrainingEvents> {
   /** Starts a run; `done` settles with the run as recorded once it ends, however it ends. */
   async start(projectId: number, options: StartOptions = {}): Promise<{ runId: number; done: Promise<runs.RunRow> }> {
     const baseId = options.baseId ?? DEFAULT_BASE;
-    const dir = this.baseFolder(baseId);
+    const base = this.base(baseId);
     const data = this.dataset(projectId);
     let config: TrainConfig;
     if (!options.strategy || options.strategy === 'auto') {
@@ -275,7 +285,8 @@ export class TrainingService extends EventEmitter<TrainingEvents> {
     child.send({
       type: 'start',
       runId,
-      baseDir: dir,
+      base,
+      environment: this.options.engineEnvironment,
       labels: data.labels,
       samples: data.samples,
       config,

@@ -54,14 +54,17 @@ export async function exportCommand(
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const result = await exportRun(studio.db, studio.paths, {
-      runId: opts.runId,
-      parts: partsOf(opts.format),
-      quantize: opts.quantize,
-      outDir: opts.out,
-      signal: controller.signal,
-      onProgress: (phase, done, total) => log(`${phase} (${done}/${total})`),
-    });
+    const result = await exportRun(
+      { ...studio.environment, db: studio.db },
+      {
+        runId: opts.runId,
+        parts: partsOf(opts.format),
+        quantize: opts.quantize,
+        outDir: opts.out,
+        signal: controller.signal,
+        onProgress: (phase, done, total) => log(`${phase} (${done}/${total})`),
+      },
+    );
     const { row, parity, preview } = result;
     if (preview) {
       write(

@@ -10,8 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { GraphBuilder, DataType, type Value } from './graph-builder.js';
 import { EMITTERS } from './layers.js';
 import { UnsupportedLayerError } from './errors.js';
-import { scalingSteps } from '../bases/index.js';
-import type { InputScaling } from '../bases/types.js';
+import { scalingSteps, type InputScaling } from '../../models/scaling.js';
 
 export { UnsupportedLayerError } from './errors.js';
 

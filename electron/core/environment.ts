@@ -1,0 +1,166 @@
+// The environment a Studio runs in, built once by each host (desktop core process, web host,
+// CLI, tests) and passed down: where the app's resources are, the settings read from STUDIO_*
+// variables, and the registries every part shares. Nothing below the host looks for resources
+// relative to its own file or the working directory: a bundled or packaged app has neither
+// where the source had them.
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { DataPaths } from './paths.js';
+import { EventBus } from './events.js';
+import { JobRegistry } from './jobs.js';
+import { ModelRegistry } from './models/registry.js';
+
+/** Files the app ships besides its code. */
+export interface ResourceLocations {
+  /** Built-in base model folders (build/models/bases in a checkout, resources/bases packaged). */
+  basesDir: string;
+  /** The web demo and example programs copied into every export. */
+  templatesDir: string;
+  /** The TF.js browser build the web demo loads, and its version (named in the model card). */
+  tfjsRuntime: { file: string; version: string };
+  /** better-sqlite3's binding built for the host's ABI (Electron's); null = the module's own. */
+  nativeBinding: string | null;
+  /** The training engine's entry script and the Node flags it needs. */
+  engineEntry: { file: string; execArgv: string[] };
+  /** The built renderer the web host serves. */
+  rendererDir: string;
+}
+
+/**
+ * Every STUDIO_* variable the core reads, parsed once (README, "Environment variables").
+ * STUDIO_ENGINE, STUDIO_NATIVE_STEPS, STUDIO_NATIVE_GEMM and STUDIO_FROZEN belong to the
+ * compute plan (engine/compute-plan.ts).
+ */
+export interface StudioSettings {
+  /** STUDIO_DATA_DIR: the data folder when no --data-dir is given. */
+  dataDir: string | null;
+  /** STUDIO_MODEL_CATALOGUE: a JSON file replacing the shipped model catalogue. */
+  modelCatalogue: string | null;
+  /** STUDIO_DEBUG=1: print stack traces of unexpected errors. */
+  debug: boolean;
+}
+
+export interface StudioEnvironment {
+  /** True when the resources come from an installed package's resources folder. */
+  packaged: boolean;
+  resources: ResourceLocations;
+  settings: StudioSettings;
+  paths: DataPaths;
+  models: ModelRegistry;
+  bus: EventBus;
+  jobs: JobRegistry;
+}
+
+/** The part of the environment the engine process gets in its messages: plain data. */
+export interface EngineEnvironment {
+  settings: StudioSettings;
+}
+
+export interface EnvironmentOptions {
+  /** The folder holding the app's package.json: the checkout, or the app (app.asar) when packaged. */
+  appRoot: string;
+  /** The package's resources folder (Electron's process.resourcesPath) when packaged. */
+  resourcesDir?: string | undefined;
+  /** Whether the host runs the esbuild bundle (dist/) or the TypeScript source (through tsx). */
+  code: 'bundled' | 'source';
+  /** The data folder, already resolved by the host (see resolveDataDir). */
+  dataDir: string;
+  nativeBinding?: string | null | undefined;
+  settings?: StudioSettings;
+}
+
+const text = (v: string | undefined): string | null => (v && v.trim() ? v : null);
+
+export function readSettings(env: NodeJS.ProcessEnv = process.env): StudioSettings {
+  return {
+    dataDir: text(env.STUDIO_DATA_DIR),
+    modelCatalogue: text(env.STUDIO_MODEL_CATALOGUE),
+    debug: !!env.STUDIO_DEBUG && env.STUDIO_DEBUG !== '0',
+  };
+}
+
+/** The app's root from a host's own module URL: the nearest folder up with our package.json. */
+export function findAppRoot(moduleUrl: string): string {
+  let dir = path.dirname(fileURLToPath(moduleUrl));
+  for (;;) {
+    const pkg = path.join(dir, 'package.json');
+    if (fs.existsSync(pkg) && (JSON.parse(fs.readFileSync(pkg, 'utf8')) as { name?: string }).name === 'transfer-studio') return dir;
+    const up = path.dirname(dir);
+    if (up === dir) throw new Error(`No transfer-studio package.json above ${fileURLToPath(moduleUrl)}.`);
+    dir = up;
+  }
+}
+
+export function resolveResources(
+  options: Pick<EnvironmentOptions, 'appRoot' | 'resourcesDir' | 'code' | 'nativeBinding'>,
+): ResourceLocations {
+  const { appRoot, resourcesDir } = options;
+  const engineEntry =
+    options.code === 'bundled'
+      ? { file: path.join(appRoot, 'dist', 'electron', 'engine', 'entry.js'), execArgv: [] }
+      : { file: path.join(appRoot, 'electron', 'core', 'engine', 'entry.ts'), execArgv: ['--import', 'tsx'] };
+  const common = { nativeBinding: options.nativeBinding ?? null, engineEntry, rendererDir: path.join(appRoot, 'dist', 'renderer') };
+  if (resourcesDir) {
+    // Laid out by build/electron-builder.yml's extraResources.
+    const tfjs = path.join(resourcesDir, 'tfjs');
+    return {
+      ...common,
+      basesDir: path.join(resourcesDir, 'bases'),
+      templatesDir: path.join(resourcesDir, 'export-templates'),
+      tfjsRuntime: { file: path.join(tfjs, 'tf.min.js'), version: packageVersion(path.join(tfjs, 'package.json')) },
+    };
+  }
+  const require = createRequire(path.join(appRoot, 'package.json'));
+  let tfjsRuntime = { file: path.join(appRoot, 'node_modules', '@tensorflow', 'tfjs', 'dist', 'tf.min.js'), version: 'unknown' };
+  try {
+    tfjsRuntime = {
+      file: require.resolve('@tensorflow/tfjs/dist/tf.min.js'),
+      version: packageVersion(require.resolve('@tensorflow/tfjs/package.json')),
+    };
+  } catch {
+    /* reported by missingResources */
+  }
+  return {
+    ...common,
+    basesDir: path.join(appRoot, 'build', 'models', 'bases'),
+    templatesDir: path.join(appRoot, 'electron', 'core', 'export', 'templates'),
+    tfjsRuntime,
+  };
+}
+
+function packageVersion(file: string): string {
+  try {
+    return (JSON.parse(fs.readFileSync(file, 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Resources that are not where the environment says: empty when the app is complete. */
+export function missingResources(r: ResourceLocations): string[] {
+  const wanted: [string, string][] = [
+    ['built-in bases', path.join(r.basesDir, 'mobilenet_v2', 'model.json')],
+    ['export templates', path.join(r.templatesDir, 'web-demo', 'index.html')],
+    ['TF.js browser runtime', r.tfjsRuntime.file],
+    ['training engine', r.engineEntry.file],
+  ];
+  if (r.nativeBinding) wanted.push(['SQLite binding', r.nativeBinding]);
+  return wanted.filter(([, file]) => !fs.existsSync(file)).map(([what, file]) => `${what} (${file})`);
+}
+
+export function createEnvironment(options: EnvironmentOptions): StudioEnvironment {
+  const resources = resolveResources(options);
+  const paths = new DataPaths(options.dataDir);
+  const bus = new EventBus();
+  return {
+    packaged: !!options.resourcesDir,
+    resources,
+    settings: options.settings ?? readSettings(),
+    paths,
+    models: new ModelRegistry(resources.basesDir, paths.models()),
+    bus,
+    jobs: new JobRegistry(bus),
+  };
+}
