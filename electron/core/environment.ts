@@ -93,9 +93,7 @@ export function findAppRoot(moduleUrl: string): string {
   }
 }
 
-export function resolveResources(
-  options: Pick<EnvironmentOptions, 'appRoot' | 'resourcesDir' | 'code' | 'nativeBinding'>,
-): ResourceLocations {
+function resolveResources(options: Pick<EnvironmentOptions, 'appRoot' | 'resourcesDir' | 'code' | 'nativeBinding'>): ResourceLocations {
   const { appRoot, resourcesDir } = options;
   const engineEntry =
     options.code === 'bundled'
@@ -136,18 +134,6 @@ function packageVersion(file: string): string {
   } catch {
     return 'unknown';
   }
-}
-
-/** Resources that are not where the environment says: empty when the app is complete. */
-export function missingResources(r: ResourceLocations): string[] {
-  const wanted: [string, string][] = [
-    ['built-in bases', path.join(r.basesDir, 'mobilenet_v2', 'model.json')],
-    ['export templates', path.join(r.templatesDir, 'web-demo', 'index.html')],
-    ['TF.js browser runtime', r.tfjsRuntime.file],
-    ['training engine', r.engineEntry.file],
-  ];
-  if (r.nativeBinding) wanted.push(['SQLite binding', r.nativeBinding]);
-  return wanted.filter(([, file]) => !fs.existsSync(file)).map(([what, file]) => `${what} (${file})`);
 }
 
 export function createEnvironment(options: EnvironmentOptions): StudioEnvironment {

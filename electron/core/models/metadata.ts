@@ -67,7 +67,7 @@ interface RawMetadata {
   boundaries?: RawBlock[];
 }
 
-export function readMetadataFile(dir: string): unknown {
+function readMetadataFile(dir: string): unknown {
   const file = path.join(dir, 'metadata.json');
   if (!fs.existsSync(file)) throw new Error(`The base model folder ${dir} has no metadata.json.`);
   return JSON.parse(fs.readFileSync(file, 'utf8')) as unknown;

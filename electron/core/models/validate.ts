@@ -226,7 +226,7 @@ const JOINS = new Set(['Add', 'Concatenate']);
  * above depends on them alone) and the last activation at or below the feature layer. A plain
  * chain without joins gets the last layer of each spatial resolution instead.
  */
-export function deriveBlocks(model: tf.LayersModel, featureLayer: string): BaseBlock[] {
+function deriveBlocks(model: tf.LayersModel, featureLayer: string): BaseBlock[] {
   const shapeOf = (l: tf.layers.Layer): number[] | null => {
     const shape = l.outputShape;
     if (!Array.isArray(shape) || Array.isArray(shape[0]) || shape.length !== 4) return null;

@@ -1,0 +1,81 @@
+// `studio models import|list` as a user runs them, then `studio train` and `studio export` with
+// the imported base: real processes, a temp data folder, a bare model folder (no metadata).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeTinyResidualFolder } from '../fixtures/tiny-base.js';
+import { CLIPART } from '../fixtures/training-project.js';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'studio-models-cli-'));
+const dataDir = path.join(tmp, 'data');
+const modelDir = path.join(tmp, 'tiny residual');
+
+function studio(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin/studio.mjs'), '--data-dir', dataDir, ...args], { cwd: tmp });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c));
+    child.stderr.on('data', (c: Buffer) => (stderr += c));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const lastJson = (stdout: string) => JSON.parse(stdout.trimEnd().split('\n').at(-1) ?? '') as Record<string, any>;
+
+beforeAll(async () => {
+  await writeTinyResidualFolder(modelDir);
+  // Two labels of real images, a dozen each: enough for every split.
+  for (const label of ['bird', 'vehicle']) {
+    fs.mkdirSync(path.join(tmp, 'images', label), { recursive: true });
+    for (const f of fs.readdirSync(path.join(CLIPART, label)).sort().slice(0, 12))
+      fs.copyFileSync(path.join(CLIPART, label, f), path.join(tmp, 'images', label, f));
+  }
+}, 60_000);
+
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+describe('studio models', () => {
+  let modelId = '';
+
+  it('refuses a folder that does not say its scaling, naming the choices (exit 1)', async () => {
+    const r = await studio(['models', 'import', modelDir]);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/--scaling '\[0,1\]', '\[-1,1\]', '\[0,255\]'/);
+    const bad = await studio(['models', 'import', modelDir, '--scaling', '[0,2]']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--scaling must be one of/);
+  }, 60_000);
+
+  it('imports it with --scaling and lists it, as JSON', async () => {
+    const r = await studio(['models', 'import', modelDir, '--scaling', '[0,1]', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const { model } = lastJson(r.stdout);
+    expect(model).toMatchObject({ origin: 'imported', format: 'layers', inputSize: 32, strategies: [1, 2, 3] });
+    expect(model.scaling).toEqual({ from: [0, 255], to: [0, 1] });
+    modelId = model.id;
+    const listed = await studio(['models', 'list', '--json']);
+    expect(listed.code, listed.stderr).toBe(0);
+    const ids = lastJson(listed.stdout).models.map((m: { id: string }) => m.id);
+    expect(ids).toEqual(expect.arrayContaining(['mobilenet_v2', 'inception_v3', modelId]));
+  }, 60_000);
+
+  it('trains with the imported base and exports the run', async () => {
+    expect((await studio(['project', 'create', 'Things'])).code).toBe(0);
+    const imported = await studio(['import', 'Things', path.join(tmp, 'images')]);
+    expect(imported.code, imported.stderr).toBe(0);
+    const trained = await studio(['train', 'Things', '--strategy', 'partial', '--base', modelId, '--epochs', '1', '--json']);
+    expect(trained.code, trained.stderr).toBe(0);
+    const run = lastJson(trained.stdout);
+    expect(run).toMatchObject({ status: 'done', base: modelId, strategy: 'partial' });
+    const out = path.join(tmp, 'export');
+    const exported = await studio(['export', String(run.runId), '--out', out, '--json']);
+    expect(exported.code, exported.stderr).toBe(0);
+    expect(fs.existsSync(path.join(out, 'model.onnx'))).toBe(true);
+    expect(fs.readFileSync(path.join(out, 'README.md'), 'utf8')).toMatch(/tiny residual|tiny_residual/i);
+  }, 300_000);
+});
