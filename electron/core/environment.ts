@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DataPaths } from './paths.js';
 import { EventBus } from './events.js';
 import { JobRegistry } from './jobs.js';
@@ -95,10 +95,16 @@ export function findAppRoot(moduleUrl: string): string {
 
 function resolveResources(options: Pick<EnvironmentOptions, 'appRoot' | 'resourcesDir' | 'code' | 'nativeBinding'>): ResourceLocations {
   const { appRoot, resourcesDir } = options;
+  const require = createRequire(path.join(appRoot, 'package.json'));
+  // tsx by its full URL: a bare `--import tsx` resolves from the working folder, which is the
+  // user's (a CLI run from their home folder would start an engine that cannot load).
   const engineEntry =
     options.code === 'bundled'
       ? { file: path.join(appRoot, 'dist', 'electron', 'engine', 'entry.js'), execArgv: [] }
-      : { file: path.join(appRoot, 'electron', 'core', 'engine', 'entry.ts'), execArgv: ['--import', 'tsx'] };
+      : {
+          file: path.join(appRoot, 'electron', 'core', 'engine', 'entry.ts'),
+          execArgv: ['--import', pathToFileURL(require.resolve('tsx')).href],
+        };
   const common = { nativeBinding: options.nativeBinding ?? null, engineEntry, rendererDir: path.join(appRoot, 'dist', 'renderer') };
   if (resourcesDir) {
     // Laid out by build/electron-builder.yml's extraResources.
@@ -110,7 +116,6 @@ function resolveResources(options: Pick<EnvironmentOptions, 'appRoot' | 'resourc
       tfjsRuntime: { file: path.join(tfjs, 'tf.min.js'), version: packageVersion(path.join(tfjs, 'package.json')) },
     };
   }
-  const require = createRequire(path.join(appRoot, 'package.json'));
   let tfjsRuntime = { file: path.join(appRoot, 'node_modules', '@tensorflow', 'tfjs', 'dist', 'tf.min.js'), version: 'unknown' };
   try {
     tfjsRuntime = {

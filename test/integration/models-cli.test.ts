@@ -69,12 +69,12 @@ describe('studio models', () => {
     const imported = await studio(['import', 'Things', path.join(tmp, 'images')]);
     expect(imported.code, imported.stderr).toBe(0);
     const trained = await studio(['train', 'Things', '--strategy', 'partial', '--base', modelId, '--epochs', '1', '--json']);
-    expect(trained.code, trained.stderr).toBe(0);
+    expect(trained.code, trained.stdout + trained.stderr).toBe(0);
     const run = lastJson(trained.stdout);
     expect(run).toMatchObject({ status: 'done', base: modelId, strategy: 'partial' });
     const out = path.join(tmp, 'export');
     const exported = await studio(['export', String(run.runId), '--out', out, '--json']);
-    expect(exported.code, exported.stderr).toBe(0);
+    expect(exported.code, exported.stdout + exported.stderr).toBe(0);
     expect(fs.existsSync(path.join(out, 'model.onnx'))).toBe(true);
     expect(fs.readFileSync(path.join(out, 'README.md'), 'utf8')).toMatch(/tiny residual|tiny_residual/i);
   }, 300_000);
