@@ -26,18 +26,30 @@ function step(message) {
   console.log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s] ${message}`);
 }
 
+let tmp = null;
+
 function fail(message) {
   console.error(`package:check FAILED: ${message}`);
+  if (tmp && !keep) fs.rmSync(tmp, { recursive: true, force: true });
+  else if (tmp) console.error(`kept ${tmp}`);
   process.exit(1);
 }
 
+/** Runs a process to its end (killed after 10 minutes: a hung check must still fail). */
 function run(cmd, args, options) {
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
     let out = '';
+    const timer = setTimeout(() => {
+      out += `\n(killed after 10 minutes)`;
+      child.kill('SIGKILL');
+    }, 600_000);
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
-    child.on('close', (code) => resolve({ code, out }));
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out });
+    });
   });
 }
 
@@ -50,7 +62,7 @@ for (const file of [
   if (!fs.existsSync(path.join(root, file))) fail(`${file} is missing; run \`npm run build\` first.`);
 }
 
-const tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'studio-package-check-')));
+tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'studio-package-check-')));
 if (!path.relative(root, tmp).startsWith('..')) fail(`the temporary folder ${tmp} lies inside the checkout`);
 
 // 1. electron-builder --dir --linux with a derived config: stand-in Electron, no rebuild, no fuses.
