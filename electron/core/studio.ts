@@ -18,6 +18,7 @@ import { previewPath } from './import/store.js';
 import { modelHandlers, DownloadRegistry, type ModelsCtx } from './models/handlers.js';
 import { sweepModelStore } from './models/store.js';
 import { TrainingService } from './training/service.js';
+import type { EngineLauncher } from './training/engine-launcher.js';
 import { trainingHandlers, forwardTrainingEvents } from './training/handlers.js';
 import { createPredictCtx, closePredictCtx, type PredictCtx } from './predict/context.js';
 import { predictHandlers } from './predict/handlers.js';
@@ -32,6 +33,8 @@ export interface StudioOptions {
   pickSource?: (kind: 'folder' | 'files' | 'csv') => Promise<ImportSource | null>;
   /** The desktop host shows a file in the system's file manager. */
   reveal?: (file: string) => void;
+  /** How training engines start; child_process.fork unless the host has its own way (desktop: via main). */
+  engineLauncher?: EngineLauncher;
 }
 
 export class Studio {
@@ -68,6 +71,7 @@ export class Studio {
       models: env.models,
       engineEntry: env.resources.engineEntry,
       engineEnvironment: { settings: env.settings },
+      ...(options.engineLauncher ? { engineLauncher: options.engineLauncher } : {}),
     });
     forwardTrainingEvents(this.training, (name, payload) => this.bus.emit(name, payload as never));
     this.predict = createPredictCtx({ db: this.db, paths: this.paths, jobs: this.jobs, emit: (e, p) => this.bus.emit(e, p) });

@@ -1,9 +1,11 @@
-// Main's side of the core utility process: forwards calls, image requests and events, and
-// answers the core's requests for native dialogs. If the core dies, pending calls fail with a
-// readable error and the core is started again, so the window stays usable.
+// Main's side of the core utility process: forwards calls, image requests and events, answers
+// the core's requests for native dialogs, and starts the training engines it asks for (as
+// utility processes, relayed by engine-relay.ts). If the core dies, pending calls fail with a
+// readable error, its engines are stopped and the core is started again, so the window stays usable.
 import { utilityProcess, type UtilityProcess } from 'electron';
 import type { EventName, WireError } from '../shared/contract.js';
 import { coreArgs, type FromCore, type ImageReply, type PickedSource, type ToCore } from './core-messages.js';
+import { EngineRelay } from './engine-relay.js';
 
 export interface CoreClientOptions {
   modulePath: string;
@@ -19,6 +21,7 @@ type CallResult = { ok: true; value: unknown } | { ok: false; error: WireError }
 
 export class CoreClient {
   private child!: UtilityProcess;
+  private engines!: EngineRelay;
   private nextId = 1;
   private calls = new Map<number, (r: CallResult) => void>();
   private images = new Map<number, (r: ImageReply) => void>();
@@ -67,10 +70,22 @@ export class CoreClient {
 
   private start(): void {
     const { modulePath, dataDir, nativeBinding } = this.options;
-    this.child = utilityProcess.fork(modulePath, coreArgs(dataDir, nativeBinding), {
+    const child = utilityProcess.fork(modulePath, coreArgs(dataDir, nativeBinding), {
       serviceName: 'Transfer Studio core',
       stdio: 'inherit',
     });
+    this.child = child;
+    this.engines = new EngineRelay(
+      (msg) => child.postMessage(msg),
+      (entry, env) =>
+        utilityProcess.fork(entry.file, [], {
+          serviceName: 'Transfer Studio training engine',
+          execArgv: entry.execArgv,
+          // stderr is read for the error message of a run the engine took down.
+          stdio: ['ignore', 'ignore', 'pipe'],
+          ...(env ? { env } : {}),
+        }),
+    );
     this.ready = new Promise<void>((resolve, reject) => {
       const onFirst = (msg: FromCore) => {
         if (msg.type === 'ready') resolve();
@@ -88,6 +103,7 @@ export class CoreClient {
   }
 
   private onMessage(msg: FromCore): void {
+    if (this.engines.handle(msg)) return;
     switch (msg.type) {
       case 'result': {
         const resolve = this.calls.get(msg.id);
@@ -117,6 +133,7 @@ export class CoreClient {
   }
 
   private onExit(code: number): void {
+    this.engines.stopAll();
     for (const resolve of this.calls.values())
       resolve({ ok: false, error: { code: 'internal', message: 'The background process stopped unexpectedly; please try again.' } });
     for (const resolve of this.images.values()) resolve(null);

@@ -1,5 +1,6 @@
-// Runs in an Electron utilityProcess: the studio core (SQLite, imports, later training) off the
-// main thread. Talks to main over process.parentPort with the messages in core-messages.ts.
+// Runs in an Electron utilityProcess: the studio core (SQLite, imports, training) off the main
+// thread. Talks to main over process.parentPort with the messages in core-messages.ts; its
+// training engines are utility processes main starts for it (relayed-engine.ts).
 import type {} from 'electron'; // for the type of process.parentPort
 import path from 'node:path';
 import { Studio } from '../core/studio.js';
@@ -7,9 +8,11 @@ import { createEnvironment, findAppRoot } from '../core/environment.js';
 import { toWireError } from '../shared/contract.js';
 import { browserImage } from '../host/images.js';
 import { readCoreArgs, type FromCore, type PickedSource, type ToCore } from './core-messages.js';
+import { RelayedEngines } from './relayed-engine.js';
 
 const port = process.parentPort;
 const send = (msg: FromCore) => port.postMessage(msg);
+const engines = new RelayedEngines(send);
 
 let studio: Studio;
 const pendingPicks = new Map<number, (source: PickedSource | null) => void>();
@@ -47,6 +50,10 @@ port.on('message', (e) => {
         (err: unknown) => send({ type: 'image', id: msg.id, image: null, error: toWireError(err).message }),
       );
       break;
+    case 'engine.message':
+    case 'engine.exit':
+      engines.handle(msg);
+      break;
     case 'picked':
       pendingPicks.get(msg.id)?.(msg.source);
       pendingPicks.delete(msg.id);
@@ -72,6 +79,7 @@ try {
     host: 'electron',
     pickSource,
     reveal: (file) => send({ type: 'reveal', path: file }),
+    engineLauncher: engines,
   });
   studio.bus.subscribe((name, payload) => send({ type: 'event', name, payload }));
   send({ type: 'ready' });

@@ -1,7 +1,8 @@
 // The desktop app's core process (electron/main/core-process.ts) without Electron: a child
 // process stands in for utilityProcess, with process.parentPort bridged to Node's IPC channel.
 // Checks the relay main depends on: ready, calls, the native-dialog round trip, events, images by
-// id, and a clean shutdown.
+// id, training in an engine that main starts and relays (engine-relay.ts, the real engine
+// forked here where main would start a utility process), and a clean shutdown.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,10 +12,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import type { FromCore, ToCore } from '../../electron/main/core-messages.js';
 import { coreArgs } from '../../electron/main/core-messages.js';
+import { EngineRelay, type EngineProcess } from '../../electron/main/engine-relay.js';
+import { CLIPART } from '../fixtures/training-project.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 let tmp: string;
 let child: ChildProcess;
+let relay: EngineRelay;
+const enginesStarted: ChildProcess[] = [];
 const inbox: FromCore[] = [];
 let waiters: { match: (m: FromCore) => boolean; resolve: (m: FromCore) => void }[] = [];
 
@@ -54,7 +59,22 @@ await import(${JSON.stringify(pathToFileURL(path.join(ROOT, 'electron/main/core-
     serialization: 'advanced',
     stdio: 'inherit',
   });
+  relay = new EngineRelay(
+    (m) => child.send(m),
+    // The entry the core names (engine/entry.ts through tsx here), forked where main would start a utility process.
+    (entry, env) => {
+      const engine = fork(entry.file, [], {
+        cwd: ROOT,
+        execArgv: entry.execArgv,
+        stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+        env: env ?? process.env,
+      });
+      enginesStarted.push(engine);
+      return Object.assign(engine, { postMessage: (m: unknown) => void engine.send(m as object) }) as EngineProcess;
+    },
+  );
   child.on('message', (m: FromCore) => {
+    if (relay.handle(m)) return;
     const w = waiters.find((x) => x.match(m));
     if (w) {
       waiters = waiters.filter((x) => x !== w);
@@ -65,6 +85,7 @@ await import(${JSON.stringify(pathToFileURL(path.join(ROOT, 'electron/main/core-
 });
 
 afterAll(() => {
+  relay.stopAll();
   if (child.exitCode === null) child.kill();
   fs.rmSync(tmp, { recursive: true, force: true });
 });
@@ -119,6 +140,41 @@ describe('core utility process', () => {
     send({ type: 'picked', id: ask2.id, source: null });
     expect(await next((m) => m.type === 'result' && m.id === cancelId)).toMatchObject({ ok: true, value: null });
   });
+
+  it('trains in an engine process that main starts and relays', async () => {
+    const dir = path.join(tmp, 'clipart');
+    for (const label of ['bird', 'vehicle']) {
+      fs.mkdirSync(path.join(dir, label), { recursive: true });
+      for (const f of fs.readdirSync(path.join(CLIPART, label)).sort().slice(0, 10))
+        fs.copyFileSync(path.join(CLIPART, label, f), path.join(dir, label, f));
+    }
+    const projectId = ((await call('projects.create', { name: 'Trainable' })) as { value: { id: number } }).value.id;
+    const pickId = nextId++;
+    send({ type: 'call', id: pickId, method: 'import.pickSource', args: { kind: 'folder' } });
+    const ask = await next<Extract<FromCore, { type: 'pick' }>>((m) => m.type === 'pick');
+    send({ type: 'picked', id: ask.id, source: { paths: [dir], displayName: 'clipart' } });
+    const source = ((await next((m) => m.type === 'result' && m.id === pickId)) as { value: { source: string } }).value.source;
+    expect(await call('import.start', { projectId, source, folderLabels: true })).toMatchObject({ ok: true });
+    await next((m) => m.type === 'event' && m.name === 'import.finished' && (m.payload as { projectId: number }).projectId === projectId);
+
+    const started = await call('training.start', { projectId, baseId: 'mobilenet_v2', strategy: 'head', overrides: { epochs: 1 } });
+    expect(started).toMatchObject({ ok: true });
+    const runId = (started as { value: { runId: number } }).value.runId;
+    const finished = await next(
+      (m) => m.type === 'event' && m.name === 'training.finished' && (m.payload as { runId: number }).runId === runId,
+      120_000,
+    );
+    expect(finished).toMatchObject({ payload: { status: 'done' } });
+    const run = (await call('runs.get', { runId })) as { value: { status: string; engine: string; epochs: unknown[] } };
+    expect(run.value).toMatchObject({ status: 'done' });
+    expect(run.value.epochs).toHaveLength(1);
+    // One engine, started by "main" for the core, and gone once the run is recorded.
+    expect(enginesStarted).toHaveLength(1);
+    await new Promise<void>((resolve) =>
+      enginesStarted[0]!.exitCode !== null ? resolve() : enginesStarted[0]!.once('exit', () => resolve()),
+    );
+    expect(relay.running).toBe(0);
+  }, 180_000);
 
   it('closes the database and exits on shutdown', async () => {
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));

@@ -1,6 +1,5 @@
 // The host side of training: turns a project into a run request, starts the engine process,
 // records what it reports in SQLite, cancels, and marks runs interrupted when the process dies.
-import { fork, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import path from 'node:path';
 import type { Db } from '../db/connection.js';
@@ -12,8 +11,9 @@ import type { ModelRegistry } from '../models/registry.js';
 import { defaultConfig, type TrainConfig } from '../engine/config.js';
 import type { EngineInfo } from '../engine/backend.js';
 import type { EpochRecord } from '../engine/loop.js';
-import type { FromEngine, ProbeResult, SampleRef, ToEngine } from '../engine/protocol.js';
+import type { ProbeResult, SampleRef, ToEngine } from '../engine/protocol.js';
 import { recommend, type Recommendation, type Strategy, type EngineSpeed } from '../engine/wizard.js';
+import { forkEngine, type EngineChannel, type EngineLauncher } from './engine-launcher.js';
 import { trainingImages } from './splits.js';
 import * as runs from './runs.js';
 
@@ -34,10 +34,9 @@ export interface TrainingEvents {
 }
 
 interface Active {
-  child: ChildProcess;
+  child: EngineChannel;
   cancelRequested: boolean;
   ended: boolean;
-  stderr: string[];
   phaseStart: Map<string, number>;
 }
 
@@ -48,6 +47,8 @@ export interface TrainingOptions {
   engineEntry: ResourceLocations['engineEntry'];
   /** What the engine process is told about the environment, in every message that starts work. */
   engineEnvironment: EngineEnvironment;
+  /** How engine processes start: child_process.fork unless the host has its own way (desktop: via main). */
+  engineLauncher?: EngineLauncher;
   cacheCapBytes?: number;
   env?: NodeJS.ProcessEnv;
 }
@@ -118,25 +119,16 @@ export class TrainingService extends EventEmitter<TrainingEvents> {
     return { labels: used.map((l) => l.name), samples, perLabel };
   }
 
-  private spawn(): { child: ChildProcess; stderr: string[] } {
-    const entry = this.options.engineEntry;
-    const child = fork(entry.file, [], {
-      execArgv: entry.execArgv,
-      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-      env: this.options.env ?? process.env,
-    });
-    const stderr: string[] = [];
-    child.stderr?.setEncoding('utf8').on('data', (d: string) => {
-      stderr.push(...d.split('\n').filter((l) => l.trim() && !/TensorFlow\.js in Node\.js|tfjs-node for more|^=+$/.test(l)));
-      stderr.splice(0, Math.max(0, stderr.length - 20));
-    });
-    child.on('message', (m: FromEngine) => {
+  private spawn(): EngineChannel {
+    const launcher = this.options.engineLauncher ?? forkEngine;
+    const child = launcher.start({ entry: this.options.engineEntry, ...(this.options.env ? { env: this.options.env } : {}) });
+    child.onMessage((m) => {
       if (m.type === 'ready' || m.type === 'started') {
         this.lastEngine = m.engine;
         this.emit('engine', m.engine);
       }
     });
-    return { child, stderr };
+    return child;
   }
 
   /** The wizard's measurement: probe scores per block, the engine, its speed, and the recommendation. */
@@ -154,14 +146,14 @@ export class TrainingService extends EventEmitter<TrainingEvents> {
     const base = this.base(baseId);
     const spec = base.spec;
     const data = this.dataset(projectId);
-    const { child, stderr } = this.spawn();
+    const child = this.spawn();
     try {
       const probe = await new Promise<ProbeResult>((resolve, reject) => {
-        child.on('message', (m: FromEngine) => {
+        child.onMessage((m) => {
           if (m.type === 'probed') resolve(m.result);
           if (m.type === 'probeError') reject(new StudioError('internal', m.message));
         });
-        child.on('exit', (code, signal) =>
+        child.onExit(({ code, signal, stderr }) =>
           reject(
             new StudioError('internal', `The engine process stopped (${signal ?? `exit code ${code}`}). ${stderr.slice(-3).join(' ')}`),
           ),
@@ -221,8 +213,8 @@ export class TrainingService extends EventEmitter<TrainingEvents> {
     } else config = defaultConfig(options.strategy, options.overrides);
     const runId = runs.createRun(this.db, projectId, baseId, config);
     const outDir = path.join(this.paths.project(projectId), 'runs', String(runId), 'model');
-    const { child, stderr } = this.spawn();
-    const state: Active = { child, cancelRequested: false, ended: false, stderr, phaseStart: new Map() };
+    const child = this.spawn();
+    const state: Active = { child, cancelRequested: false, ended: false, phaseStart: new Map() };
     this.active.set(runId, state);
     const done = new Promise<runs.RunRow>((resolve) => {
       const end = (status: 'done' | 'failed' | 'cancelled' | 'interrupted', details: Parameters<typeof runs.finishRun>[3] = {}) => {
@@ -230,12 +222,12 @@ export class TrainingService extends EventEmitter<TrainingEvents> {
         state.ended = true;
         runs.finishRun(this.db, runId, status, details);
         this.active.delete(runId);
-        if (child.connected) child.disconnect();
+        child.release();
         const row = runs.getRun(this.db, runId);
         this.emit('finished', row);
         resolve(row);
       };
-      child.on('message', (m: FromEngine) => {
+      child.onMessage((m) => {
         if (!('runId' in m) || m.runId !== runId) return;
         switch (m.type) {
           case 'started':
@@ -274,7 +266,7 @@ export class TrainingService extends EventEmitter<TrainingEvents> {
             break;
         }
       });
-      child.on('exit', (code, signal) => {
+      child.onExit(({ code, signal, stderr }) => {
         if (state.cancelRequested) end('cancelled');
         else
           end('interrupted', {
@@ -309,7 +301,7 @@ export class TrainingService extends EventEmitter<TrainingEvents> {
   }
 
   /** The engine process of a run, for tests and diagnostics. */
-  processOf(runId: number): ChildProcess | null {
+  processOf(runId: number): EngineChannel | null {
     return this.active.get(runId)?.child ?? null;
   }
 
