@@ -192,7 +192,8 @@ fs.mkdirSync(work);
 const runner = path.join(tmp, 'runner.mjs');
 fs.writeFileSync(
   runner,
-  `import { pathToFileURL } from 'node:url';
+  `import { fork } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
 const [appDir, resources, dataDir, images, modelCopy] = process.argv.slice(2);
 const listeners = [];
 const waiting = new Map();
@@ -211,8 +212,18 @@ process.parentPort = {
       const p = pickQueue.shift();
       setImmediate(() => listeners.forEach((cb) => cb({ data: { type: 'picked', id: msg.id, source: { paths: [p], displayName: 'check' } } })));
     }
+    // Training engines: what main does with utilityProcess.fork (electron/main/engine-relay.ts), here with fork.
+    else if (msg.type === 'engine.start') {
+      const child = fork(msg.entry.file, [], { execArgv: msg.entry.execArgv, stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env: msg.env ?? process.env });
+      engines.set(msg.engine, child);
+      child.on('message', (m) => toCore({ type: 'engine.message', engine: msg.engine, msg: m }));
+      child.on('exit', (code) => (engines.delete(msg.engine), toCore({ type: 'engine.exit', engine: msg.engine, code, stderr: [] })));
+    } else if (msg.type === 'engine.send') engines.get(msg.engine)?.send(msg.msg);
+    else if (msg.type === 'engine.kill') engines.get(msg.engine)?.kill();
   },
 };
+const engines = new Map();
+const toCore = (data) => setImmediate(() => listeners.forEach((cb) => cb({ data })));
 const pickQueue = [];
 const ready = new Promise((r) => waiting.set('ready', r));
 process.argv = [process.argv[0], appDir + '/dist/electron/main/core-process.js', '--data-dir', dataDir];
