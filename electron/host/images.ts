@@ -1,28 +1,12 @@
-// GET /img/thumb/<id> and /img/full/<id>: images by id, never by path. Formats a browser cannot
-// show (TIFF) are converted on the fly; the stored originals stay untouched.
+// GET /img/thumb/<id> and /img/full/<id>: images by id, never by path (the desktop's
+// studio-image:// protocol serves the same bytes, core/library/browser-image.ts).
 import fs from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import type { Studio } from '../core/studio.js';
+import { browserImage } from '../core/library/browser-image.js';
 import { toWireError } from '../shared/contract.js';
+import { parseImagePath } from '../shared/image-path.js';
 import { sendText } from './headers.js';
-import { parseImagePath, type ImageVariant } from './image-path.js';
-
-const BROWSER_TYPES = new Set(['image/jpeg', 'image/png', 'image/webp', 'image/gif', 'image/bmp']);
-
-/** The bytes or file a browser can display for an image id; null when there is no such image. */
-export async function browserImage(
-  studio: Studio,
-  id: number,
-  variant: ImageVariant,
-): Promise<{ path: string; mime: string } | { data: Buffer; mime: string } | null> {
-  const found = await studio.imageFile(id, variant);
-  if (!found) return null;
-  if (BROWSER_TYPES.has(found.mime)) return found;
-  const { default: sharp } = await import('sharp');
-  // rotate() with no angle applies the EXIF orientation.
-  const data = await sharp(found.path).rotate().png().toBuffer();
-  return { data, mime: 'image/png' };
-}
 
 export async function serveImage(studio: Studio, pathname: string, res: ServerResponse): Promise<void> {
   const parsed = parseImagePath(pathname);

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { Studio } from '../core/studio.js';
 import { createEnvironment, findAppRoot } from '../core/environment.js';
 import { toWireError } from '../shared/contract.js';
-import { browserImage } from '../host/images.js';
+import { browserImage } from '../core/library/browser-image.js';
 import { readCoreArgs, type FromCore, type PickedSource, type ToCore } from './core-messages.js';
 import { RelayedEngines } from './relayed-engine.js';
 

@@ -2,8 +2,8 @@
 // id through the core process. Neither ever exposes a path the page could choose.
 import fs from 'node:fs/promises';
 import { protocol } from 'electron';
-import { resolveStatic, contentType } from '../host/static-files.js';
-import { parseImagePath } from '../host/image-path.js';
+import { resolveStatic, contentType } from '../core/static-path.js';
+import { parseImagePath } from '../shared/image-path.js';
 import type { CoreClient } from './core-client.js';
 import { APP_HOST, APP_SCHEME, CSP, IMAGE_SCHEME } from './security.js';
 

@@ -74,7 +74,10 @@ class Client {
       if (msg.type === 'event') {
         this.events.push({ name: msg.name, payload: msg.payload });
         this.eventWaiters = this.eventWaiters.filter((w) => (w.name === msg.name ? (w.resolve(msg.payload), false) : true));
-      } else (this.pending.get(msg.id)?.(msg), this.pending.delete(msg.id));
+      } else {
+        this.pending.get(msg.id)?.(msg);
+        this.pending.delete(msg.id);
+      }
     });
   }
   sendRaw(text: string, id: number): Promise<ServerMessage> {

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { CSP, isTrustedPageUrl } from '../../electron/main/security.js';
 import { coreArgs, readCoreArgs } from '../../electron/main/core-messages.js';
-import { parseImagePath } from '../../electron/host/image-path.js';
+import { parseImagePath } from '../../electron/shared/image-path.js';
 
 describe('IPC sender check', () => {
   it('trusts only pages of app://studio/', () => {

@@ -1,5 +1,5 @@
 // The one URL shape for images by id, shared by the web route (/img/…) and the desktop
-// protocol (studio-image://img/…). Kept free of other imports so Electron main stays small.
+// protocol (studio-image://img/…).
 
 export type ImageVariant = 'thumb' | 'full';
 
