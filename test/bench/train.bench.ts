@@ -1,7 +1,7 @@
 // npm run bench:train — clipart-8 with the built-in MobileNetV2 on this machine's engine:
 //   the wizard's probe (one frozen pass, all probe points),
 //   strategy 3 from a cold feature cache and again warm (whole runs),
-//   and the fine-tuning table (issue #6): time per epoch of strategy 2 (top block trainable) and
+//   and the fine-tuning table: time per epoch of strategy 2 (top block trainable) and
 //   strategy 1 at 160 and 224 px, on stock tfjs-cpu, on tfjs-wasm with our kernels, and in
 //   PyTorch — each engine row in its own process (test/bench/train-epoch.ts); a row whose epoch
 //   would take over 5 minutes is timed on a short step and extrapolated, as its line says.
@@ -23,7 +23,6 @@ import { decodeForModel } from '../../electron/core/import/preprocess.js';
 import { CLIPART } from '../fixtures/datasets.js';
 
 const DATA = CLIPART;
-const STEPS = Number(process.env.BENCH_STEPS ?? 4);
 
 const engine = await selectEngine();
 console.log(`engine: ${engine.name} (backend ${engine.backend}); cores: ${os.availableParallelism()}`);

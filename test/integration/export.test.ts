@@ -1,4 +1,4 @@
-// One-click export of a trained run (issue #5), end to end on a real run fixture: every format
+// One-click export of a trained run, end to end on a real run fixture: every format
 // round-trips (tfjs loads it, ONNX Runtime runs it, the Node example classifies the test images
 // like the app, the Python example where onnxruntime for Python exists), parity is stored,
 // verify-export catches tampering, a quantized export keeps the accuracy it showed, and a

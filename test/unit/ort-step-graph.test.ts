@@ -8,7 +8,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { Head } from '../../electron/core/engine/head.js';
-import { OrtTrainer, openNativeTrainer, nativeHooks } from '../../electron/core/engine/ort-train/index.js';
+import { OrtTrainer, openNativeTrainer, nativeHooks, COVERED_LAYERS } from '../../electron/core/engine/ort-train/index.js';
 import { trainLoop, type LoopSpec } from '../../electron/core/engine/loop.js';
 import { allowAbsentSavedInputs } from '../../electron/core/engine/kernels/gradients.js';
 
@@ -244,6 +244,17 @@ describe('native training step: pooling and dilation match finite differences', 
 });
 
 describe('native training step: what it covers, what it leaves frozen', () => {
+  it('has a case above for every layer type it covers', () => {
+    const tested = new Set<string>();
+    for (const c of [...CONVOLUTIONS, ...OTHERS, ...POOLING]) {
+      const input = tf.input({ shape: c.shape });
+      const net = tf.model({ inputs: input, outputs: c.make(input) });
+      for (const layer of net.layers) tested.add(layer.getClassName());
+      net.dispose();
+    }
+    expect(COVERED_LAYERS.filter((cls) => !tested.has(cls))).toEqual([]);
+  });
+
   it('a layer type it does not cover gives the reason, and the engine then trains in tfjs', async () => {
     const input = tf.input({ shape: [4, 4, 3] });
     const net = tf.model({

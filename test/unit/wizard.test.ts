@@ -84,7 +84,7 @@ describe('wizard.recommend', () => {
   });
 });
 
-describe('wizard speed from a measured training step (issue #6)', () => {
+describe('wizard speed from a measured training step', () => {
   it('uses the measured step times, so a faster engine changes the recommendation', async () => {
     const { speedFrom } = await import('../../electron/core/training/service.js');
     const engine = { name: 'portable-wasm' as const, backend: 'wasm', tried: [], convGradients: true };

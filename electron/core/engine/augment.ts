@@ -19,10 +19,6 @@ export interface Augmentation {
 export const DEFAULT_AUGMENTATION: Augmentation = { flip: true, rotateDeg: 10, zoom: 0.1, brightness: 0.1, contrast: 0.1 };
 export const NO_AUGMENTATION: Augmentation = { flip: false, rotateDeg: 0, zoom: 0, brightness: 0, contrast: 0 };
 
-export function isIdentity(a: Augmentation): boolean {
-  return !a.flip && a.rotateDeg === 0 && a.zoom === 0 && a.brightness === 0 && a.contrast === 0;
-}
-
 /** A new image, size×size×3, drawn from `seed`. The same seed gives the same image. */
 export function augment(src: Uint8Array, size: number, a: Augmentation, seed: number): Uint8Array {
   const r = rng(seed);

@@ -1,7 +1,7 @@
 // The wizard's speed measurement of this engine: one short training step of strategy 2 (above
 // the boundary it would pick) and of strategy 1 (the whole base up to the feature layer), timed
 // after one warm-up step. Measured rather than derived from the forward speed, so the wizard's
-// estimates — and with them its recommendation — follow the engine as it gets faster (issue #6).
+// estimates — and with them its recommendation — follow the engine as it gets faster.
 // Gradients only: the weights are not changed (the optimizer's update is a small part of a step).
 // The step timed is the one the engine will run: in ONNX Runtime (ort-train/) when it covers the
 // network, else in tfjs.

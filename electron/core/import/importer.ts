@@ -18,8 +18,6 @@ import { scanPaths, type Candidate, type ScanResult } from './scan.js';
 import { csvCandidates } from './csv.js';
 import { exists, previewPath, storeOnce, writeAtomic } from './store.js';
 
-export { PREPROCESSING, decodeForModel } from './preprocess.js';
-
 export interface ImportContext {
   db: Db;
   paths: DataPaths;

@@ -1,6 +1,5 @@
 // A loaded run model that turns RGB uint8 pixels into class probabilities: ONNX Runtime when the
 // model converts (and matches tfjs), tfjs otherwise — and then it says so in `runtime`.
-import * as tf from '@tensorflow/tfjs';
 import { runBatch, runPipeline } from '../engine/onnx/index.js';
 import { loadModelFolder } from '../engine/model-folder.js';
 import type { SessionOptions } from '../../../native/onnx-runtime.js';

@@ -1,9 +1,9 @@
 // Gradient kernels for 1×1, stride-1 convolutions on the tfjs-cpu backend. tfjs-cpu computes
 // Conv2DBackpropFilter/Input with a generic naive loop (68 s for one MobileNetV2 1×1 layer at
-// batch 16, see DESIGN "Compute engines"); for a 1×1 stride-1 convolution both are one matrix
+// batch 16); for a 1×1 stride-1 convolution both are one matrix
 // product, which a plain cache-friendly loop does ~50× faster. Most of MobileNetV2's and a good
 // part of InceptionV3's arithmetic is 1×1 convolutions. Other shapes go to the original kernel.
-// (The wasm backend's missing gradient kernels are issue #6's work.)
+// (The wasm backend's gradient kernels are in wasm-grads.ts.)
 import * as tf from '@tensorflow/tfjs';
 
 type Attrs = { strides: number | [number, number]; pad: unknown; dataFormat: string; filterShape?: number[]; inputShape?: number[] };

@@ -1,4 +1,4 @@
-// Our own gradient kernels for the tfjs-wasm backend (issue #6). tfjs-wasm has fast forward
+// Our own gradient kernels for the tfjs-wasm backend. tfjs-wasm has fast forward
 // convolutions and matMuls (XNNPACK, SIMD) but no Conv2DBackpropFilter and no depthwise
 // gradients, and its Conv2DBackpropInput is a plain loop. Each kernel here is built only from
 // the backend's own fast kernels, on its own memory (no copies to tfjs-cpu):

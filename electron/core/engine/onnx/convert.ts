@@ -3,16 +3,14 @@
 // need are converted (and must be convertible): converting "the frozen part below a
 // boundary" is just asking for the boundary's output.
 //
-// Input contract (DESIGN.md, "One input contract"): an image model's ONNX input is `image`,
-// RGB uint8 NHWC [N, H, W, 3]; the graph casts to float and applies the base's scaling, so
-// callers feed decoded pixels as they are. Outputs are in tfjs's (channels-last) layout.
+// Input contract: an image model's ONNX input is `image`, RGB uint8 NHWC [N, H, W, 3]; the
+// graph casts to float and applies the base's scaling, so callers feed decoded pixels as they
+// are. Outputs are in tfjs's (channels-last) layout.
 import * as tf from '@tensorflow/tfjs';
 import { GraphBuilder, DataType, type Value } from './graph-builder.js';
 import { EMITTERS } from './layers.js';
 import { UnsupportedLayerError } from './errors.js';
 import { scalingSteps, type InputScaling } from '../../models/scaling.js';
-
-export { UnsupportedLayerError } from './errors.js';
 
 /** A layer whose output the ONNX model should return; pooled = global average/max over H, W. */
 export type OutputSpec = string | { layer: string; pool?: 'none' | 'avg' | 'max'; name?: string };

@@ -136,7 +136,7 @@ export function activation(b: GraphBuilder, v: Value, act: unknown, layerName: s
 
 function conv2d(a: EmitArgs): Value[] {
   requireChannelsLast(a);
-  const { b, config, layer } = a;
+  const { config, layer } = a;
   const k = pair(config.kernelSize, 'kernelSize', layer.name, a.className);
   const s = pair(config.strides ?? 1, 'strides', layer.name, a.className);
   const d = pair(config.dilationRate ?? 1, 'dilationRate', layer.name, a.className);
@@ -499,5 +499,3 @@ export const EMITTERS: Record<string, Emitter> = {
   Softmax: softmaxLayer,
   Rescaling: rescaling,
 };
-
-export const SUPPORTED_LAYER_CLASSES: readonly string[] = ['InputLayer', ...Object.keys(EMITTERS)];

@@ -4,7 +4,6 @@ import type { z } from 'zod';
 import type {
   trainingCalls,
   trainingEvents,
-  EngineInfo,
   EpochRecord,
   FinalMetrics,
   Run,
@@ -30,7 +29,6 @@ export type StrategyName = z.output<typeof Strategy>;
 export type Epoch = z.output<typeof EpochRecord>;
 export type Metrics = z.output<typeof FinalMetrics>;
 export type Wizard = z.output<typeof WizardReport>;
-export type Engine = z.output<typeof EngineInfo>;
 export type Overrides = z.output<typeof TrainOverrides>;
 export type Splits = { settings: z.output<typeof SplitSettings>; counts: z.output<typeof SplitCounts> };
 

@@ -7,5 +7,4 @@ export function createTransport(): Transport {
   return window.studioBridge ? createIpcTransport(window.studioBridge) : createWsTransport();
 }
 
-export type { Transport, UploadSession, ImageVariant, ConnectionState } from './types';
-export { CallError } from './types';
+export type { Transport, ImageVariant, ConnectionState } from './types';
