@@ -46,6 +46,7 @@ export const TrainOverrides = z
   })
   .partial();
 
+/** A run's settings in full: every override, and the strategy. @public for clients of the contract. */
 export const TrainConfig = TrainOverrides.required().extend({ strategy: Strategy });
 
 export const EpochRecord = z.object({
