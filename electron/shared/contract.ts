@@ -146,7 +146,6 @@ export function toWireError(err: unknown): WireError {
 }
 
 /** Wire messages shared by the IPC and WebSocket transports. */
-export type ClientMessage = { type: 'call'; id: number; method: string; args: unknown };
 export type ServerMessage =
   | { type: 'result'; id: number; ok: true; value: unknown }
   | { type: 'result'; id: number; ok: false; error: WireError }

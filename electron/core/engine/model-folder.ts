@@ -13,7 +13,7 @@ interface ModelJson {
   generatedBy?: string;
   convertedBy?: string | null;
   weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
-  userDefinedMetadata?: { [key: string]: {} };
+  userDefinedMetadata?: tf.io.ModelArtifacts['userDefinedMetadata'];
 }
 
 export class ModelFolderError extends Error {

@@ -2,7 +2,6 @@
 // it was trained on and how well it did, in words a person who did not train it can use.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Db } from '../db/connection.js';
 import { PREPROCESSING } from '../import/preprocess.js';
 import type { RunSource } from './run-source.js';
 import type { ParityReport } from './parity.js';

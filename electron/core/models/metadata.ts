@@ -89,7 +89,7 @@ export function specFromMetadata(raw: unknown, fallbackId: string, where: string
   try {
     scaling = readScaling(m.scaling ?? m.inputScaling ?? m.input?.scaling);
   } catch (err) {
-    throw new Error(`${where}: ${(err as Error).message}.`);
+    throw new Error(`${where}: ${(err as Error).message}.`, { cause: err });
   }
   if (!scaling) throw new Error(`${where} does not say the input scaling.`);
   return { id: m.id ?? fallbackId, inputSize, scaling, featureLayer, blocks, probePoints };

@@ -8,13 +8,6 @@ import { exportRun, partsOf } from '../../core/export/bundle.js';
 import type { ExportFormat } from '../../core/export/store.js';
 import { StudioError } from '../../shared/contract.js';
 
-export const EXPORT_VALUED_FLAGS = ['format', 'out'] as const;
-export const EXPORT_BOOLEAN_FLAGS = ['quantize'] as const;
-export const EXPORT_USAGE = `  export RUN --out DIR [--format bundle|tfjs|onnx] [--quantize]
-                                      export a finished run (default: the whole bundle) and
-                                      check it against the app on the run's test split
-  verify-export DIR                   check an exported folder against its manifest.json`;
-
 export interface CommandArgs {
   positionals: string[];
   flags: Map<string, string | true>;
