@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// Bundles the Electron side (main, the core's utility process, preload) into dist/electron with
-// esbuild. Native and heavyweight packages stay external and load from node_modules at run time.
+// Bundles the Node side with esbuild into dist/electron: the desktop code (main, the core's utility
+// process, preload), the training engine's process, and the `studio` CLI (dist/electron/host/cli.js,
+// run by bin/studio.mjs, so the CLI starts without compiling TypeScript). Native and heavyweight
+// packages stay external and load from node_modules at run time.
 import { build } from 'esbuild';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,6 +15,48 @@ const external = ['electron', 'better-sqlite3', 'sharp', 'onnxruntime-node', '@t
 const esmBanner =
   "import { createRequire as __studioCreateRequire } from 'node:module'; const require = __studioCreateRequire(import.meta.url);";
 
+/**
+ * The CLI loads tfjs, ONNX Runtime and sharp only when a command uses them: `studio project list`
+ * must not pay for libraries it never calls, yet the core imports them at the top of many modules.
+ * In the CLI bundle each of these packages becomes a stand-in whose first use (a property read or
+ * a call) requires the real package. esbuild's namespace objects for a CommonJS module inherit
+ * from the module's prototype, so the stand-in reports a prototype that reads through to the real
+ * package: every `tf.x`, `ort.X` or `sharp(…)` reaches the real thing, and nothing is copied.
+ * Only packages imported for their exports can stand in this way; a side-effect import (the engine's
+ * `import '@tensorflow/tfjs-backend-wasm'`, which the CLI does not reach) must stay external.
+ */
+const LAZY = ['@tensorflow/tfjs', 'onnxruntime-node', 'sharp', 'onnx-proto'];
+const lazyBanner = `${esmBanner}
+const __studioLazy = (id) => {
+  let real;
+  const load = () => (real ??= require(id));
+  const read = { get: (_, key) => (key === '__esModule' ? undefined : Reflect.get(load(), key)), has: (_, key) => Reflect.has(load(), key) };
+  const through = new Proxy(Object.create(null), read);
+  // An arrow function as the target: callable (sharp's default export is a function), and without
+  // non-configurable own properties the proxy would have to list.
+  return new Proxy(() => {}, {
+    ...read,
+    apply: (_, self, args) => Reflect.apply(load(), self, args),
+    ownKeys: () => [],
+    getOwnPropertyDescriptor: () => undefined,
+    getPrototypeOf: () => through,
+  });
+};`;
+
+function lazyPackages() {
+  return {
+    name: 'lazy-packages',
+    setup(b) {
+      const filter = new RegExp(`^(${LAZY.map((k) => k.replace(/[/.-]/g, '\\$&')).join('|')})$`);
+      b.onResolve({ filter }, (args) => ({ path: args.path, namespace: 'lazy-package' }));
+      b.onLoad({ filter: /.*/, namespace: 'lazy-package' }, (args) => ({
+        contents: `module.exports = __studioLazy(${JSON.stringify(args.path)});`,
+        loader: 'js',
+      }));
+    },
+  };
+}
+
 fs.rmSync(out, { recursive: true, force: true });
 const common = {
   bundle: true,
@@ -23,11 +67,13 @@ const common = {
   logLevel: 'warning',
   absWorkingDir: root,
 };
+const esm = { format: 'esm', outExtension: { '.js': '.js' } };
 
 const started = Date.now();
 await Promise.all([
   build({
     ...common,
+    ...esm,
     entryPoints: {
       'main/main': 'electron/main/main.ts',
       'main/core-process': 'electron/main/core-process.ts',
@@ -35,11 +81,18 @@ await Promise.all([
       'engine/entry': 'electron/core/engine/entry.ts',
     },
     outdir: out,
-    format: 'esm',
-    outExtension: { '.js': '.js' },
     banner: { js: esmBanner },
+  }),
+  // The CLI sits at host/cli.js, so ../engine/entry.js is the same engine bundle.
+  build({
+    ...common,
+    ...esm,
+    entryPoints: { 'host/cli': 'electron/host/cli.ts' },
+    outdir: out,
+    banner: { js: lazyBanner },
+    plugins: [lazyPackages()],
   }),
   // A sandboxed preload cannot be an ES module.
   build({ ...common, entryPoints: ['electron/preload/preload.ts'], outfile: path.join(out, 'preload/preload.cjs'), format: 'cjs' }),
 ]);
-console.log(`built dist/electron (main, core-process, engine, preload) in ${Date.now() - started} ms`);
+console.log(`built dist/electron (main, core-process, engine, cli, preload) in ${Date.now() - started} ms`);

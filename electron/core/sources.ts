@@ -1,6 +1,7 @@
-// What the user picked to import, behind an opaque token: the renderer names a source by its
-// token and never sees (or invents) a path. Hosts register sources from a native dialog, a
-// browser upload staged on disk, or command-line arguments.
+// Local files and folders behind opaque tokens: a client names them by token and never sees (or
+// invents) a path. Only hosts register them — from a native dialog, a browser upload staged on
+// disk, or the command line (the CLI is a trusted host) — so nothing that arrives over the
+// WebSocket or IPC can make the core read or write a path of its choosing.
 import { randomBytes } from 'node:crypto';
 import { StudioError } from '../shared/contract.js';
 
@@ -14,20 +15,70 @@ export interface ImportSource {
   dispose?: () => void;
 }
 
+/** A batch of image files to classify (`runs.predictFiles`), in the order results come back. */
+export interface FileBatch {
+  files: string[];
+}
+
+/** A folder the host chose to write into (`exports.start` with `destination`). */
+export interface OutputFolder {
+  dir: string;
+}
+
+interface Kinds {
+  import: ImportSource;
+  files: FileBatch;
+  output: OutputFolder;
+}
+type Entry = { [K in keyof Kinds]: { kind: K; value: Kinds[K] } }[keyof Kinds];
+
+const GONE: Record<keyof Kinds, string> = {
+  import: 'That import source is no longer available; pick the folder or files again.',
+  files: 'That batch of files is no longer available; choose the files again.',
+  output: 'That output folder is no longer available; choose the folder again.',
+};
+
 export class SourceRegistry {
-  private sources = new Map<string, ImportSource>();
+  private entries = new Map<string, Entry>();
 
   register(source: ImportSource): string {
-    const token = randomBytes(12).toString('base64url');
-    this.sources.set(token, source);
-    return token;
+    return this.add({ kind: 'import', value: source });
   }
 
   /** A token is good for one import. */
   take(token: string): ImportSource {
-    const s = this.sources.get(token);
-    if (!s) throw new StudioError('not_found', 'That import source is no longer available; pick the folder or files again.');
-    this.sources.delete(token);
-    return s;
+    return this.takeKind(token, 'import');
+  }
+
+  registerFiles(files: string[]): string {
+    return this.add({ kind: 'files', value: { files: [...files] } });
+  }
+
+  /** A token is good for one prediction. */
+  takeFiles(token: string): FileBatch {
+    return this.takeKind(token, 'files');
+  }
+
+  registerOutputFolder(dir: string): string {
+    return this.add({ kind: 'output', value: { dir } });
+  }
+
+  /** A token is good for one export. */
+  takeOutputFolder(token: string): OutputFolder {
+    return this.takeKind(token, 'output');
+  }
+
+  private add(entry: Entry): string {
+    const token = randomBytes(12).toString('base64url');
+    this.entries.set(token, entry);
+    return token;
+  }
+
+  // A token of another kind is refused like an unknown one: an upload's token cannot name an output folder.
+  private takeKind<K extends keyof Kinds>(token: string, kind: K): Kinds[K] {
+    const e = this.entries.get(token);
+    if (!e || e.kind !== kind) throw new StudioError('not_found', GONE[kind]);
+    this.entries.delete(token);
+    return e.value as Kinds[K];
   }
 }

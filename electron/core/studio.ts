@@ -74,13 +74,20 @@ export class Studio {
       ...(options.engineLauncher ? { engineLauncher: options.engineLauncher } : {}),
     });
     forwardTrainingEvents(this.training, (name, payload) => this.bus.emit(name, payload as never));
-    this.predict = createPredictCtx({ db: this.db, paths: this.paths, jobs: this.jobs, emit: (e, p) => this.bus.emit(e, p) });
+    this.predict = createPredictCtx({
+      db: this.db,
+      paths: this.paths,
+      jobs: this.jobs,
+      emit: (e, p) => this.bus.emit(e, p),
+      sources: this.sources,
+    });
     this.exporting = createExportCtx({
       db: this.db,
       paths: this.paths,
       resources: env.resources,
       models: env.models,
       emit: (e, p) => this.bus.emit(e, p),
+      sources: this.sources,
       ...(options.reveal ? { reveal: options.reveal } : {}),
     });
     this.handlers = this.makeHandlers();
@@ -253,6 +260,7 @@ export class Studio {
       ...trainingHandlers(this.db, this.training),
 
       'runs.classify': (a) => predictHandlers['runs.classify'](this.predict, a),
+      'runs.predictFiles': (a) => predictHandlers['runs.predictFiles'](this.predict, a),
       'runs.predictProject': (a) => predictHandlers['runs.predictProject'](this.predict, a),
       'runs.cancelPrediction': (a) => predictHandlers['runs.cancelPrediction'](this.predict, a),
       'runs.predictions': (a) => predictHandlers['runs.predictions'](this.predict, a),

@@ -1,5 +1,4 @@
 // Argument parsing for the `studio` CLI: small on purpose (no dependency), strict on unknown flags.
-import { TRAIN_VALUED_FLAGS, TRAIN_USAGE } from './commands/train.js';
 import { MODELS_VALUED_FLAGS, MODELS_USAGE } from './commands/models.js';
 
 export class UsageError extends Error {}
@@ -13,7 +12,21 @@ export interface Parsed {
 }
 
 /** Flags that take a value; every other `--flag` is a boolean. */
-const VALUED = new Set(['data-dir', 'csv', 'port', 'format', 'out', ...TRAIN_VALUED_FLAGS, ...MODELS_VALUED_FLAGS]);
+const VALUED = new Set([
+  'data-dir',
+  'csv',
+  'port',
+  'format',
+  'out',
+  'files-from',
+  'strategy',
+  'base',
+  'epochs',
+  'lr',
+  'boundary',
+  'seed',
+  ...MODELS_VALUED_FLAGS,
+]);
 const BOOLEAN = new Set(['json', 'help', 'no-folder-labels', 'quantize']);
 
 export function parseArgv(argv: string[]): Parsed {
@@ -60,8 +73,12 @@ Commands:
                                       import images (PROJECT is a name or an id);
                                       sub-folder names become labels unless --no-folder-labels
   serve [--port N]                    start the local web app (127.0.0.1 only) and print its URL
-${TRAIN_USAGE}
-  predict RUN IMAGE... [--json]       classify image files with a trained run (RUN is its id)
+  train PROJECT [--strategy auto|head|partial|full] [--base ID] [--epochs N] [--lr X]
+        [--boundary LAYER] [--seed N]  train a classifier (auto lets the wizard choose)
+  predict RUN [IMAGE|FOLDER]... [--files-from FILE|-]
+                                      classify image files with a trained run (RUN is its id);
+                                      folders are searched recursively, --files-from reads one
+                                      path per line (- for standard input)
   export RUN --out DIR [--format bundle|tfjs|onnx] [--quantize]
                                       export a finished run (default: the whole bundle: TF.js,
                                       ONNX, web demo, examples) after checking it against the app

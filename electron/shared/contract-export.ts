@@ -2,7 +2,7 @@
 // Handlers: electron/core/export/handlers.ts (plain functions taking (ctx, args)).
 // Progress of an export comes as `export.progress` (its own event, so JobProgress's kinds need no change).
 import { z } from 'zod';
-import { Id, JobId } from './schemas.js';
+import { Id, JobId, SourceToken } from './schemas.js';
 
 /** What an export writes; all four make a deployment bundle. The web demo needs tfjs, the examples need onnx. */
 export const ExportPart = z.enum(['tfjs', 'onnx', 'web-demo', 'examples']);
@@ -41,6 +41,8 @@ export const ExportInfo = z.object({
   status: ExportStatus,
   /** The folder's name only (e.g. for "run-3-export-7"), not its path. */
   folderName: z.string().nullable(),
+  /** The zip's file name only, not its path. */
+  zipName: z.string().nullable(),
   hasZip: z.boolean(),
   bytes: z.number().int().nullable(),
   /** The files written (from manifest.json), paths relative to the export's folder. */
@@ -78,6 +80,11 @@ export const exportCalls = {
       runId: Id,
       formats: z.array(ExportPart).min(1).max(4).default(['tfjs', 'onnx', 'web-demo', 'examples']),
       quantize: z.boolean().default(false),
+      /**
+       * A folder a host registered to export into (the CLI's `--out`), as its token, never a path;
+       * it must be new or empty. Without it the export goes into the data folder.
+       */
+      destination: SourceToken.optional(),
     }),
     z.object({ jobId: JobId }),
   ),
@@ -106,6 +113,8 @@ export const exportEvents = {
     status: ExportStatus,
     export: ExportInfo.nullable(),
     message: z.string().nullable(),
+    /** With `quantize`: the sizes and accuracy change of the 8-bit weights, as measured by this export. */
+    quantization: QuantizePreview.nullable().optional(),
   }),
 } as const;
 

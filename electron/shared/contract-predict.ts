@@ -2,7 +2,7 @@
 // Handlers: electron/core/predict/handlers.ts (plain functions taking (ctx, args)).
 // Progress of a project prediction comes as `job.progress` with kind 'predict'.
 import { z } from 'zod';
-import { Id, JobId } from './schemas.js';
+import { Id, JobId, SourceToken } from './schemas.js';
 
 const Ok = z.object({ ok: z.literal(true) });
 
@@ -33,6 +33,17 @@ export const PredictionRow = z.object({
   error: z.string().nullable(),
 });
 
+/** One file of a `runs.predictFiles` batch, by its position in the batch (the host knows which file that is). */
+export const FilePrediction = z.union([
+  z.object({
+    index: z.number().int().min(0),
+    label: z.string(),
+    probability: z.number(),
+    probabilities: z.record(z.string(), z.number()),
+  }),
+  z.object({ index: z.number().int().min(0), error: z.string() }),
+]);
+
 export const PredictStatus = z.enum(['done', 'cancelled', 'failed']);
 
 const call = <A extends z.ZodType, R extends z.ZodType>(args: A, result: R) => ({ args, result });
@@ -51,6 +62,19 @@ export const predictCalls = {
         .regex(/^[A-Za-z0-9+/]+=*$/, 'Not base64'),
     }),
     ClassifyResult,
+  ),
+  /**
+   * Classifies a batch of local files a host registered (the CLI's `studio predict`); `files` is
+   * that registration's token, never a path. An unreadable file gets an `error`, the rest still run.
+   */
+  'runs.predictFiles': call(
+    z.object({ runId: Id, files: SourceToken }),
+    z.object({
+      runtime: z.string(),
+      labels: z.array(z.string()),
+      inputSize: z.number().int(),
+      predictions: z.array(FilePrediction),
+    }),
   ),
   /** Predicts every active image of the run's project; progress on job.progress, end on predict.finished. */
   'runs.predictProject': call(z.object({ runId: Id }), z.object({ jobId: JobId })),
@@ -81,3 +105,4 @@ export type PredictEventName = keyof typeof predictEvents;
 export type PredictEventPayload<E extends PredictEventName> = z.output<(typeof predictEvents)[E]>;
 export type ClassifyResult = z.output<typeof ClassifyResult>;
 export type PredictionRow = z.output<typeof PredictionRow>;
+export type FilePrediction = z.output<typeof FilePrediction>;

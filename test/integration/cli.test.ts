@@ -4,9 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
+import { CLIPART } from '../fixtures/datasets.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
-const CLIPART = path.resolve(ROOT, '../shared/datasets/clipart-8');
 const EXPECTED_LABELS = { beverage: 51, bird: 47, bug: 49, fruit: 88, hardware: 54, mammal: 115, music: 72, vehicle: 52 };
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'studio-cli-'));
 const dataDir = path.join(tmp, 'data');

@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { z } from 'zod';
 import type { Db } from '../db/connection.js';
 import type { DataPaths } from '../paths.js';
+import type { SourceRegistry } from '../sources.js';
 import { exportCalls, type ExportEventName, type ExportEventPayload } from '../../shared/contract-export.js';
 import { StudioError } from '../../shared/contract.js';
 import { exportRun, type ExportEnvironment } from './bundle.js';
@@ -50,6 +51,8 @@ export interface ExportCtx extends ExportEnvironment {
   emit: <E extends ExportEventName>(event: E, payload: ExportEventPayload<E>) => void;
   /** Desktop only: shell.showItemInFolder. */
   reveal?: (file: string) => void;
+  /** Output folders hosts registered; `exports.start`'s `destination` names one by token. */
+  sources?: Pick<SourceRegistry, 'takeOutputFolder'>;
 }
 
 /** Call once when the Studio opens: exports left running by a host that died are not running. */
@@ -75,6 +78,7 @@ export function toExportInfo(r: ExportRow): ExportEventPayload<'export.finished'
     quantized: r.quantized,
     status: r.status,
     folderName: r.dir ? path.basename(r.dir) : null,
+    zipName: r.zipPath ? path.basename(r.zipPath) : null,
     hasZip: r.zipPath !== null,
     bytes: r.bytes,
     files: exportFiles(r.dir),
@@ -89,12 +93,18 @@ export function toExportInfo(r: ExportRow): ExportEventPayload<'export.finished'
   };
 }
 
+function outputFolder(ctx: ExportCtx, token: string): string {
+  if (!ctx.sources) throw new StudioError('unsupported', 'This host cannot export into a folder of your choice.');
+  return ctx.sources.takeOutputFolder(token).dir;
+}
+
 export const exportHandlers: ExportHandlers = {
-  'exports.start': (ctx, { runId, formats, quantize }) => {
-    // Fail fast on a run that cannot be exported, before handing out a job id.
+  'exports.start': (ctx, { runId, formats, quantize, destination }) => {
+    // Fail fast on a run that cannot be exported, before handing out a job id (or using up the folder's token).
     const run = ctx.db.prepare('SELECT status FROM runs WHERE id = ?').get(runId) as { status: string } | undefined;
     if (!run) throw new StudioError('not_found', `There is no run ${runId}.`);
     if (run.status !== 'done') throw new StudioError('invalid', `Run ${runId} is ${run.status}; only a finished run can be exported.`);
+    const outDir = destination === undefined ? undefined : outputFolder(ctx, destination);
     const jobId = ctx.jobs.start(runId, async (signal, id) => {
       let exportId: number | null = null;
       try {
@@ -102,6 +112,7 @@ export const exportHandlers: ExportHandlers = {
           runId,
           parts: formats,
           quantize,
+          ...(outDir !== undefined ? { outDir } : {}),
           signal,
           onCreated: (eid) => (exportId = eid),
           onProgress: (phase, done, total) => ctx.emit('export.progress', { jobId: id, runId, exportId, phase, done, total }),
@@ -114,6 +125,7 @@ export const exportHandlers: ExportHandlers = {
           status: result.row.status,
           export: info,
           message: result.row.error,
+          quantization: result.preview,
         });
       } catch (err) {
         const row = exportId !== null ? getExport(ctx.db, exportId) : null;

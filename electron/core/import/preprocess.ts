@@ -28,8 +28,16 @@ export const LIMITS = {
 } as const;
 
 // Every decode here is of a different file, so libvips' operation cache only costs memory
-// and bookkeeping (measured: about 10% more CPU per thumbnail with it on).
-sharp.cache(false);
+// and bookkeeping (measured: about 10% more CPU per thumbnail with it on). Set on first use, not
+// at import: commands that never decode (`studio project list`) must not load sharp at all.
+let cacheOff = false;
+function vips(...args: Parameters<typeof sharp>): ReturnType<typeof sharp> {
+  if (!cacheOff) {
+    sharp.cache(false);
+    cacheOff = true;
+  }
+  return sharp(...args);
+}
 
 export const THUMBNAIL_SIZE = 256;
 export const PREVIEW_SIZE = 1600;
@@ -87,7 +95,7 @@ export async function inspectImage(bytes: Uint8Array): Promise<ImageInfo> {
   }
   let meta: sharp.Metadata;
   try {
-    meta = await sharp(bytes, { limitInputPixels: false }).metadata();
+    meta = await vips(bytes, { limitInputPixels: false }).metadata();
   } catch (err) {
     throw new ImageRejected(decodeReason(err, format));
   }
@@ -112,10 +120,10 @@ export function normalisedImage(bytes: Uint8Array, format: ImageFormat | null = 
     } catch (err) {
       throw err instanceof BmpError ? new ImageRejected(err.message) : err;
     }
-    img = sharp(bmp.data, { raw: { width: bmp.width, height: bmp.height, channels: bmp.channels } });
+    img = vips(bmp.data, { raw: { width: bmp.width, height: bmp.height, channels: bmp.channels } });
   } else {
     if (!format) throw new ImageRejected(describeUnknown(bytes));
-    img = sharp(bytes, { failOn: 'truncated', limitInputPixels: LIMITS.maxPixels });
+    img = vips(bytes, { failOn: 'truncated', limitInputPixels: LIMITS.maxPixels });
   }
   return img.rotate().flatten({ background: WHITE }).toColourspace('srgb');
 }

@@ -5,6 +5,7 @@ import type { DataPaths } from '../paths.js';
 import type { JobRegistry } from '../jobs.js';
 import type { SessionOptions } from '../../../native/onnx-runtime.js';
 import type { PredictEventName, PredictEventPayload } from '../../shared/contract-predict.js';
+import type { SourceRegistry } from '../sources.js';
 import { SessionCache } from './session-cache.js';
 
 export interface PredictCtx {
@@ -15,10 +16,12 @@ export interface PredictCtx {
   /** Runs with a project prediction in progress (one at a time per run). */
   predicting: Map<number, string>;
   emit: <E extends PredictEventName>(event: E, payload: PredictEventPayload<E>) => void;
+  /** Batches of local files hosts registered; `runs.predictFiles` names one by token. */
+  sources?: Pick<SourceRegistry, 'takeFiles'>;
 }
 
 export function createPredictCtx(
-  parts: Pick<PredictCtx, 'db' | 'paths' | 'jobs' | 'emit'>,
+  parts: Pick<PredictCtx, 'db' | 'paths' | 'jobs' | 'emit' | 'sources'>,
   sessionOptions: SessionOptions = {},
 ): PredictCtx {
   return { ...parts, sessions: new SessionCache(2, sessionOptions), predicting: new Map() };

@@ -8,6 +8,7 @@ import { getRun } from '../training/runs.js';
 import type { PredictCtx } from './context.js';
 import { classifyImage } from './classify.js';
 import { predictProject } from './predict-project.js';
+import { predictFiles } from './predict-files.js';
 import { runModel } from './run-model.js';
 import { pagePredictions } from './store.js';
 
@@ -61,6 +62,10 @@ export function startProjectPrediction(
 
 export const predictHandlers = {
   'runs.classify': (ctx, { runId, dataBase64 }) => classifyImage(ctx, runId, Buffer.from(dataBase64, 'base64')),
+  'runs.predictFiles': (ctx, { runId, files }) => {
+    if (!ctx.sources) throw new StudioError('unsupported', 'This host cannot classify files by name; use runs.classify.');
+    return predictFiles(ctx, runId, ctx.sources.takeFiles(files).files);
+  },
   'runs.predictProject': (ctx, { runId }) => ({ jobId: startProjectPrediction(ctx, runId).jobId }),
   'runs.cancelPrediction': (ctx, { jobId }) => {
     if (![...ctx.predicting.values()].includes(jobId)) throw new StudioError('not_found', 'That prediction has already finished.');

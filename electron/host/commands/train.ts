@@ -1,14 +1,13 @@
 // `studio train PROJECT [--strategy auto|head|partial|full] [--base ID] [--epochs N] [--lr X]
-//  [--boundary LAYER] [--seed N] [--json]`: trains in the engine process, prints epochs as they
-// come, Ctrl+C cancels; with --json the last line is the run summary as one JSON object.
+//  [--boundary LAYER] [--seed N] [--json]`: starts `training.start` like the UI does and follows
+// the run through the contract's events: epochs as they come, Ctrl+C cancels; with --json the
+// last line is the run summary as one JSON object. The options are checked by the contract's own
+// schema, so the CLI accepts exactly what the call accepts, and says which flag was wrong.
 import type { Studio } from '../../core/studio.js';
-import { findProject } from '../../core/library/projects.js';
-import { DEFAULT_BASE } from '../../core/training/service.js';
-import type { TrainConfig } from '../../core/engine/config.js';
-import { StudioError } from '../../shared/contract.js';
+import { calls, StudioError, type Args, type EventPayload } from '../../shared/contract.js';
+import { UsageError } from '../cli-args.js';
+import { collectEvents, resolveProject, whileCancellable } from './contract-client.js';
 
-/** Flags `train` takes a value for (the CLI's parser must know them as valued). */
-export const TRAIN_VALUED_FLAGS = ['strategy', 'base', 'epochs', 'lr', 'boundary', 'seed'] as const;
 export const TRAIN_USAGE = `  train PROJECT [--strategy auto|head|partial|full] [--base ID] [--epochs N] [--lr X]
         [--boundary LAYER] [--seed N]  train a classifier (auto lets the wizard choose)`;
 
@@ -18,38 +17,47 @@ export interface TrainArgs {
   json: boolean;
 }
 
-export class TrainUsageError extends Error {}
+/** Flag → field of `training.start`'s overrides. */
+const NUMBER_FLAGS = { epochs: 'epochs', lr: 'lr', seed: 'seed' } as const;
+/** A contract field → the flag a user typed. */
+const FLAG_OF: Record<string, string> = {
+  baseId: 'base',
+  strategy: 'strategy',
+  epochs: 'epochs',
+  lr: 'lr',
+  seed: 'seed',
+  boundary: 'boundary',
+};
 
-function num(flags: TrainArgs['flags'], name: string, check: (n: number) => boolean, what: string): number | undefined {
-  const v = flags.get(name);
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (typeof v !== 'string' || !Number.isFinite(n) || !check(n)) throw new TrainUsageError(`--${name} must be ${what}.`);
-  return n;
-}
+type StartArgs = Omit<Args<'training.start'>, 'projectId'>;
 
-export function parseTrainArgs(args: TrainArgs): {
-  project: string;
-  strategy: 'auto' | 'head' | 'partial' | 'full';
-  baseId: string;
-  overrides: Partial<TrainConfig>;
-} {
+export function parseTrainArgs(args: TrainArgs): { project: string; start: StartArgs } {
   const [, project, ...extra] = args.positionals;
-  if (!project || extra.length) throw new TrainUsageError(`Usage: studio train PROJECT [options]\n${TRAIN_USAGE}`);
-  const s = args.flags.get('strategy') ?? 'auto';
-  if (s !== 'auto' && s !== 'head' && s !== 'partial' && s !== 'full')
-    throw new TrainUsageError('--strategy must be auto, head, partial or full.');
+  if (!project || extra.length) throw new UsageError(`Usage: studio train PROJECT [options]\n${TRAIN_USAGE}`);
+  const strategy = args.flags.get('strategy') ?? 'auto';
   const base = args.flags.get('base');
   const boundary = args.flags.get('boundary');
-  const overrides: Partial<TrainConfig> = {
-    epochs: num(args.flags, 'epochs', (n) => Number.isInteger(n) && n >= 1 && n <= 10_000, 'a whole number from 1 to 10000'),
-    lr: num(args.flags, 'lr', (n) => n > 0 && n < 1, 'a number between 0 and 1, e.g. 0.001'),
-    seed: num(args.flags, 'seed', (n) => Number.isInteger(n) && n >= 0, 'a whole number'),
-    ...(typeof boundary === 'string' ? { boundary } : {}),
-  };
-  if (typeof boundary === 'string' && s !== 'partial' && s !== 'auto')
-    throw new TrainUsageError('--boundary only applies to --strategy partial.');
-  return { project, strategy: s, baseId: typeof base === 'string' ? base : DEFAULT_BASE, overrides };
+  if (typeof boundary === 'string' && strategy !== 'partial' && strategy !== 'auto')
+    throw new UsageError('--boundary only applies to --strategy partial.');
+  const overrides: Record<string, number | string> = {};
+  for (const [flag, field] of Object.entries(NUMBER_FLAGS)) {
+    const v = args.flags.get(flag);
+    if (v === undefined) continue;
+    const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+    if (!Number.isFinite(n)) throw new UsageError(`--${flag} must be a number, not "${String(v)}".`);
+    overrides[field] = n;
+  }
+  if (typeof boundary === 'string') overrides.boundary = boundary;
+  const start = { strategy, ...(typeof base === 'string' ? { baseId: base } : {}), overrides } as StartArgs;
+  // The contract's schema decides what is allowed (ranges, caps, names); the message names the flag.
+  const checked = calls['training.start'].args.safeParse({ projectId: 1, ...start });
+  if (!checked.success) {
+    const issue = checked.error.issues[0]!;
+    const field = String(issue.path.at(-1) ?? '');
+    if (field === 'strategy') throw new UsageError('--strategy must be auto, head, partial or full.');
+    throw new UsageError(`--${FLAG_OF[field] ?? field}: ${issue.message}`);
+  }
+  return { project, start };
 }
 
 const pct = (x: number | null | undefined) => (x === null || x === undefined ? '–' : `${(x * 100).toFixed(1)}%`);
@@ -62,38 +70,50 @@ export async function trainCommand(
   log: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
 ): Promise<number> {
   const opts = parseTrainArgs(args);
-  const project = findProject(studio.db, opts.project);
-  const service = studio.training;
-  service.on('engine', (e) => log(`engine: ${e.name} (${e.tried.join('; ')})`));
+  const project = await resolveProject(studio, opts.project);
+  let runId: number | null = null;
   let lastPhase = '';
-  service.on('progress', (p) => {
-    if (p.phase !== lastPhase || p.done === p.total) {
+  const finished = collectEvents(studio, 'training.finished');
+  const off = studio.bus.subscribe((name, payload) => {
+    if (name === 'training.progress') {
+      const p = payload as EventPayload<'training.progress'>;
+      if (p.runId !== runId || (p.phase === lastPhase && p.done !== p.total)) return;
       lastPhase = p.phase;
       if (p.phase === 'caching')
         log(`caching frozen features: ${p.done}/${p.total}${p.etaMs ? `, about ${Math.ceil(p.etaMs / 1000)} s left` : ''}`);
+    } else if (name === 'training.epoch') {
+      const { runId: id, record: e } = payload as EventPayload<'training.epoch'>;
+      if (id !== runId) return;
+      write(
+        `${e.phase === 'head' ? 'head    ' : 'finetune'} epoch ${e.epoch + 1}: loss ${e.loss.toFixed(4)} acc ${pct(e.acc)}  val loss ${e.valLoss?.toFixed(4) ?? '–'} val acc ${pct(e.valAcc)}  (${(e.ms / 1000).toFixed(1)} s)`,
+      );
     }
   });
-  service.on('epoch', ({ record: e }) =>
-    write(
-      `${e.phase === 'head' ? 'head    ' : 'finetune'} epoch ${e.epoch + 1}: loss ${e.loss.toFixed(4)} acc ${pct(e.acc)}  val loss ${e.valLoss?.toFixed(4) ?? '–'} val acc ${pct(e.valAcc)}  (${(e.ms / 1000).toFixed(1)} s)`,
-    ),
-  );
-  let runId: number | null = null;
-  const onSignal = () => {
-    if (runId !== null) service.cancel(runId);
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
   try {
-    const started = await service.start(project.id, { strategy: opts.strategy, baseId: opts.baseId, overrides: opts.overrides });
-    runId = started.runId;
-    const run = await started.done;
+    const run = await whileCancellable(
+      () => void (runId !== null && studio.call('training.cancel', { runId }).catch(() => {})),
+      async () => {
+        runId = (await studio.call('training.start', { projectId: project.id, ...opts.start })).runId;
+        await finished.next((e) => e.runId === runId);
+        return studio.call('runs.get', { runId });
+      },
+    );
     const m = run.metrics;
+    if (run.engine)
+      log(
+        `engine: ${run.engine}${
+          run.backends
+            ? ` (${Object.entries(run.backends)
+                .map(([k, v]) => `${k}: ${v}`)
+                .join('; ')})`
+            : ''
+        }`,
+      );
     if (run.status === 'done') {
       write(
         `Run ${run.id} done: strategy ${run.strategy} on ${run.baseId} (${run.engine}), test accuracy ${pct(m?.testAccuracy)}, validation ${pct(m?.valAccuracy)}, ${((run.durationMs ?? 0) / 1000).toFixed(1)} s.`,
       );
-      write(`Model: ${run.modelFolder}`);
+      write(`Export it with: studio export ${run.id} --out DIR`);
     } else write(`Run ${run.id} ${run.status}${run.error ? `: ${run.error}` : ''}.`);
     if (args.json)
       write(
@@ -105,9 +125,8 @@ export async function trainCommand(
           engine: run.engine,
           epochs: run.epochs.length,
           durationMs: run.durationMs,
-          featureLayer: run.config.featureLayer,
-          boundary: run.config.boundary,
-          modelFolder: run.modelFolder,
+          featureLayer: run.config.featureLayer ?? null,
+          boundary: run.config.boundary ?? null,
           metrics: { valAccuracy: m?.valAccuracy ?? null, testAccuracy: m?.testAccuracy ?? null },
           ...(run.error ? { error: run.error } : {}),
         }),
@@ -117,8 +136,7 @@ export async function trainCommand(
     if (err instanceof StudioError) throw err;
     throw new StudioError('internal', err instanceof Error ? err.message : String(err));
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    service.close();
+    off();
+    finished.stop();
   }
 }

@@ -3,11 +3,12 @@
 // Needs no database: it works on a copy of an export on any machine.
 import path from 'node:path';
 import { verifyExport } from '../../core/export/manifest.js';
-import { ExportUsageError, type CommandArgs } from './export.js';
+import { UsageError } from '../cli-args.js';
+import type { CommandArgs } from './export.js';
 
 export function verifyExportCommand(args: CommandArgs, write: (line: string) => void): number {
   const [, dir, ...extra] = args.positionals;
-  if (!dir || extra.length) throw new ExportUsageError('Usage: studio verify-export DIR');
+  if (!dir || extra.length) throw new UsageError('Usage: studio verify-export DIR');
   const abs = path.resolve(dir);
   const r = verifyExport(abs);
   if (r.error) write(`${abs}: ${r.error}`);
