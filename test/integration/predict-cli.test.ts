@@ -14,6 +14,7 @@ import { decodeForModel } from '../../electron/core/import/preprocess.js';
 import { loadModelFolder } from '../../electron/core/engine/model-folder.js';
 import { tfjsPredict, compareOutputs } from '../../electron/core/predict/onnx-model.js';
 import { LABELS, writeMobileNetRun, clipartFile } from './predict-fixture.js';
+import { CLIPART } from '../fixtures/datasets.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'studio-predict-cli-'));
@@ -35,7 +36,21 @@ beforeAll(async () => {
 
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-function studio(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+const CLIPART_B = path.join(path.dirname(CLIPART), 'clipart-b');
+
+/** Every image of a dataset, as absolute paths, sorted like a recursive folder walk. */
+function imagesUnder(dir: string): string[] {
+  return fs
+    .readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile() && /\.(jpe?g|png)$/i.test(e.name))
+    .map((e) => path.join(e.parentPath, e.name))
+    .sort();
+}
+
+function studio(
+  args: string[],
+  input?: string,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [path.join(ROOT, 'bin/studio.mjs'), '--data-dir', dataDir, ...args], { cwd: tmp });
     let stdout = '';
@@ -43,7 +58,8 @@ function studio(args: string[]): Promise<{ code: number | null; stdout: string; 
     child.stdout.on('data', (c: Buffer) => (stdout += c));
     child.stderr.on('data', (c: Buffer) => (stderr += c));
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    child.stdin.end(input ?? '');
   });
 }
 
@@ -114,4 +130,47 @@ describe('studio predict', () => {
     expect(notId.code).toBe(2);
     expect(notId.stderr).toMatch(/RUN must be a run id/);
   }, 60_000);
+
+  // onnxruntime-node 1.30 crashes (SIGSEGV) in InferenceSession.create when its process's command
+  // line is longer than about 29 KB; ~430 absolute paths were enough. Both datasets: ~996 paths.
+  it('classifies every image of both clip-art datasets named on one long command line', async () => {
+    const files = [...imagesUnder(CLIPART), ...imagesUnder(CLIPART_B)];
+    expect(files.length).toBeGreaterThanOrEqual(430);
+    expect(Buffer.byteLength(files.join(' '))).toBeGreaterThan(30_000);
+    const r = await studio(['--json', 'predict', String(runId), ...files]);
+    expect(r.signal, r.stderr).toBeNull();
+    expect(r.code, r.stderr).toBe(0);
+    const { predictions } = lastJson(r.stdout);
+    expect(predictions.map((p) => p.path)).toEqual(files);
+    for (const p of predictions) expect(LABELS).toContain(p.label);
+  }, 300_000);
+
+  it('takes folders (recursively) and --files-from FILE or - (standard input)', async () => {
+    const folder = path.join(tmp, 'nested');
+    fs.mkdirSync(path.join(folder, 'a', 'b'), { recursive: true });
+    fs.copyFileSync(clipartFile('bird', 0), path.join(folder, 'top.jpg'));
+    fs.copyFileSync(clipartFile('vehicle', 1), path.join(folder, 'a', 'b', 'deep.jpg'));
+    fs.writeFileSync(path.join(folder, 'a', 'notes.txt'), 'not an image, not picked up from a folder');
+    const fromFolder = await studio(['--json', 'predict', String(runId), folder]);
+    expect(fromFolder.code, fromFolder.stderr).toBe(0);
+    expect(lastJson(fromFolder.stdout).predictions.map((p) => p.path)).toEqual([
+      path.join(folder, 'a', 'b', 'deep.jpg'),
+      path.join(folder, 'top.jpg'),
+    ]);
+
+    const listed = [clipartFile('fruit', 0), clipartFile('music', 1)];
+    const list = path.join(tmp, 'list.txt');
+    fs.writeFileSync(list, `${listed[0]}\n\n${listed[1]}\n`);
+    const fromFile = await studio(['--json', 'predict', String(runId), '--files-from', list]);
+    expect(fromFile.code, fromFile.stderr).toBe(0);
+    expect(lastJson(fromFile.stdout).predictions.map((p) => p.path)).toEqual(listed);
+
+    const fromStdin = await studio(['--json', 'predict', String(runId), clipartFile('bug', 0), '--files-from', '-'], listed.join('\n'));
+    expect(fromStdin.code, fromStdin.stderr).toBe(0);
+    expect(lastJson(fromStdin.stdout).predictions.map((p) => p.path)).toEqual([clipartFile('bug', 0), ...listed]);
+
+    const none = await studio(['predict', String(runId), '--files-from', path.join(tmp, 'no-list.txt')]);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/Cannot read the list of files/);
+  }, 120_000);
 });

@@ -66,4 +66,12 @@ describe('studio train', () => {
     expect(() => parseTrainArgs(args('train'))).toThrow(/Usage/);
     expect(() => parseTrainArgs(args('train', 'p', '--strategy', 'head', '--boundary', 'x'))).toThrow(/partial/);
   });
+
+  it('accepts exactly what training.start accepts: the caps are the contract’s', () => {
+    // The CLI used to take any seed ≥ 0; the contract caps it at 2^31 − 1.
+    expect(() => parseTrainArgs(args('train', 'p', '--seed', String(2 ** 31)))).toThrow(/^--seed: Too big/);
+    expect(parseTrainArgs(args('train', 'p', '--seed', String(2 ** 31 - 1))).start.overrides).toEqual({ seed: 2 ** 31 - 1 });
+    expect(() => parseTrainArgs(args('train', 'p', '--epochs', '10001'))).toThrow(/^--epochs: Too big/);
+    expect(() => parseTrainArgs(args('train', 'p', '--base', 'no/such'))).toThrow(/^--base: Not a base model id/);
+  });
 });

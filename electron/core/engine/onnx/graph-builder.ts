@@ -3,14 +3,27 @@
 // rewrite a convolution's weights after its node exists), and serialisation.
 import onnxProto from 'onnx-proto';
 
-const { onnx } = onnxProto;
+// onnx-proto (protobufjs and its generated classes) takes about 90 ms to load; it is read on first
+// use so that processes which never build a graph (`studio project list`) do not pay for it.
+const proto = () => onnxProto.onnx;
 
 /** ONNX opset we emit. Opset 13: Softmax on any axis, Pad/Clip/Squeeze take tensor inputs. */
 export const OPSET = 13;
 /** IR version matching opset 13 (ONNX 1.8). */
 const IR_VERSION = 7;
 
-export const DataType = onnx.TensorProto.DataType;
+/** ONNX element types (onnx.TensorProto.DataType), read when used. */
+export const DataType = {
+  get FLOAT(): number {
+    return proto().TensorProto.DataType.FLOAT;
+  },
+  get UINT8(): number {
+    return proto().TensorProto.DataType.UINT8;
+  },
+  get INT64(): number {
+    return proto().TensorProto.DataType.INT64;
+  },
+};
 
 /** number = INT, {f} = FLOAT, number[] = INTS. Floats are explicit so alpha = 1 stays a float. */
 export type AttrValue = number | { f: number } | string | number[];
@@ -155,7 +168,7 @@ export class GraphBuilder {
       docString,
       graph: { name: graphName, node: this.nodes, initializer, input: this.inputs, output: this.outputs },
     };
-    return onnx.ModelProto.encode(onnx.ModelProto.create(model)).finish();
+    return proto().ModelProto.encode(proto().ModelProto.create(model)).finish();
   }
 }
 
@@ -172,7 +185,7 @@ function valueInfo(name: string, elemType: number, dims: (number | string | null
 }
 
 function attribute(name: string, v: AttrValue): onnxProto.onnx.IAttributeProto {
-  const T = onnx.AttributeProto.AttributeType;
+  const T = proto().AttributeProto.AttributeType;
   if (typeof v === 'string') return { name, type: T.STRING, s: new TextEncoder().encode(v) };
   if (typeof v === 'number') {
     if (!Number.isInteger(v)) throw new Error(`attribute ${name}: ${v} is not an integer; pass {f} for a float`);
