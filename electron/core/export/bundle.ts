@@ -65,11 +65,6 @@ export function formatOf(parts: readonly ExportPart[]): ExportFormat {
   return 'bundle';
 }
 
-/** The parts the CLI's --format names. */
-export function partsOf(format: ExportFormat): ExportPart[] {
-  return format === 'bundle' ? [...ALL_PARTS] : [format];
-}
-
 function normaliseParts(parts: ExportPart[] | undefined): ExportPart[] {
   const set = new Set(parts && parts.length ? parts : ALL_PARTS);
   // The web demo runs the TF.js model; the examples run the ONNX one.

@@ -30,18 +30,6 @@ export function getProject(db: Db, id: number): Project {
   return toProject(row);
 }
 
-/** A CLI argument can name a project by id or by name. */
-export function findProject(db: Db, idOrName: string): Project {
-  if (/^\d+$/.test(idOrName)) {
-    const byId = db.prepare('SELECT id FROM projects WHERE id = ?').get(Number(idOrName)) as { id: number } | undefined;
-    if (byId) return getProject(db, byId.id);
-  }
-  const byName = db.prepare('SELECT id FROM projects WHERE name = ? ORDER BY id').all(idOrName) as { id: number }[];
-  if (byName.length === 1) return getProject(db, byName[0]!.id);
-  if (byName.length > 1) throw new StudioError('conflict', `Several projects are named "${idOrName}"; use its id.`);
-  throw new StudioError('not_found', `There is no project named or numbered "${idOrName}".`);
-}
-
 export function createProject(db: Db, name: string): Project {
   const info = db.prepare('INSERT INTO projects (name) VALUES (?)').run(name);
   return getProject(db, Number(info.lastInsertRowid));
