@@ -108,6 +108,11 @@ await Promise.all([
     ...esm,
     entryPoints: { 'host/cli': 'electron/host/cli.ts' },
     outdir: out,
+    // Commands the CLI imports on demand (the web host, export, training…) become their own files,
+    // so `project list` does not read or compile them. Chunks sit beside cli.js: the core finds
+    // the engine's entry as ../engine/entry.js from its own file.
+    splitting: true,
+    chunkNames: 'host/[name]-[hash]',
     banner: { js: lazyBanner },
     plugins: [lazyPackages(), builtinsViaRequire()],
     // Less source to read and compile at every start; names stay readable in stack traces.
