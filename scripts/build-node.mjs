@@ -109,8 +109,7 @@ await Promise.all([
     entryPoints: { 'host/cli': 'electron/host/cli.ts' },
     outdir: out,
     // Commands the CLI imports on demand (the web host, export, training…) become their own files,
-    // so `project list` does not read or compile them. Chunks sit beside cli.js: the core finds
-    // the engine's entry as ../engine/entry.js from its own file.
+    // so `project list` does not read or compile them.
     splitting: true,
     chunkNames: 'host/[name]-[hash]',
     banner: { js: lazyBanner },
