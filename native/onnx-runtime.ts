@@ -46,20 +46,51 @@ function providerLibraryPresent(name: string): boolean {
   return fs.readdirSync(dir).some((f) => f.includes(`providers_${name}`));
 }
 
-/** Providers worth trying on this platform, fastest first, as this package reports them. */
-export function candidateProviders(unavailable: OnnxSession['skipped'] = []): ProviderName[] {
+const PROVIDER_OS: Record<Exclude<ProviderName, 'cpu'>, { platforms: NodeJS.Platform[]; words: string }> = {
+  cuda: { platforms: ['linux', 'win32'], words: 'CUDA runs on Linux and Windows only' },
+  dml: { platforms: ['win32'], words: 'DirectML is Windows-only' },
+  coreml: { platforms: ['darwin'], words: 'CoreML is macOS-only' },
+};
+
+export interface ProviderTrial {
+  provider: ProviderName;
+  /** Whether a session may be created with it here (its library is bundled or installed). */
+  available: boolean;
+  /** Why not, when it is not. */
+  reason: string | null;
+}
+
+/**
+ * Every execution provider this app knows, fastest first, with whether it can load here and why
+ * not. GPU providers are listed even where they cannot apply, so a run's record says what was tried.
+ */
+export function providerTrials(platform: NodeJS.Platform = process.platform): ProviderTrial[] {
   const supported = new Map(ort.listSupportedBackends().map((b) => [b.name, b]));
-  const out: ProviderName[] = [];
-  const consider = (name: ProviderName): void => {
+  const out: ProviderTrial[] = [];
+  for (const name of ['cuda', 'dml', 'coreml'] as const) {
+    const where = PROVIDER_OS[name];
     const b = supported.get(name);
     // Trying an absent CUDA library makes ORT print an error; skip it quietly instead.
-    if (b && (b.bundled || providerLibraryPresent(name))) out.push(name);
-    else unavailable.push({ provider: name, reason: b ? 'provider library not installed' : 'not in this onnxruntime-node build' });
-  };
-  if (process.platform === 'win32') consider('dml');
-  if (process.platform === 'darwin') consider('coreml');
-  if (process.platform === 'linux' || process.platform === 'win32') consider('cuda');
-  out.push('cpu');
+    const reason = !where.platforms.includes(platform)
+      ? `not this OS (${where.words})`
+      : !b
+        ? 'not in this onnxruntime-node build'
+        : b.bundled || providerLibraryPresent(name)
+          ? null
+          : 'provider library not present';
+    out.push({ provider: name, available: reason === null, reason });
+  }
+  out.push({ provider: 'cpu', available: true, reason: null });
+  return out;
+}
+
+/** Providers worth trying on this platform, fastest first; the others go to `unavailable` with the reason. */
+export function candidateProviders(unavailable: OnnxSession['skipped'] = []): ProviderName[] {
+  const out: ProviderName[] = [];
+  for (const t of providerTrials()) {
+    if (t.available) out.push(t.provider);
+    else unavailable.push({ provider: t.provider, reason: t.reason! });
+  }
   return out;
 }
 

@@ -107,6 +107,8 @@ export const WizardReport = z.object({
     forwardMsPerImage: z.number(),
     runtime: z.string(),
     stepMsPerImage: z.object({ partial: z.number(), full: z.number() }).optional(),
+    /** Where each step was timed, in the words the run records (the same compute plan decides both). */
+    stepRuntime: z.object({ partial: z.string(), full: z.string() }).optional(),
   }),
   engine: EngineInfo,
   speed: z.object({ engine: z.string(), msPerImage: z.record(Strategy, z.number()), forwardMsPerImage: z.number().optional() }),
@@ -120,6 +122,13 @@ export const WizardReport = z.object({
     estimatedMs: z.number(),
     reason: z.string(),
   }),
+});
+
+/** The one table of run settings (the engine's config.ts): what the Train tab starts from. */
+export const TrainingDefaults = z.object({
+  /** The base trained on when none is named. */
+  baseId: z.string(),
+  byStrategy: z.object({ head: TrainConfig, partial: TrainConfig, full: TrainConfig }),
 });
 
 export const SplitCounts = z.object({
@@ -139,6 +148,8 @@ const call = <A extends z.ZodType, R extends z.ZodType>(args: A, result: R) => (
 const P = { projectId: Id };
 
 export const trainingCalls = {
+  /** Every setting of a run as it is when nothing is changed, per strategy. */
+  'training.defaults': call(z.object({}), TrainingDefaults),
   /** Probes the base on this project's images (cached), measures the engine, recommends. */
   'training.wizard': call(z.object({ ...P, baseId: BaseId.optional() }), WizardReport),
   'training.start': call(

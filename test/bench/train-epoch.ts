@@ -26,7 +26,7 @@ import { scaleOffset } from '../../electron/core/models/scaling.js';
 import { DEFAULT_AUGMENTATION, augment } from '../../electron/core/engine/augment.js';
 import { FeatureCache } from '../../electron/core/engine/feature-cache.js';
 import { cachedOutputs } from '../../electron/core/engine/frozen.js';
-import { frozenForward } from '../../electron/core/engine/forward.js';
+import { DEFAULT_COMPUTE_SETTINGS, frozenPass } from '../../electron/core/engine/compute-plan.js';
 import { between, layersBetween, resizedTrunk } from '../../electron/core/engine/graph.js';
 import { Head } from '../../electron/core/engine/head.js';
 import { trainLoop, type LoopSpec } from '../../electron/core/engine/loop.js';
@@ -63,7 +63,7 @@ let batchOf: (ids: number[], epoch: number) => tf.Tensor;
 if (workload === 'partial') {
   const boundary = 'block_15_add';
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-epoch-'));
-  const forward = await frozenForward(base, [{ layer: boundary, pool: false }]);
+  const forward = await frozenPass(DEFAULT_COMPUTE_SETTINGS, base, [{ layer: boundary, pool: false }]);
   const items = files.map((f, i) => ({ source: { key: `${i}`, pixels: async () => pixels[i]! }, variant: 0 }));
   const maps = await cachedOutputs(
     { forward, cacheName: `bench/${boundary}`, pool: false, size: 224 },

@@ -39,6 +39,7 @@ const valid: { [M in Method]: Args<M> } = {
   'models.catalogue': {},
   'models.download': { entryId: 'mobilenet_v1' },
   'models.cancelDownload': { downloadId: 'download-abc123' },
+  'training.defaults': {},
   'training.wizard': { projectId: 1, baseId: 'mobilenet_v2' },
   'training.start': { projectId: 1, strategy: 'head', overrides: { epochs: 3 } },
   'training.cancel': { runId: 1 },

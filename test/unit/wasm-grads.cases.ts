@@ -229,9 +229,8 @@ export function defineGradientTests(native: boolean): void {
     const fb = rand(72, 13);
     forwardRef = { x: fx, f: ff, bias: fb, want: forwards(fx, ff, fb) };
     await tf.setBackend('wasm');
-    // Decides where the big products run; read once, when the kernels are installed.
-    process.env.STUDIO_NATIVE_GEMM = native ? '1' : '0';
-    installPortableTraining();
+    // Decides where the big products run; taken once, when the kernels are installed.
+    installPortableTraining({ nativeGemm: native });
     takeDelegatedKernelsUsed();
   }, 120_000);
 

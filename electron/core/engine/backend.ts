@@ -16,9 +16,13 @@ import { installPoolGradients } from './kernels/pool-grads.js';
  * underneath for anything they do not cover — that slow path is recorded when it runs.
  * Returns what it provides. Idempotent.
  */
-export function installPortableTraining(): { kernels: string[]; gradients: string[]; delegated: string[] } {
+export function installPortableTraining(options: { nativeGemm?: boolean } = {}): {
+  kernels: string[];
+  gradients: string[];
+  delegated: string[];
+} {
   const delegated = installWasmDelegates();
-  const kernels = installWasmGradients();
+  const kernels = installWasmGradients({ native: options.nativeGemm ?? true });
   const gradients = installFastGradients();
   return { kernels, gradients, delegated: delegated.filter((k) => !kernels.includes(k)) };
 }
@@ -54,10 +58,11 @@ function reason(err: unknown): string {
 
 /**
  * Picks the engine. `only` restricts the choice (tests, and the user forcing the portable
- * engine). STUDIO_ENGINE does the same from the environment.
+ * engine: the compute plan passes its settings' `engine`). `nativeGemm`: whether the portable
+ * engine's big gradient products go to ONNX Runtime.
  */
-export async function selectEngine(only?: EngineName): Promise<EngineInfo> {
-  const forced = only ?? (process.env.STUDIO_ENGINE as EngineName | undefined);
+export async function selectEngine(only?: EngineName | null, options: { nativeGemm?: boolean } = {}): Promise<EngineInfo> {
+  const forced = only ?? undefined;
   // The cpu backend is the last resort for convolutions; give it fast 1×1 gradients.
   installCpuPointwiseGrads();
   // Without this no engine can train InceptionV3 (BatchNorm without scale).
@@ -87,7 +92,7 @@ export async function selectEngine(only?: EngineName): Promise<EngineInfo> {
     try {
       if (await tf.setBackend('wasm')) {
         await tf.ready();
-        const portable = installPortableTraining();
+        const portable = installPortableTraining(options);
         tried.push(
           `portable-wasm: loaded; our kernels for ${portable.kernels.join(', ')}; ${portable.delegated.length} other kernels it lacks would run on tfjs-cpu (named in the run if used)`,
         );

@@ -1,5 +1,6 @@
-// Every setting of a run, with the defaults the wizard starts from. Stored whole in runs.config
-// so a run can be repeated and compared.
+// Every setting of a run, with its defaults: the one table of them. The wizard's recommendations,
+// `studio train` and the Train tab (through the `training.defaults` call) all start from here.
+// Stored whole in runs.config so a run can be repeated and compared.
 import { DEFAULT_AUGMENTATION, type Augmentation } from './augment.js';
 import type { Strategy } from './wizard.js';
 
@@ -33,11 +34,16 @@ export interface TrainConfig {
   resetWeights: boolean;
 }
 
-const BY_STRATEGY: Record<Strategy, Pick<TrainConfig, 'epochs' | 'warmupEpochs' | 'lr' | 'batchSize'>> = {
+export const STRATEGIES: readonly Strategy[] = ['head', 'partial', 'full'];
+
+/** What differs between strategies. */
+export const STRATEGY_DEFAULTS: Readonly<
+  Record<Strategy, Readonly<Pick<TrainConfig, 'epochs' | 'warmupEpochs' | 'lr' | 'batchSize' | 'patience'>>>
+> = {
   // Epochs on cached features cost milliseconds: large batches and more epochs are cheap.
-  head: { epochs: 80, warmupEpochs: 0, lr: 2e-3, batchSize: 64 },
-  partial: { epochs: 10, warmupEpochs: 5, lr: 1e-4, batchSize: 16 },
-  full: { epochs: 10, warmupEpochs: 5, lr: 1e-5, batchSize: 16 },
+  head: { epochs: 80, warmupEpochs: 0, lr: 2e-3, batchSize: 64, patience: 12 },
+  partial: { epochs: 10, warmupEpochs: 5, lr: 1e-4, batchSize: 16, patience: 3 },
+  full: { epochs: 10, warmupEpochs: 5, lr: 1e-5, batchSize: 16, patience: 3 },
 };
 
 export function defaultConfig(strategy: Strategy, overrides: Partial<TrainConfig> = {}): TrainConfig {
@@ -46,7 +52,7 @@ export function defaultConfig(strategy: Strategy, overrides: Partial<TrainConfig
     strategy,
     featureLayer: null,
     boundary: null,
-    ...BY_STRATEGY[strategy],
+    ...STRATEGY_DEFAULTS[strategy],
     headLr: 1e-3,
     denseUnits: 0,
     dropout: 0.2,
@@ -54,9 +60,13 @@ export function defaultConfig(strategy: Strategy, overrides: Partial<TrainConfig
     augmentation: DEFAULT_AUGMENTATION,
     augmentedVariants: 2,
     classWeights: true,
-    patience: strategy === 'head' ? 12 : 3,
     seed: 1,
     resetWeights: false,
     ...set,
   };
+}
+
+/** Every strategy's defaults, as the Train tab shows them before anything is changed. */
+export function trainingDefaults(): Record<Strategy, TrainConfig> {
+  return { head: defaultConfig('head'), partial: defaultConfig('partial'), full: defaultConfig('full') };
 }

@@ -1,12 +1,12 @@
 // The engine process. Started by the host with child_process.fork (or Electron's utilityProcess),
-// it picks a compute engine, trains one run at a time and streams what happens. It never
+// it picks a compute engine (with the compute settings of the first message: the process reads
+// none from its environment), trains one run at a time and streams what happens. It never
 // touches the database: the host records everything from these messages.
 import fs from 'node:fs';
-import * as tf from '@tensorflow/tfjs';
-import { selectEngine, trainingBackend, type EngineInfo } from './backend.js';
+import type { EngineInfo } from './backend.js';
+import { ComputePlan, selectEngineFor, type ComputeSettings } from './compute-plan.js';
 import { blockAtOrBelow, loadBaseFolder } from './base.js';
 import { measureSteps } from './step-timing.js';
-import { nativeStepsWanted } from './ort-train/index.js';
 import { FeatureCache } from './feature-cache.js';
 import { runTraining, type Sample } from './run.js';
 import { Cancelled } from './loop.js';
@@ -20,7 +20,7 @@ const parentPort = (
 ).parentPort;
 const send = (m: FromEngine) => (parentPort ? parentPort.postMessage(m) : process.send?.(m));
 const cancelled = new Set<number>();
-const enginePromise: Promise<EngineInfo> = selectEngine();
+let enginePromise: Promise<EngineInfo> | null = null;
 let busy: Promise<void> = Promise.resolve();
 
 function samplesFrom(refs: SampleRef[], size: number): Sample[] {
@@ -36,8 +36,18 @@ function samplesFrom(refs: SampleRef[], size: number): Sample[] {
   });
 }
 
-async function handle(msg: ToEngine): Promise<void> {
-  const engine = await enginePromise;
+/** The engine, chosen once per process under the first message's settings; announced when ready. */
+function engineFor(compute: ComputeSettings): Promise<EngineInfo> {
+  if (!enginePromise) {
+    enginePromise = selectEngineFor(compute);
+    void enginePromise.then((engine) => send({ type: 'ready', engine }));
+  }
+  return enginePromise;
+}
+
+async function handle(msg: Exclude<ToEngine, { type: 'cancel' }>): Promise<void> {
+  const engine = await engineFor(msg.compute);
+  const plan = new ComputePlan(msg.compute, engine);
   if (msg.type === 'start') {
     send({ type: 'started', runId: msg.runId, engine });
     const base = await loadBaseFolder(msg.base.dir, msg.base.spec);
@@ -49,6 +59,7 @@ async function handle(msg: ToEngine): Promise<void> {
         config: msg.config,
         cache: new FeatureCache(msg.cacheDir, msg.cacheCapBytes ? { capBytes: msg.cacheCapBytes } : {}),
         engine,
+        plan,
         outDir: msg.outDir,
         isCancelled: () => cancelled.has(msg.runId),
         onEpoch: (record) => send({ type: 'epoch', runId: msg.runId, record }),
@@ -74,21 +85,24 @@ async function handle(msg: ToEngine): Promise<void> {
     try {
       const result = await findTransitionPoint(base, samplesFrom(msg.samples, base.inputSize), new FeatureCache(msg.cacheDir), {
         seed: msg.seed,
+        compute: msg.compute,
       });
       // The step timing trains at the wizard's own cut: the block end at or below the best layer.
       // A failed timing leaves the wizard on its rough estimate rather than failing it.
-      let timing: { partial: number; full: number } | undefined;
+      let timing: Awaited<ReturnType<typeof measureSteps>> | undefined;
       try {
-        const engine = await enginePromise;
-        await tf.setBackend(trainingBackend(engine, true));
         // The cut below the best layer; when that layer is a block end itself, the block below it.
         const anchor = blockAtOrBelow(base, result.best);
         const cut = anchor === result.best ? (base.blocks[base.blocks.indexOf(anchor) - 1] ?? anchor) : anchor;
-        timing = await measureSteps(base, cut, result.best, nativeStepsWanted(engine));
+        timing = await measureSteps(base, cut, result.best, plan);
       } catch (err) {
         process.stderr.write(`step timing failed: ${err instanceof Error ? err.message : String(err)}\n`);
       }
-      send({ type: 'probed', requestId: msg.requestId, result: timing ? { ...result, stepMsPerImage: timing } : result });
+      send({
+        type: 'probed',
+        requestId: msg.requestId,
+        result: timing ? { ...result, stepMsPerImage: { partial: timing.partial, full: timing.full }, stepRuntime: timing.where } : result,
+      });
     } finally {
       base.model.dispose();
     }
@@ -103,7 +117,7 @@ function onMessage(raw: unknown): void {
   }
   // One job at a time: two trainings would halve each other's speed and double the memory.
   busy = busy.then(() =>
-    handle(msg).catch((err: unknown) => {
+    handle(msg as Exclude<ToEngine, { type: 'cancel' }>).catch((err: unknown) => {
       const message = err instanceof Error ? err.message : String(err);
       if (msg.environment.settings.debug && !(err instanceof Cancelled)) console.error(err);
       if (msg.type === 'start')
@@ -118,5 +132,3 @@ else process.on('message', onMessage);
 
 // The host going away must not leave a training process behind.
 process.on('disconnect', () => process.exit(0));
-
-void enginePromise.then((engine) => send({ type: 'ready', engine }));

@@ -1,6 +1,7 @@
-// Frozen forward passes: ONNX Runtime when the part converts (10–20× faster than tfjs-wasm on
-// MobileNetV2, and it uses every core), tfjs otherwise. Both take RGB uint8 pixels and return,
-// per requested output, one Float32Array per image; pooled outputs are averaged over H and W.
+// Frozen forward passes, in ONNX Runtime (10–20× faster than tfjs-wasm on MobileNetV2, and it
+// uses every core) or in tfjs; which one a run uses is the compute plan's choice (compute-plan.ts).
+// Both take RGB uint8 pixels and return, per requested output, one Float32Array per image;
+// pooled outputs are averaged over H and W.
 import * as tf from '@tensorflow/tfjs';
 import type { Base } from './base.js';
 import { scaleOffset } from '../models/scaling.js';
@@ -19,6 +20,8 @@ export interface FrozenForward {
   readonly runtime: string;
   /** Why ONNX Runtime is not used, when it is not. */
   readonly fallbackReason: string | null;
+  /** The ONNX Runtime session's provider and why the others were not used (absent on tfjs). */
+  readonly onnx?: Pick<OnnxSession, 'provider' | 'skipped'>;
   run(pixels: Uint8Array[]): Promise<Float32Array[][]>;
   dispose(): Promise<void>;
 }
@@ -43,7 +46,8 @@ function onnxFor(base: Base, outputs: OutputRequest[]) {
   return entry;
 }
 
-function tfjsForward(base: Base, outputs: OutputRequest[], reason: string | null): FrozenForward {
+/** The frozen pass in tfjs on the current backend; `reason` says why not in ONNX Runtime. */
+export function tfjsFrozenForward(base: Base, outputs: OutputRequest[], reason: string | null): FrozenForward {
   const model = tf.model({ inputs: base.model.inputs, outputs: outputs.map((o) => outputOf(base.model, o.layer)) });
   const size = base.inputSize;
   const { scale, offset } = scaleOffset(base.scaling);
@@ -69,23 +73,14 @@ function tfjsForward(base: Base, outputs: OutputRequest[], reason: string | null
   };
 }
 
-/** STUDIO_FROZEN=tfjs forces tfjs (benchmarks, comparisons). */
-export async function frozenForward(base: Base, outputs: OutputRequest[]): Promise<FrozenForward> {
-  if (process.env.STUDIO_FROZEN === 'tfjs') return tfjsForward(base, outputs, 'STUDIO_FROZEN=tfjs');
-  let onnx: { session: OnnxSession; names: string[] };
-  try {
-    onnx = await onnxFor(base, outputs);
-  } catch (err) {
-    return tfjsForward(
-      base,
-      outputs,
-      `ONNX conversion or session failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`,
-    );
-  }
+/** The frozen pass in ONNX Runtime; throws when the part does not convert or no session opens. */
+export async function onnxFrozenForward(base: Base, outputs: OutputRequest[]): Promise<FrozenForward> {
+  const onnx = await onnxFor(base, outputs);
   const size = base.inputSize;
   return {
     runtime: `onnx-${onnx.session.provider}`,
     fallbackReason: null,
+    onnx: { provider: onnx.session.provider, skipped: onnx.session.skipped },
     async run(pixels) {
       const result = await runBatch(onnx.session.session, pixels, [size, size, 3]);
       return onnx.names.map((name) => {

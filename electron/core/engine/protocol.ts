@@ -2,6 +2,7 @@
 // Plain data only: they cross a process boundary.
 import type { TrainConfig } from './config.js';
 import type { EngineInfo } from './backend.js';
+import type { ComputeSettings } from './compute-plan.js';
 import type { EpochRecord } from './loop.js';
 import type { FinalMetrics } from './metrics.js';
 import type { BaseRef } from './base.js';
@@ -27,6 +28,8 @@ export interface StartRun {
   outDir: string;
   cacheDir: string;
   cacheCapBytes?: number;
+  /** The host's compute settings: the engine process reads no environment for them. */
+  compute: ComputeSettings;
 }
 
 export interface ProbeRequest {
@@ -37,6 +40,7 @@ export interface ProbeRequest {
   samples: SampleRef[];
   cacheDir: string;
   seed: number;
+  compute: ComputeSettings;
 }
 
 export type ToEngine = StartRun | ProbeRequest | { type: 'cancel'; runId: number };
@@ -58,6 +62,8 @@ export interface ProbeResult {
   runtime: string;
   /** A measured training step of strategies 2 and 1 on this engine, ms per image. */
   stepMsPerImage?: { partial: number; full: number };
+  /** Where each step was timed, in the words the run records (the compute plan's choice). */
+  stepRuntime?: { partial: string; full: string };
 }
 
 export type FromEngine =

@@ -8,7 +8,6 @@ import type { TrainConfig } from './config.js';
 import { augment } from './augment.js';
 import { FeatureCache } from './feature-cache.js';
 import { cachedOutputs, type Item, type PixelSource } from './frozen.js';
-import { frozenForward } from './forward.js';
 import { below, between, layersBetween, reapply } from './graph.js';
 import { Head, featureStats } from './head.js';
 import { trainLoop, evaluate, classWeightsFor, type EpochRecord, type LoopSpec } from './loop.js';
@@ -16,12 +15,10 @@ import { confusionMetrics, type FinalMetrics } from './metrics.js';
 import { saveModelFolder } from './model-folder.js';
 import { rng, subSeed } from './seeded.js';
 import type { EngineInfo } from './backend.js';
-import { trainingBackend } from './backend.js';
+import { ComputePlan, DEFAULT_COMPUTE_SETTINGS } from './compute-plan.js';
 import { takeDelegatedKernelsUsed } from './kernels/wasm-delegate.js';
-import { gradientMatMulRuntime } from './kernels/wasm-grads.js';
 import { PREPROCESSING } from '../import/preprocess.js';
-import { microBatchFor } from './memory.js';
-import { nativeHooks, nativeStepBudget, nativeStepsWanted, nativeWords, openNativeTrainer, type OrtTrainer } from './ort-train/index.js';
+import { nativeHooks, type OrtTrainer } from './ort-train/index.js';
 import { scaleOffset } from '../models/scaling.js';
 
 export type SplitName = 'train' | 'validation' | 'test';
@@ -38,6 +35,8 @@ export interface RunInput {
   config: TrainConfig;
   cache: FeatureCache;
   engine: EngineInfo;
+  /** Where each part computes; default: the plan of the default compute settings on `engine`. */
+  plan?: ComputePlan;
   /** Where the trained model folder goes. */
   outDir: string;
   isCancelled?: () => boolean;
@@ -51,7 +50,7 @@ export interface RunOutput {
   modelDir: string;
   featureLayer: string;
   boundary: string | null;
-  /** The tfjs backend each phase ran on. */
+  /** Where each part ran and what fell back (the compute plan's record). */
   backends: Record<string, string>;
   /** Class probabilities of the test images (sample order), from the training pipeline. */
   testProbs: Float32Array;
@@ -101,7 +100,7 @@ export async function runTraining(input: RunInput): Promise<RunOutput> {
   const test = idx('test');
   const labelOf = (i: number) => samples[i]!.label;
   const classWeights = config.classWeights ? classWeightsFor(train.map(labelOf), classes) : null;
-  const backends: Record<string, string> = {};
+  const plan = input.plan ?? new ComputePlan(DEFAULT_COMPUTE_SETTINGS, input.engine);
   const startBackend = tf.getBackend();
   takeDelegatedKernelsUsed();
 
@@ -125,8 +124,7 @@ export async function runTraining(input: RunInput): Promise<RunOutput> {
   let pooled: Float32Array[];
   let boundaryMaps: Float32Array[] | null = null;
   let upper: tf.LayersModel | null = null;
-  const forward = await frozenForward(base, [{ layer: boundary ?? featureLayer, pool: !boundary }]);
-  backends.frozen = forward.runtime + (forward.fallbackReason ? ` (${forward.fallbackReason})` : '');
+  const forward = await plan.frozenPass(base, [{ layer: boundary ?? featureLayer, pool: !boundary }]);
   if (boundary) {
     const lower = below(base.model, boundary);
     boundaryMaps = await cachedOutputs(
@@ -200,26 +198,17 @@ export async function runTraining(input: RunInput): Promise<RunOutput> {
       patience: config.patience,
       onBatch: (d, t) => progress('training', d, t),
     };
-    backends.head = tf.getBackend();
+    plan.head();
     if (headSpec.epochs > 0) await trainLoop(headSpec);
     let finalSpec: LoopSpec = headSpec;
 
     if (config.strategy !== 'head') {
-      const target = trainingBackend(input.engine, true);
-      if (target !== tf.getBackend()) await tf.setBackend(target);
-      const tfjsWords = tf.getBackend() === 'wasm' ? `wasm, big matrix products in ${gradientMatMulRuntime()}` : tf.getBackend();
-      backends.finetune = tfjsWords;
-      // The whole step in ONNX Runtime when it covers every layer; otherwise tfjs (recorded why).
+      // Where the step runs is the plan's choice (the wizard timed the same one); it records why.
       const nativeFor = async (net: tf.LayersModel, variables: tf.Variable[], batch: LoopSpec['batch']): Promise<Partial<LoopSpec>> => {
-        if (!nativeStepsWanted(input.engine)) return { microBatch: microBatchFor(net, config.batchSize) };
-        const opened = await openNativeTrainer(net, head, variables);
-        if ('reason' in opened) {
-          backends.nativeSteps = `not used: ${opened.reason}`;
-          return { microBatch: microBatchFor(net, config.batchSize) };
-        }
-        native = opened.trainer;
-        backends.finetune = nativeWords(native);
-        return { ...nativeHooks(native, head, batch), microBatch: microBatchFor(net, config.batchSize, nativeStepBudget()) };
+        const step = await plan.useFineTuneStep(net, head, variables, config.batchSize);
+        if (!step.trainer) return { microBatch: step.microBatch };
+        native = step.trainer;
+        return { ...nativeHooks(native, head, batch), microBatch: step.microBatch };
       };
       if (config.strategy === 'partial') {
         const mapShape = (upper!.inputs[0]!.shape as number[]).slice(1);
@@ -277,7 +266,8 @@ export async function runTraining(input: RunInput): Promise<RunOutput> {
     }
 
     const delegated = takeDelegatedKernelsUsed();
-    if (delegated.length) backends.delegatedToCpu = delegated.join(', ');
+    if (delegated.length) plan.note('delegatedToCpu', delegated.join(', '));
+    const backends = plan.record();
     progress('testing', 0, test.length);
     const valAcc = validation.length ? (await evaluate(finalSpec, validation)).acc : null;
     const result = await evaluate(finalSpec, test);

@@ -8,7 +8,7 @@ import { cacheKey, type PixelSource } from './frozen.js';
 import { NO_AUGMENTATION } from './augment.js';
 import { probeAccuracy } from './probe.js';
 import type { ProbeResult } from './protocol.js';
-import { frozenForward } from './forward.js';
+import { DEFAULT_COMPUTE_SETTINGS, frozenPass, type ComputeSettings } from './compute-plan.js';
 
 export interface ProbeSample extends PixelSource {
   label: number;
@@ -21,7 +21,7 @@ export async function findTransitionPoint(
   base: Base,
   samples: ProbeSample[],
   cache: FeatureCache,
-  opts: { seed?: number; folds?: number; points?: string[] } = {},
+  opts: { seed?: number; folds?: number; points?: string[]; compute?: ComputeSettings } = {},
 ): Promise<ProbeResult> {
   // The test split stays unseen, as it will be for the run the wizard recommends.
   const used = samples.filter((s) => s.split !== 'test');
@@ -41,7 +41,8 @@ export async function findTransitionPoint(
   let forwardMs = 0;
   let runtime = 'cache';
   if (missing.length) {
-    const forward = await frozenForward(
+    const forward = await frozenPass(
+      opts.compute ?? DEFAULT_COMPUTE_SETTINGS,
       base,
       points.map((layer) => ({ layer, pool: true })),
     );

@@ -1,6 +1,8 @@
 // The strategy wizard's rules. Inputs are what the user can see on the wizard page (images per
 // label, the linear-probe score of the best block, the engine and its measured speed); the
 // output is a choice the user can override, with the reason in plain words.
+import { STRATEGY_DEFAULTS } from './config.js';
+
 export type Strategy = 'head' | 'partial' | 'full';
 
 export interface EngineSpeed {
@@ -47,16 +49,16 @@ const FULL_NEEDS_PER_LABEL = 500;
 const FULL_ONLY_BELOW_PROBE = 0.6;
 const LOWER_BOUNDARY_FROM_PER_LABEL = 300;
 
-const PLAN: Record<Strategy, { lr: number; epochs: number; warmupEpochs: number }> = {
-  head: { lr: 2e-3, epochs: 80, warmupEpochs: 0 },
-  partial: { lr: 1e-4, epochs: 10, warmupEpochs: 5 },
-  full: { lr: 1e-5, epochs: 10, warmupEpochs: 5 },
-};
+/** The epochs and learning rate a recommendation carries: the run's own defaults (config.ts). */
+function plan(strategy: Strategy): { lr: number; epochs: number; warmupEpochs: number } {
+  const { lr, epochs, warmupEpochs } = STRATEGY_DEFAULTS[strategy];
+  return { lr, epochs, warmupEpochs };
+}
 
 export function estimateMs(strategy: Strategy, input: Pick<WizardInput, 'imagesPerLabel' | 'labels' | 'speed' | 'trainFraction'>): number {
   const images = input.imagesPerLabel * input.labels;
   const train = images * (input.trainFraction ?? 0.7);
-  const p = PLAN[strategy];
+  const p = plan(strategy);
   const forward = images * (input.speed.forwardMsPerImage ?? 0);
   const warmup = p.warmupEpochs * train * input.speed.msPerImage.head;
   return Math.max(1, Math.round(forward + warmup + p.epochs * train * input.speed.msPerImage[strategy]));
@@ -76,7 +78,7 @@ export function recommend(input: WizardInput): Recommendation {
       strategy,
       featureLayer: input.bestBlock,
       boundary: strategy === 'partial' ? (input.blocks[boundaryIndex] ?? input.anchorBlock ?? input.bestBlock) : null,
-      ...PLAN[strategy],
+      ...plan(strategy),
       estimatedMs: estimateMs(strategy, input),
       reason,
     };

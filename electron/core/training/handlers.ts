@@ -23,6 +23,7 @@ export function toWireRun(r: runs.RunRow): z.output<typeof Run> {
 export function trainingHandlers(db: Db, service: TrainingService): TrainingHandlers {
   const project = (projectId: number) => getProject(db, projectId).id;
   return {
+    'training.defaults': () => service.defaults(),
     'training.wizard': ({ projectId, baseId }) => service.wizard(project(projectId), baseId),
     'training.start': async ({ projectId, baseId, strategy, overrides }) => {
       const { runId } = await service.start(project(projectId), { strategy, ...(baseId ? { baseId } : {}), overrides });

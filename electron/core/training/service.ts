@@ -8,7 +8,8 @@ import { StudioError } from '../../shared/contract.js';
 import { blockAtOrBelow, type BaseRef } from '../engine/base.js';
 import type { EngineEnvironment, ResourceLocations } from '../environment.js';
 import type { ModelRegistry } from '../models/registry.js';
-import { defaultConfig, type TrainConfig } from '../engine/config.js';
+import { defaultConfig, trainingDefaults, type TrainConfig } from '../engine/config.js';
+import { readComputeSettings, type ComputeSettings } from '../engine/compute-plan.js';
 import type { EngineInfo } from '../engine/backend.js';
 import type { EpochRecord } from '../engine/loop.js';
 import type { ProbeResult, SampleRef, ToEngine } from '../engine/protocol.js';
@@ -51,6 +52,8 @@ export interface TrainingOptions {
   engineLauncher?: EngineLauncher;
   cacheCapBytes?: number;
   env?: NodeJS.ProcessEnv;
+  /** Where runs compute; default: parsed from `env` (the compute plan's STUDIO_* variables). */
+  compute?: ComputeSettings;
 }
 
 /**
@@ -76,6 +79,8 @@ export function speedFrom(engine: EngineInfo, forwardMsPerImage: number, step?: 
 export class TrainingService extends EventEmitter<TrainingEvents> {
   private active = new Map<number, Active>();
   private lastEngine: EngineInfo | null = null;
+  /** Where runs compute (STUDIO_ENGINE, STUDIO_NATIVE_STEPS, …), sent to the engine with each job. */
+  readonly compute: ComputeSettings;
 
   constructor(
     private db: Db,
@@ -83,6 +88,8 @@ export class TrainingService extends EventEmitter<TrainingEvents> {
     private options: TrainingOptions,
   ) {
     super();
+    // Parsed once: a value it does not understand stops the host with a message, not a run later.
+    this.compute = options.compute ?? readComputeSettings(options.env ?? process.env);
     // A run still marked running was left by a host that died: say so before anyone looks.
     runs.markInterrupted(db);
   }
@@ -97,6 +104,11 @@ export class TrainingService extends EventEmitter<TrainingEvents> {
     if (found.format !== 'layers')
       throw new StudioError('unsupported', `"${baseId}" is a graph model; training with it is not supported yet (use a layers model).`);
     return { dir: found.dir, spec: found.spec };
+  }
+
+  /** Every run setting when nothing is changed: what `start` fills in, and what the Train tab shows. */
+  defaults(): { baseId: string; byStrategy: Record<Strategy, TrainConfig> } {
+    return { baseId: DEFAULT_BASE, byStrategy: trainingDefaults() };
   }
 
   /** The project's labeled images as the engine wants them, with label names in display order. */
@@ -166,6 +178,7 @@ export class TrainingService extends EventEmitter<TrainingEvents> {
           samples: data.samples,
           cacheDir: this.cacheDir,
           seed,
+          compute: this.compute,
         } satisfies ToEngine);
       });
       const engine = this.lastEngine!;
@@ -284,6 +297,7 @@ export class TrainingService extends EventEmitter<TrainingEvents> {
       config,
       outDir,
       cacheDir: this.cacheDir,
+      compute: this.compute,
       ...(this.options.cacheCapBytes ? { cacheCapBytes: this.options.cacheCapBytes } : {}),
     } satisfies ToEngine);
     return { runId, done };

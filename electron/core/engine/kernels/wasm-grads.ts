@@ -232,8 +232,8 @@ export function gradientMatMulRuntime(): string {
  */
 export function installWasmGradients(options: { native?: boolean } = {}): string[] {
   if (provided) return provided;
-  // ONNX Runtime takes the big products unless told not to (STUDIO_NATIVE_GEMM=0, or tests).
-  const native = (options.native ?? process.env.STUDIO_NATIVE_GEMM !== '0') ? nativeGemm() : null;
+  // ONNX Runtime takes the big products unless told not to (the compute settings' nativeGemm, or tests).
+  const native = (options.native ?? true) ? nativeGemm() : null;
   nativeInUse = native;
   const stock = new Map<string, KernelFunc>();
   for (const k of tf.getKernelsForBackend('wasm')) stock.set(k.kernelName, k.kernelFunc);

@@ -1,21 +1,13 @@
-// Native training steps (ONNX Runtime): when the engine uses them, and opening one for a run.
+// Native training steps (ONNX Runtime): opening one for a run and the loop's hooks. Whether a
+// run uses them is the compute plan's decision (../compute-plan.ts).
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
-import type { EngineInfo } from '../backend.js';
 import type { Head } from '../head.js';
 import { NotCoveredError } from './step-graph.js';
 import { OrtTrainer } from './ort-step.js';
 
 export { OrtTrainer } from './ort-step.js';
 export { NotCoveredError, COVERED_LAYERS } from './step-graph.js';
-
-/**
- * Whether training steps run natively in ONNX Runtime. Not on the CUDA engine (TensorFlow on the
- * GPU is faster still); STUDIO_NATIVE_STEPS=0 keeps every step in tfjs (benchmarks compare both).
- */
-export function nativeStepsWanted(engine: Pick<EngineInfo, 'name'>): boolean {
-  return process.env.STUDIO_NATIVE_STEPS !== '0' && engine.name !== 'tfjs-node-gpu';
-}
 
 /**
  * A native trainer for `net` + `head`, or why there is none: a layer it does not cover, or ONNX

@@ -91,10 +91,12 @@ export class TrainingSession {
 
   /** `dataKey` changes when the project's labeled pictures change (e.g. the counts per label). */
   async load(dataKey: string): Promise<void> {
-    const [runs, splits] = await Promise.all([
+    const [runs, splits, defaults] = await Promise.all([
       attempt(trainingCall('runs.list', { projectId: this.projectId })),
       attempt(trainingCall('splits.get', { projectId: this.projectId })),
+      this.plan.defaults ? null : attempt(trainingCall('training.defaults', {})),
     ]);
+    if (defaults) this.plan.useDefaults(defaults, this.wizard);
     if (runs) this.runs = newestFirst(runs);
     // Coming back to a project that is training shows that run, not the wizard.
     if (this.openRunId === null && this.active[0]) this.openRunId = this.active[0].id;
@@ -129,7 +131,8 @@ export class TrainingSession {
   }
 
   async start(): Promise<void> {
-    if (this.starting) return;
+    // Without the engine's defaults there is nothing sensible to send.
+    if (this.starting || !this.plan.defaults) return;
     this.starting = true;
     try {
       const res = await attempt(

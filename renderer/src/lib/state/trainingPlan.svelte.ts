@@ -1,18 +1,10 @@
-// What the next run will use: the wizard's recommendation, then whatever the user changed under
-// "Advanced". Every value is sent with an explicit strategy, so starting never re-runs the wizard.
+// What the next run will use: the engine's defaults (the `training.defaults` call), the wizard's
+// recommendation, then whatever the user changed under "Advanced". Every value is sent with an
+// explicit strategy, so starting never re-runs the wizard. The values logic is in planValues.ts.
 import type { Overrides, StrategyName, Wizard } from './trainingApi.svelte';
+import { overridesOf, recommendedValues, strategyValues, type Defaults, type PlanValues } from './planValues';
 
 type Augmentation = NonNullable<Overrides['augmentation']>;
-
-/** The engine's own defaults per strategy (electron/core/engine/config.ts), shown before the wizard answers. */
-const BY_STRATEGY: Record<StrategyName, { epochs: number; warmupEpochs: number; lr: number; batchSize: number; patience: number }> = {
-  head: { epochs: 40, warmupEpochs: 0, lr: 1e-3, batchSize: 32, patience: 8 },
-  partial: { epochs: 10, warmupEpochs: 5, lr: 1e-4, batchSize: 16, patience: 3 },
-  full: { epochs: 10, warmupEpochs: 5, lr: 1e-5, batchSize: 16, patience: 3 },
-};
-/** The base the host trains on when none is named (electron/core/training/service.ts). */
-export const DEFAULT_BASE = 'mobilenet_v2';
-const AUGMENTATION: Augmentation = { flip: true, rotateDeg: 10, zoom: 0.1, brightness: 0.1, contrast: 0.1 };
 
 export const STRATEGY_WORDS: Record<StrategyName, { title: string; what: string; number: number }> = {
   head: {
@@ -33,79 +25,107 @@ export const STRATEGY_WORDS: Record<StrategyName, { title: string; what: string;
 };
 
 export class TrainingPlan {
+  /** The engine's defaults; null until `training.defaults` has answered (nothing can start before). */
+  defaults = $state.raw<Defaults | null>(null);
   baseId = $state<string | null>(null);
   strategy = $state<StrategyName>('head');
   featureLayer = $state<string | null>(null);
   boundary = $state<string | null>(null);
-  epochs = $state(BY_STRATEGY.head.epochs);
-  warmupEpochs = $state(BY_STRATEGY.head.warmupEpochs);
-  lr = $state(BY_STRATEGY.head.lr);
-  batchSize = $state(BY_STRATEGY.head.batchSize);
-  patience = $state(BY_STRATEGY.head.patience);
+  // Placeholders until the defaults arrive (the form is not shown before).
+  epochs = $state(1);
+  warmupEpochs = $state(0);
+  lr = $state(1e-3);
+  batchSize = $state(1);
+  patience = $state(1);
   denseUnits = $state(0);
-  dropout = $state(0.2);
-  augmentation = $state<Augmentation>({ ...AUGMENTATION });
+  dropout = $state(0);
+  augmentation = $state<Augmentation>({ flip: false, rotateDeg: 0, zoom: 0, brightness: 0, contrast: 0 });
   classWeights = $state(true);
   seed = $state(1);
   resetWeights = $state(false);
+  /** Not under "Advanced": sent as the defaults give them. */
+  private hidden = { headLr: 1e-3, l2: 0, augmentedVariants: 0 };
   /** True once the user changed anything: a fresh wizard answer then no longer overwrites it. */
   edited = $state(false);
 
+  /** The base the host trains on when none is chosen. */
+  get defaultBase(): string | null {
+    return this.defaults?.baseId ?? null;
+  }
+
+  /** Takes the engine's defaults, and with them the wizard's recommendation if it has answered. */
+  useDefaults(defaults: Defaults, wizard: Wizard | null): void {
+    this.defaults = defaults;
+    if (!this.edited) this.assign(recommendedValues(defaults, wizard));
+  }
+
   /** Takes the wizard's recommendation (unless the user already chose otherwise). */
   adopt(wizard: Wizard, force = false): void {
-    if (this.edited && !force) return;
-    const r = wizard.recommendation;
-    this.setStrategy(r.strategy);
+    if ((this.edited && !force) || !this.defaults) return;
+    const r = recommendedValues(this.defaults, wizard);
+    this.setStrategy(r.strategy, wizard);
     this.featureLayer = r.featureLayer;
     this.boundary = r.boundary;
-    this.epochs = r.epochs;
-    this.warmupEpochs = r.warmupEpochs;
-    this.lr = r.lr;
     this.edited = false;
   }
 
-  /** A new strategy brings its own sensible learning rate, epochs and batch size. */
+  /** A new strategy brings its own sensible learning rate, epochs, batch size and patience. */
   setStrategy(strategy: StrategyName, wizard?: Wizard | null): void {
     this.strategy = strategy;
-    const d = BY_STRATEGY[strategy];
-    const rec = wizard?.recommendation.strategy === strategy ? wizard.recommendation : null;
-    this.epochs = rec?.epochs ?? d.epochs;
-    this.warmupEpochs = rec?.warmupEpochs ?? d.warmupEpochs;
-    this.lr = rec?.lr ?? d.lr;
-    this.batchSize = d.batchSize;
-    this.patience = d.patience;
+    if (this.defaults) {
+      const d = strategyValues(this.defaults, strategy, wizard ?? null);
+      this.epochs = d.epochs;
+      this.warmupEpochs = d.warmupEpochs;
+      this.lr = d.lr;
+      this.batchSize = d.batchSize;
+      this.patience = d.patience;
+    }
     if (strategy === 'partial' && !this.boundary)
       this.boundary = wizard?.recommendation.boundary ?? wizard?.recommendation.featureLayer ?? null;
     if (strategy !== 'partial') this.boundary = null;
   }
 
   reset(wizard: Wizard | null): void {
-    this.denseUnits = 0;
-    this.dropout = 0.2;
-    this.augmentation = { ...AUGMENTATION };
-    this.classWeights = true;
-    this.seed = 1;
-    this.resetWeights = false;
-    if (wizard) this.adopt(wizard, true);
-    else this.setStrategy('head');
+    if (!this.defaults) return;
+    this.assign(recommendedValues(this.defaults, wizard));
     this.edited = false;
   }
 
+  private assign(v: PlanValues): void {
+    this.strategy = v.strategy;
+    this.featureLayer = v.featureLayer;
+    this.boundary = v.boundary;
+    this.epochs = v.epochs;
+    this.warmupEpochs = v.warmupEpochs;
+    this.lr = v.lr;
+    this.batchSize = v.batchSize;
+    this.patience = v.patience;
+    this.denseUnits = v.denseUnits;
+    this.dropout = v.dropout;
+    this.augmentation = { ...v.augmentation };
+    this.classWeights = v.classWeights;
+    this.seed = v.seed;
+    this.resetWeights = v.resetWeights;
+    this.hidden = { headLr: v.headLr, l2: v.l2, augmentedVariants: v.augmentedVariants };
+  }
+
   overrides(): Overrides {
-    return {
+    return overridesOf({
+      strategy: this.strategy,
       featureLayer: this.featureLayer,
-      boundary: this.strategy === 'partial' ? this.boundary : null,
+      boundary: this.boundary,
       epochs: this.epochs,
-      warmupEpochs: this.strategy === 'head' ? 0 : this.warmupEpochs,
+      warmupEpochs: this.warmupEpochs,
       lr: this.lr,
       batchSize: this.batchSize,
       patience: this.patience,
       denseUnits: this.denseUnits,
       dropout: this.dropout,
-      augmentation: { ...this.augmentation },
+      augmentation: this.augmentation,
       classWeights: this.classWeights,
       seed: this.seed,
-      resetWeights: this.strategy === 'full' && this.resetWeights,
-    };
+      resetWeights: this.resetWeights,
+      ...this.hidden,
+    });
   }
 }

@@ -1,0 +1,225 @@
+// Where a run computes, decided in one place. Per run the plan picks
+//   - the frozen pass (feature caching): ONNX Runtime on the first execution provider that loads
+//     (CUDA, DirectML, CoreML — each listed with why it was not used — else CPU), falling back to
+//     tfjs on the engine's backend when the part does not convert or no session opens;
+//   - the head (strategy 3, and the warm-up of 1–2): tfjs on the engine's backend (cached
+//     features: milliseconds per epoch anywhere);
+//   - the fine-tuning step (strategies 1–2): the whole step in ONNX Runtime, falling back to tfjs
+//     (wasm with our gradient kernels, else the cpu backend) when the settings or the engine say so,
+//     a layer is not covered, or ONNX Runtime refuses the step graph — for any of these reasons.
+// The run (run.ts), the wizard's step timing (step-timing.ts) and the run record all go through
+// it, so the time the wizard measures is the time of the step the run will take.
+//
+// The compute settings (STUDIO_ENGINE, STUDIO_NATIVE_STEPS, STUDIO_NATIVE_GEMM, STUDIO_FROZEN) are
+// parsed once by the host (readComputeSettings) and reach the engine process in its start and
+// probe messages; nothing below reads process.env.
+import * as tf from '@tensorflow/tfjs';
+import { selectEngine, trainingBackend, type EngineInfo, type EngineName } from './backend.js';
+import type { Base } from './base.js';
+import { onnxFrozenForward, tfjsFrozenForward, type FrozenForward, type OutputRequest } from './forward.js';
+import type { Head } from './head.js';
+import { microBatchFor } from './memory.js';
+import { gradientMatMulRuntime } from './kernels/wasm-grads.js';
+import { nativeStepBudget, nativeWords, openNativeTrainer, type OrtTrainer } from './ort-train/index.js';
+import { providerTrials, type ProviderName } from '../../../native/onnx-runtime.js';
+
+export const ENGINE_NAMES: readonly EngineName[] = ['tfjs-node-gpu', 'tfjs-node', 'portable-wasm', 'portable-cpu'];
+
+/** The compute settings of a host, parsed once from its environment. */
+export interface ComputeSettings {
+  /** STUDIO_ENGINE: the only tfjs engine to try (null: the first that loads). */
+  engine: EngineName | null;
+  /** STUDIO_NATIVE_STEPS=0 turns this off: every fine-tuning step in tfjs (benchmarks compare both). */
+  nativeSteps: boolean;
+  /** STUDIO_NATIVE_GEMM=0 turns this off: the tfjs path's big gradient products stay in wasm. */
+  nativeGemm: boolean;
+  /** STUDIO_FROZEN=tfjs: the frozen pass in tfjs rather than ONNX Runtime. */
+  frozen: 'auto' | 'tfjs';
+}
+
+export const DEFAULT_COMPUTE_SETTINGS: Readonly<ComputeSettings> = Object.freeze({
+  engine: null,
+  nativeSteps: true,
+  nativeGemm: true,
+  frozen: 'auto',
+});
+
+/** The variables readComputeSettings reads, with what each does (for the README and `--help`). */
+export const COMPUTE_VARIABLES: Readonly<Record<string, string>> = Object.freeze({
+  STUDIO_ENGINE: `only this tfjs engine (${ENGINE_NAMES.join(', ')}); default: the first that loads`,
+  STUDIO_NATIVE_STEPS: '0 keeps every fine-tuning step in tfjs instead of ONNX Runtime; default 1',
+  STUDIO_NATIVE_GEMM: "0 keeps the tfjs path's big gradient products in wasm instead of ONNX Runtime; default 1",
+  STUDIO_FROZEN: 'tfjs runs the frozen pass (feature caching) in tfjs instead of ONNX Runtime; default auto',
+});
+
+function flag(env: Record<string, string | undefined>, name: string): boolean {
+  const v = env[name];
+  if (v === undefined || v === '' || v === '1') return true;
+  if (v === '0') return false;
+  throw new Error(`${name}=${v} is not understood: use 0 or 1.`);
+}
+
+/** Parses the compute variables of `env`; a value it does not understand is an error naming the choices. */
+export function readComputeSettings(env: Record<string, string | undefined>): ComputeSettings {
+  const engine = env.STUDIO_ENGINE || null;
+  if (engine !== null && !ENGINE_NAMES.includes(engine as EngineName))
+    throw new Error(`STUDIO_ENGINE=${engine} is not an engine: use one of ${ENGINE_NAMES.join(', ')}.`);
+  const frozen = env.STUDIO_FROZEN || 'auto';
+  if (frozen !== 'auto' && frozen !== 'tfjs') throw new Error(`STUDIO_FROZEN=${frozen} is not understood: use tfjs or auto.`);
+  return {
+    engine: engine as EngineName | null,
+    nativeSteps: flag(env, 'STUDIO_NATIVE_STEPS'),
+    nativeGemm: flag(env, 'STUDIO_NATIVE_GEMM'),
+    frozen,
+  };
+}
+
+/** The engine process's tfjs engine under these settings. */
+export function selectEngineFor(settings: ComputeSettings): Promise<EngineInfo> {
+  return selectEngine(settings.engine, { nativeGemm: settings.nativeGemm });
+}
+
+/** One execution provider as the record shows it: used, or why not. */
+export interface ProviderUse {
+  provider: ProviderName;
+  used: boolean;
+  reason: string | null;
+}
+
+/** Where a fine-tuning step runs. */
+export interface FineTuneStep {
+  where: 'onnx' | 'tfjs';
+  /** The native trainer when `where` is 'onnx' (the caller disposes it). */
+  trainer: OrtTrainer | null;
+  /** The record's words, e.g. "ONNX Runtime: the whole training step natively on 2 threads". */
+  words: string;
+  /** Why the step is not in ONNX Runtime; null when it is. */
+  fallback: string | null;
+  /** Images per pass (gradients of micro-batches are summed). */
+  microBatch: number;
+}
+
+/** Opens a native trainer or says why there is none (injectable so tests can make ORT refuse). */
+export type StepOpener = (
+  net: tf.LayersModel,
+  head: Head,
+  variables: tf.Variable[],
+) => Promise<{ trainer: OrtTrainer } | { reason: string }>;
+
+function firstLine(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split('\n')[0]!.slice(0, 200);
+}
+
+/** The words of a step as both the run record and the wizard's timing give them. */
+export function stepWords(step: Pick<FineTuneStep, 'words' | 'fallback'>): string {
+  return step.fallback ? `${step.words} (not in ONNX Runtime: ${step.fallback})` : step.words;
+}
+
+/** A frozen pass for these outputs: ONNX Runtime unless the settings say tfjs or it fails (then tfjs, saying why). */
+export async function frozenPass(settings: ComputeSettings, base: Base, outputs: OutputRequest[]): Promise<FrozenForward> {
+  if (settings.frozen === 'tfjs') return tfjsFrozenForward(base, outputs, 'STUDIO_FROZEN=tfjs');
+  try {
+    return await onnxFrozenForward(base, outputs);
+  } catch (err) {
+    return tfjsFrozenForward(base, outputs, `ONNX conversion or session failed: ${firstLine(err)}`);
+  }
+}
+
+export class ComputePlan {
+  private readonly parts: Record<string, string> = {};
+  private providers: ProviderUse[] | null = null;
+
+  constructor(
+    readonly settings: ComputeSettings,
+    readonly engine: EngineInfo,
+    private readonly openStep: StepOpener = openNativeTrainer,
+  ) {}
+
+  /** The frozen pass for these outputs (see frozenPass), recorded as the run's. */
+  async frozenPass(base: Base, outputs: OutputRequest[]): Promise<FrozenForward> {
+    const forward = await frozenPass(this.settings, base, outputs);
+    this.parts.frozen = forward.runtime + (forward.fallbackReason ? ` (${forward.fallbackReason})` : '');
+    if (forward.onnx)
+      this.providers = [
+        { provider: forward.onnx.provider, used: true, reason: null },
+        ...forward.onnx.skipped.map((s) => ({ provider: s.provider, used: false, reason: s.reason })),
+      ];
+    return forward;
+  }
+
+  /** The head trains on the engine's own backend; returns and records it. */
+  head(): string {
+    this.parts.head = tf.getBackend();
+    return this.parts.head;
+  }
+
+  /** Why fine-tuning steps stay in tfjs whatever the network, or null when ONNX Runtime may take them. */
+  nativeRefusal(): string | null {
+    if (!this.settings.nativeSteps) return 'turned off (STUDIO_NATIVE_STEPS=0)';
+    if (this.engine.name === 'tfjs-node-gpu') return 'TensorFlow on the GPU is faster';
+    return null;
+  }
+
+  /**
+   * Where a fine-tuning step of `net` + `head` runs, with its trainer when native. Switches tfjs to
+   * the backend fine-tuning uses (the optimizer's update runs there either way). Not recorded:
+   * the wizard's timing asks this too; the run records its choice with `useFineTuneStep`.
+   */
+  async fineTuneStep(net: tf.LayersModel, head: Head, variables: tf.Variable[], batchSize: number): Promise<FineTuneStep> {
+    const target = trainingBackend(this.engine, true);
+    if (target !== tf.getBackend()) await tf.setBackend(target);
+    const tfjs = (fallback: string): FineTuneStep => ({
+      where: 'tfjs',
+      trainer: null,
+      words: tf.getBackend() === 'wasm' ? `wasm, big matrix products in ${gradientMatMulRuntime()}` : tf.getBackend(),
+      fallback,
+      microBatch: microBatchFor(net, batchSize),
+    });
+    const refusal = this.nativeRefusal();
+    if (refusal) return tfjs(refusal);
+    let opened: Awaited<ReturnType<StepOpener>>;
+    try {
+      opened = await this.openStep(net, head, variables);
+    } catch (err) {
+      opened = { reason: `ONNX Runtime could not open the training step (${firstLine(err)})` };
+    }
+    if ('reason' in opened) return tfjs(opened.reason);
+    return {
+      where: 'onnx',
+      trainer: opened.trainer,
+      words: nativeWords(opened.trainer),
+      fallback: null,
+      microBatch: microBatchFor(net, batchSize, nativeStepBudget()),
+    };
+  }
+
+  /** fineTuneStep, recorded as the run's fine-tuning. */
+  async useFineTuneStep(net: tf.LayersModel, head: Head, variables: tf.Variable[], batchSize: number): Promise<FineTuneStep> {
+    const step = await this.fineTuneStep(net, head, variables, batchSize);
+    this.parts.finetune = step.words;
+    if (step.fallback) this.parts.nativeSteps = `not used: ${step.fallback}`;
+    else delete this.parts.nativeSteps;
+    return step;
+  }
+
+  /** Adds a part of the record the plan does not decide (e.g. kernels that ran on tfjs-cpu). */
+  note(part: string, words: string): void {
+    this.parts[part] = words;
+  }
+
+  /** ONNX Runtime's execution providers: the frozen pass's session's, or what this installation offers. */
+  providerUses(): ProviderUse[] {
+    if (this.providers) return this.providers;
+    const trials = providerTrials();
+    const first = trials.find((t) => t.available)!.provider;
+    return trials.map((t) => ({ provider: t.provider, used: t.provider === first, reason: t.reason }));
+  }
+
+  /** The run record's "where each part computed", the execution providers tried included. */
+  record(): Record<string, string> {
+    const providers = this.providerUses()
+      .map((p) => (p.used ? `${p.provider} used` : `${p.provider} not used: ${p.reason}`))
+      .join('; ');
+    return { ...this.parts, onnxProviders: providers };
+  }
+}

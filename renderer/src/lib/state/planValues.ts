@@ -1,0 +1,62 @@
+// The next run's settings as plain values, from the engine's defaults (the `training.defaults`
+// call: electron/core/engine/config.ts is the one table) and the wizard's recommendation. Kept
+// free of Svelte so a test can build exactly the `training.start` arguments the Train tab sends.
+import type { z } from 'zod';
+import type { TrainConfig, TrainingDefaults } from '../../../../electron/shared/contract-training';
+import type { Overrides, StrategyName, Wizard } from './trainingApi.svelte';
+
+export type Defaults = z.output<typeof TrainingDefaults>;
+export type PlanValues = z.output<typeof TrainConfig>;
+
+/** What a strategy brings along when chosen: its epochs, learning rate, batch size and patience (the wizard's where it recommended this strategy). */
+export function strategyValues(
+  defaults: Defaults,
+  strategy: StrategyName,
+  wizard: Wizard | null,
+): Pick<PlanValues, 'epochs' | 'warmupEpochs' | 'lr' | 'batchSize' | 'patience'> {
+  const d = defaults.byStrategy[strategy];
+  const rec = wizard?.recommendation.strategy === strategy ? wizard.recommendation : null;
+  return {
+    epochs: rec?.epochs ?? d.epochs,
+    warmupEpochs: rec?.warmupEpochs ?? d.warmupEpochs,
+    lr: rec?.lr ?? d.lr,
+    batchSize: d.batchSize,
+    patience: d.patience,
+  };
+}
+
+/** Every setting as the wizard recommends it (the defaults alone before it has answered). */
+export function recommendedValues(defaults: Defaults, wizard: Wizard | null): PlanValues {
+  const r = wizard?.recommendation;
+  const strategy = r?.strategy ?? 'head';
+  return {
+    ...defaults.byStrategy[strategy],
+    strategy,
+    featureLayer: r?.featureLayer ?? null,
+    boundary: strategy === 'partial' ? (r?.boundary ?? r?.featureLayer ?? null) : null,
+    ...strategyValues(defaults, strategy, wizard),
+    augmentation: { ...defaults.byStrategy[strategy].augmentation },
+  };
+}
+
+/** The `overrides` of `training.start`: every value, so starting never re-runs the wizard. */
+export function overridesOf(v: PlanValues): Overrides {
+  return {
+    featureLayer: v.featureLayer,
+    boundary: v.strategy === 'partial' ? v.boundary : null,
+    epochs: v.epochs,
+    warmupEpochs: v.strategy === 'head' ? 0 : v.warmupEpochs,
+    lr: v.lr,
+    headLr: v.headLr,
+    batchSize: v.batchSize,
+    denseUnits: v.denseUnits,
+    dropout: v.dropout,
+    l2: v.l2,
+    augmentation: { ...v.augmentation },
+    augmentedVariants: v.augmentedVariants,
+    classWeights: v.classWeights,
+    patience: v.patience,
+    seed: v.seed,
+    resetWeights: v.strategy === 'full' && v.resetWeights,
+  };
+}
