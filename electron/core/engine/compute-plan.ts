@@ -11,10 +11,12 @@
 // it, so the time the wizard measures is the time of the step the run will take.
 //
 // The compute settings (STUDIO_ENGINE, STUDIO_NATIVE_STEPS, STUDIO_NATIVE_GEMM, STUDIO_FROZEN) are
-// parsed once by the host (readComputeSettings) and reach the engine process in its start and
-// probe messages; nothing below reads process.env.
+// parsed once by the host (readComputeSettings, in compute-settings.ts so hosts can parse them
+// without loading tfjs or ONNX Runtime) and reach the engine process in its start and probe
+// messages; nothing below reads process.env.
 import * as tf from '@tensorflow/tfjs';
-import { selectEngine, trainingBackend, type EngineInfo, type EngineName } from './backend.js';
+import { selectEngine, trainingBackend, type EngineInfo } from './backend.js';
+import type { ComputeSettings } from './compute-settings.js';
 import type { Base } from './base.js';
 import { onnxFrozenForward, tfjsFrozenForward, type FrozenForward, type OutputRequest } from './forward.js';
 import type { Head } from './head.js';
@@ -23,56 +25,13 @@ import { gradientMatMulRuntime } from './kernels/wasm-grads.js';
 import { nativeStepBudget, nativeWords, openNativeTrainer, type OrtTrainer } from './ort-train/index.js';
 import { providerTrials, type ProviderName } from '../../../native/onnx-runtime.js';
 
-export const ENGINE_NAMES: readonly EngineName[] = ['tfjs-node-gpu', 'tfjs-node', 'portable-wasm', 'portable-cpu'];
-
-/** The compute settings of a host, parsed once from its environment. */
-export interface ComputeSettings {
-  /** STUDIO_ENGINE: the only tfjs engine to try (null: the first that loads). */
-  engine: EngineName | null;
-  /** STUDIO_NATIVE_STEPS=0 turns this off: every fine-tuning step in tfjs (benchmarks compare both). */
-  nativeSteps: boolean;
-  /** STUDIO_NATIVE_GEMM=0 turns this off: the tfjs path's big gradient products stay in wasm. */
-  nativeGemm: boolean;
-  /** STUDIO_FROZEN=tfjs: the frozen pass in tfjs rather than ONNX Runtime. */
-  frozen: 'auto' | 'tfjs';
-}
-
-export const DEFAULT_COMPUTE_SETTINGS: Readonly<ComputeSettings> = Object.freeze({
-  engine: null,
-  nativeSteps: true,
-  nativeGemm: true,
-  frozen: 'auto',
-});
-
-/** The variables readComputeSettings reads, with what each does (for the README and `--help`). */
-export const COMPUTE_VARIABLES: Readonly<Record<string, string>> = Object.freeze({
-  STUDIO_ENGINE: `only this tfjs engine (${ENGINE_NAMES.join(', ')}); default: the first that loads`,
-  STUDIO_NATIVE_STEPS: '0 keeps every fine-tuning step in tfjs instead of ONNX Runtime; default 1',
-  STUDIO_NATIVE_GEMM: "0 keeps the tfjs path's big gradient products in wasm instead of ONNX Runtime; default 1",
-  STUDIO_FROZEN: 'tfjs runs the frozen pass (feature caching) in tfjs instead of ONNX Runtime; default auto',
-});
-
-function flag(env: Record<string, string | undefined>, name: string): boolean {
-  const v = env[name];
-  if (v === undefined || v === '' || v === '1') return true;
-  if (v === '0') return false;
-  throw new Error(`${name}=${v} is not understood: use 0 or 1.`);
-}
-
-/** Parses the compute variables of `env`; a value it does not understand is an error naming the choices. */
-export function readComputeSettings(env: Record<string, string | undefined>): ComputeSettings {
-  const engine = env.STUDIO_ENGINE || null;
-  if (engine !== null && !ENGINE_NAMES.includes(engine as EngineName))
-    throw new Error(`STUDIO_ENGINE=${engine} is not an engine: use one of ${ENGINE_NAMES.join(', ')}.`);
-  const frozen = env.STUDIO_FROZEN || 'auto';
-  if (frozen !== 'auto' && frozen !== 'tfjs') throw new Error(`STUDIO_FROZEN=${frozen} is not understood: use tfjs or auto.`);
-  return {
-    engine: engine as EngineName | null,
-    nativeSteps: flag(env, 'STUDIO_NATIVE_STEPS'),
-    nativeGemm: flag(env, 'STUDIO_NATIVE_GEMM'),
-    frozen,
-  };
-}
+export {
+  COMPUTE_VARIABLES,
+  DEFAULT_COMPUTE_SETTINGS,
+  ENGINE_NAMES,
+  readComputeSettings,
+  type ComputeSettings,
+} from './compute-settings.js';
 
 /** The engine process's tfjs engine under these settings. */
 export function selectEngineFor(settings: ComputeSettings): Promise<EngineInfo> {

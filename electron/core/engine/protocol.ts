@@ -2,7 +2,7 @@
 // Plain data only: they cross a process boundary.
 import type { TrainConfig } from './config.js';
 import type { EngineInfo } from './backend.js';
-import type { ComputeSettings } from './compute-plan.js';
+import type { ComputeSettings } from './compute-settings.js';
 import type { EpochRecord } from './loop.js';
 import type { FinalMetrics } from './metrics.js';
 import type { BaseRef } from './base.js';

@@ -8,7 +8,8 @@ import { cacheKey, type PixelSource } from './frozen.js';
 import { NO_AUGMENTATION } from './augment.js';
 import { probeAccuracy } from './probe.js';
 import type { ProbeResult } from './protocol.js';
-import { DEFAULT_COMPUTE_SETTINGS, frozenPass, type ComputeSettings } from './compute-plan.js';
+import { frozenPass } from './compute-plan.js';
+import { DEFAULT_COMPUTE_SETTINGS, type ComputeSettings } from './compute-settings.js';
 
 export interface ProbeSample extends PixelSource {
   label: number;

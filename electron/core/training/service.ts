@@ -9,7 +9,7 @@ import { blockAtOrBelow, type BaseRef } from '../engine/base.js';
 import type { EngineEnvironment, ResourceLocations } from '../environment.js';
 import type { ModelRegistry } from '../models/registry.js';
 import { defaultConfig, trainingDefaults, type TrainConfig } from '../engine/config.js';
-import { readComputeSettings, type ComputeSettings } from '../engine/compute-plan.js';
+import { readComputeSettings, type ComputeSettings } from '../engine/compute-settings.js';
 import type { EngineInfo } from '../engine/backend.js';
 import type { EpochRecord } from '../engine/loop.js';
 import type { ProbeResult, SampleRef, ToEngine } from '../engine/protocol.js';

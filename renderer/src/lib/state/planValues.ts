@@ -2,8 +2,18 @@
 // call: electron/core/engine/config.ts is the one table) and the wizard's recommendation. Kept
 // free of Svelte so a test can build exactly the `training.start` arguments the Train tab sends.
 import type { z } from 'zod';
-import type { TrainConfig, TrainingDefaults } from '../../../../electron/shared/contract-training';
-import type { Overrides, StrategyName, Wizard } from './trainingApi.svelte';
+// (.js and no Svelte imports: tests import this file under Node's own module resolution.)
+import type {
+  Strategy,
+  TrainConfig,
+  TrainingDefaults,
+  TrainOverrides,
+  WizardReport,
+} from '../../../../electron/shared/contract-training.js';
+
+type Overrides = z.output<typeof TrainOverrides>;
+type StrategyName = z.output<typeof Strategy>;
+type Wizard = z.output<typeof WizardReport>;
 
 export type Defaults = z.output<typeof TrainingDefaults>;
 export type PlanValues = z.output<typeof TrainConfig>;
