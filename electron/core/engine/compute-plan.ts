@@ -112,6 +112,13 @@ export class ComputePlan {
     return this.parts.head;
   }
 
+  /** Switches tfjs to the backend fine-tuning uses (the engine's, unless it lacks convolution gradients). */
+  async fineTuneBackend(): Promise<string> {
+    const target = trainingBackend(this.engine, true);
+    if (target !== tf.getBackend()) await tf.setBackend(target);
+    return target;
+  }
+
   /** Why fine-tuning steps stay in tfjs whatever the network, or null when ONNX Runtime may take them. */
   nativeRefusal(): string | null {
     if (!this.settings.nativeSteps) return 'turned off (STUDIO_NATIVE_STEPS=0)';
@@ -125,8 +132,7 @@ export class ComputePlan {
    * the wizard's timing asks this too; the run records its choice with `useFineTuneStep`.
    */
   async fineTuneStep(net: tf.LayersModel, head: Head, variables: tf.Variable[], batchSize: number): Promise<FineTuneStep> {
-    const target = trainingBackend(this.engine, true);
-    if (target !== tf.getBackend()) await tf.setBackend(target);
+    await this.fineTuneBackend();
     const tfjs = (fallback: string): FineTuneStep => ({
       where: 'tfjs',
       trainer: null,

@@ -203,6 +203,8 @@ export async function runTraining(input: RunInput): Promise<RunOutput> {
     let finalSpec: LoopSpec = headSpec;
 
     if (config.strategy !== 'head') {
+      // Before any fine-tuned copy of the network is made: its variables live on this backend.
+      await plan.fineTuneBackend();
       // Where the step runs is the plan's choice (the wizard timed the same one); it records why.
       const nativeFor = async (net: tf.LayersModel, variables: tf.Variable[], batch: LoopSpec['batch']): Promise<Partial<LoopSpec>> => {
         const step = await plan.useFineTuneStep(net, head, variables, config.batchSize);
