@@ -12,6 +12,7 @@ import { FeatureCache } from '../../electron/core/engine/feature-cache.js';
 import { runTraining, type Sample } from '../../electron/core/engine/run.js';
 import { measureSteps } from '../../electron/core/engine/step-timing.js';
 import {
+  COMPUTE_VARIABLES,
   ComputePlan,
   DEFAULT_COMPUTE_SETTINGS,
   readComputeSettings,
@@ -28,6 +29,13 @@ describe('readComputeSettings', () => {
     expect(
       readComputeSettings({ STUDIO_ENGINE: 'portable-cpu', STUDIO_NATIVE_STEPS: '0', STUDIO_NATIVE_GEMM: '0', STUDIO_FROZEN: 'tfjs' }),
     ).toEqual({ engine: 'portable-cpu', nativeSteps: false, nativeGemm: false, frozen: 'tfjs' });
+  });
+
+  it('documents each variable it reads, and reads nothing else', () => {
+    const seen: string[] = [];
+    const env = new Proxy({} as Record<string, string | undefined>, { get: (_, k) => (seen.push(String(k)), undefined) });
+    readComputeSettings(env);
+    expect([...new Set(seen)].sort()).toEqual(Object.keys(COMPUTE_VARIABLES).sort());
   });
 
   it('refuses a value it does not understand, naming the choices', () => {

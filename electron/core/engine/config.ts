@@ -34,8 +34,6 @@ export interface TrainConfig {
   resetWeights: boolean;
 }
 
-export const STRATEGIES: readonly Strategy[] = ['head', 'partial', 'full'];
-
 /** What differs between strategies. */
 export const STRATEGY_DEFAULTS: Readonly<
   Record<Strategy, Readonly<Pick<TrainConfig, 'epochs' | 'warmupEpochs' | 'lr' | 'batchSize' | 'patience'>>>
