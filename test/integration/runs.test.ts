@@ -13,6 +13,7 @@ import { testTrainingOptions } from '../fixtures/environment.js';
 import { trainingHandlers } from '../../electron/core/training/handlers.js';
 import { trainingCalls } from '../../electron/shared/contract-training.js';
 import { makeTrainingProject } from '../fixtures/training-project.js';
+import { readComputeSettings } from '../../electron/core/engine/compute-settings.js';
 
 let dir: string;
 let db: Db;
@@ -118,6 +119,24 @@ describe('runs in the engine process', () => {
     const finished = await new Promise<number>((resolve) => service.once('finished', (r) => resolve(r.id)));
     expect(finished).toBe(started.runId);
     expect(trainingCalls['runs.get'].result.parse(await h['runs.get']({ runId: started.runId })).status).toBe('done');
+  });
+
+  it("sends the host's compute settings to the engine process, which reads none from its environment", async () => {
+    expect(() => new TrainingService(db, paths, { env: { STUDIO_NATIVE_STEPS: 'off' } })).toThrow(/STUDIO_NATIVE_STEPS=off .*0 or 1/);
+    const tfjsOnly = new TrainingService(db, paths, { compute: { ...readComputeSettings({}), nativeSteps: false } });
+    try {
+      const { done } = await tfjsOnly.start(projectId, {
+        strategy: 'partial',
+        baseId: 'tiny',
+        overrides: { boundary: 'b2_out', epochs: 1, warmupEpochs: 1, batchSize: 8 },
+      });
+      const run = await done;
+      expect(run.status, run.error ?? '').toBe('done');
+      expect(run.backends?.nativeSteps).toBe('not used: turned off (STUDIO_NATIVE_STEPS=0)');
+      expect(run.backends?.onnxProviders).toMatch(/^cpu used; cuda not used: /);
+    } finally {
+      tfjsOnly.close();
+    }
   });
 
   it('refuses a project without two labels, and an unknown base, with a clear message', async () => {

@@ -292,6 +292,7 @@ export async function runTraining(input: RunInput): Promise<RunOutput> {
           config,
           engine: input.engine.name,
           backends,
+          compute: { settings: plan.settings, providers: plan.providerUses() },
           metrics,
         },
         null,
