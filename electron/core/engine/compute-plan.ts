@@ -25,13 +25,7 @@ import { gradientMatMulRuntime } from './kernels/wasm-grads.js';
 import { nativeStepBudget, nativeWords, openNativeTrainer, type OrtTrainer } from './ort-train/index.js';
 import { providerTrials, type ProviderName } from '../../../native/onnx-runtime.js';
 
-export {
-  COMPUTE_VARIABLES,
-  DEFAULT_COMPUTE_SETTINGS,
-  ENGINE_NAMES,
-  readComputeSettings,
-  type ComputeSettings,
-} from './compute-settings.js';
+export { COMPUTE_VARIABLES, DEFAULT_COMPUTE_SETTINGS, readComputeSettings, type ComputeSettings } from './compute-settings.js';
 
 /** The engine process's tfjs engine under these settings. */
 export function selectEngineFor(settings: ComputeSettings): Promise<EngineInfo> {
