@@ -4,7 +4,7 @@
 // Runtime.
 import type { EngineName } from './backend.js';
 
-export const ENGINE_NAMES: readonly EngineName[] = ['tfjs-node-gpu', 'tfjs-node', 'portable-wasm', 'portable-cpu'];
+const ENGINE_NAMES: readonly EngineName[] = ['tfjs-node-gpu', 'tfjs-node', 'portable-wasm', 'portable-cpu'];
 
 /** The compute settings of a host, parsed once from its environment. */
 export interface ComputeSettings {
