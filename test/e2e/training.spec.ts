@@ -91,6 +91,8 @@ test('wizard, a strategy-3 run with live charts, history, try it', async ({ page
     await expect(page.getByTestId('engine-card')).toContainText(/ms/);
     // The fine-tuning speeds come from a training step the wizard just timed on this engine.
     await expect(page.getByTestId('engine-card')).toContainText('timed on this computer just now');
+    // Where the wizard timed the step is where the run will take it (one compute plan).
+    await expect(page.getByTestId('step-runtime')).toContainText(/ONNX Runtime: the whole training step natively/);
     await expect(page.getByTestId('estimate')).not.toBeEmpty();
     await shot(page, '02-wizard-recommendation');
   });
