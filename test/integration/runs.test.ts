@@ -122,8 +122,13 @@ describe('runs in the engine process', () => {
   });
 
   it("sends the host's compute settings to the engine process, which reads none from its environment", async () => {
-    expect(() => new TrainingService(db, paths, { env: { STUDIO_NATIVE_STEPS: 'off' } })).toThrow(/STUDIO_NATIVE_STEPS=off .*0 or 1/);
-    const tfjsOnly = new TrainingService(db, paths, { compute: { ...readComputeSettings({}), nativeSteps: false } });
+    expect(() => new TrainingService(db, paths, { ...testTrainingOptions(dir), env: { STUDIO_NATIVE_STEPS: 'off' } })).toThrow(
+      /STUDIO_NATIVE_STEPS=off .*0 or 1/,
+    );
+    const tfjsOnly = new TrainingService(db, paths, {
+      ...testTrainingOptions(dir),
+      compute: { ...readComputeSettings({}), nativeSteps: false },
+    });
     try {
       const { done } = await tfjsOnly.start(projectId, {
         strategy: 'partial',

@@ -9,7 +9,8 @@ import { Studio } from '../../electron/core/studio.js';
 import { trainCommand } from '../../electron/host/commands/train.js';
 import { defaultConfig } from '../../electron/core/engine/config.js';
 import { overridesOf, recommendedValues, strategyValues } from '../../renderer/src/lib/state/planValues.js';
-import { writeTinyBase } from '../fixtures/tiny-base.js';
+import { installTinyBase } from '../fixtures/tiny-base.js';
+import { testEnvironment } from '../fixtures/environment.js';
 import { makeTrainingProject } from '../fixtures/training-project.js';
 
 let dir: string;
@@ -19,13 +20,8 @@ const PROJECT = 'few pictures';
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'training-defaults-'));
-  studio = new Studio({ dataDir: dir, host: 'cli' });
-  const baseDir = await writeTinyBase(path.join(dir, 'bases', 'tiny'));
-  studio.db
-    .prepare(
-      "INSERT INTO base_models (id, name, source, format, folder, input_size, metadata) VALUES ('tiny', 'Tiny', 'imported', 'layers', ?, 32, '{}')",
-    )
-    .run(baseDir);
+  studio = new Studio({ environment: testEnvironment(dir), host: 'cli' });
+  await installTinyBase(studio.environment.models, path.join(dir, 'bases'));
   // Fewer than 20 pictures per label: the wizard recommends strategy 3 whatever the timing says.
   projectId = makeTrainingProject(studio.db, studio.paths, { bird: 8, vehicle: 8 }, PROJECT);
 });
