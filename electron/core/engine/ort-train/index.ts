@@ -7,7 +7,7 @@ import { NotCoveredError } from './step-graph.js';
 import { OrtTrainer } from './ort-step.js';
 
 export { OrtTrainer } from './ort-step.js';
-export { NotCoveredError, COVERED_LAYERS } from './step-graph.js';
+export { COVERED_LAYERS } from './step-graph.js';
 
 /**
  * A native trainer for `net` + `head`, or why there is none: a layer it does not cover, or ONNX
