@@ -11,6 +11,7 @@ import { DataPaths } from './paths.js';
 import { EventBus } from './events.js';
 import { JobRegistry } from './jobs.js';
 import { ModelRegistry } from './models/registry.js';
+import { readComputeSettings, type ComputeSettings } from './engine/compute-settings.js';
 
 /** Files the app ships besides its code. */
 export interface ResourceLocations {
@@ -30,8 +31,8 @@ export interface ResourceLocations {
 
 /**
  * Every STUDIO_* variable the core reads, parsed once (README, "Environment variables").
- * STUDIO_ENGINE, STUDIO_NATIVE_STEPS, STUDIO_NATIVE_GEMM and STUDIO_FROZEN belong to the
- * compute plan (engine/compute-plan.ts).
+ * The compute plan's own (STUDIO_ENGINE, STUDIO_NATIVE_STEPS, STUDIO_NATIVE_GEMM,
+ * STUDIO_FROZEN) are parsed by engine/compute-settings.ts into `compute`.
  */
 export interface StudioSettings {
   /** STUDIO_DATA_DIR: the data folder when no --data-dir is given. */
@@ -40,6 +41,8 @@ export interface StudioSettings {
   modelCatalogue: string | null;
   /** STUDIO_DEBUG=1: print stack traces of unexpected errors. */
   debug: boolean;
+  /** Where runs compute, sent to the engine with each job. */
+  compute: ComputeSettings;
 }
 
 export interface StudioEnvironment {
@@ -78,6 +81,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): StudioSettin
     dataDir: text(env.STUDIO_DATA_DIR),
     modelCatalogue: text(env.STUDIO_MODEL_CATALOGUE),
     debug: !!env.STUDIO_DEBUG && env.STUDIO_DEBUG !== '0',
+    compute: readComputeSettings(env),
   };
 }
 

@@ -71,6 +71,7 @@ export class Studio {
       models: env.models,
       engineEntry: env.resources.engineEntry,
       engineEnvironment: { settings: env.settings },
+      compute: env.settings.compute,
       ...(options.engineLauncher ? { engineLauncher: options.engineLauncher } : {}),
     });
     forwardTrainingEvents(this.training, (name, payload) => this.bus.emit(name, payload as never));
