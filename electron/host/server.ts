@@ -52,7 +52,8 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     setSecurityHeaders(res, port);
     if (!isOwnHost(req, port)) return sendText(res, 403, 'Forbidden: unexpected Host header.');
-    const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
+    const url = requestUrl(req, port);
+    if (!url) return sendText(res, 400, 'Bad request: the request target is not a valid path.');
     const method = req.method ?? 'GET';
     if (method === 'GET' && url.pathname === '/' && sameToken(url.searchParams.get('token'), token)) {
       // Trade the token in the URL for a cookie, and drop it from the address bar.
@@ -105,14 +106,21 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   }
 
   server.on('upgrade', (req, socket, head) => {
-    const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
     const refuse = (status: string) => {
       socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     };
     socket.on('error', () => socket.destroy());
-    if (url.pathname !== '/ws') return refuse('404 Not Found');
-    if (!isOwnHost(req, port) || !isOwnOrigin(req, port) || !isAuthorised(req, url, token)) return refuse('403 Forbidden');
-    ws.upgrade(req, socket, head);
+    // An event handler: anything thrown here would stop the host, so every failure becomes a refusal.
+    try {
+      const url = requestUrl(req, port);
+      if (!url) return refuse('400 Bad Request');
+      if (url.pathname !== '/ws') return refuse('404 Not Found');
+      if (!isOwnHost(req, port) || !isOwnOrigin(req, port) || !isAuthorised(req, url, token)) return refuse('403 Forbidden');
+      ws.upgrade(req, socket, head);
+    } catch (err) {
+      console.error('[studio] upgrade failed:', err);
+      refuse('500 Internal Server Error');
+    }
   });
   server.on('clientError', (_err, socket) => socket.destroy());
 
@@ -136,6 +144,15 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** The request target as a URL, or null when it is not one (`GET http://[ HTTP/1.1` reaches us as is). */
+function requestUrl(req: http.IncomingMessage, port: number): URL | null {
+  try {
+    return new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
+  } catch {
+    return null;
+  }
 }
 
 async function readJsonBody(req: http.IncomingMessage): Promise<unknown> {

@@ -5,7 +5,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
 import type { Studio } from '../core/studio.js';
-import { toWireError, type ServerMessage, type WireError } from '../shared/contract.js';
+import { methodName, toWireError, type ServerMessage, type WireError } from '../shared/contract.js';
 
 /** Calls larger than this get an error result (a webcam frame is ~16 MB of base64 at most). */
 export const MAX_MESSAGE_BYTES = 32 * 1024 * 1024;
@@ -38,9 +38,17 @@ export class WsTransport {
   private attach(ws: WebSocket): void {
     ws.on('error', () => ws.terminate());
     ws.on('message', (data, isBinary) => {
-      void this.handle(data, isBinary).then((reply) => {
-        if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(reply));
-      });
+      // handle() answers every message itself; the catch is the last line of defence, so that
+      // nothing a client sends can become an unhandled rejection (which stops the host).
+      this.handle(data, isBinary)
+        .catch((err: unknown): ServerMessage => {
+          console.error('[studio] message handling failed:', err);
+          return fail(-1, { code: 'internal', message: 'The message could not be handled.' });
+        })
+        .then((reply) => {
+          if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(reply));
+        })
+        .catch((err: unknown) => console.error('[studio] reply failed:', err));
     });
   }
 
@@ -72,7 +80,7 @@ export class WsTransport {
     } catch (err) {
       const wire = toWireError(err);
       // A StudioError is the user's business; anything else is ours, so keep its stack.
-      if (wire.code === 'internal') console.error(`[studio] ${String(method)} failed:`, err);
+      if (wire.code === 'internal') console.error(`[studio] ${methodName(method)} failed:`, err);
       return fail(callId, wire);
     }
   }

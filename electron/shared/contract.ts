@@ -127,7 +127,7 @@ export class StudioError extends Error {
 
 /** Validates a payload that came over any transport. Throws a StudioError('invalid') that says what is wrong. */
 export function parseArgs<M extends Method>(method: unknown, args: unknown): { method: M; args: ParsedArgs<M> } {
-  if (!isMethod(method)) throw new StudioError('invalid', `Unknown call: ${String(method).slice(0, 60)}`);
+  if (!isMethod(method)) throw new StudioError('invalid', `Unknown call: ${methodName(method)}`);
   const parsed = calls[method].args.safeParse(args ?? {});
   if (!parsed.success) throw new StudioError('invalid', `${method}: ${describeIssues(parsed.error)}`);
   return { method: method as M, args: parsed.data as ParsedArgs<M> };
@@ -140,9 +140,21 @@ export function describeIssues(error: z.ZodError): string {
     .join('; ');
 }
 
+/**
+ * A call's name for messages and logs, whatever a client sent. Never String(): a hostile value
+ * such as `{"toString":1}` makes that throw, and the error path must not throw.
+ */
+export function methodName(method: unknown): string {
+  if (typeof method === 'string') return JSON.stringify(method.slice(0, 60));
+  if (method === null) return '(null)';
+  if (Array.isArray(method)) return '(an array)';
+  return `(a${typeof method === 'object' || typeof method === 'undefined' ? 'n' : ''} ${typeof method})`;
+}
+
 export function toWireError(err: unknown): WireError {
   if (err instanceof StudioError) return { code: err.code, message: err.message };
-  return { code: 'internal', message: err instanceof Error ? err.message : String(err) };
+  if (err instanceof Error && typeof err.message === 'string') return { code: 'internal', message: err.message };
+  return { code: 'internal', message: typeof err === 'string' ? err : 'Unexpected failure.' };
 }
 
 /** Wire messages shared by the IPC and WebSocket transports. */

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import http from 'node:http';
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import sharp from 'sharp';
@@ -141,6 +142,49 @@ describe('auth', () => {
   });
 });
 
+/** Writes raw bytes to the host and returns what it answers before closing, so broken request lines reach the server as sent. */
+function rawRequest(text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(host.port, '127.0.0.1', () => socket.write(text));
+    let answer = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (c: string) => (answer += c));
+    socket.on('end', () => resolve(answer));
+    socket.on('close', () => resolve(answer));
+    socket.on('error', reject);
+    socket.setTimeout(5000, () => socket.destroy());
+  });
+}
+
+describe('malformed request lines', () => {
+  const targets = ['http://[', 'http://[::1', '//[', 'http://a b', 'http://%', '/%', '/ws%', 'http://[/ws'];
+  it('answers an upgrade with a request target that is not a URL with 400, and stays up', async () => {
+    for (const target of targets) {
+      const answer = await rawRequest(
+        `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1:${host.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+          `Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nOrigin: ${base}\r\nCookie: ${cookie}\r\n\r\n`,
+      );
+      // Node's parser may refuse some targets itself (socket closed with no answer); when we answer, it is a 4xx.
+      if (answer !== '') expect(answer, target).toMatch(/^HTTP\/1\.1 4\d\d/);
+    }
+    expect((await fetch(base + '/', { headers: { cookie } })).status).toBe(200);
+  });
+
+  it('answers a plain request with a target that is not a URL with 400, not 500', async () => {
+    for (const target of targets) {
+      const answer = await rawRequest(
+        `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1:${host.port}\r\nCookie: ${cookie}\r\nConnection: close\r\n\r\n`,
+      );
+      if (answer !== '') expect(answer, target).toMatch(/^HTTP\/1\.1 4\d\d/);
+    }
+    const answer = await rawRequest(
+      `GET http://[ HTTP/1.1\r\nHost: 127.0.0.1:${host.port}\r\nCookie: ${cookie}\r\nConnection: close\r\n\r\n`,
+    );
+    expect(answer).toMatch(/^HTTP\/1\.1 400/);
+    expect((await fetch(base + '/', { headers: { cookie } })).status).toBe(200);
+  });
+});
+
 describe('static files', () => {
   it('serves the renderer with the right types', async () => {
     const js = await fetch(base + '/assets/app.js', { headers: { cookie } });
@@ -218,6 +262,27 @@ describe('WebSocket', () => {
       9,
     );
     expect(huge).toMatchObject({ id: 9, ok: false, error: { code: 'invalid', message: expect.stringMatching(/too large/) } });
+    // A method that is not a string, with a toString that is not a function: naming it must not throw.
+    for (const method of [
+      { toString: 1 },
+      {
+        toString: () => {
+          throw new Error('boom');
+        },
+      },
+      Object.create(null),
+      [1, 2],
+      null,
+    ]) {
+      const text = JSON.stringify({ type: 'call', id: 11, method, args: {} }) ?? '';
+      const r = await c.sendRaw(text.replace('"method":{}', '"method":{"toString":1,"valueOf":1}'), 11);
+      expect(r).toMatchObject({ id: 11, ok: false, error: { code: 'invalid', message: expect.stringMatching(/Unknown call/) } });
+    }
+    const hostileArgs = await c.sendRaw(
+      '{"type":"call","id":12,"method":"projects.create","args":{"toString":1,"valueOf":1,"name":{"toString":1}}}',
+      12,
+    );
+    expect(hostileArgs).toMatchObject({ id: 12, ok: false, error: { code: 'invalid' } });
     // Still serving the same connection, and new ones.
     expect(await c.value<unknown[]>('projects.list', {})).toBeInstanceOf(Array);
     const c2 = new Client(await connect());

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Studio } from '../../electron/core/studio.js';
-import { calls, parseArgs, StudioError, type Args, type Handlers, type Method } from '../../electron/shared/contract.js';
+import { calls, methodName, parseArgs, StudioError, type Args, type Handlers, type Method } from '../../electron/shared/contract.js';
 import { testEnvironment } from '../fixtures/environment.js';
 
 /** One valid payload per call. Typed over every Method: a call without a sample is a compile error. */
@@ -93,7 +93,7 @@ async function expectInvalid(method: unknown, args: unknown): Promise<StudioErro
     () => null,
     (e: unknown) => e,
   );
-  expect(err, `${String(method)} ${JSON.stringify(args)?.slice(0, 80)}`).toBeInstanceOf(StudioError);
+  expect(err, `${methodName(method)} ${JSON.stringify(args)?.slice(0, 80)}`).toBeInstanceOf(StudioError);
   expect((err as StudioError).code).toBe('invalid');
   return err as StudioError;
 }
@@ -151,6 +151,11 @@ describe('contract validation', () => {
       undefined,
       {},
       ['projects.list'],
+      // String() throws on these; naming them in the error must not.
+      { toString: 1 },
+      { toString: 1, valueOf: 1 },
+      Object.create(null),
+      Symbol('x'),
     ]) {
       const err = await expectInvalid(name, {});
       expect(err.message).toMatch(/^Unknown call/);
