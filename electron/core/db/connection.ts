@@ -37,6 +37,7 @@ export function openDatabase(file: string, options: OpenOptions = {}): Db {
     db.pragma('foreign_keys = ON');
     db.pragma('synchronous = NORMAL');
     db.pragma('busy_timeout = 5000');
+    beginTransactionsImmediate(db);
     migrate(db, list);
     return db;
   } catch (err) {
@@ -45,18 +46,40 @@ export function openDatabase(file: string, options: OpenOptions = {}): Db {
   }
 }
 
+/**
+ * Makes every `db.transaction(fn)` of this connection begin IMMEDIATE (take the write lock at
+ * BEGIN) instead of better-sqlite3's default DEFERRED. Two processes share a data folder (the CLI
+ * and the web host): a deferred transaction reads, then tries to upgrade to a write after the
+ * other process has written — SQLite then fails at once with `database is locked`
+ * (SQLITE_BUSY_SNAPSHOT), and busy_timeout cannot help. An immediate BEGIN waits on
+ * busy_timeout for the other writer instead. Done here, once, so no write path can forget it;
+ * nested transactions still become savepoints, and `.deferred` stays available for a read-only one.
+ */
+function beginTransactionsImmediate(db: Db): void {
+  const original = db.transaction.bind(db);
+  db.transaction = ((fn: Parameters<Db['transaction']>[0]) => {
+    const t = original(fn);
+    const immediate = t.immediate;
+    const run = (...args: unknown[]) => immediate(...args);
+    return Object.assign(run, { default: immediate, deferred: t.deferred, immediate, exclusive: t.exclusive });
+  }) as Db['transaction'];
+}
+
 export function migrate(db: Db, migrations: Migration[]): number {
   const latest = migrations.reduce((max, m) => Math.max(max, m.version), 0);
-  const current = db.pragma('user_version', { simple: true }) as number;
-  if (current > latest) throw new DatabaseTooNewError(current, latest);
-  const pending = migrations.filter((m) => m.version > current).sort((a, b) => a.version - b.version);
-  if (pending.length === 0) return current;
+  const before = db.pragma('user_version', { simple: true }) as number;
+  if (before > latest) throw new DatabaseTooNewError(before, latest);
+  if (migrations.every((m) => m.version <= before)) return before;
   // All pending migrations commit together or not at all, so a crash mid-upgrade leaves the old schema.
+  // The version is read again under the write lock: another process may have migrated meanwhile.
   db.transaction(() => {
+    const current = db.pragma('user_version', { simple: true }) as number;
+    if (current > latest) throw new DatabaseTooNewError(current, latest);
+    const pending = migrations.filter((m) => m.version > current).sort((a, b) => a.version - b.version);
     for (const m of pending) {
       db.exec(m.up);
       db.pragma(`user_version = ${m.version}`);
     }
-  })();
+  }).immediate();
   return latest;
 }
