@@ -2,7 +2,7 @@
 // Handlers: electron/core/predict/handlers.ts (plain functions taking (ctx, args)).
 // Progress of a project prediction comes as `job.progress` with kind 'predict'.
 import { z } from 'zod';
-import { Id, JobId, SourceToken } from './schemas.js';
+import { byName, Id, JobId, SourceToken } from './schemas.js';
 
 const Ok = z.object({ ok: z.literal(true) });
 
@@ -16,7 +16,7 @@ export const ClassifyResult = z.object({
   label: z.string(),
   probability: z.number(),
   /** Every label of the run with its probability. */
-  probabilities: z.record(z.string(), z.number()),
+  probabilities: byName(z.number()),
   /** Up to five labels, most probable first. */
   top: z.array(LabelProbability).max(5),
   /** What computed it: 'onnx-cpu' (or another provider), or 'tfjs (fallback: <why>)'. */

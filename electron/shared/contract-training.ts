@@ -1,7 +1,7 @@
 // Training calls and events, to be merged into contract.ts (calls/events tables) by the lead.
 // Handlers: electron/core/training/service.ts (TrainingService) + splits.ts + runs.ts.
 import { z } from 'zod';
-import { Id } from './schemas.js';
+import { byName, Id } from './schemas.js';
 
 export const Strategy = z.enum(['head', 'partial', 'full']);
 export const RunStatus = z.enum(['queued', 'running', 'done', 'failed', 'cancelled', 'interrupted']);
@@ -100,7 +100,7 @@ export const EngineInfo = z.object({
 });
 
 export const WizardReport = z.object({
-  perLabel: z.record(z.string(), z.number().int()),
+  perLabel: byName(z.number().int()),
   probe: z.object({
     scores: z.array(z.object({ layer: z.string(), score: z.number() })),
     best: z.string(),

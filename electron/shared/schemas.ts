@@ -16,6 +16,23 @@ export const Colour = z.string().regex(/^#[0-9a-fA-F]{6}$/, 'A colour is #rrggbb
 export const SourceToken = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'Not a source handle');
 export const JobId = z.string().regex(/^[A-Za-z0-9_-]{4,64}$/);
 
+/**
+ * An object keyed by names people chose (label names), e.g. `{ bird: 47 }`. Not z.record: it
+ * rebuilds its output by assignment, and `out['__proto__'] = 3` sets the prototype instead of a
+ * key, so a label called `__proto__` vanished. This checks every own key and passes the object on.
+ */
+export function byName<T extends z.ZodType>(value: T) {
+  return z.custom<Record<string, z.output<T>>>(
+    (v) =>
+      typeof v === 'object' &&
+      v !== null &&
+      !Array.isArray(v) &&
+      [Object.prototype, null].includes(Object.getPrototypeOf(v) as object | null) &&
+      Object.keys(v).every((k) => value.safeParse((v as Record<string, unknown>)[k]).success),
+    { message: 'Expected an object of values by name.' },
+  );
+}
+
 export const Project = z.object({
   id: Id,
   name: z.string(),
@@ -78,7 +95,7 @@ export const ImportReport = z.object({
   imported: z.number().int(),
   duplicates: z.number().int(),
   skipped: z.array(SkippedFile),
-  labels: z.record(z.string(), z.number().int()),
+  labels: byName(z.number().int()),
   cancelled: z.boolean(),
   durationMs: z.number(),
 });

@@ -5,7 +5,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Studio } from '../../electron/core/studio.js';
-import { StudioError } from '../../electron/shared/contract.js';
+import { events, StudioError } from '../../electron/shared/contract.js';
 import type { ImportReport } from '../../electron/shared/schemas.js';
 import { encodeBmp, halvesJpeg, meanRgb, noiseJpeg, pngWithHeaderSize, solid } from '../fixtures/images.js';
 
@@ -352,6 +352,52 @@ describe('CSV import', () => {
     const counts = await studio.call('labels.counts', { projectId });
     expect(counts.unlabeled).toBe(1);
     expect(counts.labels.map((l) => l.name).sort()).toEqual(['apple', 'pear, green']);
+  });
+});
+
+describe('labels named like Object.prototype members', () => {
+  const NAMES = ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf'];
+
+  it('folder labels: every image is counted under its label, and the report survives the contract schema', async () => {
+    const dir = path.join(tmp, 'proto-folders');
+    for (const [i, name] of NAMES.entries()) {
+      fs.mkdirSync(path.join(dir, name), { recursive: true });
+      for (let j = 0; j < i + 1; j++) fs.writeFileSync(path.join(dir, name, `${j}.png`), await solid(12 + j, 10 + i, '#123456', 'png'));
+    }
+    const projectId = await newProject('proto folders');
+    const report = await importPaths(projectId, [dir]);
+    // Not an object literal: `{ __proto__: 3 }` would not make a key.
+    const expected = Object.fromEntries(NAMES.map((name, i) => [name, i + 1]));
+    expect(report.imported).toBe(15);
+    expect(Object.entries(report.labels).sort()).toEqual(Object.entries(expected).sort());
+    // The contract's schemas (the import.finished event, over JSON as the web host sends it) keep every label.
+    const wire = events['import.finished'].parse(JSON.parse(JSON.stringify({ projectId, report })));
+    expect(Object.entries(wire.report.labels).sort()).toEqual(Object.entries(expected).sort());
+    const counts = await studio.call('labels.counts', { projectId });
+    expect(Object.fromEntries(counts.labels.map((l) => [l.name, l.count]))).toEqual(expected);
+  });
+
+  it('CSV labels: the same, through the import.start call as the web host runs it', async () => {
+    const dir = path.join(tmp, 'proto-csv');
+    fs.mkdirSync(dir, { recursive: true });
+    const lines = ['path,label'];
+    for (const [i, name] of NAMES.entries()) {
+      fs.writeFileSync(path.join(dir, `${i}.png`), await solid(30 + i, 10, '#654321', 'png'));
+      lines.push(`${i}.png,${name}`);
+    }
+    fs.writeFileSync(path.join(dir, 'labels.csv'), lines.join('\n'));
+    const projectId = await newProject('proto csv');
+    const token = studio.sources.register({ paths: [], displayName: 'labels.csv', csv: path.join(dir, 'labels.csv') });
+    const finished = new Promise<unknown>((resolve) => {
+      const off = studio.bus.subscribe((name, payload) => {
+        if (name === 'import.finished') (off(), resolve(payload));
+      });
+    });
+    await studio.call('import.start', { projectId, source: token, folderLabels: true });
+    const { report } = events['import.finished'].parse(JSON.parse(JSON.stringify(await finished)));
+    expect(report.imported).toBe(5);
+    expect(Object.keys(report.labels).sort()).toEqual([...NAMES].sort());
+    expect(Object.values(report.labels)).toEqual([1, 1, 1, 1, 1]);
   });
 });
 

@@ -103,7 +103,8 @@ export async function runImport(ctx: ImportContext, opts: ImportOptions, job: Jo
 
   let imported = 0;
   let duplicates = 0;
-  const labels: Record<string, number> = {};
+  // A Map: label names are the user's folder names and CSV cells (`__proto__`, `constructor`...).
+  const labels = new Map<string, number>();
   const existsStmt = ctx.db.prepare('SELECT 1 FROM images WHERE project_id = ? AND sha256 = ?').pluck();
   // Same bytes twice in one import: the second waits for the first's verdict.
   const seen = new Map<string, { claim: Claim; verdict: Promise<Outcome> }>();
@@ -120,7 +121,7 @@ export async function runImport(ctx: ImportContext, opts: ImportOptions, job: Jo
         continue;
       }
       imported++;
-      if (claim.label !== null) labels[claim.label] = (labels[claim.label] ?? 0) + 1;
+      if (claim.label !== null) labels.set(claim.label, (labels.get(claim.label) ?? 0) + 1);
     }
   });
   const flushPending = () => {
@@ -193,7 +194,9 @@ export async function runImport(ctx: ImportContext, opts: ImportOptions, job: Jo
   // Files that finished before a cancel are complete on disk: keep them rather than orphan them.
   flushPending();
 
-  return { imported, duplicates, skipped, labels, cancelled: signal.aborted, durationMs: Date.now() - started };
+  // Object.fromEntries defines own properties, so even `__proto__` becomes a key.
+  const labelCounts = Object.fromEntries(labels);
+  return { imported, duplicates, skipped, labels: labelCounts, cancelled: signal.aborted, durationMs: Date.now() - started };
 }
 
 /** A webcam frame: the same checks and store as a file import; a bad frame is refused. */
