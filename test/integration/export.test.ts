@@ -431,7 +431,10 @@ describe('other formats and quantization', () => {
     const out = path.join(dir, 'bad');
     const r = await runExport(String(runId), '--format', 'tfjs', '--out', out);
     expect(r.code).toBe(1);
-    expect(r.last).toMatchObject({ status: 'failed', dir: `${out}.failed`, zip: null });
+    // Kept for inspection inside the data folder, never beside the destination (that name may be the user's).
+    expect(r.last).toMatchObject({ status: 'failed', zip: null });
+    expect(r.last.dir).toBe(path.join(fx.studio.paths.root, 'exports', `run-${runId}-export-${r.last.exportId}.failed`));
+    expect(fs.existsSync(`${out}.failed`)).toBe(false);
     expect(fs.existsSync(out)).toBe(false);
     expect(fs.existsSync(`${out}.zip`)).toBe(false);
     const row = listExports(fx.studio.db, runId)[0]!;

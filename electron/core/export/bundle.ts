@@ -1,7 +1,12 @@
 // One export of a finished run: writes the chosen parts into a staging folder, checks parity
 // with the app on the test split, writes manifest.json and a .zip, and records the outcome.
-// Only an export that passes is moved to its destination; a failing one is kept beside it as
-// `<dir>.failed` for inspection and marked failed — never shipped silently.
+// Only an export that passes is moved to its destination; a failing one is kept in the data
+// folder for inspection and marked failed — never shipped silently.
+//
+// The user's files are never touched: staging and failed exports live in the data folder; outside
+// it, an export writes only inside the destination folder (which must be new or empty) and one new
+// .zip beside it whose name is free (`DIR.zip`, else `DIR (2).zip`...). Each path outside the data
+// folder is recorded in the exports row before it is created, so a later sweep knows it is ours.
 import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
 import fs from 'node:fs';
@@ -26,9 +31,19 @@ import {
 import { makeSignature, modelCard, writeJson } from './describe.js';
 import { writeManifest, MANIFEST, type FileEntry } from './manifest.js';
 import { zipFolder } from './zip.js';
+import { claimFreeFile, moveEntriesInto } from './files.js';
 import { template, tfjsBrowserRuntime, type TemplateResources } from './templates.js';
 import type { ModelRegistry } from '../models/registry.js';
-import { ALL_PARTS, createExport, finishExport, getExport, type ExportFormat, type ExportPart, type ExportRow } from './store.js';
+import {
+  ALL_PARTS,
+  createExport,
+  finishExport,
+  getExport,
+  recordExportPath,
+  type ExportFormat,
+  type ExportPart,
+  type ExportRow,
+} from './store.js';
 
 /** What an export needs from the studio: its database and data folder, and the environment's resources and model registry. */
 export interface ExportEnvironment {
@@ -126,6 +141,13 @@ function writeExamples(resources: TemplateResources, dir: string): void {
   }
 }
 
+/** Undoes what a failed export put at its destination, and nothing else. */
+function removeCreated(finalDir: string, created: { dir: boolean; entries: string[]; zip: string | null }): void {
+  if (created.zip) fs.rmSync(created.zip, { force: true });
+  if (created.dir) fs.rmSync(finalDir, { recursive: true, force: true });
+  else for (const e of created.entries) fs.rmSync(path.join(finalDir, e), { recursive: true, force: true });
+}
+
 export async function exportRun(env: ExportEnvironment, req: ExportRequest): Promise<ExportResult> {
   const { db, paths, resources } = env;
   // Some backend (wasm, when the engine's modules are loaded) may still be initialising.
@@ -137,9 +159,14 @@ export async function exportRun(env: ExportEnvironment, req: ExportRequest): Pro
   if (req.outDir) checkDestination(path.resolve(req.outDir));
   const format = formatOf(parts);
   const exportId = createExport(db, src.run.id, format, parts, quantize);
+  const exportsRoot = path.join(paths.root, 'exports');
+  const finalDir = path.resolve(req.outDir ?? path.join(exportsRoot, `run-${src.run.id}-export-${exportId}`));
+  recordExportPath(db, exportId, 'dir', finalDir);
   req.onCreated?.(exportId);
-  const finalDir = path.resolve(req.outDir ?? path.join(paths.root, 'exports', `run-${src.run.id}-export-${exportId}`));
-  const staging = `${finalDir}.partial-${exportId}`;
+  // In the data folder, never beside the destination (a name there may be the user's).
+  const staging = path.join(exportsRoot, `.partial-${exportId}`);
+  /** What this export created at the destination, so a failure removes exactly that. */
+  const created: { dir: boolean; entries: string[]; zip: string | null } = { dir: false, entries: [], zip: null };
   const progress = req.onProgress ?? (() => {});
   const steps = 6;
   // Yield to the event loop first: the TF.js parity pass keeps this process busy, and a Cancel
@@ -224,8 +251,8 @@ export async function exportRun(env: ExportEnvironment, req: ExportRequest): Pro
     const bytes = entries.reduce((s, f) => s + f.bytes, 0);
 
     if (!parity.passed) {
-      const failedDir = `${finalDir}.failed`;
-      fs.rmSync(failedDir, { recursive: true, force: true });
+      const failedDir = path.join(exportsRoot, `run-${src.run.id}-export-${exportId}.failed`);
+      fs.rmSync(failedDir, { recursive: true, force: true }); // ours: inside the data folder
       fs.renameSync(staging, failedDir);
       const reasons = parity.artefacts.filter((a) => !a.passed).map((a) => `${a.artefact}: ${a.reason}`);
       finishExport(db, exportId, {
@@ -244,10 +271,18 @@ export async function exportRun(env: ExportEnvironment, req: ExportRequest): Pro
     // manifest is still honoured.
     await check();
     progress('zipping', 5, steps);
-    if (fs.existsSync(finalDir)) fs.rmdirSync(finalDir); // checked empty above
-    fs.mkdirSync(path.dirname(finalDir), { recursive: true });
-    fs.renameSync(staging, finalDir);
-    const zipPath = `${finalDir}.zip`;
+    // Checked at the start, but someone may have put files there since.
+    checkDestination(finalDir);
+    if (!fs.existsSync(finalDir)) {
+      fs.mkdirSync(finalDir, { recursive: true });
+      created.dir = true;
+    }
+    // Entry by entry, so a destination that existed (empty) keeps its own permissions.
+    created.entries = fs.readdirSync(staging);
+    moveEntriesInto(staging, finalDir);
+    fs.rmSync(staging, { recursive: true, force: true });
+    const zipPath = claimFreeFile(finalDir, '.zip', (candidate) => recordExportPath(db, exportId, 'zip', candidate));
+    created.zip = zipPath;
     zipFolder(finalDir, zipPath);
     progress('done', steps, steps);
     finishExport(db, exportId, {
@@ -262,9 +297,16 @@ export async function exportRun(env: ExportEnvironment, req: ExportRequest): Pro
     return { row: getExport(db, exportId), files: entries, parity, preview };
   } catch (err) {
     fs.rmSync(staging, { recursive: true, force: true });
+    let leftOver = false;
+    try {
+      removeCreated(finalDir, created);
+    } catch {
+      leftOver = true; // stays on record (dir, zip) for a later sweep
+    }
     const cancelled = err instanceof StudioError && err.code === 'cancelled';
     finishExport(db, exportId, {
       status: cancelled ? 'cancelled' : 'failed',
+      ...(leftOver ? { dir: finalDir, zipPath: created.zip } : {}),
       parity,
       error: err instanceof Error ? err.message : String(err),
     });

@@ -33,3 +33,43 @@ export function exportFiles(dir: string | null): { path: string; bytes: number }
     return [];
   }
 }
+
+/**
+ * Moves every entry of `from` into the existing folder `to`: a rename where both are on one file
+ * system, else a copy then a delete (staging lives in the data folder, the destination may be on
+ * another disk). Never replaces an entry already in `to`.
+ */
+export function moveEntriesInto(from: string, to: string): void {
+  for (const name of fs.readdirSync(from)) {
+    const src = path.join(from, name);
+    const dest = path.join(to, name);
+    if (fs.existsSync(dest)) throw new Error(`${dest} appeared during the export; nothing was replaced.`);
+    try {
+      fs.renameSync(src, dest);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
+      fs.cpSync(src, dest, { recursive: true, errorOnExist: true, force: false });
+      fs.rmSync(src, { recursive: true, force: true });
+    }
+  }
+}
+
+/**
+ * Creates a new empty file `<base><ext>`, or `<base> (2)<ext>`, `<base> (3)<ext>`... — the first
+ * name nobody has — and returns it. `record` runs before each attempt to create, so the name is
+ * on record before the file exists. Exclusive create: an existing file is never opened.
+ */
+export function claimFreeFile(base: string, ext: string, record: (file: string) => void): string {
+  for (let n = 1; n < 10_000; n++) {
+    const candidate = n === 1 ? `${base}${ext}` : `${base} (${n})${ext}`;
+    if (fs.existsSync(candidate)) continue;
+    record(candidate);
+    try {
+      fs.closeSync(fs.openSync(candidate, 'wx'));
+      return candidate;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
+  throw new Error(`No free name for ${base}${ext}.`);
+}

@@ -85,6 +85,14 @@ export function createExport(db: Db, runId: number, format: ExportFormat, parts:
   );
 }
 
+/**
+ * Records where an export is about to write (its folder, its zip) before it creates it: a path
+ * outside the data folder is only ever removed by a sweep that finds it on record.
+ */
+export function recordExportPath(db: Db, exportId: number, which: 'dir' | 'zip', file: string): void {
+  db.prepare(`UPDATE exports SET ${which === 'dir' ? 'dir' : 'zip_path'} = ? WHERE id = ?`).run(file, exportId);
+}
+
 export interface ExportOutcome {
   status: Exclude<ExportStatus, 'running'>;
   dir?: string | null;

@@ -85,12 +85,14 @@ export function listFiles(dir: string): string[] {
   return out.sort();
 }
 
-/** Zips a folder into `file`; entries are prefixed with `root/` so unzipping makes one folder. */
+/**
+ * Zips a folder into `file`; entries are prefixed with `root/` so unzipping makes one folder.
+ * Writes `file` itself and no temporary beside it: the caller has claimed that name (a
+ * `<file>.partial` next to it could be somebody else's).
+ */
 export function zipFolder(dir: string, file: string, root = path.basename(dir)): number {
   const entries = listFiles(dir).map((rel) => ({ name: `${root}/${rel}`, data: fs.readFileSync(path.join(dir, rel)) }));
   const bytes = zipBytes(entries);
-  const tmp = `${file}.partial`;
-  fs.writeFileSync(tmp, bytes);
-  fs.renameSync(tmp, file);
+  fs.writeFileSync(file, bytes);
   return bytes.length;
 }
