@@ -63,6 +63,11 @@ export class JobRegistry {
     return [...this.jobs.values()].map((j) => j.progress);
   }
 
+  /** Before a project is deleted: its jobs stop. */
+  cancelProject(projectId: number): void {
+    for (const j of this.jobs.values()) if (j.progress.projectId === projectId) j.controller.abort();
+  }
+
   cancelAll(): void {
     for (const j of this.jobs.values()) j.controller.abort();
   }

@@ -158,8 +158,10 @@ export class Studio {
       'projects.create': ({ name }) => projects.createProject(db, name),
       'projects.rename': ({ projectId, name }) => projects.renameProject(db, projectId, name),
       'projects.delete': ({ projectId }) => {
-        projects.deleteProject(db, projectId);
-        fs.rmSync(this.paths.project(projectId), { recursive: true, force: true });
+        // An import into it stops first (it also cleans up after itself once it sees the project gone).
+        this.jobs.cancelProject(projectId);
+        const { exportPaths } = projects.deleteProject(db, projectId);
+        projects.removeProjectFiles(this.paths, projectId, exportPaths);
         return { ok: true as const };
       },
 
@@ -237,7 +239,7 @@ export class Studio {
                 duplicates: 0,
                 skipped: [{ path: picked.displayName, reason: err instanceof Error ? err.message : String(err) }],
                 labels: {},
-                cancelled: false,
+                cancelled: err instanceof StudioError && err.code === 'cancelled',
                 durationMs: 0,
               },
             }),

@@ -3,10 +3,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Studio } from '../../electron/core/studio.js';
 import { events, StudioError } from '../../electron/shared/contract.js';
 import type { ImportReport } from '../../electron/shared/schemas.js';
+import { createRun } from '../../electron/core/training/runs.js';
+import { defaultConfig } from '../../electron/core/engine/config.js';
+import { createExport, recordExportPath } from '../../electron/core/export/store.js';
 import { encodeBmp, halvesJpeg, meanRgb, noiseJpeg, pngWithHeaderSize, solid } from '../fixtures/images.js';
 
 import { CLIPART } from '../fixtures/datasets.js';
@@ -398,6 +402,76 @@ describe('labels named like Object.prototype members', () => {
     expect(report.imported).toBe(5);
     expect(Object.keys(report.labels).sort()).toEqual([...NAMES].sort());
     expect(Object.values(report.labels)).toEqual([1, 1, 1, 1, 1]);
+  });
+});
+
+describe('deleting a project during an import into it', () => {
+  /** Resolves once the project's import has stored `n` files. */
+  const importedSome = (projectId: number, n = 20) =>
+    new Promise<void>((resolve) => {
+      const off = studio.bus.subscribe((name, payload) => {
+        const p = payload as { projectId?: number; phase?: string; done?: number };
+        if (name === 'job.progress' && p.projectId === projectId && p.phase === 'importing' && (p.done ?? 0) >= n) (off(), resolve());
+      });
+    });
+
+  it('the delete answers ok; the import stops with a clear message and leaves no files or rows behind', async () => {
+    const projectId = await newProject('doomed');
+    const token = studio.sources.register({ paths: [CLIPART], displayName: 'clipart-8' });
+    const finished = new Promise<{ report: ImportReport }>((resolve) => {
+      const off = studio.bus.subscribe((name, payload) => {
+        if (name === 'import.finished' && (payload as { projectId: number }).projectId === projectId)
+          (off(), resolve(payload as { report: ImportReport }));
+      });
+    });
+    const some = importedSome(projectId);
+    await studio.call('import.start', { projectId, source: token, folderLabels: true });
+    await some;
+    await expect(studio.call('projects.delete', { projectId })).resolves.toEqual({ ok: true });
+    const { report } = await finished;
+    expect(report.cancelled).toBe(true);
+    expect(report.skipped.map((s) => s.reason).join('\n')).toMatch(/project was deleted during the import/);
+    expect(report.skipped.map((s) => s.reason).join('\n')).not.toMatch(/FOREIGN KEY/);
+    expect(fs.existsSync(studio.paths.project(projectId))).toBe(false);
+    expect(studio.db.prepare('SELECT COUNT(*) FROM images WHERE project_id = ?').pluck().get(projectId)).toBe(0);
+  });
+
+  it('deleted by another process: the import notices, stops with the same message and removes what it stored', async () => {
+    const projectId = await newProject('doomed elsewhere');
+    const some = importedSome(projectId);
+    const importing = importPaths(projectId, [CLIPART]);
+    await some;
+    const other = new Database(studio.paths.database);
+    other.pragma('foreign_keys = ON');
+    other.pragma('busy_timeout = 5000');
+    other.prepare('DELETE FROM projects WHERE id = ?').run(projectId);
+    other.close();
+    await expect(importing).rejects.toThrow(/project was deleted during the import/);
+    expect(fs.existsSync(studio.paths.project(projectId))).toBe(false);
+  });
+
+  it("removes the deleted project's export folders in the data folder, and leaves exports the user put elsewhere", async () => {
+    const projectId = await newProject('exported');
+    const runId = createRun(studio.db, projectId, 'mobilenet_v2', defaultConfig('head', {}));
+    const inside = path.join(studio.paths.root, 'exports', `run-${runId}-export-1`);
+    const outside = path.join(tmp, 'users-export');
+    for (const [dir, zip] of [
+      [inside, `${inside}.zip`],
+      [outside, `${outside}.zip`],
+    ] as const) {
+      const exportId = createExport(studio.db, runId, 'onnx', ['onnx'], false);
+      recordExportPath(studio.db, exportId, 'dir', dir);
+      recordExportPath(studio.db, exportId, 'zip', zip);
+      fs.mkdirSync(dir, { recursive: true });
+      fs.writeFileSync(path.join(dir, 'model.onnx'), 'x');
+      fs.writeFileSync(zip, 'PK');
+    }
+    await studio.call('projects.delete', { projectId });
+    expect(fs.existsSync(inside)).toBe(false);
+    expect(fs.existsSync(`${inside}.zip`)).toBe(false);
+    expect(fs.existsSync(path.join(outside, 'model.onnx'))).toBe(true);
+    expect(fs.existsSync(`${outside}.zip`)).toBe(true);
+    expect(studio.db.prepare('SELECT COUNT(*) FROM exports WHERE run_id = ?').pluck().get(runId)).toBe(0);
   });
 });
 

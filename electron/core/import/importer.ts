@@ -111,7 +111,14 @@ export async function runImport(ctx: ImportContext, opts: ImportOptions, job: Jo
 
   let pending: Extract<Outcome, { kind: 'ready' }>[] = [];
   let lastFlush = Date.now();
+  // The project can be deleted meanwhile (by this host, or another process on the same data folder).
+  const projectExists = ctx.db.prepare('SELECT 1 FROM projects WHERE id = ?').pluck();
+  let projectGone = false;
   const flush = ctx.db.transaction((rows: typeof pending) => {
+    if (projectExists.get(projectId) === undefined) {
+      projectGone = true;
+      return;
+    }
     for (const { image, claim } of rows) {
       claim.inserted = true;
       const labelId = claim.label === null ? null : ensureLabel(ctx.db, projectId, claim.label);
@@ -171,7 +178,7 @@ export async function runImport(ctx: ImportContext, opts: ImportOptions, job: Jo
   let done = 0;
   job.progress('importing', 0, total);
   const worker = async () => {
-    while (!signal.aborted && next < total) {
+    while (!signal.aborted && !projectGone && next < total) {
       const index = next++;
       const c = candidates[index]!;
       let outcome: Outcome;
@@ -193,6 +200,12 @@ export async function runImport(ctx: ImportContext, opts: ImportOptions, job: Jo
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, Math.max(total, 1)) }, worker));
   // Files that finished before a cancel are complete on disk: keep them rather than orphan them.
   flushPending();
+  if (projectGone || projectExists.get(projectId) === undefined) {
+    // Every worker has stopped: what they stored after the delete goes too, so a later project
+    // inherits nothing.
+    await fs.promises.rm(ctx.paths.project(projectId), { recursive: true, force: true, maxRetries: 3 });
+    throw new StudioError('cancelled', 'The project was deleted during the import; the import stopped and kept nothing.');
+  }
 
   // Object.fromEntries defines own properties, so even `__proto__` becomes a key.
   const labelCounts = Object.fromEntries(labels);

@@ -1,4 +1,7 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Db } from '../db/connection.js';
+import type { DataPaths } from '../paths.js';
 import type { Project } from '../../shared/schemas.js';
 import { StudioError } from '../../shared/contract.js';
 
@@ -41,7 +44,38 @@ export function renameProject(db: Db, id: number, name: string): Project {
   return getProject(db, id);
 }
 
-export function deleteProject(db: Db, id: number): void {
-  const info = db.prepare('DELETE FROM projects WHERE id = ?').run(id);
-  if (info.changes === 0) throw new StudioError('not_found', `There is no project with id ${id}.`);
+/**
+ * Deletes the project's rows (labels, images, runs and their exports cascade) and returns the
+ * folders and zips its exports left, which live outside the project folder: the caller removes
+ * those that are in the data folder.
+ */
+export function deleteProject(db: Db, id: number): { exportPaths: string[] } {
+  return db.transaction(() => {
+    const rows = db.prepare('SELECT e.dir, e.zip_path FROM exports e JOIN runs r ON r.id = e.run_id WHERE r.project_id = ?').all(id) as {
+      dir: string | null;
+      zip_path: string | null;
+    }[];
+    const info = db.prepare('DELETE FROM projects WHERE id = ?').run(id);
+    if (info.changes === 0) throw new StudioError('not_found', `There is no project with id ${id}.`);
+    return { exportPaths: rows.flatMap((r) => [r.dir, r.zip_path]).filter((p): p is string => p !== null) };
+  })();
+}
+
+/**
+ * Removes what a deleted project left: its folder, and its exports' folders and zips — but only
+ * those inside the data folder's projects/ and exports/ (an export the user asked for elsewhere
+ * is theirs). Best effort: the rows are already gone, so a failure must not turn the delete
+ * into an error.
+ */
+export function removeProjectFiles(paths: DataPaths, projectId: number, exportPaths: string[]): void {
+  const roots = [path.join(paths.root, 'projects'), path.join(paths.root, 'exports')];
+  for (const target of [paths.project(projectId), ...exportPaths]) {
+    const resolved = path.resolve(target);
+    if (!roots.some((r) => resolved.startsWith(r + path.sep))) continue;
+    try {
+      fs.rmSync(resolved, { recursive: true, force: true, maxRetries: 3 });
+    } catch (err) {
+      console.error(`[studio] could not remove ${path.relative(paths.root, resolved)}:`, err);
+    }
+  }
 }
