@@ -1,5 +1,6 @@
 // The import pipeline end to end: real files on disk, a real Studio with its SQLite file.
 import fs from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -157,6 +158,7 @@ describe('bad input never stops an import', () => {
       'mixed/cats/notes.jpg': 'not an image (looks like text)',
       'mixed/cats/truncated.jpg': expect.stringMatching(/^corrupt or truncated JPEG file \(.+\)$/),
       'mixed/cats/bomb.png': expect.stringMatching(/^image too large \(30000×30000 pixels/),
+      'mixed/cats/loop': 'symbolic link to a folder it is inside (a loop; not followed)',
       'mixed/cats/rle.bmp': 'unsupported BMP compression (RLE8)',
       'mixed/cats/escape.jpg': 'symbolic link to outside the picked folder (not followed)',
       'mixed/cats/huge.jpg': 'file is larger than 256 MB',
@@ -185,6 +187,36 @@ describe('folder labels', () => {
     expect(nameOf((await imageByName(projectId, 'y.jpg')).labelId)).toBe('a');
     expect(nameOf((await imageByName(projectId, 'x.jpg')).labelId)).toBe('b');
     expect(nameOf((await imageByName(projectId, 'loose.png')).labelId)).toBeNull();
+  });
+});
+
+describe('links and special files', () => {
+  it('a symbolic link to its own folder (or one above) is not walked again under a bogus label, and is reported', async () => {
+    const root = path.join(tmp, 'selflink');
+    fs.mkdirSync(path.join(root, 'cats'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'cats', 'pic.png'), await solid(11, 13, '#aa2200', 'png'));
+    // Sorted before pic.png, so a walk through it would name and label the image first.
+    fs.symlinkSync('.', path.join(root, 'cats', 'again'));
+    fs.symlinkSync('..', path.join(root, 'cats', 'above'));
+    const projectId = await newProject('selflink');
+    const report = await importPaths(projectId, [root]);
+    expect(report.imported).toBe(1);
+    expect(Object.entries(report.labels)).toEqual([['cats', 1]]);
+    expect(report.skipped.map((s) => s.path).sort()).toEqual(['selflink/cats/above', 'selflink/cats/again']);
+    const counts = await studio.call('labels.counts', { projectId });
+    expect(counts.labels.map((l) => l.name)).toEqual(['cats']);
+  });
+
+  it('a FIFO in the folder is listed in the report, not dropped silently', async (ctx) => {
+    const root = path.join(tmp, 'fifo');
+    fs.mkdirSync(root, { recursive: true });
+    fs.writeFileSync(path.join(root, 'ok.png'), await solid(10, 17, '#00aa22', 'png'));
+    const made = spawnSync('mkfifo', [path.join(root, 'pipe.jpg')]);
+    if (made.status !== 0) return ctx.skip('mkfifo is not available here');
+    const projectId = await newProject('fifo');
+    const report = await importPaths(projectId, [root]);
+    expect(report.imported).toBe(1);
+    expect(report.skipped).toEqual([{ path: 'fifo/pipe.jpg', reason: expect.stringMatching(/not a regular file/) }]);
   });
 });
 

@@ -57,7 +57,8 @@ async function walkRoot(root: string, opts: ScanOptions, out: ScanResult): Promi
   const displayBase = path.dirname(path.resolve(root));
   let lastReport = 0;
 
-  const walk = async (dir: string, depth: number): Promise<void> => {
+  /** `realDir`: where `dir` really is, so a link back to it or to a folder above it is seen as a loop. */
+  const walk = async (dir: string, realDir: string, depth: number): Promise<void> => {
     if (opts.signal.aborted) return;
     let entries: fs.Dirent[];
     try {
@@ -92,21 +93,34 @@ async function walkRoot(root: string, opts: ScanOptions, out: ScanResult): Promi
           continue;
         }
         if (st.isDirectory()) {
-          if (visited.has(real)) continue; // a loop, or a folder we walk anyway
+          // A link to the folder it sits in (or one above) would walk that folder again under a
+          // bogus label: the link's name.
+          if (isInside(real, realDir)) {
+            out.skipped.push({ path: display, reason: 'symbolic link to a folder it is inside (a loop; not followed)' });
+            continue;
+          }
+          if (visited.has(real)) continue; // already reached through another link
           visited.add(real);
         }
         isDir = st.isDirectory();
         isFile = st.isFile();
+        if (isDir) {
+          await walk(full, real, depth + 1);
+          continue;
+        }
       }
-      if (isDir) await walk(full, depth + 1);
+      if (isDir) await walk(full, path.join(realDir, e.name), depth + 1);
       else if (isFile) {
         out.candidates.push({ file: full, display, label });
         if (out.candidates.length - lastReport >= 200) {
           lastReport = out.candidates.length;
           opts.onProgress(out.candidates.length);
         }
+      } else {
+        // A pipe, socket or device: reading it could block forever; say so rather than drop it silently.
+        out.skipped.push({ path: display, reason: 'not a regular file (a pipe, socket or device)' });
       }
     }
   };
-  await walk(root, 0);
+  await walk(root, realRoot, 0);
 }
