@@ -33,6 +33,15 @@ export class UploadError extends Error {
  */
 export function sanitiseRelativePath(header: string | undefined): string {
   if (!header) throw new UploadError(400, 'Missing X-Relative-Path header.');
+  // Node hands header bytes over as latin1 characters, so raw UTF-8 (a client that did not
+  // percent-encode) would be stored as mojibake ('Ã©' for 'é'): read those bytes as UTF-8, strictly.
+  if (/[\u0080-\u00ff]/.test(header)) {
+    try {
+      header = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(header, 'latin1'));
+    } catch {
+      throw new UploadError(400, 'X-Relative-Path is neither percent-encoded nor valid UTF-8.');
+    }
+  }
   let rel: string;
   try {
     rel = decodeURIComponent(header);

@@ -143,7 +143,7 @@ describe('auth', () => {
 });
 
 /** Writes raw bytes to the host and returns what it answers before closing, so broken request lines reach the server as sent. */
-function rawRequest(text: string): Promise<string> {
+function rawRequest(text: string | Buffer): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(host.port, '127.0.0.1', () => socket.write(text));
     let answer = '';
@@ -316,6 +316,25 @@ describe('upload and images', () => {
       headers: { cookie, 'x-relative-path': rel, 'content-type': 'application/octet-stream' },
       body,
     });
+
+  it('reads a raw (not percent-encoded) UTF-8 X-Relative-Path as UTF-8, and refuses bytes that are not UTF-8', async () => {
+    const { session } = (await (await fetch(`${base}/upload`, { method: 'POST', headers: { cookie } })).json()) as { session: string };
+    const rawPut = (header: Buffer) =>
+      rawRequest(
+        Buffer.concat([
+          Buffer.from(`PUT /upload/${session} HTTP/1.1\r\nHost: 127.0.0.1:${host.port}\r\nCookie: ${cookie}\r\nX-Relative-Path: `),
+          header,
+          Buffer.from('\r\nContent-Length: 1\r\nConnection: close\r\n\r\nx'),
+        ]),
+      );
+    const ok = await rawPut(Buffer.from('été/chat.png', 'utf8'));
+    expect(ok).toMatch(/^HTTP\/1\.1 200/);
+    expect(ok).toContain('"path":"été/chat.png"');
+    expect(fs.existsSync(path.join(tmp, 'data', 'staging', session, 'été', 'chat.png'))).toBe(true);
+    const bad = await rawPut(Buffer.from([0x61, 0xff, 0x2e, 0x6a, 0x70, 0x67]));
+    expect(bad).toMatch(/^HTTP\/1\.1 400/);
+    expect(bad).toMatch(/UTF-8/);
+  });
 
   it('refuses unsafe relative paths with 400 and a JSON error, and writes nothing outside staging', async () => {
     const { session } = (await (await fetch(`${base}/upload`, { method: 'POST', headers: { cookie } })).json()) as { session: string };
