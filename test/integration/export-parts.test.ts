@@ -146,6 +146,29 @@ describe('manifest', () => {
     expect(verifyExport(dir)).toMatchObject({ ok: false, error: expect.stringMatching(/unreadable/) });
   });
 
+  it('catches an added symbolic link (to a file, a folder or nowhere) and a listed file replaced by a link', () => {
+    fs.mkdirSync(path.join(dir, 'sub'));
+    fs.writeFileSync(path.join(dir, 'a.txt'), 'a');
+    fs.writeFileSync(path.join(dir, 'sub', 'b.txt'), 'b');
+    writeManifest(dir);
+    expect(verifyExport(dir)).toMatchObject({ ok: true, checked: 2 });
+    fs.symlinkSync('/etc/hostname', path.join(dir, 'sub', 'link.txt'));
+    fs.symlinkSync('/etc', path.join(dir, 'etc'));
+    fs.symlinkSync('nowhere', path.join(dir, 'dangling'));
+    const added = verifyExport(dir);
+    expect(added.ok).toBe(false);
+    expect(added.extra).toEqual(['dangling', 'etc', 'sub/link.txt']);
+    // Same bytes, but a link: still not the file the manifest lists.
+    const copy = path.join(dir, '..', `${path.basename(dir)}-a.txt`);
+    fs.renameSync(path.join(dir, 'a.txt'), copy);
+    fs.symlinkSync(copy, path.join(dir, 'a.txt'));
+    try {
+      expect(verifyExport(dir).changed).toEqual([{ path: 'a.txt', reason: 'is a symbolic link, not a file' }]);
+    } finally {
+      fs.rmSync(copy);
+    }
+  });
+
   it('dataset hashes ignore order but not labels or splits', () => {
     const a = { sha256: 'a'.repeat(64), label: 'bird', split: 'train' as const };
     const b = { sha256: 'b'.repeat(64), label: 'fruit', split: 'test' as const };

@@ -77,8 +77,14 @@ export function verifyExport(dir: string): VerifyResult {
       result.changed.push({ path: entry.path, reason: 'path points outside the folder' });
       continue;
     }
-    if (!fs.existsSync(target)) {
+    const st = fs.lstatSync(target, { throwIfNoEntry: false });
+    if (!st) {
       result.missing.push(entry.path);
+      continue;
+    }
+    // An export holds regular files only: a link could point anywhere and change without notice.
+    if (!st.isFile()) {
+      result.changed.push({ path: entry.path, reason: st.isSymbolicLink() ? 'is a symbolic link, not a file' : 'is not a regular file' });
       continue;
     }
     result.checked++;
@@ -86,7 +92,25 @@ export function verifyExport(dir: string): VerifyResult {
     if (bytes !== entry.bytes) result.changed.push({ path: entry.path, reason: `size ${bytes} bytes, expected ${entry.bytes}` });
     else if (sha256File(target) !== entry.sha256) result.changed.push({ path: entry.path, reason: 'contents differ (sha256 mismatch)' });
   }
-  result.extra = listFiles(dir).filter((p) => p !== MANIFEST && !listed.has(p));
+  result.extra = listEntries(dir).filter((p) => p !== MANIFEST && !listed.has(p));
   result.ok = result.missing.length === 0 && result.changed.length === 0 && result.extra.length === 0;
   return result;
+}
+
+/**
+ * Every entry under `dir` that is not a folder — files, and also symbolic links (not followed),
+ * pipes and the like — relative, forward slashes, sorted. listFiles() sees regular files only,
+ * so an added link would pass verification unnoticed.
+ */
+function listEntries(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (rel: string) => {
+    for (const d of fs.readdirSync(path.join(dir, rel), { withFileTypes: true })) {
+      const r = rel ? `${rel}/${d.name}` : d.name;
+      if (d.isDirectory()) walk(r);
+      else out.push(r);
+    }
+  };
+  walk('');
+  return out.sort();
 }
