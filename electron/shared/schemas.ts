@@ -116,6 +116,8 @@ export const HistoryState = z.object({
   canRedo: z.boolean(),
   undoLabel: z.string().nullable(),
   redoLabel: z.string().nullable(),
+  /** After an undo or redo: images the action touched that were removed since, so were left out. */
+  skipped: z.number().int().min(1).optional(),
 });
 
 export const AppInfo = z.object({

@@ -156,6 +156,39 @@ describe('labels and labeling', () => {
     expect((await studio.call('labels.counts', { projectId: p.id })).unlabeled).toBe(2);
   });
 
+  it('undo and redo skip images removed since the action, say how many, and never touch an image created after it', async () => {
+    const p = await studio.call('projects.create', { name: 'Removed' });
+    const cat = await studio.call('labels.create', { projectId: p.id, name: 'cat' });
+    const ids = addImages(p.id, 3);
+    await studio.call('images.assignLabel', { projectId: p.id, selection: { kind: 'ids', ids }, labelId: cat.id });
+    // The highest id: SQLite hands it out again to the next image (until ids are AUTOINCREMENT).
+    const removed = Math.max(...ids);
+    await studio.call('images.remove', { projectId: p.id, selection: { kind: 'ids', ids: [removed] } });
+    const undone = await studio.call('history.undo', { projectId: p.id });
+    expect(undone).toMatchObject({ canRedo: true, skipped: 1 });
+    const kept = ids.filter((id) => id !== removed);
+    for (const id of kept) expect((await studio.call('images.get', { projectId: p.id, imageId: id })).labelId).toBeNull();
+    // A new image, perhaps under the removed one's id, is not the one the action labeled.
+    await new Promise((r) => setTimeout(r, 5));
+    const fresh = insertImage(studio.db, {
+      projectId: p.id,
+      sha256: createHash('sha256').update('fresh').digest('hex'),
+      bytes: 1,
+      width: 1,
+      height: 1,
+      format: 'png',
+      originalName: 'fresh.png',
+      labelId: null,
+    }).id;
+    const redone = await studio.call('history.redo', { projectId: p.id });
+    expect(redone).toMatchObject({ canUndo: true, skipped: 1 });
+    expect((await studio.call('images.get', { projectId: p.id, imageId: fresh })).labelId).toBeNull();
+    for (const id of kept) expect((await studio.call('images.get', { projectId: p.id, imageId: id })).labelId).toBe(cat.id);
+    // Still undoable, again and again.
+    expect(await studio.call('history.undo', { projectId: p.id })).toMatchObject({ canRedo: true });
+    expect(await studio.call('history.redo', { projectId: p.id })).toMatchObject({ canUndo: true });
+  });
+
   it("a project cannot touch another project's images or labels", async () => {
     const p1 = await studio.call('projects.create', { name: 'one' });
     const p2 = await studio.call('projects.create', { name: 'two' });

@@ -93,21 +93,37 @@ export function setStatus(db: Db, projectId: number, selection: Selection, statu
 }
 
 function step(db: Db, projectId: number, direction: 'undo' | 'redo'): HistoryState {
-  db.transaction(() => {
+  const skipped = db.transaction(() => {
     const row = db
       .prepare(
         direction === 'undo'
-          ? 'SELECT id, kind, payload FROM history WHERE project_id = ? AND undone = 0 ORDER BY id DESC LIMIT 1'
-          : 'SELECT id, kind, payload FROM history WHERE project_id = ? AND undone = 1 ORDER BY id ASC LIMIT 1',
+          ? 'SELECT id, kind, payload, created_at FROM history WHERE project_id = ? AND undone = 0 ORDER BY id DESC LIMIT 1'
+          : 'SELECT id, kind, payload, created_at FROM history WHERE project_id = ? AND undone = 1 ORDER BY id ASC LIMIT 1',
       )
-      .get(projectId) as { id: number; kind: Kind; payload: string } | undefined;
-    if (!row) return;
+      .get(projectId) as { id: number; kind: Kind; payload: string; created_at: string } | undefined;
+    if (!row) return 0;
     const p = JSON.parse(row.payload) as Payload;
-    // Images removed since the action was recorded are simply not there to update.
-    write(db, projectId, row.kind, p.ids, direction === 'undo' ? p.before : p.ids.map(() => p.after));
+    // Only the images the action touched that are still here: one removed since is skipped (its
+    // annotation would fail the foreign key), and an image created after the action is another
+    // image even under the same id (ids are reused until they are AUTOINCREMENT).
+    const alive = new Set(
+      db
+        .prepare('SELECT i.id FROM json_each(?) j JOIN images i ON i.id = j.value WHERE i.project_id = ? AND i.created_at <= ?')
+        .pluck()
+        .all(JSON.stringify(p.ids), projectId, row.created_at) as number[],
+    );
+    const keep = p.ids.flatMap((id, i) => (alive.has(id) ? [i] : []));
+    write(
+      db,
+      projectId,
+      row.kind,
+      keep.map((i) => p.ids[i]!),
+      keep.map((i) => (direction === 'undo' ? (p.before[i] ?? null) : p.after)),
+    );
     db.prepare('UPDATE history SET undone = ? WHERE id = ?').run(direction === 'undo' ? 1 : 0, row.id);
+    return p.ids.length - keep.length;
   })();
-  return historyState(db, projectId);
+  return { ...historyState(db, projectId), ...(skipped > 0 ? { skipped } : {}) };
 }
 
 export const undo = (db: Db, projectId: number) => step(db, projectId, 'undo');
