@@ -32,7 +32,10 @@ describe('migration 004', () => {
     );
     db.prepare("INSERT INTO projects (name) VALUES ('p')").run();
     db.prepare("INSERT INTO runs (project_id, base_id, strategy, config, status) VALUES (1, 'b', 'head', '{}', 'done')").run();
-    migrate(db, migrations);
+    migrate(
+      db,
+      migrations.filter((m) => m.version <= 4),
+    );
     expect(db.pragma('user_version', { simple: true })).toBe(4);
     db.prepare("INSERT INTO exports (run_id, format, parts, quantized) VALUES (1, 'bundle', '[]', 0)").run();
     expect(() => db.prepare("INSERT INTO exports (run_id, format, parts) VALUES (1, 'zip', '[]')").run()).toThrow(/CHECK/);

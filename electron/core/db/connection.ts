@@ -1,5 +1,6 @@
 // Opens the studio database: WAL, foreign keys, numbered migrations in one transaction,
 // and a refusal to touch a database written by a newer version of the app.
+import fs from 'node:fs';
 import Database from 'better-sqlite3';
 import { migrations as allMigrations, type Migration } from './migrations/index.js';
 
@@ -69,17 +70,43 @@ export function migrate(db: Db, migrations: Migration[]): number {
   const latest = migrations.reduce((max, m) => Math.max(max, m.version), 0);
   const before = db.pragma('user_version', { simple: true }) as number;
   if (before > latest) throw new DatabaseTooNewError(before, latest);
-  if (migrations.every((m) => m.version <= before)) return before;
-  // All pending migrations commit together or not at all, so a crash mid-upgrade leaves the old schema.
-  // The version is read again under the write lock: another process may have migrated meanwhile.
-  db.transaction(() => {
-    const current = db.pragma('user_version', { simple: true }) as number;
-    if (current > latest) throw new DatabaseTooNewError(current, latest);
-    const pending = migrations.filter((m) => m.version > current).sort((a, b) => a.version - b.version);
-    for (const m of pending) {
-      db.exec(m.up);
-      db.pragma(`user_version = ${m.version}`);
-    }
-  }).immediate();
+  const waiting = migrations.filter((m) => m.version > before);
+  if (waiting.length === 0) return before;
+  if (before > 0 && waiting.some((m) => m.backupFirst)) backUp(db, before);
+  const foreignKeys = db.pragma('foreign_keys', { simple: true }) as number;
+  const keysOff = waiting.some((m) => m.foreignKeysOff);
+  if (keysOff) db.pragma('foreign_keys = OFF');
+  try {
+    // All pending migrations commit together or not at all, so a crash mid-upgrade leaves the old schema.
+    // The version is read again under the write lock: another process may have migrated meanwhile.
+    db.transaction(() => {
+      const current = db.pragma('user_version', { simple: true }) as number;
+      if (current > latest) throw new DatabaseTooNewError(current, latest);
+      const pending = migrations.filter((m) => m.version > current).sort((a, b) => a.version - b.version);
+      for (const m of pending) {
+        if (typeof m.up === 'string') db.exec(m.up);
+        else m.up(db);
+        db.pragma(`user_version = ${m.version}`);
+      }
+      if (keysOff) {
+        const broken = db.pragma('foreign_key_check') as unknown[];
+        if (broken.length > 0) throw new Error(`The upgrade would break ${broken.length} references between rows; nothing was changed.`);
+      }
+    }).immediate();
+  } finally {
+    if (keysOff) db.pragma(`foreign_keys = ${foreignKeys ? 'ON' : 'OFF'}`);
+  }
   return latest;
+}
+
+/** A copy of the database as it was, beside it, before a migration that rebuilds tables. */
+function backUp(db: Db, version: number): void {
+  if (db.memory || !db.name) return;
+  for (let n = 1; ; n++) {
+    const file = `${db.name}.v${version}${n > 1 ? `-${n}` : ''}.bak`;
+    if (fs.existsSync(file)) continue;
+    // VACUUM INTO writes a consistent copy (WAL included) and refuses to overwrite a file.
+    db.prepare('VACUUM INTO ?').run(file);
+    return;
+  }
 }

@@ -3,11 +3,21 @@ import * as m001 from './001_library.js';
 import * as m002 from './002_training.js';
 import * as m003 from './003_predictions.js';
 import * as m004 from './004_exports.js';
+import * as m005 from './005_autoincrement.js';
+import type Database from 'better-sqlite3';
 
 export interface Migration {
   version: number;
   name: string;
-  up: string;
+  /** SQL, or code for a migration SQL alone cannot express (a table rebuild). */
+  up: string | ((db: Database.Database) => void);
+  /**
+   * Rebuilds tables that others reference: foreign keys must be off (a DROP would cascade), which
+   * SQLite allows only outside a transaction. They are checked before the commit.
+   */
+  foreignKeysOff?: boolean;
+  /** Copies studio.db aside before it runs on a database that holds data. */
+  backupFirst?: boolean;
 }
 
 export const migrations: Migration[] = [
@@ -15,4 +25,5 @@ export const migrations: Migration[] = [
   { version: 2, name: 'training', up: m002.up },
   { version: 3, name: 'predictions', up: m003.up },
   { version: 4, name: 'exports', up: m004.up },
+  { version: 5, name: 'autoincrement ids', up: m005.up, foreignKeysOff: true, backupFirst: true },
 ];
