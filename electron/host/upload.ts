@@ -16,6 +16,10 @@ const MAX_SEGMENT_CHARS = 255;
 export const SESSION_TTL_MS = 60 * 60 * 1000;
 
 const FINISHED_TTL_MS = 24 * 60 * 60 * 1000;
+/** Unfinished sessions at once: enough for several tabs, not enough to fill the disk with empty staging folders. */
+export const MAX_OPEN_SESSIONS = 16;
+/** Files in one session (the contract's selection limit, so an import of them stays addressable). */
+export const MAX_SESSION_FILES = 200_000;
 
 export class UploadError extends Error {
   constructor(
@@ -86,6 +90,10 @@ export class UploadSessions {
   }
 
   create(): string {
+    this.expire();
+    const open = [...this.sessions.values()].filter((s) => !s.finished).length;
+    if (open >= MAX_OPEN_SESSIONS)
+      throw new UploadError(429, `Too many uploads in progress (${MAX_OPEN_SESSIONS}); finish or wait for one, then try again.`);
     const id = randomBytes(18).toString('base64url');
     const dir = path.join(this.stagingRoot, id);
     fs.mkdirSync(dir, { recursive: true });
@@ -97,6 +105,11 @@ export class UploadSessions {
   async put(sessionId: string, relHeader: string | undefined, body: IncomingMessage): Promise<{ path: string; bytes: number }> {
     const session = this.open(sessionId);
     const rel = sanitiseRelativePath(relHeader);
+    if (session.files.size >= MAX_SESSION_FILES && !session.files.has(rel))
+      throw new UploadError(
+        413,
+        `One upload can hold at most ${MAX_SESSION_FILES.toLocaleString('en')} files; import these, then upload the rest.`,
+      );
     const declared = Number(body.headers['content-length'] ?? 0);
     if (declared > MAX_FILE_BYTES) throw new UploadError(413, 'A file can be at most 256 MB.');
     const target = path.join(session.dir, ...rel.split('/'));

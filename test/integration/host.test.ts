@@ -10,6 +10,8 @@ import WebSocket from 'ws';
 import sharp from 'sharp';
 import { Studio } from '../../electron/core/studio.js';
 import { startWebHost, type WebHost } from '../../electron/host/server.js';
+import { MAX_OPEN_SESSIONS, UploadSessions } from '../../electron/host/upload.js';
+import { SourceRegistry } from '../../electron/core/sources.js';
 import type { ServerMessage } from '../../electron/shared/contract.js';
 import { testEnvironment } from '../fixtures/environment.js';
 
@@ -308,6 +310,21 @@ async function makeImages(dir: string): Promise<string[]> {
   }
   return files;
 }
+
+describe('upload sessions', () => {
+  it('are bounded: past the limit of open sessions a new one gets 429, and a finished one frees its place', async () => {
+    const staging = path.join(tmp, 'bounded-staging');
+    const sessions = new UploadSessions(staging, new SourceRegistry());
+    try {
+      const ids = Array.from({ length: MAX_OPEN_SESSIONS }, () => sessions.create());
+      expect(() => sessions.create()).toThrow(expect.objectContaining({ status: 429, message: expect.stringMatching(/Too many uploads/) }));
+      sessions.remove(ids[0]!);
+      expect(sessions.create()).toMatch(/^[A-Za-z0-9_-]{16,}$/);
+    } finally {
+      sessions.close();
+    }
+  });
+});
 
 describe('upload and images', () => {
   const put = (session: string, rel: string, body: Buffer | string) =>
