@@ -86,6 +86,27 @@ describe('export destination', () => {
     expect(stagingLeft()).toEqual([]);
   }, 300_000);
 
+  it('sweeps staging left in the data folder by an export that is no longer running, and only that', async () => {
+    const exportsDir = path.join(fx.studio.paths.root, 'exports');
+    fs.mkdirSync(path.join(exportsDir, '.partial-9999'), { recursive: true });
+    fs.writeFileSync(path.join(exportsDir, '.partial-9999', 'model.onnx'), 'half');
+    const running = Number(
+      fx.studio.db
+        .prepare("INSERT INTO exports (run_id, format, parts, status, host_pid) VALUES (?, 'onnx', '[]', 'running', ?)")
+        .run(fx.runId, process.pid).lastInsertRowid,
+    );
+    fs.mkdirSync(path.join(exportsDir, `.partial-${running}`));
+    fs.mkdirSync(path.join(exportsDir, 'mine.partial-1'));
+    const result = await exportRun({ ...fx.studio.environment, db: fx.studio.db }, { runId: fx.runId, parts: ['onnx'] });
+    expect(result.row.status).toBe('done');
+    expect(fs.existsSync(path.join(exportsDir, '.partial-9999'))).toBe(false);
+    expect(fs.existsSync(path.join(exportsDir, `.partial-${running}`))).toBe(true);
+    expect(fs.existsSync(path.join(exportsDir, 'mine.partial-1'))).toBe(true);
+    fx.studio.db.prepare("UPDATE exports SET status = 'cancelled' WHERE id = ?").run(running);
+    fs.rmSync(path.join(exportsDir, `.partial-${running}`), { recursive: true });
+    fs.rmSync(path.join(exportsDir, 'mine.partial-1'), { recursive: true });
+  }, 300_000);
+
   it('refuses a DIR that is not empty, and creates nothing', async () => {
     const out = path.join(dir, 'full');
     fs.mkdirSync(out);

@@ -141,6 +141,25 @@ function writeExamples(resources: TemplateResources, dir: string): void {
   }
 }
 
+/**
+ * Staging folders of exports that are no longer running (a killed process, a crash): they are in
+ * the data folder and named by export id, so they are ours to remove. A running one is left alone
+ * (another process on this data folder may be writing it).
+ */
+function sweepStaleStaging(db: Db, exportsRoot: string): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(exportsRoot);
+  } catch {
+    return; // no exports yet
+  }
+  const running = db.prepare("SELECT 1 FROM exports WHERE id = ? AND status = 'running'").pluck();
+  for (const name of names) {
+    const m = /^\.partial-(\d+)$/.exec(name);
+    if (m && running.get(Number(m[1])) === undefined) fs.rmSync(path.join(exportsRoot, name), { recursive: true, force: true });
+  }
+}
+
 /** Undoes what a failed export put at its destination, and nothing else. */
 function removeCreated(finalDir: string, created: { dir: boolean; entries: string[]; zip: string | null }): void {
   if (created.zip) fs.rmSync(created.zip, { force: true });
@@ -160,6 +179,7 @@ export async function exportRun(env: ExportEnvironment, req: ExportRequest): Pro
   const format = formatOf(parts);
   const exportId = createExport(db, src.run.id, format, parts, quantize);
   const exportsRoot = path.join(paths.root, 'exports');
+  sweepStaleStaging(db, exportsRoot);
   const finalDir = path.resolve(req.outDir ?? path.join(exportsRoot, `run-${src.run.id}-export-${exportId}`));
   recordExportPath(db, exportId, 'dir', finalDir);
   req.onCreated?.(exportId);
