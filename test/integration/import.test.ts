@@ -426,7 +426,9 @@ describe('labels named like Object.prototype members', () => {
     const token = studio.sources.register({ paths: [], displayName: 'labels.csv', csv: path.join(dir, 'labels.csv') });
     const finished = new Promise<unknown>((resolve) => {
       const off = studio.bus.subscribe((name, payload) => {
-        if (name === 'import.finished') (off(), resolve(payload));
+        if (name !== 'import.finished') return;
+        off();
+        resolve(payload);
       });
     });
     await studio.call('import.start', { projectId, source: token, folderLabels: true });
@@ -443,7 +445,9 @@ describe('deleting a project during an import into it', () => {
     new Promise<void>((resolve) => {
       const off = studio.bus.subscribe((name, payload) => {
         const p = payload as { projectId?: number; phase?: string; done?: number };
-        if (name === 'job.progress' && p.projectId === projectId && p.phase === 'importing' && (p.done ?? 0) >= n) (off(), resolve());
+        if (name !== 'job.progress' || p.projectId !== projectId || p.phase !== 'importing' || (p.done ?? 0) < n) return;
+        off();
+        resolve();
       });
     });
 
@@ -452,8 +456,9 @@ describe('deleting a project during an import into it', () => {
     const token = studio.sources.register({ paths: [CLIPART], displayName: 'clipart-8' });
     const finished = new Promise<{ report: ImportReport }>((resolve) => {
       const off = studio.bus.subscribe((name, payload) => {
-        if (name === 'import.finished' && (payload as { projectId: number }).projectId === projectId)
-          (off(), resolve(payload as { report: ImportReport }));
+        if (name !== 'import.finished' || (payload as { projectId: number }).projectId !== projectId) return;
+        off();
+        resolve(payload as { report: ImportReport });
       });
     });
     const some = importedSome(projectId);
