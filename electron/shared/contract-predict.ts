@@ -39,7 +39,7 @@ export const FilePrediction = z.union([
     index: z.number().int().min(0),
     label: z.string(),
     probability: z.number(),
-    probabilities: z.record(z.string(), z.number()),
+    probabilities: byName(z.number()),
   }),
   z.object({ index: z.number().int().min(0), error: z.string() }),
 ]);
