@@ -84,9 +84,13 @@ export async function exportCommand(
     const info = ev.export;
     // Failed before anything was written (a folder that is not empty, a run without test images…).
     if (!info) throw new StudioError(ev.status === 'cancelled' ? 'cancelled' : 'invalid', ev.message ?? `The export ${ev.status}.`);
-    // The contract names files, not paths; the folders are beside the --out folder this host chose.
+    // The contract names files, not paths; a finished export and its zip are beside the --out folder
+    // this host chose, and one that failed its parity check is kept in the data folder's exports/.
     const beside = (name: string | null) => (name === null ? null : path.join(path.dirname(opts.out), name));
-    const dir = beside(info.folderName);
+    const dir =
+      info.status === 'done' || info.folderName === null
+        ? beside(info.folderName)
+        : path.join(studio.paths.root, 'exports', info.folderName);
     const zip = info.hasZip ? beside(info.zipName) : null;
     const q = ev.quantization ?? null;
     if (q) {
