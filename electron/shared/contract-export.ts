@@ -47,6 +47,8 @@ export const ExportInfo = z.object({
   bytes: z.number().int().nullable(),
   /** The files written (from manifest.json), paths relative to the export's folder. */
   files: z.array(z.object({ path: z.string(), bytes: z.number().int() })),
+  /** Parts asked for but not produced, and why (a run on a graph-model base has no ONNX model). */
+  skipped: z.array(z.object({ part: ExportPart, reason: z.string() })).default([]),
   maxAbsDiff: z.number().nullable(),
   agreement: z.number().nullable(),
   imagesChecked: z.number().int().nullable(),

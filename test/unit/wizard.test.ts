@@ -100,3 +100,15 @@ describe('wizard speed from a measured training step', () => {
     expect(speedFrom(engine, 18).msPerImage.partial).toBe(9);
   });
 });
+
+describe('wizard on a graph-model base (features only)', () => {
+  it('never recommends fine-tuning, even where a layers base would get strategy 1 or 2', () => {
+    for (const [name, imagesPerLabel, labels, probeScore, speed] of table) {
+      const r = recommend({ imagesPerLabel, labels, probeScore, speed, blocks: [], bestBlock: 'pool', featuresOnly: true });
+      expect(r.strategy, name).toBe('head');
+      expect(r.boundary).toBeNull();
+      expect(r.featureLayer).toBe('pool');
+      expect(r.reason).toMatch(/graph model/);
+    }
+  });
+});

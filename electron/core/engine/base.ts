@@ -2,7 +2,7 @@
 // model registry (models/registry.ts), which is the only reader of metadata.json; the engine
 // process gets it in its start message with the folder.
 import * as tf from '@tensorflow/tfjs';
-import { loadModelFolder } from './model-folder.js';
+import { loadGraphModelFolder, loadModelFolder } from './model-folder.js';
 import { readBaseSpec, type BaseSpec } from '../models/metadata.js';
 import { scalingSteps, type InputScaling } from '../models/scaling.js';
 
@@ -12,10 +12,38 @@ export interface Base extends BaseSpec {
   model: tf.LayersModel;
 }
 
+/**
+ * A TensorFlow graph model (e.g. a TF-Hub network converted by tfjs-converter): it can only
+ * compute features — tfjs cannot train or cut a graph — so it serves strategy 3 alone. The
+ * features are the output of `spec.featureLayer` (a graph node), averaged over H and W when 4-D.
+ */
+export interface GraphBase extends BaseSpec {
+  graph: tf.GraphModel;
+  /** The base's folder: the saved classifier is composed from its model.json (engine/graph-classifier.ts). */
+  dir: string;
+}
+
+export function isGraphBase(base: Base | GraphBase): base is GraphBase {
+  return 'graph' in base;
+}
+
 /** Where a base is and what it is: what the host sends the engine. */
 export interface BaseRef {
   dir: string;
   spec: BaseSpec;
+  /** 'graph' for a graph model (strategy 3 only); absent or 'layers' otherwise. */
+  format?: 'layers' | 'graph';
+}
+
+/** Loads a base as the host described it: a layers model, or a graph model for strategy 3. */
+export async function loadBase(ref: BaseRef): Promise<Base | GraphBase> {
+  if (ref.format !== 'graph') return loadBaseFolder(ref.dir, ref.spec);
+  return { ...ref.spec, graph: await loadGraphModelFolder(ref.dir), dir: ref.dir };
+}
+
+export function disposeBase(base: Base | GraphBase): void {
+  if (isGraphBase(base)) base.graph.dispose();
+  else base.model.dispose();
 }
 
 /** Loads a base folder; without a spec, reads the folder's own metadata.json (tests, benchmarks). */

@@ -17,7 +17,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { selectEngine, trainingBackend, type EngineInfo } from './backend.js';
 import type { ComputeSettings } from './compute-settings.js';
-import type { Base } from './base.js';
+import { isGraphBase, type Base, type GraphBase } from './base.js';
+import { graphForward } from './graph-classifier.js';
 import { onnxFrozenForward, tfjsFrozenForward, type FrozenForward, type OutputRequest } from './forward.js';
 import type { Head } from './head.js';
 import { microBatchFor } from './memory.js';
@@ -68,8 +69,12 @@ export function stepWords(step: Pick<FineTuneStep, 'words' | 'fallback'>): strin
   return step.fallback ? `${step.words} (not in ONNX Runtime: ${step.fallback})` : step.words;
 }
 
-/** A frozen pass for these outputs: ONNX Runtime unless the settings say tfjs or it fails (then tfjs, saying why). */
-export async function frozenPass(settings: ComputeSettings, base: Base, outputs: OutputRequest[]): Promise<FrozenForward> {
+/**
+ * A frozen pass for these outputs: ONNX Runtime unless the settings say tfjs or it fails (then
+ * tfjs, saying why). A graph-model base always runs in tfjs: the ONNX converter reads layers models.
+ */
+export async function frozenPass(settings: ComputeSettings, base: Base | GraphBase, outputs: OutputRequest[]): Promise<FrozenForward> {
+  if (isGraphBase(base)) return graphForward(base, outputs);
   if (settings.frozen === 'tfjs') return tfjsFrozenForward(base, outputs, 'STUDIO_FROZEN=tfjs');
   try {
     return await onnxFrozenForward(base, outputs);
@@ -89,7 +94,7 @@ export class ComputePlan {
   ) {}
 
   /** The frozen pass for these outputs (see frozenPass), recorded as the run's. */
-  async frozenPass(base: Base, outputs: OutputRequest[]): Promise<FrozenForward> {
+  async frozenPass(base: Base | GraphBase, outputs: OutputRequest[]): Promise<FrozenForward> {
     const forward = await frozenPass(this.settings, base, outputs);
     this.parts.frozen = forward.runtime + (forward.fallbackReason ? ` (${forward.fallbackReason})` : '');
     if (forward.onnx)

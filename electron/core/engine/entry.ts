@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import type { EngineInfo } from './backend.js';
 import { ComputePlan, selectEngineFor, type ComputeSettings } from './compute-plan.js';
-import { blockAtOrBelow, loadBaseFolder } from './base.js';
+import { blockAtOrBelow, disposeBase, isGraphBase, loadBase } from './base.js';
 import { measureSteps } from './step-timing.js';
 import { FeatureCache } from './feature-cache.js';
 import { runTraining, type Sample } from './run.js';
@@ -50,7 +50,7 @@ async function handle(msg: Exclude<ToEngine, { type: 'cancel' }>): Promise<void>
   const plan = new ComputePlan(msg.compute, engine);
   if (msg.type === 'start') {
     send({ type: 'started', runId: msg.runId, engine });
-    const base = await loadBaseFolder(msg.base.dir, msg.base.spec);
+    const base = await loadBase(msg.base);
     try {
       const out = await runTraining({
         base,
@@ -78,10 +78,10 @@ async function handle(msg: Exclude<ToEngine, { type: 'cancel' }>): Promise<void>
         },
       });
     } finally {
-      base.model.dispose();
+      disposeBase(base);
     }
   } else if (msg.type === 'probe') {
-    const base = await loadBaseFolder(msg.base.dir, msg.base.spec);
+    const base = await loadBase(msg.base);
     try {
       const result = await findTransitionPoint(base, samplesFrom(msg.samples, base.inputSize), new FeatureCache(msg.cacheDir), {
         seed: msg.seed,
@@ -90,21 +90,23 @@ async function handle(msg: Exclude<ToEngine, { type: 'cancel' }>): Promise<void>
       // The step timing trains at the wizard's own cut: the block end at or below the best layer.
       // A failed timing leaves the wizard on its rough estimate rather than failing it.
       let timing: Awaited<ReturnType<typeof measureSteps>> | undefined;
-      try {
-        // The cut below the best layer; when that layer is a block end itself, the block below it.
-        const anchor = blockAtOrBelow(base, result.best);
-        const cut = anchor === result.best ? (base.blocks[base.blocks.indexOf(anchor) - 1] ?? anchor) : anchor;
-        timing = await measureSteps(base, cut, result.best, plan);
-      } catch (err) {
-        process.stderr.write(`step timing failed: ${err instanceof Error ? err.message : String(err)}\n`);
-      }
+      // A graph model cannot be fine-tuned, so there is no training step to time.
+      if (!isGraphBase(base))
+        try {
+          // The cut below the best layer; when that layer is a block end itself, the block below it.
+          const anchor = blockAtOrBelow(base, result.best);
+          const cut = anchor === result.best ? (base.blocks[base.blocks.indexOf(anchor) - 1] ?? anchor) : anchor;
+          timing = await measureSteps(base, cut, result.best, plan);
+        } catch (err) {
+          process.stderr.write(`step timing failed: ${err instanceof Error ? err.message : String(err)}\n`);
+        }
       send({
         type: 'probed',
         requestId: msg.requestId,
         result: timing ? { ...result, stepMsPerImage: { partial: timing.partial, full: timing.full }, stepRuntime: timing.where } : result,
       });
     } finally {
-      base.model.dispose();
+      disposeBase(base);
     }
   }
 }

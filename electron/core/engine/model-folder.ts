@@ -75,6 +75,23 @@ export async function loadGraphModelFolder(dir: string): Promise<tf.GraphModel> 
   return tf.loadGraphModel(tf.io.fromMemory(readModelArtifacts(dir)));
 }
 
+/** A run's saved classifier: a layers model, or a graph model when its base was a graph model (graph-classifier.ts). */
+export type ClassifierModel = tf.LayersModel | tf.GraphModel;
+
+/** Whether a folder's model.json is a tfjs graph model (read without loading weights). */
+export function isGraphModelFolder(dir: string): boolean {
+  try {
+    return (JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8')) as { format?: unknown }).format === 'graph-model';
+  } catch {
+    return false;
+  }
+}
+
+/** Loads a run's classifier folder, layers or graph. Both take pixels 0..255 and give probabilities from `predict`. */
+export async function loadClassifierFolder(dir: string): Promise<ClassifierModel> {
+  return isGraphModelFolder(dir) ? loadGraphModelFolder(dir) : loadModelFolder(dir);
+}
+
 /** Writes a tfjs layers folder: model.json and one weights.bin. Weights first: a folder with a model.json is taken as complete. */
 export function writeModelArtifacts(dir: string, artifacts: tf.io.ModelArtifacts): { path: string; bytes: number }[] {
   fs.mkdirSync(dir, { recursive: true });

@@ -3,7 +3,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import type { Base } from './base.js';
+import { isGraphBase, type Base, type GraphBase } from './base.js';
+import { runGraphHead } from './graph-run.js';
 import type { TrainConfig } from './config.js';
 import { augment } from './augment.js';
 import { FeatureCache } from './feature-cache.js';
@@ -29,7 +30,8 @@ export interface Sample extends PixelSource {
 }
 
 export interface RunInput {
-  base: Base;
+  /** A graph-model base trains strategy 3 only (graph-run.ts). */
+  base: Base | GraphBase;
   samples: Sample[];
   labels: string[];
   config: TrainConfig;
@@ -84,6 +86,7 @@ function validateInput(input: RunInput): void {
 export async function runTraining(input: RunInput): Promise<RunOutput> {
   validateInput(input);
   const { base, samples, labels, config, cache } = input;
+  if (isGraphBase(base)) return runGraphHead(input, base);
   const isCancelled = input.isCancelled ?? (() => false);
   const progress = input.onProgress ?? (() => {});
   const records: EpochRecord[] = [];

@@ -2,7 +2,7 @@
 // specialised for its original task, measured on this dataset. One frozen pass gives the pooled
 // activations at every probe point (cached, and shared with strategy 3's feature cache); a
 // cross-validated linear probe scores each; the best is the strategy-3 feature layer.
-import type { Base } from './base.js';
+import type { Base, GraphBase } from './base.js';
 import { FeatureCache } from './feature-cache.js';
 import { cacheKey, type PixelSource } from './frozen.js';
 import { NO_AUGMENTATION } from './augment.js';
@@ -19,7 +19,7 @@ export interface ProbeSample extends PixelSource {
 const BATCH = 8;
 
 export async function findTransitionPoint(
-  base: Base,
+  base: Base | GraphBase,
   samples: ProbeSample[],
   cache: FeatureCache,
   opts: { seed?: number; folds?: number; points?: string[]; compute?: ComputeSettings } = {},

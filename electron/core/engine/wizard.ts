@@ -29,6 +29,8 @@ export interface WizardInput {
   trainFraction?: number;
   /** How long a run may take before the wizard prefers a cheaper strategy. */
   budgetMs?: number;
+  /** The base computes features only (a graph model): strategy 3 is the one choice. */
+  featuresOnly?: boolean;
 }
 
 export interface Recommendation {
@@ -84,6 +86,11 @@ export function recommend(input: WizardInput): Recommendation {
     };
   };
 
+  if (input.featuresOnly)
+    return pick(
+      'head',
+      `This base is a graph model: it can compute features but not be retrained, so a new classifier is trained on its features (${probe}% in a quick test).`,
+    );
   if (per < MIN_PER_LABEL_TO_FINETUNE)
     return pick(
       'head',

@@ -44,6 +44,8 @@ import {
   type ExportPart,
   type ExportRow,
 } from './store.js';
+import { isGraphModelFolder } from '../engine/model-folder.js';
+import { GRAPH_NOT_ONNX } from '../predict/onnx-model.js';
 
 /** What an export needs from the studio: its database and data folder, and the environment's resources and model registry. */
 export interface ExportEnvironment {
@@ -66,8 +68,15 @@ export interface ExportRequest {
   onCreated?: (exportId: number) => void;
 }
 
+/** A part asked for but not produced, and why (recorded in manifest.json and the model card). */
+export interface SkippedPart {
+  part: ExportPart;
+  reason: string;
+}
+
 export interface ExportResult {
   row: ExportRow;
+  skipped: SkippedPart[];
   files: FileEntry[];
   parity: ParityReport | null;
   preview: QuantizePreview | null;
@@ -86,6 +95,24 @@ function normaliseParts(parts: ExportPart[] | undefined): ExportPart[] {
   if (set.has('web-demo')) set.add('tfjs');
   if (set.has('examples')) set.add('onnx');
   return ALL_PARTS.filter((p) => set.has(p));
+}
+
+/**
+ * The asked-for parts this run can give. A run on a graph-model base has no ONNX model (and so
+ * no examples, which run it): those are left out with the reason rather than failing the export.
+ */
+function producibleParts(asked: ExportPart[], graphRun: boolean, runId: number): { parts: ExportPart[]; skipped: SkippedPart[] } {
+  if (!graphRun) return { parts: asked, skipped: [] };
+  const skipped: SkippedPart[] = [];
+  if (asked.includes('onnx')) skipped.push({ part: 'onnx', reason: `no ONNX model: ${GRAPH_NOT_ONNX}` });
+  if (asked.includes('examples')) skipped.push({ part: 'examples', reason: `the examples run the ONNX model, and ${GRAPH_NOT_ONNX}` });
+  const parts = asked.filter((p) => p !== 'onnx' && p !== 'examples');
+  if (parts.length === 0)
+    throw new StudioError(
+      'unsupported',
+      `Run ${runId} cannot be exported as ONNX: ${GRAPH_NOT_ONNX}. Export it for TensorFlow.js instead.`,
+    );
+  return { parts, skipped };
 }
 
 function checkDestination(dir: string): void {
@@ -172,7 +199,7 @@ export async function exportRun(env: ExportEnvironment, req: ExportRequest): Pro
   // Some backend (wasm, when the engine's modules are loaded) may still be initialising.
   await tf.ready();
   const src = loadRunSource(db, paths, req.runId);
-  const parts = normaliseParts(req.parts);
+  const { parts, skipped } = producibleParts(normaliseParts(req.parts), isGraphModelFolder(src.modelDir), src.run.id);
   const quantize = !!req.quantize && parts.includes('tfjs');
   const has = (p: ExportPart) => parts.includes(p);
   if (req.outDir) checkDestination(path.resolve(req.outDir));
@@ -221,11 +248,17 @@ export async function exportRun(env: ExportEnvironment, req: ExportRequest): Pro
     const float = readTfjsFolder(src.modelDir);
     const tfjsModel = quantize ? quantizeUint8(float) : float;
     if (has('tfjs')) writeTfjsFolder(path.join(staging, 'tfjs'), tfjsModel);
-    const onnx = await runOnnxBytes(src.modelDir);
-    if (has('onnx')) fs.writeFileSync(path.join(staging, 'model.onnx'), onnx.bytes);
+    const onnx = float.format === 'graph-model' ? null : await runOnnxBytes(src.modelDir);
+    if (onnx && has('onnx')) fs.writeFileSync(path.join(staging, 'model.onnx'), onnx.bytes);
     writeJson(path.join(staging, 'labels.json'), src.labels);
     const base = env.models.describe(src.run.baseId);
-    let signature = makeSignature(src, exportId, base, { tfjs: has('tfjs'), onnx: has('onnx'), quantized: quantize }, onnx.output);
+    let signature = makeSignature(
+      src,
+      exportId,
+      base,
+      { tfjs: has('tfjs'), onnx: has('onnx'), quantized: quantize, graph: float.format === 'graph-model', skipped },
+      onnx?.output ?? '',
+    );
     writeJson(path.join(staging, 'signature.json'), signature);
     if (has('examples')) writeExamples(resources, staging);
     if (has('web-demo')) writeWebDemo(resources, staging, src, tfjsModel, signature);
@@ -264,7 +297,7 @@ export async function exportRun(env: ExportEnvironment, req: ExportRequest): Pro
         quantized: quantize,
       }),
     );
-    const entries = writeManifest(staging);
+    const entries = writeManifest(staging, skipped);
     const manifestSha256 = createHash('sha256')
       .update(fs.readFileSync(path.join(staging, MANIFEST)))
       .digest('hex');
@@ -284,7 +317,7 @@ export async function exportRun(env: ExportEnvironment, req: ExportRequest): Pro
         accuracyDelta: preview?.accuracyDelta ?? null,
         error: `Parity check failed (${reasons.join('; ')}).`,
       });
-      return { row: getExport(db, exportId), files: entries, parity, preview };
+      return { row: getExport(db, exportId), files: entries, parity, preview, skipped };
     }
 
     // Last chance before anything is committed: a Cancel that came during the model card and
@@ -314,7 +347,7 @@ export async function exportRun(env: ExportEnvironment, req: ExportRequest): Pro
       parity,
       accuracyDelta: preview?.accuracyDelta ?? null,
     });
-    return { row: getExport(db, exportId), files: entries, parity, preview };
+    return { row: getExport(db, exportId), files: entries, parity, preview, skipped };
   } catch (err) {
     fs.rmSync(staging, { recursive: true, force: true });
     let leftOver = false;

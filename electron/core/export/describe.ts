@@ -18,6 +18,10 @@ export interface SignatureParts {
   tfjs: boolean;
   onnx: boolean;
   quantized: boolean;
+  /** The TF.js model is a graph model (a run on a graph-model base): tf.loadGraphModel loads it. */
+  graph?: boolean;
+  /** Parts asked for but not produced, and why. */
+  skipped?: { part: string; reason: string }[];
 }
 
 export interface Signature {
@@ -37,7 +41,16 @@ export interface Signature {
   preprocessing: typeof PREPROCESSING & { placement: string };
   output: { kind: 'probabilities'; shape: (number | null)[]; classOrder: string };
   onnx: { file: string; input: string; output: string } | null;
-  tfjs: { file: string; input: string; inputDtype: string; weights: 'float32' | 'uint8-quantized' } | null;
+  tfjs: {
+    file: string;
+    input: string;
+    inputDtype: string;
+    weights: 'float32' | 'uint8-quantized';
+    /** 'graph-model' loads with tf.loadGraphModel, 'layers-model' with tf.loadLayersModel. */
+    format: 'layers-model' | 'graph-model';
+  } | null;
+  /** Parts asked for but not produced, and why (present only when some were). */
+  skipped?: { part: string; reason: string }[];
   base: BaseDescription;
   strategy: string;
   dataset: { hash: string; hashOf: string; images: number; perSplit: Record<string, number> };
@@ -77,8 +90,10 @@ export function makeSignature(
           input: 'pixels',
           inputDtype: 'float32 holding the 0..255 pixel values (tfjs layers models take float input)',
           weights: parts.quantized ? 'uint8-quantized' : 'float32',
+          format: parts.graph ? 'graph-model' : 'layers-model',
         }
       : null,
+    ...(parts.skipped?.length ? { skipped: parts.skipped } : {}),
     base,
     strategy: src.run.strategy,
     dataset: {
@@ -126,7 +141,9 @@ export function modelCard(
     lines.push('- `model.onnx` — the model for ONNX Runtime (any language). Input `image`: uint8 RGB pixels, shape [N, H, W, 3].');
   if (files.tfjs)
     lines.push(
-      `- \`tfjs/\` — the TensorFlow.js layers model (\`tf.loadLayersModel('tfjs/model.json')\`)${files.quantized ? ', weights quantized to 8 bits' : ''}.`,
+      sig.tfjs?.format === 'graph-model'
+        ? `- \`tfjs/\` — the TensorFlow.js graph model (\`tf.loadGraphModel('tfjs/model.json')\`): the base network and the trained classifier in one${files.quantized ? ', weights quantized to 8 bits' : ''}.`
+        : `- \`tfjs/\` — the TensorFlow.js layers model (\`tf.loadLayersModel('tfjs/model.json')\`)${files.quantized ? ', weights quantized to 8 bits' : ''}.`,
     );
   lines.push(
     "- `labels.json` — class names, in the order of the model's output.",
@@ -142,6 +159,7 @@ export function modelCard(
       '- `examples/python/` — `pip install -r requirements.txt && python3 classify.py photo.jpg` (onnxruntime + Pillow).',
     );
   lines.push('- `manifest.json` — size and sha256 of every file (`studio verify-export DIR` checks them).', '');
+  for (const s of sig.skipped ?? []) lines.push(`Not included: ${s.part} — ${s.reason}.`, '');
   lines.push('## Input', '');
   lines.push(
     `RGB pixels, ${sig.input.size[0]}×${sig.input.size[1]}, uint8 (0–255), NHWC. Scaling to the network's range is **inside the model**: do not normalise. ` +

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Db } from '../db/connection.js';
 import { MANIFEST, type Manifest } from './manifest.js';
+import { ALL_PARTS, type ExportPart } from './store.js';
 
 /** The .zip of a finished export, or null when there is no such export or its zip is gone. */
 export function exportZipPath(db: Db, exportId: number): string | null {
@@ -16,6 +17,20 @@ export function exportZipPath(db: Db, exportId: number): string | null {
     return fs.statSync(zip).isFile() ? zip : null;
   } catch {
     return null;
+  }
+}
+
+/** The parts an export left out and why (from its manifest.json); empty when none or unreadable. */
+export function exportSkipped(dir: string | null): { part: ExportPart; reason: string }[] {
+  if (!dir) return [];
+  try {
+    const manifest = JSON.parse(fs.readFileSync(path.join(dir, MANIFEST), 'utf8')) as Partial<Manifest>;
+    if (!Array.isArray(manifest.skipped)) return [];
+    return manifest.skipped
+      .filter((s) => ALL_PARTS.includes(s?.part as ExportPart) && typeof s.reason === 'string')
+      .map((s) => ({ part: s.part as ExportPart, reason: s.reason }));
+  } catch {
+    return [];
   }
 }
 

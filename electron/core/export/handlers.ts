@@ -11,7 +11,7 @@ import type { SourceRegistry } from '../sources.js';
 import { exportCalls, type ExportEventName, type ExportEventPayload } from '../../shared/contract-export.js';
 import { StudioError } from '../../shared/contract.js';
 import { exportRun, type ExportEnvironment } from './bundle.js';
-import { exportFiles } from './files.js';
+import { exportFiles, exportSkipped } from './files.js';
 import { quantizePreview } from './preview.js';
 import { getExport, listExports, markExportsInterrupted, type ExportRow } from './store.js';
 
@@ -82,6 +82,7 @@ export function toExportInfo(r: ExportRow): ExportEventPayload<'export.finished'
     hasZip: r.zipPath !== null,
     bytes: r.bytes,
     files: exportFiles(r.dir),
+    skipped: exportSkipped(r.dir),
     maxAbsDiff: r.maxAbsDiff,
     agreement: r.agreement,
     imagesChecked: r.imagesChecked,
@@ -124,7 +125,10 @@ export const exportHandlers: ExportHandlers = {
           exportId: result.row.id,
           status: result.row.status,
           export: info,
-          message: result.row.error,
+          // A finished export that left a part out says which and why.
+          message:
+            result.row.error ??
+            (result.skipped.length ? result.skipped.map((s) => `${s.part} not included: ${s.reason}`).join('; ') : null),
           quantization: result.preview,
         });
       } catch (err) {

@@ -18,6 +18,8 @@ export interface Manifest {
   formatVersion: number;
   generatedBy: string;
   files: FileEntry[];
+  /** Parts asked for but not produced, with the reason (a run on a graph-model base has no ONNX model). */
+  skipped?: { part: string; reason: string }[];
 }
 
 export function sha256File(file: string): string {
@@ -34,9 +36,14 @@ export function describeFiles(dir: string): FileEntry[] {
 }
 
 /** Writes manifest.json over everything else in `dir`; returns its entries. */
-export function writeManifest(dir: string): FileEntry[] {
+export function writeManifest(dir: string, skipped: { part: string; reason: string }[] = []): FileEntry[] {
   const files = describeFiles(dir);
-  const manifest: Manifest = { formatVersion: MANIFEST_VERSION, generatedBy: 'Transfer Studio', files };
+  const manifest: Manifest = {
+    formatVersion: MANIFEST_VERSION,
+    generatedBy: 'Transfer Studio',
+    files,
+    ...(skipped.length ? { skipped } : {}),
+  };
   fs.writeFileSync(path.join(dir, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
   return files;
 }

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { loadModelFolder } from '../engine/model-folder.js';
+import { loadClassifierFolder } from '../engine/model-folder.js';
 import { sha256File } from './manifest.js';
 
 export const FLOAT_MAX_ABS_DIFF = 1e-4;
@@ -172,7 +172,7 @@ export async function tfjsFromBundle(
 ): Promise<Float32Array[]> {
   const previous = tf.getBackend();
   if (previous !== 'cpu') await tf.setBackend('cpu');
-  const model = await loadModelFolder(path.join(bundleDir, 'tfjs'));
+  const model = await loadClassifierFolder(path.join(bundleDir, 'tfjs'));
   try {
     return await withNodeExample(exampleFile, async (example) => {
       const out: Float32Array[] = [];

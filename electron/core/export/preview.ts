@@ -40,7 +40,11 @@ export async function tfjsCpuPredictions(
   const previous = tf.getBackend();
   if (previous !== 'cpu') await tf.setBackend('cpu');
   const weightData = a.weightData.buffer.slice(a.weightData.byteOffset, a.weightData.byteOffset + a.weightData.byteLength) as ArrayBuffer;
-  const model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: a.modelTopology, weightSpecs: a.weightSpecs, weightData }));
+  const artifacts = { modelTopology: a.modelTopology, weightSpecs: a.weightSpecs, weightData, format: a.format };
+  const model: tf.LayersModel | tf.GraphModel =
+    a.format === 'graph-model'
+      ? await tf.loadGraphModel(tf.io.fromMemory(artifacts))
+      : await tf.loadLayersModel(tf.io.fromMemory(artifacts));
   try {
     const out: Float32Array[] = [];
     const per = size * size * 3;
@@ -64,7 +68,8 @@ export async function previewFor(db: Db, src: RunSource, quantize: boolean, app?
   await tf.ready();
   const float = readTfjsFolder(src.modelDir);
   const quant = quantizeUint8(float);
-  const onnxBytes = (await runOnnxBytes(src.modelDir)).bytes.length;
+  // A run on a graph-model base has no ONNX form (predict/onnx-model.ts: GRAPH_NOT_ONNX).
+  const onnxBytes = float.format === 'graph-model' ? 0 : (await runOnnxBytes(src.modelDir)).bytes.length;
   const files = src.testImages.map((i) => i.file);
   const truth = src.testImages.map((i) => i.labelIndex);
   const reference = app ?? (await appPredictions(db, src.run.id, files));

@@ -17,9 +17,12 @@ export interface TfjsArtifacts {
   weightSpecs: tf.io.WeightsManifestEntry[];
   weightData: Buffer;
   quantized: boolean;
+  /** 'graph-model' for a run on a graph-model base (engine/graph-classifier.ts); layers otherwise. */
+  format?: 'layers-model' | 'graph-model';
 }
 
 interface ModelJson {
+  format?: string;
   modelTopology?: object;
   weightsManifest?: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
 }
@@ -50,7 +53,13 @@ export function readTfjsFolder(dir: string): TfjsArtifacts {
   const expected = specs.reduce((s, w) => s + specBytes(w), 0);
   if (expected !== weightData.length)
     throw new Error(`${dir}: weights hold ${weightData.length} bytes, the manifest describes ${expected}`);
-  return { modelTopology: json.modelTopology, weightSpecs: specs, weightData, quantized: specs.some((s) => s.quantization) };
+  return {
+    modelTopology: json.modelTopology,
+    weightSpecs: specs,
+    weightData,
+    quantized: specs.some((s) => s.quantization),
+    format: json.format === 'graph-model' ? 'graph-model' : 'layers-model',
+  };
 }
 
 /** uint8 per-tensor affine quantization of the float32 weights (see MIN_QUANTIZED_ELEMENTS). */
@@ -83,12 +92,12 @@ export function quantizeUint8(a: TfjsArtifacts): TfjsArtifacts {
     specs.push({ ...spec, quantization: { dtype: 'uint8', min, scale } });
     parts.push(Buffer.from(q.buffer));
   }
-  return { modelTopology: a.modelTopology, weightSpecs: specs, weightData: Buffer.concat(parts), quantized: true };
+  return { modelTopology: a.modelTopology, weightSpecs: specs, weightData: Buffer.concat(parts), quantized: true, format: a.format };
 }
 
 export function modelJson(a: TfjsArtifacts, weightsFile = TFJS_WEIGHTS_FILE): object {
   return {
-    format: 'layers-model',
+    format: a.format ?? 'layers-model',
     generatedBy: 'Transfer Studio',
     convertedBy: 'Transfer Studio export',
     modelTopology: a.modelTopology,
@@ -96,7 +105,7 @@ export function modelJson(a: TfjsArtifacts, weightsFile = TFJS_WEIGHTS_FILE): ob
   };
 }
 
-/** model.json + one weights file, the layout `tf.loadLayersModel('…/model.json')` reads. */
+/** model.json + one weights file, the layout `tf.loadLayersModel('…/model.json')` (or tf.loadGraphModel for a graph model) reads. */
 export function writeTfjsFolder(dir: string, a: TfjsArtifacts): void {
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, TFJS_WEIGHTS_FILE), a.weightData);

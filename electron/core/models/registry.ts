@@ -118,7 +118,10 @@ export class ModelRegistry {
     const meta = this.meta(id);
     const dir = this.folder(id);
     if (!fs.existsSync(path.join(dir, 'model.json'))) throw new ModelStoreError('notFolder', this.missing(id));
-    return { dir, spec: specFromMetadata(meta, id, `The metadata of base model "${id}"`), format: meta.format };
+    const spec = specFromMetadata(meta, id, `The metadata of base model "${id}"`);
+    // A graph model has no layers to cut: its one probe point is the feature node, and no boundaries.
+    if (meta.format === 'graph') return { dir, spec: { ...spec, blocks: [], probePoints: [spec.featureLayer] }, format: 'graph' };
+    return { dir, spec, format: meta.format };
   }
 
   /** Name and origin in plain words, for model cards; a base removed since is said to be gone. */

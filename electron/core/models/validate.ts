@@ -415,7 +415,7 @@ export async function validateModelFolder(folder: string, overrides: FolderMetad
     const inputSize = inputSizeOf(graph.inputs[0]!.shape, metadata.inputSize);
     const out = graph.outputs[0];
     if (!out) throw new ModelStoreError('badInput', 'The graph model has no outputs.');
-    const featureLayer = metadata.featureLayer ?? out.name;
+    const featureLayer = metadata.featureLayer ?? featureNodeBeforeClassifier(json.modelTopology as { node?: GraphNode[] }, out.name);
     // One forward pass on a blank image: proves tfjs has every op this graph needs (graph
     // models only fail at execution otherwise) and gives the feature shape signatures often omit.
     let featureShape: number[];
@@ -434,6 +434,36 @@ export async function validateModelFolder(folder: string, overrides: FolderMetad
   } finally {
     graph.dispose();
   }
+}
+
+interface GraphNode {
+  name: string;
+  op: string;
+  input?: string[];
+}
+
+/** Ops a classifier ends with, after its features: walked back over to find them. */
+const CLASSIFIER_TAIL = new Set(['Softmax', 'Sigmoid', 'Identity', 'BiasAdd', 'Add', 'AddV2', 'Reshape', 'Squeeze']);
+const DENSE = new Set(['MatMul', '_FusedMatMul']);
+
+/**
+ * A graph model's features when its metadata names none: the input of its classifier's dense
+ * layer (the pooled, 2-D features before it), found by walking back from the output over
+ * softmax, bias and reshape ops; without a dense layer, the output itself (pooled if 4-D).
+ */
+function featureNodeBeforeClassifier(topology: { node?: GraphNode[] }, output: string): string {
+  const byName = new Map((topology.node ?? []).map((n) => [n.name, n]));
+  const strip = (ref: string) => ref.replace(/^\^/, '').replace(/:\d+$/, '');
+  let node = byName.get(strip(output));
+  for (let steps = 0; node && steps < 16; steps++) {
+    if (DENSE.has(node.op)) {
+      const x = node.input?.[0];
+      return x ? strip(x) : output;
+    }
+    if (!CLASSIFIER_TAIL.has(node.op) || !node.input?.[0]) break;
+    node = byName.get(strip(node.input[0]));
+  }
+  return output;
 }
 
 function definedOnly<T extends object>(o: T): Partial<T> {

@@ -6,11 +6,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { convertToOnnxDetailed, runBatch, UnsupportedLayerError } from '../engine/onnx/index.js';
-import { loadModelFolder } from '../engine/model-folder.js';
+import { isGraphModelFolder, loadModelFolder, type ClassifierModel } from '../engine/model-folder.js';
 import { createOnnxSession, type OnnxSession, type SessionOptions } from '../../../native/onnx-runtime.js';
 
 export const ONNX_FILE = 'model.onnx';
 export const ONNX_STATUS_FILE = 'model.onnx.json';
+/** Why a run on a graph-model base has no ONNX form: the converter (engine/onnx) reads tfjs layers models only. */
+export const GRAPH_NOT_ONNX = 'its base is a TensorFlow graph model, and the ONNX converter reads layers models only';
 /** Bump when the converter's output changes, so cached files are redone. */
 const CONVERSION_VERSION = 1;
 
@@ -25,7 +27,7 @@ export interface OnnxStatus {
 }
 
 export type OnnxOutcome =
-  { kind: 'onnx'; session: OnnxSession; parity: OnnxStatus['parity'] } | { kind: 'tfjs'; reason: string; model: tf.LayersModel | null };
+  { kind: 'onnx'; session: OnnxSession; parity: OnnxStatus['parity'] } | { kind: 'tfjs'; reason: string; model: ClassifierModel | null };
 
 function sourceOf(folder: string): OnnxStatus['source'] {
   const st = fs.statSync(path.join(folder, 'model.json'));
@@ -69,7 +71,7 @@ export function parityImages(size: number): Uint8Array[] {
 }
 
 /** tfjs's output for pixels given as uint8 (the model takes float32 0..255 and scales inside). */
-export function tfjsPredict(model: tf.LayersModel, pixels: Uint8Array[], size: number): Float32Array {
+export function tfjsPredict(model: ClassifierModel, pixels: Uint8Array[], size: number): Float32Array {
   const per = size * size * 3;
   const buf = new Float32Array(pixels.length * per);
   pixels.forEach((p, i) => buf.set(p, i * per));
@@ -97,6 +99,7 @@ function firstLine(err: unknown): string {
  * the first call for a model folder; later calls only open model.onnx.
  */
 export async function openOnnx(folder: string, inputSize: number, sessionOptions: SessionOptions = {}): Promise<OnnxOutcome> {
+  if (isGraphModelFolder(folder)) return { kind: 'tfjs', reason: GRAPH_NOT_ONNX, model: null };
   const file = path.join(folder, ONNX_FILE);
   const status = readStatus(folder);
   if (status && !status.ok) return { kind: 'tfjs', reason: status.reason ?? 'not convertible to ONNX', model: null };

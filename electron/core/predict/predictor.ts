@@ -1,7 +1,7 @@
 // A loaded run model that turns RGB uint8 pixels into class probabilities: ONNX Runtime when the
 // model converts (and matches tfjs), tfjs otherwise — and then it says so in `runtime`.
 import { runBatch, runPipeline } from '../engine/onnx/index.js';
-import { loadModelFolder } from '../engine/model-folder.js';
+import { loadClassifierFolder } from '../engine/model-folder.js';
 import type { SessionOptions } from '../../../native/onnx-runtime.js';
 import { openOnnx, tfjsPredict } from './onnx-model.js';
 import type { RunModel } from './run-model.js';
@@ -68,7 +68,7 @@ export async function loadPredictor(model: RunModel, sessionOptions: SessionOpti
     };
   }
 
-  const net = outcome.model ?? (await loadModelFolder(model.folder));
+  const net = outcome.model ?? (await loadClassifierFolder(model.folder));
   return {
     model,
     runtime: `tfjs (fallback: ${outcome.reason})`,

@@ -101,9 +101,7 @@ export class TrainingService extends EventEmitter<TrainingEvents> {
   /** A base by id from the model registry: built in, imported or downloaded. */
   base(baseId: string): BaseRef {
     const found = this.options.models.base(baseId);
-    if (found.format !== 'layers')
-      throw new StudioError('unsupported', `"${baseId}" is a graph model; training with it is not supported yet (use a layers model).`);
-    return { dir: found.dir, spec: found.spec };
+    return { dir: found.dir, spec: found.spec, format: found.format };
   }
 
   /** Every run setting when nothing is changed: what `start` fills in, and what the Train tab shows. */
@@ -197,6 +195,7 @@ export class TrainingService extends EventEmitter<TrainingEvents> {
         blocks: spec.blocks,
         bestBlock: probe.best,
         anchorBlock: blockAtOrBelow(spec, probe.best),
+        featuresOnly: base.format === 'graph',
       });
       return { probe, engine, speed, perLabel: data.perLabel, recommendation };
     } finally {
@@ -224,6 +223,11 @@ export class TrainingService extends EventEmitter<TrainingEvents> {
         ...options.overrides,
       });
     } else config = defaultConfig(options.strategy, options.overrides);
+    if (base.format === 'graph' && config.strategy !== 'head')
+      throw new StudioError(
+        'invalid',
+        `"${baseId}" is a graph model: it computes features but cannot be fine-tuned, so only strategy 3 (a new classifier on its features) trains on it.`,
+      );
     const runId = runs.createRun(this.db, projectId, baseId, config);
     const outDir = path.join(this.paths.project(projectId), 'runs', String(runId), 'model');
     const child = this.spawn();
