@@ -6,12 +6,14 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeTinyResidualFolder } from '../fixtures/tiny-base.js';
+import { writeTinyGraphFolder } from '../fixtures/tiny-graph.js';
 import { CLIPART } from '../fixtures/training-project.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'studio-models-cli-'));
 const dataDir = path.join(tmp, 'data');
 const modelDir = path.join(tmp, 'tiny residual');
+const graphDir = path.join(tmp, 'tiny graph');
 
 function studio(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
@@ -29,6 +31,7 @@ const lastJson = (stdout: string) => JSON.parse(stdout.trimEnd().split('\n').at(
 
 beforeAll(async () => {
   await writeTinyResidualFolder(modelDir);
+  await writeTinyGraphFolder(graphDir);
   // Two labels of real images, a dozen each: enough for every split.
   for (const label of ['bird', 'vehicle']) {
     fs.mkdirSync(path.join(tmp, 'images', label), { recursive: true });
@@ -77,5 +80,26 @@ describe('studio models', () => {
     expect(exported.code, exported.stdout + exported.stderr).toBe(0);
     expect(fs.existsSync(path.join(out, 'model.onnx'))).toBe(true);
     expect(fs.readFileSync(path.join(out, 'README.md'), 'utf8')).toMatch(/tiny residual|tiny_residual/i);
+  }, 300_000);
+
+  it('imports a graph model, trains on it with `studio train --base` (strategy 3 only) and exports it without ONNX, saying why', async () => {
+    const r = await studio(['models', 'import', graphDir, '--scaling', '[-1,1]', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const { model } = lastJson(r.stdout);
+    expect(model).toMatchObject({ format: 'graph', strategies: [3], limitation: 'strategy 3 only' });
+    const refused = await studio(['train', 'Things', '--strategy', 'full', '--base', model.id, '--epochs', '1']);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr + refused.stdout).toMatch(/graph model.*only strategy 3/);
+    const trained = await studio(['train', 'Things', '--base', model.id, '--epochs', '2', '--json']);
+    expect(trained.code, trained.stdout + trained.stderr).toBe(0);
+    const run = lastJson(trained.stdout);
+    expect(run).toMatchObject({ status: 'done', base: model.id, strategy: 'head' });
+    const out = path.join(tmp, 'graph-export');
+    const exported = await studio(['export', String(run.runId), '--out', out, '--json']);
+    expect(exported.code, exported.stdout + exported.stderr).toBe(0);
+    expect(exported.stdout).toMatch(/onnx not included: .*graph model/);
+    expect(lastJson(exported.stdout).skipped.map((s: { part: string }) => s.part)).toEqual(['onnx', 'examples']);
+    expect(fs.existsSync(path.join(out, 'model.onnx'))).toBe(false);
+    expect(JSON.parse(fs.readFileSync(path.join(out, 'tfjs', 'model.json'), 'utf8')).format).toBe('graph-model');
   }, 300_000);
 });

@@ -32,7 +32,11 @@ export function graphForward(base: GraphBase, outputs: OutputRequest[]): FrozenF
       const input = tf.tidy(() => scaled(base, tf.tensor4d(buf, [pixels.length, size, size, 3])));
       let ys: tf.Tensor[];
       try {
-        ys = await execute(base.graph, input, outputs.map((o) => o.layer));
+        ys = await execute(
+          base.graph,
+          input,
+          outputs.map((o) => o.layer),
+        );
       } finally {
         input.dispose();
       }

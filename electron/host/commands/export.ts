@@ -104,6 +104,7 @@ export async function exportCommand(
         `parity ${a.artefact}${a.quantized ? ' (8-bit)' : ''}: ${pct(a.agreement)} same top label on ${a.images} test images, max |Δp| ${a.maxAbsDiff.toExponential(2)}${a.passed ? '' : ` — FAILED: ${a.reason}`}`,
       );
     }
+    for (const s of info.skipped) write(`${s.part} not included: ${s.reason}.`);
     if (info.status === 'done') write(`Export ${info.id} of run ${info.runId} done: ${dir} (${mb(info.bytes ?? 0)}), zip ${zip}.`);
     else write(`Export ${info.id} of run ${info.runId} ${info.status}: ${info.error ?? ''}${dir ? ` Kept for inspection at ${dir}.` : ''}`);
     if (args.json) {
@@ -128,6 +129,7 @@ export async function exportCommand(
                 },
               }
             : {}),
+          ...(info.skipped.length ? { skipped: info.skipped } : {}),
           ...(info.error ? { error: info.error } : {}),
         }),
       );
