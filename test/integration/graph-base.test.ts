@@ -153,4 +153,19 @@ describe('a graph-model base', () => {
     demo.dispose();
     app.dispose();
   }, 300_000);
+
+  it('exports TF.js alone with 8-bit weights (the graph model quantizes and loads like a layers one)', async () => {
+    const finished = next<{ status: string; message: string | null }>('export.finished');
+    await studio.call('exports.start', { runId, formats: ['tfjs'], quantize: true });
+    const done = await finished;
+    expect(done.status, done.message ?? '').toBe('done');
+    expect(done.message).toBeNull();
+    const [latest] = await studio.call('exports.list', { runId });
+    expect(latest).toMatchObject({ quantized: true, parts: ['tfjs'], skipped: [] });
+    expect(latest!.parity?.passed).toBe(true);
+    // ONNX alone has nothing to give: it ends with the reason, not a broken export.
+    const onnxOnly = next<{ status: string; message: string | null }>('export.finished');
+    await studio.call('exports.start', { runId, formats: ['onnx'], quantize: false });
+    expect(await onnxOnly).toMatchObject({ status: 'failed', message: expect.stringMatching(/cannot be exported as ONNX: .*graph model/) });
+  }, 120_000);
 });
