@@ -23,6 +23,7 @@ import { trainingHandlers, forwardTrainingEvents } from './training/handlers.js'
 import { createPredictCtx, closePredictCtx, type PredictCtx } from './predict/context.js';
 import { predictHandlers } from './predict/handlers.js';
 import { createExportCtx, exportHandlers, type ExportCtx } from './export/handlers.js';
+import { datasetHandlers, type DatasetCtx } from './dataset/handlers.js';
 
 export interface StudioOptions {
   /** Built once by the host (environment.ts): resources, settings, data folder, registries. */
@@ -49,6 +50,7 @@ export class Studio {
   private readonly models: ModelsCtx;
   private readonly predict: PredictCtx;
   private readonly exporting: ExportCtx;
+  private readonly dataset: DatasetCtx;
 
   constructor(private options: StudioOptions) {
     const env = options.environment;
@@ -91,6 +93,14 @@ export class Studio {
       sources: this.sources,
       ...(options.reveal ? { reveal: options.reveal } : {}),
     });
+    this.dataset = {
+      db: this.db,
+      paths: this.paths,
+      jobs: this.jobs,
+      sources: this.sources,
+      emit: (e, p) => this.bus.emit(e, p),
+      ...(options.reveal ? { reveal: options.reveal } : {}),
+    };
     this.handlers = this.makeHandlers();
   }
 
@@ -273,6 +283,10 @@ export class Studio {
       'exports.preview': (a) => exportHandlers['exports.preview'](this.exporting, a),
       'exports.list': (a) => exportHandlers['exports.list'](this.exporting, a),
       'exports.reveal': (a) => exportHandlers['exports.reveal'](this.exporting, a),
+
+      'dataset.export': (a) => datasetHandlers['dataset.export'](this.dataset, a),
+      'dataset.cancelExport': (a) => datasetHandlers['dataset.cancelExport'](this.dataset, a),
+      'dataset.revealExport': (a) => datasetHandlers['dataset.revealExport'](this.dataset, a),
     } satisfies Handlers;
   }
 

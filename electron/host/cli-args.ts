@@ -27,7 +27,7 @@ const VALUED = new Set([
   'seed',
   ...MODELS_VALUED_FLAGS,
 ]);
-const BOOLEAN = new Set(['json', 'help', 'no-folder-labels', 'quantize']);
+const BOOLEAN = new Set(['json', 'help', 'no-folder-labels', 'quantize', 'include-unlabeled', 'include-excluded']);
 
 export function parseArgv(argv: string[]): Parsed {
   const out: Parsed = { json: false, help: false, positionals: [], flags: new Map() };
@@ -83,6 +83,9 @@ Commands:
                                       export a finished run (default: the whole bundle: TF.js,
                                       ONNX, web demo, examples) after checking it against the app
   verify-export DIR                   check an exported folder against its manifest.json
+  dataset export PROJECT --out DIR [--format folders|csv] [--include-unlabeled] [--include-excluded]
+                                      copy the project's images out, a folder per label or with
+                                      a labels.csv (path,label,split); DIR must be new or empty
 ${MODELS_USAGE}
 
 Options:

@@ -135,6 +135,10 @@ async function dispatch(command: string, args: Parsed): Promise<number> {
         }),
       );
     }
+    case 'dataset': {
+      const { datasetCommand } = await import('./commands/dataset.js');
+      return withStudio(args, (s) => datasetCommand(s, args, out));
+    }
     case 'verify-export': {
       const { verifyExportCommand } = await import('./commands/verify-export.js');
       return verifyExportCommand(args, out);

@@ -7,6 +7,7 @@ import { modelCalls, modelEvents } from './contract-models.js';
 import { trainingCalls, trainingEvents } from './contract-training.js';
 import { predictCalls, predictEvents } from './contract-predict.js';
 import { exportCalls, exportEvents } from './contract-export.js';
+import { datasetCalls, datasetEvents } from './contract-dataset.js';
 
 const call = <A extends z.ZodType, R extends z.ZodType>(args: A, result: R) => ({ args, result });
 const P = { projectId: S.Id };
@@ -75,6 +76,7 @@ export const calls = {
   ...trainingCalls,
   ...predictCalls,
   ...exportCalls,
+  ...datasetCalls,
 } as const;
 
 export const events = {
@@ -86,6 +88,7 @@ export const events = {
   ...trainingEvents,
   ...predictEvents,
   ...exportEvents,
+  ...datasetEvents,
 } as const;
 
 export type Calls = typeof calls;

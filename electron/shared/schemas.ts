@@ -102,7 +102,7 @@ export const ImportReport = z.object({
 
 export const JobProgress = z.object({
   jobId: JobId,
-  kind: z.enum(['import', 'predict']),
+  kind: z.enum(['import', 'predict', 'dataset-export']),
   projectId: Id,
   phase: z.string(),
   done: z.number().int(),

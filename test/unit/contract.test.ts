@@ -57,6 +57,9 @@ const valid: { [M in Method]: Args<M> } = {
   'exports.preview': { runId: 1, quantize: true },
   'exports.list': { runId: 1 },
   'exports.reveal': { exportId: 1 },
+  'dataset.export': { projectId: 1, format: 'csv', includeUnlabeled: true, includeExcluded: false, destination: 'abcdefgh12345678' },
+  'dataset.cancelExport': { jobId: 'dataset-export-abc123' },
+  'dataset.revealExport': { key: '0123456789abcdef' },
 };
 
 const methods = Object.keys(calls) as Method[];

@@ -72,9 +72,12 @@ const PATH_HEADERS = new Set(['path', 'file', 'filename', 'file_name', 'filepath
 const LABEL_HEADERS = new Set(['label', 'class', 'category', 'tag', 'labels', 'class_name']);
 
 function isHeader(fields: string[]): boolean {
-  const [a, b] = fields.map((f) => f.trim().toLowerCase());
-  return a !== undefined && PATH_HEADERS.has(a) && (b === undefined || LABEL_HEADERS.has(b));
+  const [a, b, c] = fields.map((f) => f.trim().toLowerCase());
+  return a !== undefined && PATH_HEADERS.has(a) && (b === undefined || LABEL_HEADERS.has(b)) && (c === undefined || c === 'split');
 }
+
+/** A third column is allowed only when the header names it `split` (the dataset export writes one; the app draws its own splits). */
+const hasSplitColumn = (fields: string[]) => fields.length === 3 && fields[2]!.trim().toLowerCase() === 'split';
 
 const isInside = (root: string, p: string) => {
   const rel = path.relative(root, p);
@@ -102,11 +105,16 @@ export async function csvCandidates(csvFile: string): Promise<ScanResult> {
   const records = parseCsv(text);
   const bad = (rec: CsvRecord, p: string, reason: string) => skipped.push({ path: p || csvName, reason: `line ${rec.line}: ${reason}` });
 
+  let columns = 2;
   for (const [n, rec] of records.entries()) {
-    if (n === 0 && isHeader(rec.fields)) continue;
+    if (n === 0 && isHeader(rec.fields)) {
+      if (hasSplitColumn(rec.fields)) columns = 3;
+      continue;
+    }
     // Spreadsheets pad rows with empty cells; only real values count as extra columns.
     const fields = [...rec.fields];
     while (fields.length > 2 && fields[fields.length - 1]!.trim() === '') fields.pop();
+    if (columns === 3 && fields.length === 3) fields.pop();
     const raw = (fields[0] ?? '').trim();
     if (fields.every((f) => f.trim() === '')) continue; // blank line
     if (rec.error) {
