@@ -9,6 +9,7 @@ import { sendJson, sendText, setSecurityHeaders } from './headers.js';
 import { serveStatic } from './static-files.js';
 import { serveImage } from './images.js';
 import { isExportRoute, serveExportZip } from './export-zip.js';
+import { isDatasetExportRoute, serveDatasetZip } from './dataset-zip.js';
 import { UploadError, UploadSessions } from './upload.js';
 import { WsTransport } from './ws-transport.js';
 
@@ -73,6 +74,10 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     if (isExportRoute(url.pathname)) {
       if (method !== 'GET' && method !== 'HEAD') return sendText(res, 405, 'Method not allowed.');
       return serveExportZip(studio, url.pathname, res, method);
+    }
+    if (isDatasetExportRoute(url.pathname)) {
+      if (method !== 'GET' && method !== 'HEAD') return sendText(res, 405, 'Method not allowed.');
+      return serveDatasetZip(studio, url.pathname, res, method);
     }
     if (method !== 'GET' && method !== 'HEAD') return sendText(res, 405, 'Method not allowed.');
     return serveStatic(rendererDir, url.pathname, res, method);
