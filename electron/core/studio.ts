@@ -24,6 +24,8 @@ import { createPredictCtx, closePredictCtx, type PredictCtx } from './predict/co
 import { predictHandlers } from './predict/handlers.js';
 import { createExportCtx, exportHandlers, type ExportCtx } from './export/handlers.js';
 import { datasetHandlers, type DatasetCtx } from './dataset/handlers.js';
+import { diagnosticsText } from './diagnostics/report.js';
+import { recordError } from './diagnostics/recent-errors.js';
 
 export interface StudioOptions {
   /** Built once by the host (environment.ts): resources, settings, data folder, registries. */
@@ -108,8 +110,13 @@ export class Studio {
   async invoke(method: unknown, rawArgs: unknown): Promise<unknown> {
     const { method: m, args } = parseArgs(method, rawArgs);
     const handler = this.handlers[m] as (a: unknown) => unknown;
-    const value = await handler(args);
-    return calls[m].result.parse(value);
+    try {
+      return calls[m].result.parse(await handler(args));
+    } catch (err) {
+      // A user's mistake (StudioError) is answered, not kept; anything else is kept for the diagnostics file.
+      if (!(err instanceof StudioError)) recordError(m, err);
+      throw err;
+    }
   }
 
   /** Typed direct call, for the CLI and tests. */
@@ -162,6 +169,17 @@ export class Studio {
         version: this.options.version ?? '0.1.0',
         host: this.options.host,
         folderPicker: this.options.pickSource ? 'native' : 'upload',
+      }),
+
+      'app.diagnostics': async ({ includeFileNames }) => ({
+        text: await diagnosticsText({
+          db,
+          paths: this.paths,
+          appVersion: this.options.version ?? '0.1.0',
+          host: this.options.host,
+          includeFileNames,
+        }),
+        fileName: `transfer-studio-diagnostics-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')}.txt`,
       }),
 
       'projects.list': () => projects.listProjects(db),

@@ -27,7 +27,7 @@ const VALUED = new Set([
   'seed',
   ...MODELS_VALUED_FLAGS,
 ]);
-const BOOLEAN = new Set(['json', 'help', 'no-folder-labels', 'quantize', 'include-unlabeled', 'include-excluded']);
+const BOOLEAN = new Set(['json', 'help', 'no-folder-labels', 'quantize', 'include-unlabeled', 'include-excluded', 'include-file-names']);
 
 export function parseArgv(argv: string[]): Parsed {
   const out: Parsed = { json: false, help: false, positionals: [], flags: new Map() };
@@ -86,6 +86,9 @@ Commands:
   dataset export PROJECT --out DIR [--format folders|csv] [--include-unlabeled] [--include-excluded]
                                       copy the project's images out, a folder per label or with
                                       a labels.csv (path,label,split); DIR must be new or empty
+  diagnostics --out FILE [--include-file-names]
+                                      write a text file to send with a problem report (versions,
+                                      engines, providers, sizes, last errors; no file names unless asked)
 ${MODELS_USAGE}
 
 Options:

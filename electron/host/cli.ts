@@ -139,6 +139,10 @@ async function dispatch(command: string, args: Parsed): Promise<number> {
       const { datasetCommand } = await import('./commands/dataset.js');
       return withStudio(args, (s) => datasetCommand(s, args, out));
     }
+    case 'diagnostics': {
+      const { diagnosticsCommand } = await import('./commands/diagnostics.js');
+      return withStudio(args, (s) => diagnosticsCommand(s, args, out));
+    }
     case 'verify-export': {
       const { verifyExportCommand } = await import('./commands/verify-export.js');
       return verifyExportCommand(args, out);

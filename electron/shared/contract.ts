@@ -15,6 +15,8 @@ const Ok = z.object({ ok: z.literal(true) });
 
 export const calls = {
   'app.info': call(z.object({}), S.AppInfo),
+  /** A text file a user can send (versions, engines, providers, sizes, last errors); names only when asked. */
+  'app.diagnostics': call(z.object({ includeFileNames: z.boolean().default(false) }), z.object({ text: z.string(), fileName: z.string() })),
 
   'projects.list': call(z.object({}), z.array(S.Project)),
   'projects.create': call(z.object({ name: S.Name }), S.Project),

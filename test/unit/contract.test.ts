@@ -11,6 +11,7 @@ import { testEnvironment } from '../fixtures/environment.js';
 /** One valid payload per call. Typed over every Method: a call without a sample is a compile error. */
 const valid: { [M in Method]: Args<M> } = {
   'app.info': {},
+  'app.diagnostics': { includeFileNames: true },
   'projects.list': {},
   'projects.create': { name: 'Birds' },
   'projects.rename': { projectId: 1, name: 'Fish' },

@@ -16,6 +16,7 @@ import type { datasetCalls, datasetEvents } from '../../shared/contract-dataset.
 import { zipFolder } from '../export/zip.js';
 import { exportDataset, prepareOutputFolder } from './export.js';
 import { safeSegment } from './safe-names.js';
+import { recordError } from '../diagnostics/recent-errors.js';
 
 export interface DatasetCtx {
   db: Db;
@@ -80,6 +81,7 @@ export const datasetHandlers: DatasetHandlers = {
       .then((summary) => ctx.emit('dataset.exportFinished', { ...base, status: 'done', key, summary, message: null }))
       .catch((err: unknown) => {
         const cancelled = err instanceof StudioError && err.code === 'cancelled';
+        if (!(err instanceof StudioError)) recordError('dataset.export', err);
         // What was copied into a folder the user chose stays (it is theirs to inspect); a data-folder export is removed whole.
         if (key !== null) fs.rmSync(path.dirname(outDir), { recursive: true, force: true });
         ctx.emit('dataset.exportFinished', {
