@@ -8,6 +8,7 @@ import { readSettings } from '../core/environment.js';
 import { CoreClient } from './core-client.js';
 import { pickSource } from './dialogs.js';
 import { forwardEvent, handleInvoke } from './ipc.js';
+import { installMenu } from './help-menu.js';
 import { electronSqliteBinding } from './native-binding.js';
 import { handleProtocols, registerSchemes } from './protocols.js';
 import { createMainWindow, hardenSession } from './window.js';
@@ -58,6 +59,7 @@ app
     });
     handleProtocols(rendererDir, core);
     handleInvoke(core, () => window);
+    installMenu(core, () => window);
     window = createMainWindow(path.resolve(here, '../preload/preload.cjs'));
     window.on('closed', () => (window = null));
   })

@@ -50,3 +50,15 @@ test('export the dataset as label folders and download the zip', async ({ page }
   // Each entry's name is stored in clear twice (local header and central directory): three images per label folder.
   for (const label of ['bird', 'fruit']) expect(zip.split(`Birds and fruit-dataset/${label}/`).length - 1).toBe(6);
 });
+
+test('save diagnostics from the projects screen: a text file without project or file names', async ({ page }) => {
+  await page.goto(host.url);
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('save-diagnostics').click()]);
+  expect(download.suggestedFilename()).toMatch(/^transfer-studio-diagnostics-.*\.txt$/);
+  const file = path.join(work, 'diagnostics.txt');
+  await download.saveAs(file);
+  const text = fs.readFileSync(file, 'utf8');
+  expect(text).toMatch(/project 1: 6 images/);
+  expect(text).not.toContain('Birds and fruit');
+  await page.screenshot({ path: path.join(SHOTS, 'save-diagnostics.png') });
+});
