@@ -84,6 +84,22 @@ describe('csvCandidates', () => {
     expect(candidates.map((c) => c.label)).toEqual(['cat']);
   });
 
+  it('reads the split column the dataset export writes, and still refuses a third column without that header', async () => {
+    const withSplit = path.join(dir, 'split.csv');
+    fs.writeFileSync(withSplit, 'path,label,split\none.jpg,cat,train\nfour.jpg,,\nsub/two.jpg,dog,test,extra\n');
+    const a = await csvCandidates(withSplit);
+    expect(a.candidates.map((c) => [c.display, c.label])).toEqual([
+      ['one.jpg', 'cat'],
+      ['four.jpg', null],
+    ]);
+    expect(a.skipped).toEqual([{ path: 'sub/two.jpg', reason: 'line 4: too many columns (4; expected path,label)' }]);
+    const noSplit = path.join(dir, 'nosplit.csv');
+    fs.writeFileSync(noSplit, 'path,label\none.jpg,cat,train\n');
+    expect((await csvCandidates(noSplit)).skipped).toEqual([
+      { path: 'one.jpg', reason: 'line 2: too many columns (3; expected path,label)' },
+    ]);
+  });
+
   it('reports an unreadable CSV instead of throwing', async () => {
     const { candidates, skipped } = await csvCandidates(path.join(dir, 'nope.csv'));
     expect(candidates).toEqual([]);
