@@ -144,6 +144,24 @@ describe('dataset export', () => {
   });
 });
 
+describe('cancelling a dataset export', () => {
+  it('stops copying and removes a data-folder export whole', async () => {
+    const finished = new Promise<{ status: string; key: string | null }>((resolve) => {
+      const off = studio.bus.subscribe((name, payload) => name === 'dataset.exportFinished' && (off(), resolve(payload as never)));
+    });
+    const list = () =>
+      fs.existsSync(path.join(studio.paths.root, 'dataset-exports')) ? fs.readdirSync(path.join(studio.paths.root, 'dataset-exports')) : [];
+    const before = list();
+    // The job copies its first file before the call returns; the cancel lands before the second.
+    const { jobId } = await studio.call('dataset.export', { projectId: source, format: 'folders', includeUnlabeled: true });
+    await studio.call('dataset.cancelExport', { jobId });
+    const ev = await finished;
+    expect(ev.status).toBe('cancelled');
+    expect(ev.key).toBeNull();
+    expect(list()).toEqual(before);
+  });
+});
+
 describe('studio dataset export (CLI)', () => {
   it('exports with --json, then refuses the same folder again', () => {
     const dataDir = path.join(tmp, 'data');
