@@ -1,5 +1,6 @@
 // Argument parsing for the `studio` CLI: small on purpose (no dependency), strict on unknown flags.
 import { MODELS_VALUED_FLAGS, MODELS_USAGE } from './commands/models.js';
+import { SPLITS_USAGE } from './commands/splits.js';
 
 export class UsageError extends Error {}
 
@@ -73,6 +74,7 @@ Commands:
                                       import images (PROJECT is a name or an id);
                                       sub-folder names become labels unless --no-folder-labels
   serve [--port N]                    start the local web app (127.0.0.1 only) and print its URL
+${SPLITS_USAGE}
   train PROJECT [--strategy auto|head|partial|full] [--base ID] [--epochs N] [--lr X]
         [--boundary LAYER] [--seed N]  train a classifier (auto lets the wizard choose)
   predict RUN [IMAGE|FOLDER]... [--files-from FILE|-]

@@ -143,6 +143,14 @@ async function dispatch(command: string, args: Parsed): Promise<number> {
       const { diagnosticsCommand } = await import('./commands/diagnostics.js');
       return withStudio(args, (s) => diagnosticsCommand(s, args, out));
     }
+    case 'splits': {
+      const { splitsCommand, SplitsUsageError } = await import('./commands/splits.js');
+      return withStudio(args, (s) =>
+        splitsCommand(s, args, out).catch((err: unknown) => {
+          throw err instanceof SplitsUsageError ? new UsageError(err.message) : err;
+        }),
+      );
+    }
     case 'verify-export': {
       const { verifyExportCommand } = await import('./commands/verify-export.js');
       return verifyExportCommand(args, out);
