@@ -109,13 +109,19 @@ export class TrainingService extends EventEmitter<TrainingEvents> {
     return { baseId: DEFAULT_BASE, byStrategy: trainingDefaults() };
   }
 
-  /** The project's labeled images as the engine wants them, with label names in display order. */
+  /**
+   * The project's labeled images as the engine wants them. Classes are numbered in label-name
+   * order (code points), not display order: the importer creates labels as files finish, so
+   * display order can differ between two imports of the same folder, and class numbering decides
+   * the head's initial weights.
+   */
   dataset(projectId: number): { labels: string[]; samples: SampleRef[]; perLabel: Record<string, number> } {
-    const images = trainingImages(this.db, projectId);
-    const labelRows = this.db.prepare('SELECT id, name FROM labels WHERE project_id = ? ORDER BY position, id').all(projectId) as {
-      id: number;
-      name: string;
-    }[];
+    // In content order, not row-id order: the engine draws folds, shuffles, augmentations and
+    // feature batches by position, so two projects holding the same pictures (imported in any
+    // order, at any time) must hand them over in the same order to train the same model.
+    const images = trainingImages(this.db, projectId).sort((a, b) => (a.sha256 < b.sha256 ? -1 : a.sha256 > b.sha256 ? 1 : a.id - b.id));
+    const labelRows = this.db.prepare('SELECT id, name FROM labels WHERE project_id = ?').all(projectId) as { id: number; name: string }[];
+    labelRows.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.id - b.id));
     const used = labelRows.filter((l) => images.some((i) => i.labelId === l.id));
     const index = new Map(used.map((l, i) => [l.id, i]));
     const samples = images.map((i) => ({
