@@ -1,0 +1,229 @@
+// npm run bench:quality — the model a new user gets, measured as they would get it: for each
+// dataset and split seed, a fresh data folder, the whole `train --strategy auto` run (the wizard's
+// default: probe, choice, training, test metrics) timed end to end from a cold feature cache,
+// with the candidate the wizard chose. Then the candidates compared on the cached features: for
+// every probe point of the base, a ridge classifier (λ = feature count, the middle of the probe's
+// grid) fitted on train + validation and scored on the test split — what each feature layer can give
+// a linear head, so the wizard's pick can be judged against the best one.
+//   QUALITY_DATASETS=clipart-8,clipart-b   datasets under ../shared/datasets (default: both)
+//   QUALITY_SEEDS=1,2,3,4,5                split seeds (default: 1–5)
+// Prints a table per dataset and, last, one JSON line.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createHash } from 'node:crypto';
+import { openDatabase, type Db } from '../../electron/core/db/connection.js';
+import { DataPaths } from '../../electron/core/paths.js';
+import { createProject } from '../../electron/core/library/projects.js';
+import { ensureLabel } from '../../electron/core/library/labels.js';
+import { insertImage } from '../../electron/core/library/images.js';
+import { resetSplits } from '../../electron/core/training/splits.js';
+import { TrainingService } from '../../electron/core/training/service.js';
+import { loadBaseFolder } from '../../electron/core/engine/base.js';
+import { FeatureCache } from '../../electron/core/engine/feature-cache.js';
+import { cacheKey } from '../../electron/core/engine/frozen.js';
+import { NO_AUGMENTATION } from '../../electron/core/engine/augment.js';
+import { findTransitionPoint } from '../../electron/core/engine/transition.js';
+import { decodeForModel } from '../../electron/core/import/preprocess.js';
+import { testTrainingOptions } from '../fixtures/environment.js';
+import { CLIPART } from '../fixtures/datasets.js';
+
+const DATASETS_DIR = path.dirname(CLIPART);
+const datasets = (process.env.QUALITY_DATASETS ?? 'clipart-8,clipart-b').split(',').filter(Boolean);
+const seeds = (process.env.QUALITY_SEEDS ?? '1,2,3,4,5').split(',').map(Number);
+if (seeds.some((s) => !Number.isInteger(s) || s < 0)) throw new Error('QUALITY_SEEDS must be whole numbers, e.g. 1,2,3');
+const BASE_ID = 'mobilenet_v2';
+
+function importDataset(db: Db, paths: DataPaths, dir: string): number {
+  const projectId = createProject(db, path.basename(dir)).id;
+  for (const label of fs.readdirSync(dir).sort()) {
+    if (!fs.statSync(path.join(dir, label)).isDirectory()) continue;
+    const labelId = ensureLabel(db, projectId, label);
+    for (const f of fs.readdirSync(path.join(dir, label)).sort()) {
+      const bytes = fs.readFileSync(path.join(dir, label, f));
+      const sha256 = createHash('sha256').update(bytes).digest('hex');
+      const stored = paths.stored(projectId, sha256, 'jpg');
+      fs.mkdirSync(path.dirname(stored), { recursive: true });
+      fs.writeFileSync(stored, bytes);
+      insertImage(db, { projectId, sha256, bytes: bytes.length, width: 1, height: 1, format: 'jpg', originalName: f, labelId });
+    }
+  }
+  return projectId;
+}
+
+/** Ridge regression on one-hot targets (standardised on the fitting rows), scored on `test`. */
+function ridgeTestAccuracy(fit: Float32Array[], fitLabels: number[], test: Float32Array[], testLabels: number[], lambda: number): number {
+  const d = fit[0]!.length;
+  const n = fit.length;
+  const classes = Math.max(...fitLabels, ...testLabels) + 1;
+  const mean = new Float64Array(d);
+  const inv = new Float64Array(d);
+  for (const r of fit) for (let k = 0; k < d; k++) mean[k]! += r[k]! / n;
+  for (const r of fit) for (let k = 0; k < d; k++) inv[k]! += (r[k]! - mean[k]!) ** 2 / n;
+  for (let k = 0; k < d; k++) inv[k] = 1 / Math.sqrt(inv[k]! + 1e-8);
+  const z = (r: Float32Array) => Float64Array.from(r, (v, k) => (v - mean[k]!) * inv[k]!);
+  const x = fit.map(z);
+  // Dual form: α = (K + λI)⁻¹ Y, K = X Xᵀ (n ≪ d); predictions K(test, fit)·α.
+  const a = new Float64Array(n * n);
+  for (let i = 0; i < n; i++)
+    for (let j = i; j < n; j++) {
+      let s = 0;
+      for (let k = 0; k < d; k++) s += x[i]![k]! * x[j]![k]!;
+      a[i * n + j] = s + (i === j ? lambda : 0);
+      a[j * n + i] = a[i * n + j]!;
+    }
+  for (let j = 0; j < n; j++) {
+    let s = a[j * n + j]!;
+    for (let k = 0; k < j; k++) s -= a[j * n + k]! ** 2;
+    const ljj = Math.sqrt(Math.max(s, 1e-12));
+    a[j * n + j] = ljj;
+    for (let i = j + 1; i < n; i++) {
+      let t = a[i * n + j]!;
+      for (let k = 0; k < j; k++) t -= a[i * n + k]! * a[j * n + k]!;
+      a[i * n + j] = t / ljj;
+    }
+  }
+  const y = new Float64Array(n * classes);
+  for (let i = 0; i < n; i++) for (let c = 0; c < classes; c++) y[i * classes + c] = (fitLabels[i] === c ? 1 : 0) - 1 / classes;
+  for (let c = 0; c < classes; c++) {
+    for (let i = 0; i < n; i++) {
+      let s = y[i * classes + c]!;
+      for (let k = 0; k < i; k++) s -= a[i * n + k]! * y[k * classes + c]!;
+      y[i * classes + c] = s / a[i * n + i]!;
+    }
+    for (let i = n - 1; i >= 0; i--) {
+      let s = y[i * classes + c]!;
+      for (let k = i + 1; k < n; k++) s -= a[k * n + i]! * y[k * classes + c]!;
+      y[i * classes + c] = s / a[i * n + i]!;
+    }
+  }
+  let correct = 0;
+  test.forEach((t, ti) => {
+    const zt = z(t);
+    const dots = x.map((r) => r.reduce((s, v, k) => s + v * zt[k]!, 0));
+    let best = 0;
+    let bestV = -Infinity;
+    for (let c = 0; c < classes; c++) {
+      let v = 0;
+      for (let i = 0; i < n; i++) v += dots[i]! * y[i * classes + c]!;
+      if (v > bestV) [best, bestV] = [c, v];
+    }
+    if (best === testLabels[ti]) correct++;
+  });
+  return correct / test.length;
+}
+
+interface SeedResult {
+  seed: number;
+  testAccuracy: number;
+  ms: number;
+  strategy: string;
+  featureLayer: string;
+  candidates: Record<string, number>;
+}
+
+const meanSd = (xs: number[]) => {
+  const m = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const sd = Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / Math.max(1, xs.length - 1));
+  return { mean: m, sd };
+};
+const f3 = (x: number) => x.toFixed(3);
+
+const results: Record<string, { runs: SeedResult[]; default: { mean: number; sd: number; msMean: number } }> = {};
+for (const name of datasets) {
+  const dir = path.join(DATASETS_DIR, name);
+  if (!fs.existsSync(dir)) throw new Error(`No dataset ${dir}`);
+  const runs: SeedResult[] = [];
+  for (const seed of seeds) {
+    // A fresh data folder per run: a cold feature cache, as a new user's first run has.
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), `bench-quality-${name}-${seed}-`));
+    const paths = new DataPaths(root);
+    const db = openDatabase(paths.database);
+    try {
+      const projectId = importDataset(db, paths, dir);
+      resetSplits(db, projectId, { seed });
+      const service = new TrainingService(db, paths, testTrainingOptions(root));
+      const started = performance.now();
+      let run;
+      try {
+        run = await (await service.start(projectId, { strategy: 'auto', baseId: BASE_ID })).done;
+      } finally {
+        service.close();
+      }
+      const ms = performance.now() - started;
+      if (run.status !== 'done') throw new Error(`${name} seed ${seed}: run ${run.status}: ${run.error}`);
+
+      // Candidates on cached features: the probe cached train + validation at every probe point;
+      // one more frozen pass adds the test images, under the same cache keys.
+      const { samples } = service.dataset(projectId);
+      const found = testTrainingOptions(root).models.base(BASE_ID);
+      const base = await loadBaseFolder(found.dir, found.spec);
+      const cache = new FeatureCache(path.join(root, 'cache', 'features'));
+      const withPixels = samples.map((s) => {
+        let px: Promise<Uint8Array> | null = null;
+        return {
+          ...s,
+          pixels: () => (px ??= decodeForModel(fs.readFileSync(s.file), base.inputSize).then((d) => d.data)),
+        };
+      });
+      await findTransitionPoint(
+        base,
+        withPixels.map((s) => ({ ...s, split: 'train' as const })),
+        cache,
+      );
+      const fitRows = withPixels.filter((s) => s.split !== 'test');
+      const testRows = withPixels.filter((s) => s.split === 'test');
+      const candidates: Record<string, number> = {};
+      for (const layer of base.probePoints) {
+        const feat = (s: (typeof withPixels)[number]) =>
+          cache.get(cacheKey(`${base.id}/${layer}`, true, { source: s, variant: 0 }, NO_AUGMENTATION), false)!;
+        const fit = fitRows.map(feat);
+        const d = fit[0]!.length;
+        const fitLabels = fitRows.map((s) => s.label);
+        // One fixed strength (the middle of the probe's grid), never tuned on the test split.
+        const lambda = d;
+        candidates[layer] = ridgeTestAccuracy(
+          fit,
+          fitLabels,
+          testRows.map(feat),
+          testRows.map((s) => s.label),
+          lambda,
+        );
+      }
+      const r: SeedResult = {
+        seed,
+        testAccuracy: run.metrics?.testAccuracy ?? NaN,
+        ms,
+        strategy: run.strategy,
+        featureLayer: run.config.featureLayer ?? '(none)',
+        candidates,
+      };
+      runs.push(r);
+      console.log(
+        `${name} split seed ${seed}: default ${f3(r.testAccuracy)} (${r.strategy} at ${r.featureLayer}, ${(ms / 1000).toFixed(1)} s); ridge per layer: ${Object.entries(
+          candidates,
+        )
+          .map(([l, a]) => `${l} ${f3(a)}`)
+          .join(', ')}`,
+      );
+    } finally {
+      db.close();
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  }
+  const acc = meanSd(runs.map((r) => r.testAccuracy));
+  results[name] = { runs, default: { ...acc, msMean: meanSd(runs.map((r) => r.ms)).mean } };
+}
+
+console.log('\ndataset     candidate                          test accuracy (mean ± sd)   time/run   chosen');
+for (const [name, { runs, default: d }] of Object.entries(results)) {
+  const chosen = [...new Set(runs.map((r) => `${r.strategy}@${r.featureLayer}`))].join(', ');
+  console.log(
+    `${name.padEnd(11)} wizard default                     ${f3(d.mean)} ± ${f3(d.sd)}               ${(d.msMean / 1000).toFixed(1)} s   ${chosen}`,
+  );
+  for (const layer of Object.keys(runs[0]!.candidates)) {
+    const c = meanSd(runs.map((r) => r.candidates[layer]!));
+    console.log(`${''.padEnd(11)} ridge @ ${layer.padEnd(26)} ${f3(c.mean)} ± ${f3(c.sd)}`);
+  }
+}
+console.log(JSON.stringify({ bench: 'quality', base: BASE_ID, seeds, datasets: results }));
