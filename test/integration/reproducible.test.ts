@@ -89,5 +89,5 @@ describe('reproducible runs', () => {
     expect(b.metrics.testAccuracy!).toBeCloseTo(a.metrics.testAccuracy!, 6);
     expect(b.metrics.valAccuracy!).toBeCloseTo(a.metrics.valAccuracy!, 6);
     for (const [i, e] of a.epochs.entries()) expect(b.epochs[i]!.loss).toBeCloseTo(e.loss, 5);
-  }, 300_000);
+  }, 480_000);
 });
