@@ -32,6 +32,8 @@ export interface SessionOptions {
    * 33 images/s for MobileNetV2 batches of 16 on 2 shared cores).
    */
   spinning?: boolean;
+  /** Errors only in ORT's log (the training step graphs make it warn about unused initializers). */
+  quiet?: boolean;
 }
 
 /** Where onnxruntime-node keeps its native library (and any provider libraries installed beside it). */
@@ -106,6 +108,7 @@ export async function createOnnxSession(model: Uint8Array | string, opts: Sessio
       graphOptimizationLevel: 'all',
       executionMode: 'sequential',
       extra: { session: { intra_op: { allow_spinning: opts.spinning ? '1' : '0' } } },
+      ...(opts.quiet ? { logSeverityLevel: 3 as const } : {}),
     };
     try {
       const session =

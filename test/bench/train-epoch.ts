@@ -169,7 +169,12 @@ const wall = performance.now() - t;
 const cpu = process.cpuUsage(cpu0);
 // Cores in use while timed: CPU time of every thread of this process over wall time.
 const cores = (cpu.user + cpu.system) / 1000 / wall;
-const rssMB = { afterStep3: Math.round(rssWarmMB), afterLastStep: Math.round(process.memoryUsage().rss / 2 ** 20) };
+// Peak: the most this process was resident at any time so far, warm-up included (maxRSS is in KiB).
+const rssMB = {
+  afterStep3: Math.round(rssWarmMB),
+  afterLastStep: Math.round(process.memoryUsage().rss / 2 ** 20),
+  peak: Math.round(process.resourceUsage().maxRSS / 1024),
+};
 console.log(
   JSON.stringify({
     engine: engineArg,

@@ -95,7 +95,7 @@ interface EpochRow {
   msPerStep: number;
   microBatch: number;
   cores: number;
-  rssMB: { afterStep3: number; afterLastStep: number };
+  rssMB: { afterStep3: number; afterLastStep: number; peak: number };
   timed: string;
   extrapolated: boolean;
 }
@@ -118,7 +118,7 @@ for (const [workload, size] of [
       const row = JSON.parse(out.trim().split('\n').pop()!) as EpochRow;
       rows.push(row);
       console.log(
-        `${name}: ${(row.epochMs / 1000).toFixed(1)} s per epoch (${(row.msPerStep / 1000).toFixed(2)} s/step, micro-batch ${row.microBatch}, ${row.cores.toFixed(2)} cores busy, resident memory ${row.rssMB.afterStep3 ? `${row.rssMB.afterStep3} MB after step 3, ` : ''}${row.rssMB.afterLastStep} MB after the last step; timed ${row.timed})`,
+        `${name}: ${(row.epochMs / 1000).toFixed(1)} s per epoch (${(row.msPerStep / 1000).toFixed(2)} s/step, micro-batch ${row.microBatch}, ${row.cores.toFixed(2)} cores busy, resident memory ${row.rssMB.afterStep3 ? `${row.rssMB.afterStep3} MB after step 3, ` : ''}${row.rssMB.afterLastStep} MB after the last step, ${row.rssMB.peak} MB peak; timed ${row.timed})`,
       );
     } catch (err) {
       console.log(`${name}: failed (${(err as Error).message.split('\n')[0]})`);
@@ -182,7 +182,7 @@ if (torch) {
     `  strategy 3 ratios (ours / PyTorch time; below 1 = we are faster): cold ${ratio(ours.strategy3ColdMs!, torch.strategy3ColdMs)}, warm ${ratio(ours.strategy3WarmMs!, torch.strategy3WarmMs)}`,
   );
 }
-// The fine-tuning table: seconds per epoch, and each row's time over PyTorch's.
+// The fine-tuning table: seconds per epoch, peak resident memory of the row's own process, and each row's time over PyTorch's.
 const torchRow = (workload: string, size: number) =>
   !torch
     ? null
@@ -200,7 +200,9 @@ for (const [workload, size, label] of [
   ['full', 224, 'strategy 1, 224 px'],
 ] as const) {
   const cell = (r: EpochRow | undefined) =>
-    r ? `${(r.epochMs / 1000).toFixed(1)} s${r.extrapolated ? ' (extrapolated)' : ''}, ${r.cores.toFixed(1)} cores` : '—';
+    r
+      ? `${(r.epochMs / 1000).toFixed(1)} s${r.extrapolated ? ' (extrapolated)' : ''}, ${r.cores.toFixed(1)} cores, peak ${r.rssMB.peak} MB`
+      : '—';
   const cpu = rows.find((r) => r.engine === 'cpu-stock' && r.workload === workload && r.size === size);
   const wasm = rows.find((r) => r.engine === 'wasm' && r.workload === workload && r.size === size);
   const native = rows.find((r) => r.engine === 'native' && r.workload === workload && r.size === size);

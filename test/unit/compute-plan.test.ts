@@ -118,6 +118,9 @@ describe('one decision for the timing and the run', () => {
     expect(backends.nativeSteps).toBeUndefined();
     expect(backends.onnxProviders).toMatch(/cpu used/);
     for (const p of ['cuda', 'dml', 'coreml']) expect(backends.onnxProviders).toMatch(new RegExp(`${p} not used: \\S`));
+    // The step's own session went through the same order: each provider tried, and why not.
+    expect(backends.stepProviders).toMatch(/cpu used$/);
+    for (const p of ['cuda', 'dml', 'coreml']) expect(backends.stepProviders).toMatch(new RegExp(`${p} not used: \\S`));
   });
 
   it('a step graph ONNX Runtime refuses makes both fall back to tfjs, for the same reason', async () => {
@@ -131,6 +134,7 @@ describe('one decision for the timing and the run', () => {
     expect(timing.where.full).toBe(timing.where.partial);
     expect(timing.partial).toBeGreaterThan(0);
     expect(backends.nativeSteps).toMatch(/^not used: ONNX Runtime could not open the training step \(ORT refused/);
+    expect(backends.stepProviders).toMatch(/cpu not used: ONNX Runtime could not open the training step \(ORT refused/);
     expect(runWords(backends)).toBe(timing.where.partial);
   });
 

@@ -24,7 +24,7 @@ import type { Head } from './head.js';
 import { microBatchFor } from './memory.js';
 import { gradientMatMulRuntime } from './kernels/wasm-grads.js';
 import { nativeStepBudget, nativeWords, openNativeTrainer, type OrtTrainer } from './ort-train/index.js';
-import { providerTrials, type ProviderName } from '../../../native/onnx-runtime.js';
+import { candidateProviders, providerTrials, type ProviderName } from '../../../native/onnx-runtime.js';
 
 export { COMPUTE_VARIABLES, DEFAULT_COMPUTE_SETTINGS, readComputeSettings, type ComputeSettings } from './compute-settings.js';
 
@@ -51,6 +51,8 @@ export interface FineTuneStep {
   fallback: string | null;
   /** Images per pass (gradients of micro-batches are summed). */
   microBatch: number;
+  /** Each execution provider tried for the native step, in the plan's order (empty when the step stays in tfjs before trying). */
+  providers: ProviderUse[];
 }
 
 /** Opens a native trainer or says why there is none (injectable so tests can make ORT refuse). */
@@ -58,6 +60,7 @@ export type StepOpener = (
   net: tf.LayersModel,
   head: Head,
   variables: tf.Variable[],
+  providers: ProviderName[],
 ) => Promise<{ trainer: OrtTrainer } | { reason: string }>;
 
 function firstLine(err: unknown): string {
@@ -81,6 +84,11 @@ export async function frozenPass(settings: ComputeSettings, base: Base | GraphBa
   } catch (err) {
     return tfjsFrozenForward(base, outputs, `ONNX conversion or session failed: ${firstLine(err)}`);
   }
+}
+
+/** A record line of providers: "cuda not used: <why>; …; cpu used". */
+function providerWords(uses: ProviderUse[]): string {
+  return uses.map((p) => (p.used ? `${p.provider} used` : `${p.provider} not used: ${p.reason}`)).join('; ');
 }
 
 export class ComputePlan {
@@ -132,28 +140,43 @@ export class ComputePlan {
    */
   async fineTuneStep(net: tf.LayersModel, head: Head, variables: tf.Variable[], batchSize: number): Promise<FineTuneStep> {
     await this.fineTuneBackend();
-    const tfjs = (fallback: string): FineTuneStep => ({
+    const tfjs = (fallback: string, providers: ProviderUse[] = []): FineTuneStep => ({
       where: 'tfjs',
       trainer: null,
       words: tf.getBackend() === 'wasm' ? `wasm, big matrix products in ${gradientMatMulRuntime()}` : tf.getBackend(),
       fallback,
       microBatch: microBatchFor(net, batchSize),
+      providers,
     });
     const refusal = this.nativeRefusal();
     if (refusal) return tfjs(refusal);
+    // The same order as the frozen pass: GPU providers first where their libraries load, then CPU.
+    const unavailable: { provider: ProviderName; reason: string }[] = [];
+    const order = candidateProviders(unavailable);
+    const notLoaded = unavailable.map((u) => ({ provider: u.provider, used: false, reason: u.reason }));
     let opened: Awaited<ReturnType<StepOpener>>;
     try {
-      opened = await this.openStep(net, head, variables);
+      opened = await this.openStep(net, head, variables, order);
     } catch (err) {
       opened = { reason: `ONNX Runtime could not open the training step (${firstLine(err)})` };
     }
-    if ('reason' in opened) return tfjs(opened.reason);
+    if ('reason' in opened) {
+      const reason = opened.reason;
+      return tfjs(reason, [...notLoaded, ...order.map((provider) => ({ provider, used: false, reason }))]);
+    }
+    const { trainer } = opened;
+    const tried = [
+      ...notLoaded,
+      ...trainer.skipped.map((s) => ({ provider: s.provider, used: false, reason: s.reason })),
+      { provider: trainer.provider, used: true, reason: null },
+    ];
     return {
       where: 'onnx',
       trainer: opened.trainer,
       words: nativeWords(opened.trainer),
       fallback: null,
       microBatch: microBatchFor(net, batchSize, nativeStepBudget()),
+      providers: tried,
     };
   }
 
@@ -161,6 +184,8 @@ export class ComputePlan {
   async useFineTuneStep(net: tf.LayersModel, head: Head, variables: tf.Variable[], batchSize: number): Promise<FineTuneStep> {
     const step = await this.fineTuneStep(net, head, variables, batchSize);
     this.parts.finetune = step.words;
+    if (step.providers.length) this.parts.stepProviders = providerWords(step.providers);
+    else delete this.parts.stepProviders;
     if (step.fallback) this.parts.nativeSteps = `not used: ${step.fallback}`;
     else delete this.parts.nativeSteps;
     return step;
@@ -181,9 +206,6 @@ export class ComputePlan {
 
   /** The run record's "where each part computed", the execution providers tried included. */
   record(): Record<string, string> {
-    const providers = this.providerUses()
-      .map((p) => (p.used ? `${p.provider} used` : `${p.provider} not used: ${p.reason}`))
-      .join('; ');
-    return { ...this.parts, onnxProviders: providers };
+    return { ...this.parts, onnxProviders: providerWords(this.providerUses()) };
   }
 }

@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Head } from '../head.js';
 import { NotCoveredError } from './step-graph.js';
 import { OrtTrainer } from './ort-step.js';
+import type { ProviderName } from '../../../../native/onnx-runtime.js';
 
 export { OrtTrainer } from './ort-step.js';
 export { COVERED_LAYERS } from './step-graph.js';
@@ -17,9 +18,10 @@ export async function openNativeTrainer(
   net: tf.LayersModel,
   head: Head,
   variables: tf.Variable[],
+  providers: ProviderName[] = ['cpu'],
 ): Promise<{ trainer: OrtTrainer } | { reason: string }> {
   try {
-    return { trainer: await OrtTrainer.open(net, head.spec(), variables) };
+    return { trainer: await OrtTrainer.open(net, head.spec(), variables, providers) };
   } catch (err) {
     if (err instanceof NotCoveredError) return { reason: err.message };
     const message = err instanceof Error ? err.message : String(err);
@@ -29,7 +31,8 @@ export async function openNativeTrainer(
 
 /** The run record's words for where fine-tuning ran. */
 export function nativeWords(trainer: OrtTrainer): string {
-  return `ONNX Runtime: the whole training step natively on ${trainer.threads} thread${trainer.threads === 1 ? '' : 's'}`;
+  const where = trainer.provider === 'cpu' ? '' : ` (${trainer.provider})`;
+  return `ONNX Runtime${where}: the whole training step natively on ${trainer.threads} thread${trainer.threads === 1 ? '' : 's'}`;
 }
 
 /** Images per native pass: ORT keeps a step's activations in ordinary memory, a quarter of RAM at most. */

@@ -4,6 +4,7 @@
 import os from 'node:os';
 import * as ort from 'onnxruntime-node';
 import * as tf from '@tensorflow/tfjs';
+import { createOnnxSession, type OnnxSession, type ProviderName } from '../../../../native/onnx-runtime.js';
 import { buildStepGraph, type HeadSpec, type StepGraph } from './step-graph.js';
 
 export interface NativeStepResult {
@@ -21,23 +22,28 @@ export class OrtTrainer {
     private readonly predictor: ort.InferenceSession,
     /** Threads ORT runs each step on. */
     readonly threads: number,
+    /** The execution provider the step runs on, and those tried before it with why they failed. */
+    readonly provider: ProviderName,
+    readonly skipped: OnnxSession['skipped'],
   ) {}
 
-  /** Builds and opens the step graph; throws NotCoveredError when a layer is not covered. */
-  static async open(trunk: tf.LayersModel, head: HeadSpec, trainable: tf.Variable[]): Promise<OrtTrainer> {
+  /**
+   * Builds and opens the step graph on the first provider of `providers` (the compute plan's
+   * order, fastest first) that loads it; throws NotCoveredError when a layer is not covered.
+   */
+  static async open(
+    trunk: tf.LayersModel,
+    head: HeadSpec,
+    trainable: tf.Variable[],
+    providers: ProviderName[] = ['cpu'],
+  ): Promise<OrtTrainer> {
     const graph = buildStepGraph(trunk, head, trainable);
     const prediction = buildStepGraph(trunk, head, trainable, { gradients: false });
     const threads = Math.max(1, os.availableParallelism());
-    const options: ort.InferenceSession.SessionOptions = {
-      intraOpNumThreads: threads,
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      graphOptimizationLevel: 'all',
-      logSeverityLevel: 3,
-    };
-    const session = await ort.InferenceSession.create(graph.model, options);
-    const predictor = await ort.InferenceSession.create(prediction.model, options);
-    return new OrtTrainer(graph, session, predictor, threads);
+    // Spinning on, as ORT's default: the step is the only heavy work while it runs.
+    const step = await createOnnxSession(graph.model, { threads, providers, spinning: true, quiet: true });
+    const predictor = await createOnnxSession(prediction.model, { threads, providers: [step.provider], spinning: true, quiet: true });
+    return new OrtTrainer(graph, step.session, predictor.session, threads, step.provider, step.skipped);
   }
 
   /** The batch and every trainable variable's current value. */
