@@ -206,6 +206,38 @@ describe('native training step: every covered layer type matches tfjs-cpu', () =
   }
 });
 
+describe('native training step: micro-batches (the memory budget splits a step)', () => {
+  it('the summed gradients of k micro-batches equal the whole batch gradient', async () => {
+    const { head, variables, x, trainer, step, out } = await nativeStep(OTHERS[2]!, 21);
+    // Each pass takes its rows of the mask the whole batch used.
+    const whole = head.dropoutMask(N, step)!;
+    const mask = (a: number, b: number) => whole.slice(a * trainer.graph.featureDim, b * trainer.graph.featureDim);
+    const shape = x.shape.slice(1) as number[];
+    const per = shape.reduce((a, b) => a * b, 1);
+    const data = x.dataSync() as Float32Array;
+    // Rows [0, 1] then [2]: each its own pass, with its samples' shares of the whole batch's loss.
+    const sums: Record<string, Float32Array> = {};
+    let loss = 0;
+    for (const [a, b] of [
+      [0, 2],
+      [2, 3],
+    ] as const) {
+      const part = await trainer.step(data.slice(a * per, b * per), [b - a, ...shape], LABELS.slice(a, b), SHARE.slice(a, b), mask(a, b));
+      loss += part.loss;
+      for (const [name, g] of Object.entries(part.grads)) {
+        const values = g.dataSync() as Float32Array;
+        const sum = (sums[name] ??= new Float32Array(values.length));
+        values.forEach((v, i) => (sum[i]! += v));
+        g.dispose();
+      }
+    }
+    expect(loss).toBeCloseTo(out.loss, 5);
+    for (const v of variables) closeTo(sums[v.name]!, out.grads[v.name]!.dataSync(), 1e-4, v.name);
+    trainer.dispose();
+    tf.dispose([x, ...Object.values(out.grads)]);
+  });
+});
+
 describe('native training step: pooling and dilation match finite differences', () => {
   for (const [k, c] of POOLING.entries()) {
     it(c.name, async () => {
