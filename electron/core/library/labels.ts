@@ -1,7 +1,7 @@
 import type { Db } from '../db/connection.js';
 import type { Label, LabelCounts } from '../../shared/schemas.js';
 import { StudioError } from '../../shared/contract.js';
-import { colourFor } from './colours.js';
+import { colourFor } from '../../shared/colours.js';
 
 interface LabelRow {
   id: number;

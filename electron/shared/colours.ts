@@ -1,4 +1,4 @@
-// Distinct, readable label colours, handed out in order and then reused.
+// Distinct, readable label colours, handed out in order and then reused; the label editor offers the same palette.
 export const LABEL_COLOURS = [
   '#e6194b',
   '#3cb44b',
