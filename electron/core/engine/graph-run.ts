@@ -5,16 +5,17 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { GraphBase } from './base.js';
-import { cachedOutputs, type Item } from './frozen.js';
+import { cachedOutputs } from './frozen.js';
 import { composeGraphClassifier, CLASSIFIER_INPUT, CLASSIFIER_OUTPUT } from './graph-classifier.js';
 import { ComputePlan, DEFAULT_COMPUTE_SETTINGS } from './compute-plan.js';
 import { Head, featureStats } from './head.js';
 import { trainLoop, evaluate, classWeightsFor, type EpochRecord, type LoopSpec } from './loop.js';
 import { confusionMetrics } from './metrics.js';
 import { writeModelArtifacts } from './model-folder.js';
-import { rng, subSeed } from './seeded.js';
+import { subSeed } from './seeded.js';
 import { PREPROCESSING } from '../import/preprocess.js';
-import type { RunInput, RunOutput, SplitName } from './run.js';
+import type { RunInput, RunOutput } from './run.js';
+import { runItems, splitIndices } from './run-items.js';
 
 const GRAPH_STRATEGY_ONLY =
   'a graph model computes features only: strategy 3 (a new classifier on its features) is the one way to train on it';
@@ -31,24 +32,10 @@ export async function runGraphHead(input: RunInput, base: GraphBase): Promise<Ru
   };
   const classes = labels.length;
   const featureLayer = config.featureLayer ?? base.featureLayer;
-  const idx = (split: SplitName) => samples.map((s, i) => (s.split === split ? i : -1)).filter((i) => i >= 0);
-  const train = idx('train');
-  const validation = idx('validation');
-  const test = idx('test');
+  const { train, validation, test } = splitIndices(samples);
   const labelOf = (i: number) => samples[i]!.label;
 
-  const items: Item[] = [];
-  const itemOf: number[][] = samples.map((s, i) => {
-    const count = s.split === 'train' ? 1 + config.augmentedVariants : 1;
-    const ids: number[] = [];
-    for (let v = 0; v < count; v++) ids.push(items.push({ source: samples[i]!, variant: v }) - 1);
-    return ids;
-  });
-  const pick = (sample: number, epoch: number, training: boolean) => {
-    const ids = itemOf[sample]!;
-    if (!training || ids.length === 1) return ids[0]!;
-    return ids[Math.floor(rng(subSeed(config.seed, `variant-${epoch}-${sample}`))() * ids.length)]!;
-  };
+  const { items, itemOf, pick } = runItems(samples, config.augmentedVariants, config.seed);
 
   // The plan records where each part ran; a graph base's frozen pass is always tfjs (compute-plan.ts).
   const plan = input.plan ?? new ComputePlan(DEFAULT_COMPUTE_SETTINGS, input.engine);

@@ -8,19 +8,20 @@ import { runGraphHead } from './graph-run.js';
 import type { TrainConfig } from './config.js';
 import { augment } from './augment.js';
 import { FeatureCache } from './feature-cache.js';
-import { cachedOutputs, type Item, type PixelSource } from './frozen.js';
+import { cachedOutputs, type PixelSource } from './frozen.js';
 import { below, between, layersBetween, reapply } from './graph.js';
 import { Head, featureStats } from './head.js';
 import { trainLoop, evaluate, classWeightsFor, type EpochRecord, type LoopSpec } from './loop.js';
 import { confusionMetrics, type FinalMetrics } from './metrics.js';
 import { saveModelFolder } from './model-folder.js';
-import { rng, subSeed } from './seeded.js';
+import { subSeed } from './seeded.js';
 import type { EngineInfo } from './backend.js';
 import { ComputePlan, DEFAULT_COMPUTE_SETTINGS } from './compute-plan.js';
 import { takeDelegatedKernelsUsed } from './kernels/wasm-delegate.js';
 import { PREPROCESSING } from '../import/preprocess.js';
 import { nativeHooks, type OrtTrainer } from './ort-train/index.js';
 import { scaleOffset } from '../models/scaling.js';
+import { runItems, splitIndices } from './run-items.js';
 
 export type SplitName = 'train' | 'validation' | 'test';
 
@@ -97,10 +98,7 @@ export async function runTraining(input: RunInput): Promise<RunOutput> {
   const classes = labels.length;
   const featureLayer = config.featureLayer ?? base.featureLayer;
   const boundary = config.strategy === 'partial' ? (config.boundary ?? blockBelow(base, featureLayer)) : null;
-  const idx = (split: SplitName) => samples.map((s, i) => (s.split === split ? i : -1)).filter((i) => i >= 0);
-  const train = idx('train');
-  const validation = idx('validation');
-  const test = idx('test');
+  const { train, validation, test } = splitIndices(samples);
   const labelOf = (i: number) => samples[i]!.label;
   const classWeights = config.classWeights ? classWeightsFor(train.map(labelOf), classes) : null;
   const plan = input.plan ?? new ComputePlan(DEFAULT_COMPUTE_SETTINGS, input.engine);
@@ -109,19 +107,7 @@ export async function runTraining(input: RunInput): Promise<RunOutput> {
 
   // Cached items: every image as itself; training images also as their augmented variants.
   const variants = config.strategy === 'full' ? 0 : config.augmentedVariants;
-  const items: Item[] = [];
-  const itemOf: number[][] = samples.map((s, i) => {
-    const count = s.split === 'train' ? 1 + variants : 1;
-    const ids: number[] = [];
-    for (let v = 0; v < count; v++) ids.push(items.push({ source: samples[i]!, variant: v }) - 1);
-    return ids;
-  });
-  /** Which cached variant a training image shows in an epoch (seeded; 0 outside training). */
-  const pick = (sample: number, epoch: number, training: boolean) => {
-    const ids = itemOf[sample]!;
-    if (!training || ids.length === 1) return ids[0]!;
-    return ids[Math.floor(rng(subSeed(config.seed, `variant-${epoch}-${sample}`))() * ids.length)]!;
-  };
+  const { items, itemOf, pick } = runItems(samples, variants, config.seed);
 
   const trunk = below(base.model, featureLayer);
   let pooled: Float32Array[];
