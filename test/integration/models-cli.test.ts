@@ -3,31 +3,18 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeTinyResidualFolder } from '../fixtures/tiny-base.js';
 import { writeTinyGraphFolder } from '../fixtures/tiny-graph.js';
 import { CLIPART } from '../fixtures/training-project.js';
+import { runStudio, lastJson } from '../fixtures/cli.js';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'studio-models-cli-'));
 const dataDir = path.join(tmp, 'data');
 const modelDir = path.join(tmp, 'tiny residual');
 const graphDir = path.join(tmp, 'tiny graph');
 
-function studio(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(ROOT, 'bin/studio.mjs'), '--data-dir', dataDir, ...args], { cwd: tmp });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c));
-    child.stderr.on('data', (c: Buffer) => (stderr += c));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-const lastJson = (stdout: string) => JSON.parse(stdout.trimEnd().split('\n').at(-1) ?? '') as Record<string, any>;
+const studio = (args: string[]) => runStudio(['--data-dir', dataDir, ...args], { cwd: tmp });
 
 beforeAll(async () => {
   await writeTinyResidualFolder(modelDir);

@@ -3,7 +3,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { buildBases } from '../../build/bases/build-bases.js';
@@ -15,8 +14,8 @@ import { loadModelFolder } from '../../electron/core/engine/model-folder.js';
 import { tfjsPredict, compareOutputs } from '../../electron/core/predict/onnx-model.js';
 import { LABELS, writeMobileNetRun, clipartFile } from './predict-fixture.js';
 import { CLIPART } from '../fixtures/datasets.js';
+import { runStudio } from '../fixtures/cli.js';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'studio-predict-cli-'));
 const dataDir = path.join(tmp, 'data');
 let runId: number;
@@ -47,21 +46,8 @@ function imagesUnder(dir: string): string[] {
     .sort();
 }
 
-function studio(
-  args: string[],
-  input?: string,
-): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(ROOT, 'bin/studio.mjs'), '--data-dir', dataDir, ...args], { cwd: tmp });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c));
-    child.stderr.on('data', (c: Buffer) => (stderr += c));
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-    child.stdin.end(input ?? '');
-  });
-}
+const studio = (args: string[], input?: string) =>
+  runStudio(['--data-dir', dataDir, ...args], { cwd: tmp, ...(input !== undefined ? { input } : {}) });
 
 interface Prediction {
   path: string;

@@ -4,29 +4,16 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLIPART } from '../fixtures/datasets.js';
+import { runStudio, lastJson } from '../fixtures/cli.js';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'studio-splits-cli-'));
 const dataDir = path.join(tmp, 'data');
 const LABELS = ['bird', 'vehicle', 'fruit'];
 
-function studio(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(ROOT, 'bin/studio.mjs'), '--data-dir', dataDir, ...args], { cwd: tmp });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c));
-    child.stderr.on('data', (c: Buffer) => (stderr += c));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-const lastJson = (stdout: string) => JSON.parse(stdout.trimEnd().split('\n').at(-1) ?? '') as Record<string, any>;
+const studio = (args: string[]) => runStudio(['--data-dir', dataDir, ...args], { cwd: tmp });
 
 /** Each image's split, keyed by content (what the user sees as "this picture"), and per-label counts. */
 function storedSplits(): { bySha: Map<string, string>; perLabel: Record<string, Record<string, number>> } {
