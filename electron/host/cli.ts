@@ -191,8 +191,14 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-// A long command line (hundreds of paths) would crash ONNX Runtime in this process, so such a run
-// continues in a copy of this process that gets its arguments over IPC instead (cli-relaunch.ts).
-const relaunched = await relaunchWithShortArgv();
-if (relaunched !== null) process.exitCode = relaunched;
-else process.exitCode = await main((await receiveArgv()) ?? process.argv.slice(2));
+/**
+ * Runs the command this process was started with and sets its exit code. bin/studio.mjs calls it
+ * (the bundle is CommonJS so that its compiled code can be cached, which rules out a top-level await).
+ * A long command line (hundreds of paths) would crash ONNX Runtime in this process, so such a run
+ * continues in a copy of this process that gets its arguments over IPC instead (cli-relaunch.ts).
+ */
+export async function start(): Promise<void> {
+  const relaunched = await relaunchWithShortArgv();
+  if (relaunched !== null) process.exitCode = relaunched;
+  else process.exitCode = await main((await receiveArgv()) ?? process.argv.slice(2));
+}

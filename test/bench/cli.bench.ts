@@ -18,7 +18,7 @@ const BIN = path.join(ROOT, pkg.bin.studio);
 const CLIPART_B = path.join(path.dirname(CLIPART), 'clipart-b');
 const EPOCHS = process.env.BENCH_EPOCHS ?? '5';
 
-if (!fs.existsSync(path.join(ROOT, 'dist/electron/host/cli.js'))) {
+if (!fs.existsSync(path.join(ROOT, 'dist/electron/host/cli.cjs'))) {
   console.log('building the CLI bundle (scripts/build-node.mjs)…');
   execFileSync(process.execPath, [path.join(ROOT, 'scripts/build-node.mjs')], { cwd: ROOT, stdio: 'inherit' });
 }

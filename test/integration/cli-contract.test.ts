@@ -14,7 +14,7 @@ import { commandLineBytes, MAX_ARGV_BYTES } from '../../electron/host/cli-relaun
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const BIN = path.join(ROOT, 'bin/studio.mjs');
-const BUNDLE = path.join(ROOT, 'dist/electron/host/cli.js');
+const BUNDLE = path.join(ROOT, 'dist/electron/host/cli.cjs');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'studio-cli-contract-'));
 let studio: Studio;
 
