@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const out = path.join(root, 'dist/electron');
-const external = ['electron', 'better-sqlite3', 'sharp', 'onnxruntime-node', '@tensorflow/*', 'nsfwjs', 'onnx-proto', 'protobufjs'];
+const external = ['electron', 'better-sqlite3', 'sharp', 'heic-decode', 'onnxruntime-node', '@tensorflow/*', 'nsfwjs', 'onnx-proto', 'protobufjs'];
 // Bundled CommonJS dependencies may call require(); ESM output has none unless we make one.
 const esmBanner =
   "import { createRequire as __studioCreateRequire } from 'node:module'; const require = __studioCreateRequire(import.meta.url);";

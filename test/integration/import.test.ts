@@ -351,6 +351,36 @@ describe('formats', () => {
   });
 });
 
+describe('phone photos: HEIC and AVIF', () => {
+  const HEIF = path.join(import.meta.dirname, '../fixtures/heif');
+
+  it('imports them as lossless PNG with their pixels (red left half, blue right), skips a damaged one with its reason, and knows them again', async () => {
+    const dir = path.join(tmp, 'heif');
+    fs.mkdirSync(path.join(dir, 'phone'), { recursive: true });
+    fs.copyFileSync(path.join(HEIF, 'photo.heic'), path.join(dir, 'phone', 'IMG_0001.HEIC'));
+    fs.copyFileSync(path.join(HEIF, 'photo.avif'), path.join(dir, 'phone', 'IMG_0002.avif'));
+    fs.writeFileSync(path.join(dir, 'phone', 'IMG_0003.heic'), fs.readFileSync(path.join(HEIF, 'photo.heic')).subarray(0, 300));
+    const projectId = await newProject('heif');
+    const report = await importPaths(projectId, [dir]);
+    expect(report.imported).toBe(2);
+    expect(report.skipped).toEqual([{ path: expect.stringContaining('IMG_0003.heic'), reason: expect.stringMatching(/corrupt .*HEIC/) }]);
+    for (const name of ['IMG_0001.HEIC', 'IMG_0002.avif']) {
+      const img = await imageByName(projectId, name);
+      expect(img, name).toMatchObject({ format: 'png', width: 96, height: 64 });
+      expect(img.labelId, name).not.toBeNull();
+      const { data, info } = await sharp((await studio.imageFile(img.id, 'thumb'))!.path)
+        .removeAlpha()
+        .raw()
+        .toBuffer({ resolveWithObject: true });
+      const at = (x: number) => [...data.subarray((20 * info.width + x) * 3, (20 * info.width + x) * 3 + 3)];
+      expect(at(5)[0], `${name} left is red`).toBeGreaterThan(180);
+      expect(at(info.width - 5)[2], `${name} right is blue`).toBeGreaterThan(180);
+    }
+    const again = await importPaths(projectId, [path.join(dir, 'phone', 'IMG_0001.HEIC')]);
+    expect(again).toMatchObject({ imported: 0, duplicates: 1 });
+  });
+});
+
 describe('CSV import', () => {
   it('imports good rows with their labels and lists bad rows by line', async () => {
     const dir = path.join(tmp, 'csvset');

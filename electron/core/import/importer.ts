@@ -13,6 +13,7 @@ import type { ImportSource } from '../sources.js';
 import { getImage, insertImage, type NewImage, type StoredImage } from '../library/images.js';
 import { ensureLabel } from '../library/labels.js';
 import { StudioError } from '../../shared/contract.js';
+import { heifKind, heifToPng } from './heic.js';
 import { inspectImage, makePreview, makeThumbnail, ImageRejected, LIMITS, type ImageInfo } from './preprocess.js';
 import { scanPaths, type Candidate, type ScanResult } from './scan.js';
 import { csvCandidates } from './csv.js';
@@ -148,7 +149,17 @@ export async function runImport(ctx: ImportContext, opts: ImportOptions, job: Jo
     return processBytes(c, index);
   };
   const processBytes = async (c: Candidate, index: number): Promise<Outcome> => {
-    const bytes = await fs.promises.readFile(c.file);
+    let bytes: Uint8Array = await fs.promises.readFile(c.file);
+    // HEIC/AVIF become PNG before anything else sees them (heic.ts); a damaged one is skipped with its reason.
+    const heif = heifKind(bytes);
+    if (heif) {
+      try {
+        bytes = await heifToPng(bytes, heif);
+      } catch (err) {
+        if (err instanceof ImageRejected) return { kind: 'skipped', reason: err.message };
+        throw err;
+      }
+    }
     const sha256 = sha256Of(bytes);
     const mine: Claim = { index, name: c.display.split('/').pop()!, label: labelName(c.label), inserted: false };
     const earlier = seen.get(sha256);

@@ -27,8 +27,9 @@ export function describeUnknown(bytes: Uint8Array): string {
   const head = bytes.subarray(0, 512);
   const text = head.every((b) => b === 0x09 || b === 0x0a || b === 0x0d || (b >= 0x20 && b < 0x7f) || b >= 0x80);
   if (text) return 'not an image (looks like text)';
-  if (startsWith(bytes, ascii('ftyp'), 4)) return 'HEIC/AVIF/MP4 files are not supported; convert to JPEG or PNG';
+  if (startsWith(bytes, ascii('ftyp'), 4))
+    return 'not a picture (a video or another ISO media file); HEIC and AVIF photos are imported, videos are not';
   if (startsWith(bytes, ascii('%PDF'))) return 'not an image (PDF)';
   if (startsWith(bytes, [0x3c, 0x3f, 0x78, 0x6d, 0x6c]) || startsWith(bytes, ascii('<svg'))) return 'SVG drawings are not supported';
-  return 'not a supported image (JPEG, PNG, WebP, GIF, TIFF or BMP)';
+  return 'not a supported image (JPEG, PNG, WebP, GIF, TIFF, BMP, HEIC or AVIF)';
 }
