@@ -12,7 +12,17 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const out = path.join(root, 'dist/electron');
-const external = ['electron', 'better-sqlite3', 'sharp', 'heic-decode', 'onnxruntime-node', '@tensorflow/*', 'nsfwjs', 'onnx-proto', 'protobufjs'];
+const external = [
+  'electron',
+  'better-sqlite3',
+  'sharp',
+  'heic-decode',
+  'onnxruntime-node',
+  '@tensorflow/*',
+  'nsfwjs',
+  'onnx-proto',
+  'protobufjs',
+];
 // Bundled CommonJS dependencies may call require(); ESM output has none unless we make one.
 const esmBanner =
   "import { createRequire as __studioCreateRequire } from 'node:module'; const require = __studioCreateRequire(import.meta.url);";
@@ -115,6 +125,9 @@ await Promise.all([
     format: 'cjs',
     outExtension: { '.js': '.cjs' },
     define: { 'import.meta.url': '__studioImportMetaUrl' },
+    // Node cannot run a dynamic import() in code compiled with a code cache (no loader is attached:
+    // ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING), so every import() becomes require(); checked below.
+    supported: { 'dynamic-import': false },
     banner: { js: lazyBanner },
     plugins: [lazyPackages(), builtinsViaRequire()],
     // Less source to read and compile at every start; names stay readable in stack traces.
@@ -124,6 +137,15 @@ await Promise.all([
   // A sandboxed preload cannot be an ES module.
   build({ ...common, entryPoints: ['electron/preload/preload.ts'], outfile: path.join(out, 'preload/preload.cjs'), format: 'cjs' }),
 ]);
+const cliSource = fs.readFileSync(path.join(out, 'host/cli.cjs'), 'utf8');
+const dynamicImport = /\bimport\((?!\))/.exec(cliSource);
+if (dynamicImport) {
+  console.error(
+    `The CLI bundle has a dynamic import(), which fails under the code cache: …${cliSource.slice(dynamicImport.index - 80, dynamicImport.index + 60)}…`,
+  );
+  console.error('Use require() (createRequire(import.meta.url)) for that module.');
+  process.exit(1);
+}
 // One command now writes the CLI's code cache (bin/studio.mjs), so the first `studio` a user runs starts as fast as the rest.
 const warmData = fs.mkdtempSync(path.join(os.tmpdir(), 'studio-build-'));
 try {

@@ -6,7 +6,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { loadClassifierFolder } from '../engine/model-folder.js';
 import { sha256File } from './manifest.js';
@@ -125,7 +124,9 @@ export async function withNodeExample<T>(source: string, use: (example: NodeExam
     const copy = path.join(scratch, 'classify.mjs');
     fs.copyFileSync(source, copy);
     if (sha256File(copy) !== sha256File(source)) throw new Error('copy of the Node example differs from the bundle');
-    const example = (await import(pathToFileURL(copy).href)) as NodeExample;
+    // require() of an ES module (Node ≥ 20.19): the CLI's bundle runs under V8's code cache, where
+    // a dynamic import() has no loader (bin/studio.mjs), and the example has no top-level await.
+    const example = require(copy) as NodeExample;
     return await use(example);
   } finally {
     // Remove the link itself, never what it points to.

@@ -4,6 +4,7 @@
 // model input, export, the browser — then reads a format it knows, and the stored PNG is what gets
 // hashed, so importing the same HEIC file twice is still a duplicate (the conversion is
 // deterministic). AVIF (also HEIF, AV1-coded) is decoded by sharp itself and converted the same way.
+import { createRequire } from 'node:module';
 import sharp from 'sharp';
 import { ImageRejected, LIMITS } from './preprocess.js';
 
@@ -30,11 +31,13 @@ function checkSize(width: number, height: number): void {
 
 type DecodeAll = (typeof import('heic-decode'))['default']['all'];
 
-let decoder: Promise<DecodeAll> | undefined;
-/** Loaded on the first HEIC file: 8 MB of WebAssembly nobody else should pay for. */
-function heicDecoder(): Promise<DecodeAll> {
-  // A CommonJS package: its module.exports is the default export, `all` a property of it.
-  decoder ??= import('heic-decode').then((m) => m.default.all);
+let decoder: DecodeAll | undefined;
+/**
+ * Loaded on the first HEIC file: 8 MB of WebAssembly nobody else should pay for. require(), not
+ * import(): the CLI's bundle runs under V8's code cache, where a dynamic import() has no loader.
+ */
+function heicDecoder(): DecodeAll {
+  decoder ??= (createRequire(import.meta.url)('heic-decode') as (typeof import('heic-decode'))['default']).all;
   return decoder;
 }
 
@@ -54,7 +57,7 @@ export async function heifToPng(bytes: Uint8Array, kind: 'heic' | 'avif'): Promi
       throw new ImageRejected(`corrupt or truncated AVIF file (${(err as Error).message.split('\n')[0]})`);
     }
   }
-  const all = await heicDecoder();
+  const all = heicDecoder();
   let images: Awaited<ReturnType<DecodeAll>>;
   try {
     images = await all({ buffer: bytes });
