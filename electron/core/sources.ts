@@ -25,10 +25,16 @@ export interface OutputFolder {
   dir: string;
 }
 
+/** A new file the host chose to write (`backup.create` with `destination`). */
+export interface OutputFile {
+  file: string;
+}
+
 interface Kinds {
   import: ImportSource;
   files: FileBatch;
   output: OutputFolder;
+  'output-file': OutputFile;
 }
 type Entry = { [K in keyof Kinds]: { kind: K; value: Kinds[K] } }[keyof Kinds];
 
@@ -36,6 +42,7 @@ const GONE: Record<keyof Kinds, string> = {
   import: 'That import source is no longer available; pick the folder or files again.',
   files: 'That batch of files is no longer available; choose the files again.',
   output: 'That output folder is no longer available; choose the folder again.',
+  'output-file': 'That output file is no longer available; choose where to save again.',
 };
 
 export class SourceRegistry {
@@ -66,6 +73,15 @@ export class SourceRegistry {
   /** A token is good for one export. */
   takeOutputFolder(token: string): OutputFolder {
     return this.takeKind(token, 'output');
+  }
+
+  registerOutputFile(file: string): string {
+    return this.add({ kind: 'output-file', value: { file } });
+  }
+
+  /** A token is good for one backup. */
+  takeOutputFile(token: string): OutputFile {
+    return this.takeKind(token, 'output-file');
   }
 
   private add(entry: Entry): string {

@@ -25,6 +25,7 @@ import { predictHandlers } from './predict/handlers.js';
 import { createExportCtx, exportHandlers, type ExportCtx } from './export/handlers.js';
 import { datasetHandlers, type DatasetCtx } from './dataset/handlers.js';
 import { diagnosticsText } from './diagnostics/report.js';
+import { backupHandlers, type BackupCtx } from './backup/handlers.js';
 import { recordError } from './diagnostics/recent-errors.js';
 
 export interface StudioOptions {
@@ -33,7 +34,7 @@ export interface StudioOptions {
   host: AppInfo['host'];
   version?: string;
   /** The desktop host supplies native dialogs; other hosts have none. */
-  pickSource?: (kind: 'folder' | 'files' | 'csv') => Promise<ImportSource | null>;
+  pickSource?: (kind: 'folder' | 'files' | 'csv' | 'backup') => Promise<ImportSource | null>;
   /** The desktop host shows a file in the system's file manager. */
   reveal?: (file: string) => void;
   /** How training engines start; child_process.fork unless the host has its own way (desktop: via main). */
@@ -53,6 +54,7 @@ export class Studio {
   private readonly predict: PredictCtx;
   private readonly exporting: ExportCtx;
   private readonly dataset: DatasetCtx;
+  private readonly backup: BackupCtx;
 
   constructor(private options: StudioOptions) {
     const env = options.environment;
@@ -102,6 +104,15 @@ export class Studio {
       sources: this.sources,
       emit: (e, p) => this.bus.emit(e, p),
       ...(options.reveal ? { reveal: options.reveal } : {}),
+    };
+    const pickSource = options.pickSource;
+    this.backup = {
+      db: this.db,
+      paths: this.paths,
+      appVersion: options.version ?? '0.1.0',
+      sources: this.sources,
+      ...(options.reveal ? { reveal: options.reveal } : {}),
+      ...(pickSource ? { pickFile: () => pickSource('backup') } : {}),
     };
     this.handlers = this.makeHandlers();
   }
@@ -305,6 +316,11 @@ export class Studio {
       'dataset.export': (a) => datasetHandlers['dataset.export'](this.dataset, a),
       'dataset.cancelExport': (a) => datasetHandlers['dataset.cancelExport'](this.dataset, a),
       'dataset.revealExport': (a) => datasetHandlers['dataset.revealExport'](this.dataset, a),
+
+      'backup.create': (a) => backupHandlers['backup.create'](this.backup, a),
+      'backup.reveal': (a) => backupHandlers['backup.reveal'](this.backup, a),
+      'backup.pickFile': (a) => backupHandlers['backup.pickFile'](this.backup, a),
+      'backup.restore': (a) => backupHandlers['backup.restore'](this.backup, a),
     } satisfies Handlers;
   }
 

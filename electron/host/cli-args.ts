@@ -91,6 +91,10 @@ ${SPLITS_USAGE}
   diagnostics --out FILE [--include-file-names]
                                       write a text file to send with a problem report (versions,
                                       engines, providers, sizes, last errors; no file names unless asked)
+  backup PROJECT --out FILE           write the whole project (rows, images, run models) into one
+                                      archive with a checksum of every entry; never over a file
+  restore FILE                        bring a backup in as a new project, after checking every
+                                      checksum (a damaged or foreign file changes nothing)
 ${MODELS_USAGE}
 
 Options:

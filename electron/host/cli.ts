@@ -143,6 +143,14 @@ async function dispatch(command: string, args: Parsed): Promise<number> {
       const { diagnosticsCommand } = await import('./commands/diagnostics.js');
       return withStudio(args, (s) => diagnosticsCommand(s, args, out));
     }
+    case 'backup': {
+      const { backupCommand } = await import('./commands/backup.js');
+      return withStudio(args, (s) => backupCommand(s, args, out));
+    }
+    case 'restore': {
+      const { restoreCommand } = await import('./commands/backup.js');
+      return withStudio(args, (s) => restoreCommand(s, args, out));
+    }
     case 'splits': {
       const { splitsCommand, SplitsUsageError } = await import('./commands/splits.js');
       return withStudio(args, (s) =>

@@ -10,6 +10,7 @@ import { serveStatic } from './static-files.js';
 import { serveImage } from './images.js';
 import { isExportRoute, serveExportZip } from './export-zip.js';
 import { isDatasetExportRoute, serveDatasetZip } from './dataset-zip.js';
+import { isBackupRoute, serveBackup } from './backup-download.js';
 import { UploadError, UploadSessions } from './upload.js';
 import { WsTransport } from './ws-transport.js';
 
@@ -78,6 +79,10 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     if (isDatasetExportRoute(url.pathname)) {
       if (method !== 'GET' && method !== 'HEAD') return sendText(res, 405, 'Method not allowed.');
       return serveDatasetZip(studio, url.pathname, res, method);
+    }
+    if (isBackupRoute(url.pathname)) {
+      if (method !== 'GET' && method !== 'HEAD') return sendText(res, 405, 'Method not allowed.');
+      return serveBackup(studio, url.pathname, res, method);
     }
     if (method !== 'GET' && method !== 'HEAD') return sendText(res, 405, 'Method not allowed.');
     return serveStatic(rendererDir, url.pathname, res, method);

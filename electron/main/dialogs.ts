@@ -6,7 +6,8 @@ import type { PickedSource } from './core-messages.js';
 
 const IMAGE_EXTENSIONS = ['jpg', 'jpeg', 'png', 'webp', 'gif', 'bmp', 'tif', 'tiff'];
 
-export async function pickSource(window: BrowserWindow | null, kind: 'folder' | 'files' | 'csv'): Promise<PickedSource | null> {
+export async function pickSource(window: BrowserWindow | null, kind: 'folder' | 'files' | 'csv' | 'backup'): Promise<PickedSource | null> {
+  if (kind === 'backup') return pickBackup(window);
   const e2eDir = process.env.STUDIO_E2E === '1' ? process.env.STUDIO_E2E_IMPORT_DIR : undefined;
   if (e2eDir) return { paths: [path.resolve(e2eDir)], displayName: path.basename(e2eDir) };
 
@@ -32,4 +33,17 @@ export async function pickSource(window: BrowserWindow | null, kind: 'folder' | 
   if (kind === 'csv') return { paths: [], csv: paths[0]!, displayName: path.basename(paths[0]!) };
   const displayName = paths.length === 1 ? path.basename(paths[0]!) : `${paths.length} ${kind === 'folder' ? 'folders' : 'files'}`;
   return { paths, displayName };
+}
+
+/** "Restore from backup…": one backup file (see electron/core/backup/format.ts). */
+async function pickBackup(window: BrowserWindow | null): Promise<PickedSource | null> {
+  const options: Electron.OpenDialogOptions = {
+    title: 'Restore a project from a backup',
+    properties: ['openFile'],
+    filters: [{ name: 'Transfer Studio backup', extensions: ['tar'] }],
+    buttonLabel: 'Restore',
+  };
+  const result = window ? await dialog.showOpenDialog(window, options) : await dialog.showOpenDialog(options);
+  if (result.canceled || result.filePaths.length === 0) return null;
+  return { paths: [result.filePaths[0]!], displayName: path.basename(result.filePaths[0]!) };
 }

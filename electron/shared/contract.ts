@@ -8,6 +8,7 @@ import { trainingCalls, trainingEvents } from './contract-training.js';
 import { predictCalls, predictEvents } from './contract-predict.js';
 import { exportCalls, exportEvents } from './contract-export.js';
 import { datasetCalls, datasetEvents } from './contract-dataset.js';
+import { backupCalls } from './contract-backup.js';
 
 const call = <A extends z.ZodType, R extends z.ZodType>(args: A, result: R) => ({ args, result });
 const P = { projectId: S.Id };
@@ -79,6 +80,7 @@ export const calls = {
   ...predictCalls,
   ...exportCalls,
   ...datasetCalls,
+  ...backupCalls,
 } as const;
 
 export const events = {

@@ -61,6 +61,10 @@ const valid: { [M in Method]: Args<M> } = {
   'dataset.export': { projectId: 1, format: 'csv', includeUnlabeled: true, includeExcluded: false, destination: 'abcdefgh12345678' },
   'dataset.cancelExport': { jobId: 'dataset-export-abc123' },
   'dataset.revealExport': { key: '0123456789abcdef' },
+  'backup.create': { projectId: 1, destination: 'abcdefgh12345678' },
+  'backup.reveal': { key: '0123456789abcdef' },
+  'backup.pickFile': {},
+  'backup.restore': { source: 'abcdefgh12345678' },
 };
 
 const methods = Object.keys(calls) as Method[];
