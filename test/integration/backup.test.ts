@@ -13,6 +13,7 @@ import { installTinyBase } from '../fixtures/tiny-base.js';
 import { makeTrainingProject } from '../fixtures/training-project.js';
 import { noiseJpeg } from '../fixtures/images.js';
 import { backupFilePath } from '../../electron/core/backup/handlers.js';
+import { lastJson, runStudio } from '../fixtures/cli.js';
 
 let tmp: string;
 let a: Studio;
@@ -221,6 +222,21 @@ describe('backup and restore', () => {
       await expect(restore(b, file), what).rejects.toThrow(/Nothing was restored/);
     }
     expect(state(b)).toEqual(before);
+  });
+});
+
+describe('studio backup / studio restore', () => {
+  it('backs up with --out FILE and restores FILE through the contract, refusing an existing file', async () => {
+    const file = path.join(tmp, 'cli.studio-backup.tar');
+    const made = await runStudio(['--data-dir', a.paths.root, 'backup', String(source), '--out', file, '--json'], { cwd: tmp });
+    expect(made.code, made.stderr).toBe(0);
+    expect(lastJson(made.stdout)).toMatchObject({ projectId: source, file, images: 16, runs: 1, bytes: fs.statSync(file).size });
+    const again = await runStudio(['--data-dir', a.paths.root, 'backup', String(source), '--out', file], { cwd: tmp });
+    expect(again.code).not.toBe(0);
+    expect(again.stderr).toMatch(/already exists; a backup is never written over a file/);
+    const back = await runStudio(['--data-dir', path.join(tmp, 'c'), 'restore', file, '--json'], { cwd: tmp });
+    expect(back.code, back.stderr).toBe(0);
+    expect(lastJson(back.stdout)).toMatchObject({ name: 'Birds & vehicles', images: 16, labels: 3, runs: 1 });
   });
 });
 

@@ -34,6 +34,7 @@ export interface RestoreSummary {
 
 /** JSON entries are read into memory: far above any real project's rows, far below trouble. */
 const MAX_JSON_ENTRY = 512 * 1024 * 1024;
+const SMALL_FILE = 256 * 1024;
 
 const damaged = (why: string) => new StudioError('invalid', `The backup is damaged: ${why}. Nothing was restored.`);
 const foreign = (why: string) => new StudioError('invalid', `This file is not a Transfer Studio backup (${why}). Nothing was restored.`);
@@ -62,8 +63,9 @@ async function readArchive(file: string, stage: string, signal?: AbortSignal) {
         if (entries.some((e) => e.name === entry.name)) throw damaged(`"${entry.name}" appears twice`);
         const inMemory = kind.kind === 'marker' || kind.kind === 'database' || kind.kind === 'manifest' || kind.kind === 'manifest-sum';
         if (inMemory && entry.size > MAX_JSON_ENTRY) throw damaged(`${entry.name} is implausibly large`);
+        // Large files stream to their staged copy; small ones (most images) are written at once when complete.
         let out: fs.promises.FileHandle | null = null;
-        if (!inMemory) out = await fs.promises.open(path.join(stage, String(entries.length)), 'wx');
+        if (!inMemory && entry.size > SMALL_FILE) out = await fs.promises.open(path.join(stage, String(entries.length)), 'wx');
         current = { hash: createHash('sha256'), out, parts: [], kind };
         return async (chunk: Buffer) => {
           current!.hash.update(chunk);
@@ -74,8 +76,11 @@ async function readArchive(file: string, stage: string, signal?: AbortSignal) {
       async (entry) => {
         const c = current!;
         current = null;
+        const inMemory =
+          c.kind.kind === 'marker' || c.kind.kind === 'database' || c.kind.kind === 'manifest' || c.kind.kind === 'manifest-sum';
+        const staged = inMemory ? null : path.join(stage, String(entries.length));
         if (c.out) await c.out.close();
-        const staged = c.out ? path.join(stage, String(entries.length)) : null;
+        else if (staged) fs.writeFileSync(staged, Buffer.concat(c.parts), { flag: 'wx' });
         entries.push({ name: entry.name, kind: c.kind, bytes: entry.size, sha256: c.hash.digest('hex'), staged });
         if (!staged) json.set(entry.name, Buffer.concat(c.parts));
         if (c.kind.kind === 'marker') {
@@ -196,6 +201,7 @@ function uniqueName(db: Db, name: string): string {
 function insertRows(db: Db, paths: DataPaths, p: Plan): { projectId: number; runIds: Map<number, number> } {
   return db.transaction(() => {
     const maps = new Map<string, Map<number, number>>();
+    const statements = new Map<string, ReturnType<Db['prepare']>>();
     let projectId = 0;
     for (const { table, rows } of p.tables) {
       const map = new Map<number, number>();
@@ -218,9 +224,10 @@ function insertRows(db: Db, paths: DataPaths, p: Plan): { projectId: number; run
         const oldId = Number(row.id);
         if (table.hasId) delete row.id;
         const columns = Object.keys(row).filter((c) => table.columns.includes(c));
-        const info = db
-          .prepare(`INSERT INTO "${table.name}" (${columns.map((c) => `"${c}"`).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`)
-          .run(...columns.map((c) => row[c] as string | number | null));
+        const sql = `INSERT INTO "${table.name}" (${columns.map((c) => `"${c}"`).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`;
+        let insert = statements.get(sql);
+        if (!insert) statements.set(sql, (insert = db.prepare(sql)));
+        const info = insert.run(...columns.map((c) => row[c] as string | number | null));
         if (table.hasId) map.set(oldId, Number(info.lastInsertRowid));
         if (table.name === 'projects') projectId = Number(info.lastInsertRowid);
       }

@@ -10,6 +10,7 @@ const BLOCK = 512;
 /** 11 octal digits: the ustar size field's limit (8 GiB per entry; the archive itself is unbounded). */
 const MAX_ENTRY = 0o77777777777;
 const CHUNK = 1 << 20;
+const SMALL_FILE = 256 * 1024;
 
 export class TarFormatError extends Error {}
 
@@ -72,15 +73,39 @@ export class TarWriter {
     return this.position;
   }
 
+  // Small writes (headers, padding, small images) are gathered into one buffer: a syscall per
+  // 512-byte header would dominate a project of many small files.
+  private pending = Buffer.allocUnsafe(CHUNK);
+  private pendingLength = 0;
+
   private async write(buf: Uint8Array): Promise<void> {
+    this.position += buf.length;
+    if (this.pendingLength + buf.length <= this.pending.length) {
+      this.pending.set(buf, this.pendingLength);
+      this.pendingLength += buf.length;
+      return;
+    }
+    await this.flush();
+    if (buf.length >= this.pending.length) await this.writeOut(buf);
+    else {
+      this.pending.set(buf, 0);
+      this.pendingLength = buf.length;
+    }
+  }
+
+  private async flush(): Promise<void> {
+    if (this.pendingLength === 0) return;
+    await this.writeOut(this.pending.subarray(0, this.pendingLength));
+    this.pendingLength = 0;
+  }
+
+  private async writeOut(buf: Uint8Array): Promise<void> {
     let off = 0;
     while (off < buf.length) {
-      const { bytesWritten } = await new Promise<{ bytesWritten: number }>((resolve, reject) =>
-        fs.write(this.fd, buf, off, buf.length - off, null, (err, n) => (err ? reject(err) : resolve({ bytesWritten: n }))),
+      off += await new Promise<number>((resolve, reject) =>
+        fs.write(this.fd, buf, off, buf.length - off, null, (err, n) => (err ? reject(err) : resolve(n))),
       );
-      off += bytesWritten;
     }
-    this.position += buf.length;
   }
 
   async addBuffer(name: string, data: Buffer): Promise<WrittenEntry> {
@@ -93,6 +118,8 @@ export class TarWriter {
   }
 
   async addFile(name: string, file: string, signal?: AbortSignal): Promise<WrittenEntry> {
+    // A small file in one read (most images): four async calls per file would cost more than its bytes.
+    if (fs.statSync(file).size <= SMALL_FILE) return this.addBuffer(name, fs.readFileSync(file));
     const handle = await fs.promises.open(file, 'r');
     try {
       const size = (await handle.stat()).size;
@@ -121,6 +148,7 @@ export class TarWriter {
   /** Two zero blocks end a tar. */
   async end(): Promise<void> {
     await this.write(Buffer.alloc(BLOCK * 2));
+    await this.flush();
   }
 }
 
@@ -164,15 +192,27 @@ export async function readTar(
     let pos = 0;
     const header = Buffer.alloc(BLOCK);
     const buf = Buffer.allocUnsafe(CHUNK);
+    // Reads go through a 1 MB window: three small reads per entry (header, data, padding) would
+    // otherwise each be a round trip to the thread pool.
+    const window = Buffer.allocUnsafe(CHUNK);
+    let windowStart = 0;
+    let windowLength = 0;
     const readExactly = async (target: Buffer, length: number) => {
       if (pos + length > total) throw new TarFormatError('the file ends early (it is truncated)');
       let got = 0;
       while (got < length) {
-        const { bytesRead } = await handle.read(target, got, length - got, pos + got);
-        if (bytesRead === 0) throw new TarFormatError('the file ends early (it is truncated)');
-        got += bytesRead;
+        if (pos < windowStart || pos >= windowStart + windowLength) {
+          const { bytesRead } = await handle.read(window, 0, Math.min(window.length, total - pos), pos);
+          if (bytesRead === 0) throw new TarFormatError('the file ends early (it is truncated)');
+          windowStart = pos;
+          windowLength = bytesRead;
+        }
+        const from = pos - windowStart;
+        const n = Math.min(length - got, windowLength - from);
+        window.copy(target, got, from, from + n);
+        got += n;
+        pos += n;
       }
-      pos += length;
     };
     for (;;) {
       if (signal?.aborted) throw new Error('cancelled');
