@@ -227,7 +227,7 @@ function insertRows(db: Db, paths: DataPaths, p: Plan): { projectId: number; run
         const sql = `INSERT INTO "${table.name}" (${columns.map((c) => `"${c}"`).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`;
         let insert = statements.get(sql);
         if (!insert) statements.set(sql, (insert = db.prepare(sql)));
-        const info = insert.run(...columns.map((c) => row[c] as string | number | null));
+        const info = insert.run(columns.map((c) => row[c] as string | number | null));
         if (table.hasId) map.set(oldId, Number(info.lastInsertRowid));
         if (table.name === 'projects') projectId = Number(info.lastInsertRowid);
       }
