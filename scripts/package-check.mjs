@@ -112,6 +112,10 @@ const expected = [
   'export-templates/examples/python/classify.py',
   'tfjs/tf.min.js',
   'tfjs/package.json',
+  'sample/sample.json',
+  'sample/LICENSE.txt',
+  'sample/images/sun/sun-01.png',
+  'sample/images/house/house-30.png',
 ];
 const missing = expected.filter((f) => !fs.existsSync(path.join(resources, f)));
 if (missing.length) fail(`the package's resources lack ${missing.join(', ')}`);
@@ -247,6 +251,9 @@ async function event(name, match, timeoutMs) {
 }
 const t0 = Date.now();
 const lap = (what) => console.log('  ' + what + ' (' + ((Date.now() - t0) / 1000).toFixed(1) + ' s)');
+const sample = await call('sample.create', {});
+if (sample.images !== 90 || sample.labels !== 3) throw new Error('sample.create: ' + JSON.stringify(sample));
+lap('created the sample project from the packaged pictures (' + sample.images + ' in ' + sample.labels + ' labels)');
 const project = await call('projects.create', { name: 'Package check' });
 pickQueue.push(images);
 const picked = await call('import.pickSource', { kind: 'folder' });

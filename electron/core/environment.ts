@@ -27,6 +27,8 @@ export interface ResourceLocations {
   engineEntry: { file: string; execArgv: string[] };
   /** The built renderer the web host serves. */
   rendererDir: string;
+  /** The sample project's pictures, licence and sample.json (resources/sample in a checkout, sample packaged). */
+  sampleDir: string;
 }
 
 /**
@@ -117,6 +119,7 @@ function resolveResources(options: Pick<EnvironmentOptions, 'appRoot' | 'resourc
       ...common,
       basesDir: path.join(resourcesDir, 'bases'),
       templatesDir: path.join(resourcesDir, 'export-templates'),
+      sampleDir: path.join(resourcesDir, 'sample'),
       tfjsRuntime: { file: path.join(tfjs, 'tf.min.js'), version: packageVersion(path.join(tfjs, 'package.json')) },
     };
   }
@@ -133,6 +136,7 @@ function resolveResources(options: Pick<EnvironmentOptions, 'appRoot' | 'resourc
     ...common,
     basesDir: path.join(appRoot, 'build', 'models', 'bases'),
     templatesDir: path.join(appRoot, 'electron', 'core', 'export', 'templates'),
+    sampleDir: path.join(appRoot, 'resources', 'sample'),
     tfjsRuntime,
   };
 }

@@ -26,6 +26,7 @@ import { createExportCtx, exportHandlers, type ExportCtx } from './export/handle
 import { datasetHandlers, type DatasetCtx } from './dataset/handlers.js';
 import { diagnosticsText } from './diagnostics/report.js';
 import { backupHandlers, type BackupCtx } from './backup/handlers.js';
+import { createSampleProject } from './sample/create.js';
 import { recordError } from './diagnostics/recent-errors.js';
 
 export interface StudioOptions {
@@ -321,6 +322,14 @@ export class Studio {
       'backup.reveal': (a) => backupHandlers['backup.reveal'](this.backup, a),
       'backup.pickFile': (a) => backupHandlers['backup.pickFile'](this.backup, a),
       'backup.restore': (a) => backupHandlers['backup.restore'](this.backup, a),
+
+      'sample.create': () =>
+        createSampleProject({
+          db,
+          paths: this.paths,
+          sampleDir: this.environment.resources.sampleDir,
+          importPaths: (projectId, source) => this.importPaths(projectId, source, true),
+        }),
     } satisfies Handlers;
   }
 

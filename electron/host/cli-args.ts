@@ -95,6 +95,8 @@ ${SPLITS_USAGE}
                                       archive with a checksum of every entry; never over a file
   restore FILE                        bring a backup in as a new project, after checking every
                                       checksum (a damaged or foreign file changes nothing)
+  sample                              create a project from the sample pictures shipped with the app
+                                      (sun, tree or house: 90 drawings, CC0), to try the whole loop
 ${MODELS_USAGE}
 
 Options:

@@ -151,6 +151,10 @@ async function dispatch(command: string, args: Parsed): Promise<number> {
       const { restoreCommand } = await import('./commands/backup.js');
       return withStudio(args, (s) => restoreCommand(s, args, out));
     }
+    case 'sample': {
+      const { sampleCommand } = await import('./commands/sample.js');
+      return withStudio(args, (s) => sampleCommand(s, args, out));
+    }
     case 'splits': {
       const { splitsCommand, SplitsUsageError } = await import('./commands/splits.js');
       return withStudio(args, (s) =>

@@ -9,6 +9,7 @@ import { predictCalls, predictEvents } from './contract-predict.js';
 import { exportCalls, exportEvents } from './contract-export.js';
 import { datasetCalls, datasetEvents } from './contract-dataset.js';
 import { backupCalls } from './contract-backup.js';
+import { sampleCalls } from './contract-sample.js';
 
 const call = <A extends z.ZodType, R extends z.ZodType>(args: A, result: R) => ({ args, result });
 const P = { projectId: S.Id };
@@ -81,6 +82,7 @@ export const calls = {
   ...exportCalls,
   ...datasetCalls,
   ...backupCalls,
+  ...sampleCalls,
 } as const;
 
 export const events = {

@@ -65,6 +65,7 @@ const valid: { [M in Method]: Args<M> } = {
   'backup.reveal': { key: '0123456789abcdef' },
   'backup.pickFile': {},
   'backup.restore': { source: 'abcdefgh12345678' },
+  'sample.create': {},
 };
 
 const methods = Object.keys(calls) as Method[];
