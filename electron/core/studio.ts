@@ -28,6 +28,14 @@ import { diagnosticsText } from './diagnostics/report.js';
 import { backupHandlers, type BackupCtx } from './backup/handlers.js';
 import { createSampleProject } from './sample/create.js';
 import { recordError } from './diagnostics/recent-errors.js';
+import { sweepDebris, sweepLog } from './storage/sweep.js';
+import { ensureReserve, releaseReserves } from './storage/reserve.js';
+import { asDiskFull, DiskFullError, isDiskFull } from './storage/disk-full.js';
+import { projectStorage } from './storage/usage.js';
+import { deleteExport, deleteRun } from './storage/delete.js';
+
+/** Calls that free space: on a full disk they get one more try once the reserve is given back. */
+const FREES_SPACE = new Set<Method>(['projects.delete', 'images.remove', 'runs.delete', 'exports.delete', 'labels.delete']);
 
 export interface StudioOptions {
   /** Built once by the host (environment.ts): resources, settings, data folder, registries. */
@@ -40,6 +48,13 @@ export interface StudioOptions {
   reveal?: (file: string) => void;
   /** How training engines start; child_process.fork unless the host has its own way (desktop: via main). */
   engineLauncher?: EngineLauncher;
+  /**
+   * Long-lived hosts (desktop core, web host) sweep the data folder's debris once at start and
+   * keep the disk-space reserve; one-shot CLI commands skip both to start fast.
+   */
+  sweepAtStart?: boolean;
+  /** Where the sweep's lines go (default: stderr). */
+  log?: (line: string) => void;
 }
 
 export class Studio {
@@ -116,6 +131,20 @@ export class Studio {
       ...(pickSource ? { pickFile: () => pickSource('backup') } : {}),
     };
     this.handlers = this.makeHandlers();
+    if (options.sweepAtStart) this.sweepAtStart();
+  }
+
+  /** After the interrupted runs and exports are marked: what they left is now debris. */
+  private sweepAtStart(): void {
+    const log = this.options.log ?? ((line: string) => process.stderr.write(`[studio] ${line}\n`));
+    try {
+      for (const line of sweepLog(sweepDebris(this.db, this.paths))) log(line);
+    } catch (err) {
+      // Housekeeping: a failure must not stop the app from opening.
+      log(`start-up sweep failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    if (!ensureReserve(this.paths.root))
+      log('low disk space: no room for the 16 MB reserve that lets the app save its state on a full disk');
   }
 
   /** Validates a call from any transport, runs it, and checks the result against the contract. */
@@ -124,7 +153,20 @@ export class Studio {
     const handler = this.handlers[m] as (a: unknown) => unknown;
     try {
       return calls[m].result.parse(await handler(args));
-    } catch (err) {
+    } catch (first) {
+      let err = first;
+      if (isDiskFull(err) && !(err instanceof DiskFullError)) {
+        // Give the reserve back; a call that frees space gets one more try with that room.
+        const freed = releaseReserves();
+        if (freed > 0 && FREES_SPACE.has(m)) {
+          try {
+            return calls[m].result.parse(await handler(args));
+          } catch (again) {
+            err = again;
+          }
+        }
+        err = asDiskFull(err, 'This change was not saved.');
+      }
       // A user's mistake (StudioError) is answered, not kept; anything else is kept for the diagnostics file.
       if (!(err instanceof StudioError)) recordError(m, err);
       throw err;
@@ -313,6 +355,10 @@ export class Studio {
       'exports.preview': (a) => exportHandlers['exports.preview'](this.exporting, a),
       'exports.list': (a) => exportHandlers['exports.list'](this.exporting, a),
       'exports.reveal': (a) => exportHandlers['exports.reveal'](this.exporting, a),
+
+      'storage.project': ({ projectId }) => projectStorage(db, this.paths, projectId),
+      'runs.delete': ({ runId }) => ({ ok: true as const, ...deleteRun(db, this.paths, runId) }),
+      'exports.delete': ({ exportId }) => ({ ok: true as const, ...deleteExport(db, this.paths, exportId) }),
 
       'dataset.export': (a) => datasetHandlers['dataset.export'](this.dataset, a),
       'dataset.cancelExport': (a) => datasetHandlers['dataset.cancelExport'](this.dataset, a),

@@ -34,7 +34,8 @@ function environment(args: Parsed): StudioEnvironment {
 }
 
 function openStudio(args: Parsed, host: 'cli' | 'web' = 'cli', env: StudioEnvironment = environment(args)): Studio {
-  return new Studio({ environment: env, host, version: VERSION });
+  // The web host lives long: it sweeps the data folder's debris at start; one-shot commands do not.
+  return new Studio({ environment: env, host, version: VERSION, sweepAtStart: host === 'web' });
 }
 
 function expectPositionals(p: string[], min: number, max: number, usage: string): void {

@@ -80,6 +80,7 @@ try {
     pickSource,
     reveal: (file) => send({ type: 'reveal', path: file }),
     engineLauncher: engines,
+    sweepAtStart: true,
   });
   studio.bus.subscribe((name, payload) => send({ type: 'event', name, payload }));
   send({ type: 'ready' });

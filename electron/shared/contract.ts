@@ -10,6 +10,7 @@ import { exportCalls, exportEvents } from './contract-export.js';
 import { datasetCalls, datasetEvents } from './contract-dataset.js';
 import { backupCalls } from './contract-backup.js';
 import { sampleCalls } from './contract-sample.js';
+import { storageCalls } from './contract-storage.js';
 
 const call = <A extends z.ZodType, R extends z.ZodType>(args: A, result: R) => ({ args, result });
 const P = { projectId: S.Id };
@@ -83,6 +84,7 @@ export const calls = {
   ...datasetCalls,
   ...backupCalls,
   ...sampleCalls,
+  ...storageCalls,
 } as const;
 
 export const events = {
@@ -120,7 +122,7 @@ export function isMethod(name: unknown): name is Method {
 
 /** An error the user can read. `code` lets a UI react; `message` is shown as is. */
 export interface WireError {
-  code: 'invalid' | 'not_found' | 'conflict' | 'cancelled' | 'unsupported' | 'internal';
+  code: 'invalid' | 'not_found' | 'conflict' | 'cancelled' | 'unsupported' | 'disk_full' | 'internal';
   message: string;
 }
 

@@ -66,6 +66,9 @@ const valid: { [M in Method]: Args<M> } = {
   'backup.pickFile': {},
   'backup.restore': { source: 'abcdefgh12345678' },
   'sample.create': {},
+  'storage.project': { projectId: 1 },
+  'runs.delete': { runId: 1 },
+  'exports.delete': { exportId: 1 },
 };
 
 const methods = Object.keys(calls) as Method[];

@@ -55,8 +55,14 @@ export class FeatureCache {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     const bytes = half ? toFloat16(data) : data;
     const tmp = `${file}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-    fs.renameSync(tmp, file);
+    try {
+      fs.writeFileSync(tmp, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+      fs.renameSync(tmp, file);
+    } catch (err) {
+      // A full disk leaves a partial file: remove it so the space comes back.
+      fs.rmSync(tmp, { force: true });
+      throw err;
+    }
     if (this.bytes < 0) this.bytes = this.scan().reduce((s, f) => s + f.size, 0);
     else this.bytes += bytes.byteLength;
     if (this.bytes > this.capBytes) this.evict();

@@ -45,6 +45,7 @@ import {
   type ExportRow,
 } from './store.js';
 import { isGraphModelFolder } from '../engine/model-folder.js';
+import { claimPath, forgetOwner, forgetPath, markCreated } from '../storage/ledger.js';
 import { GRAPH_NOT_ONNX } from '../predict/onnx-model.js';
 
 /** What an export needs from the studio: its database and data folder, and the environment's resources and model registry. */
@@ -326,15 +327,33 @@ export async function exportRun(env: ExportEnvironment, req: ExportRequest): Pro
     progress('zipping', 5, steps);
     // Checked at the start, but someone may have put files there since.
     checkDestination(finalDir);
+    // Every path made outside the data folder goes on the ledger first (storage/ledger.ts): if this
+    // process dies from here on, the next start removes exactly what it made and nothing else.
     if (!fs.existsSync(finalDir)) {
+      const entry = claimPath(db, 'export', exportId, finalDir, 'dir');
       fs.mkdirSync(finalDir, { recursive: true });
+      markCreated(db, entry);
       created.dir = true;
     }
     // Entry by entry, so a destination that existed (empty) keeps its own permissions.
     created.entries = fs.readdirSync(staging);
-    moveEntriesInto(staging, finalDir);
+    moveEntriesInto(staging, finalDir, (dest) => {
+      const entry = claimPath(db, 'export', exportId, dest, 'tree');
+      return () => markCreated(db, entry);
+    });
     fs.rmSync(staging, { recursive: true, force: true });
-    const zipPath = claimFreeFile(finalDir, '.zip', (candidate) => recordExportPath(db, exportId, 'zip', candidate));
+    let zipEntry: number | null = null;
+    const zipPath = claimFreeFile(
+      finalDir,
+      '.zip',
+      (candidate) => {
+        // A name taken by someone else between our check and our create is not ours: off the record.
+        if (zipEntry !== null) forgetPath(db, zipEntry);
+        recordExportPath(db, exportId, 'zip', candidate);
+        zipEntry = claimPath(db, 'export', exportId, candidate, 'file');
+      },
+      () => markCreated(db, zipEntry!),
+    );
     created.zip = zipPath;
     zipFolder(finalDir, zipPath);
     progress('done', steps, steps);
@@ -347,14 +366,17 @@ export async function exportRun(env: ExportEnvironment, req: ExportRequest): Pro
       parity,
       accuracyDelta: preview?.accuracyDelta ?? null,
     });
+    // Shipped: the folder and zip are the user's now, never a sweep's.
+    forgetOwner(db, 'export', exportId);
     return { row: getExport(db, exportId), files: entries, parity, preview, skipped };
   } catch (err) {
     fs.rmSync(staging, { recursive: true, force: true });
     let leftOver = false;
     try {
       removeCreated(finalDir, created);
+      forgetOwner(db, 'export', exportId);
     } catch {
-      leftOver = true; // stays on record (dir, zip) for a later sweep
+      leftOver = true; // stays on record (dir, zip, ledger) for a later sweep
     }
     const cancelled = err instanceof StudioError && err.code === 'cancelled';
     finishExport(db, exportId, {

@@ -54,11 +54,13 @@ export function exportFiles(dir: string | null): { path: string; bytes: number }
  * system, else a copy then a delete (staging lives in the data folder, the destination may be on
  * another disk). Never replaces an entry already in `to`.
  */
-export function moveEntriesInto(from: string, to: string): void {
+export function moveEntriesInto(from: string, to: string, claim: (dest: string) => () => void = () => () => {}): void {
   for (const name of fs.readdirSync(from)) {
     const src = path.join(from, name);
     const dest = path.join(to, name);
-    if (fs.existsSync(dest)) throw new Error(`${dest} appeared during the export; nothing was replaced.`);
+    if (fs.existsSync(dest)) throw new Error(`${path.basename(dest)} appeared in the destination during the export; nothing was replaced.`);
+    // On record before it exists at the destination, marked ours once it does.
+    const created = claim(dest);
     try {
       fs.renameSync(src, dest);
     } catch (err) {
@@ -66,6 +68,7 @@ export function moveEntriesInto(from: string, to: string): void {
       fs.cpSync(src, dest, { recursive: true, errorOnExist: true, force: false });
       fs.rmSync(src, { recursive: true, force: true });
     }
+    created();
   }
 }
 
@@ -74,13 +77,19 @@ export function moveEntriesInto(from: string, to: string): void {
  * name nobody has — and returns it. `record` runs before each attempt to create, so the name is
  * on record before the file exists. Exclusive create: an existing file is never opened.
  */
-export function claimFreeFile(base: string, ext: string, record: (file: string) => void): string {
+export function claimFreeFile(
+  base: string,
+  ext: string,
+  record: (file: string) => void,
+  created: (file: string) => void = () => {},
+): string {
   for (let n = 1; n < 10_000; n++) {
     const candidate = n === 1 ? `${base}${ext}` : `${base} (${n})${ext}`;
     if (fs.existsSync(candidate)) continue;
     record(candidate);
     try {
       fs.closeSync(fs.openSync(candidate, 'wx'));
+      created(candidate);
       return candidate;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;

@@ -18,6 +18,9 @@ import { inspectImage, makePreview, makeThumbnail, ImageRejected, LIMITS, type I
 import { scanPaths, type Candidate, type ScanResult } from './scan.js';
 import { csvCandidates } from './csv.js';
 import { exists, previewPath, storeOnce, writeAtomic } from './store.js';
+import { isDiskFull } from '../storage/disk-full.js';
+import { releaseReserves } from '../storage/reserve.js';
+import { DISK_FULL_REASON } from '../../shared/contract-storage.js';
 
 export interface ImportContext {
   db: Db;
@@ -132,12 +135,28 @@ export async function runImport(ctx: ImportContext, opts: ImportOptions, job: Jo
       if (claim.label !== null) labels.set(claim.label, (labels.get(claim.label) ?? 0) + 1);
     }
   });
+  // The first file the disk refuses stops the import: every later one would fail the same way,
+  // and the report must list exactly what did not go in.
+  let diskFull = false;
   const flushPending = () => {
     if (pending.length === 0) return;
     const rows = pending;
     pending = [];
     lastFlush = Date.now();
-    flush(rows);
+    try {
+      flush(rows);
+    } catch (err) {
+      if (!isDiskFull(err)) throw err;
+      // SQLite could not grow the database: give back the reserve and commit this batch with it.
+      diskFull = true;
+      releaseReserves();
+      try {
+        flush(rows);
+      } catch (again) {
+        if (!isDiskFull(again)) throw again;
+        for (const r of rows) skipped.push({ path: r.claim.name, reason: DISK_FULL_REASON });
+      }
+    }
   };
 
   const oneBigFileAtATime = serialiser();
@@ -189,16 +208,20 @@ export async function runImport(ctx: ImportContext, opts: ImportOptions, job: Jo
   let done = 0;
   job.progress('importing', 0, total);
   const worker = async () => {
-    while (!signal.aborted && !projectGone && next < total) {
+    while (!signal.aborted && !projectGone && !diskFull && next < total) {
       const index = next++;
       const c = candidates[index]!;
       let outcome: Outcome;
       try {
         outcome = await processOne(c, index);
       } catch (err) {
-        // Unreadable file, disk full, permission denied: report it and carry on.
+        // Unreadable file, permission denied: report it and carry on. A full disk stops the import.
         const e = err as NodeJS.ErrnoException;
-        outcome = { kind: 'skipped', reason: e.code ? `could not read or store the file (${e.code})` : (e.message ?? String(err)) };
+        if (isDiskFull(err)) {
+          diskFull = true;
+          releaseReserves();
+          outcome = { kind: 'skipped', reason: DISK_FULL_REASON };
+        } else outcome = { kind: 'skipped', reason: e.code ? `could not read or store the file (${e.code})` : (e.message ?? String(err)) };
       }
       if (outcome.kind === 'ready') pending.push(outcome);
       else if (outcome.kind === 'duplicate') duplicates++;
@@ -211,6 +234,7 @@ export async function runImport(ctx: ImportContext, opts: ImportOptions, job: Jo
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, Math.max(total, 1)) }, worker));
   // Files that finished before a cancel are complete on disk: keep them rather than orphan them.
   flushPending();
+  if (diskFull) for (let i = next; i < total; i++) skipped.push({ path: candidates[i]!.display, reason: DISK_FULL_REASON });
   if (projectGone || projectExists.get(projectId) === undefined) {
     // Every worker has stopped: what they stored after the delete goes too, so a later project
     // inherits nothing.

@@ -22,13 +22,19 @@ export async function writeAtomic(file: string, data: Uint8Array): Promise<void>
   const tmp = path.join(dir, `${tmpPrefix}${tmpCounter++}.tmp`);
   await ensureDir(dir);
   try {
-    await fs.promises.writeFile(tmp, data);
+    try {
+      await fs.promises.writeFile(tmp, data);
+    } catch (err) {
+      // The folder may have been deleted under us (project removed and re-created).
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      madeDirs.delete(dir);
+      await ensureDir(dir);
+      await fs.promises.writeFile(tmp, data);
+    }
   } catch (err) {
-    // The folder may have been deleted under us (project removed and re-created).
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    madeDirs.delete(dir);
-    await ensureDir(dir);
-    await fs.promises.writeFile(tmp, data);
+    // A full disk leaves a partial temporary file: remove it, or it holds on to the space.
+    await fs.promises.rm(tmp, { force: true });
+    throw err;
   }
   try {
     await fs.promises.rename(tmp, file);

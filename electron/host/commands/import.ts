@@ -9,6 +9,7 @@ import { StudioError } from '../../shared/contract.js';
 import type { JobProgress } from '../../shared/schemas.js';
 import { UsageError } from '../cli-args.js';
 import { collectEvents, resolveProject, whileCancellable } from './contract-client.js';
+import { DISK_FULL_REASON } from '../../shared/contract-storage.js';
 
 export interface ImportArgs {
   positionals: string[];
@@ -67,7 +68,13 @@ export async function importCommand(
     if (args.json)
       write(JSON.stringify({ imported: report.imported, duplicates: report.duplicates, skipped: report.skipped, labels: report.labels }));
     const nothing = report.imported === 0 && report.duplicates === 0 && report.skipped.length > 0;
-    return report.cancelled || nothing ? 1 : 0;
+    // A full disk stopped the import: the images above went in, the skipped ones did not.
+    const full = report.skipped.filter((k) => k.reason === DISK_FULL_REASON).length;
+    if (full > 0)
+      log(
+        `The disk is full: ${full} file${full === 1 ? ' was' : 's were'} not imported (listed as skipped). Free at least 100 MB (studio runs delete / studio exports delete help), then import again; what was imported is kept.`,
+      );
+    return report.cancelled || nothing || full > 0 ? 1 : 0;
   } finally {
     off();
     finished.stop();

@@ -4,6 +4,7 @@ import * as m002 from './002_training.js';
 import * as m003 from './003_predictions.js';
 import * as m004 from './004_exports.js';
 import * as m005 from './005_autoincrement.js';
+import * as m006 from './006_owned_paths.js';
 import type Database from 'better-sqlite3';
 
 export interface Migration {
@@ -26,4 +27,5 @@ export const migrations: Migration[] = [
   { version: 3, name: 'predictions', up: m003.up },
   { version: 4, name: 'exports', up: m004.up },
   { version: 5, name: 'autoincrement ids', up: m005.up, foreignKeysOff: true, backupFirst: true },
+  { version: 6, name: 'owned paths', up: m006.up },
 ];
