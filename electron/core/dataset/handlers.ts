@@ -17,6 +17,7 @@ import { zipFolder } from '../export/zip.js';
 import { exportDataset, prepareOutputFolder } from './export.js';
 import { safeSegment } from './safe-names.js';
 import { recordError } from '../diagnostics/recent-errors.js';
+import { asDiskFull, isDiskFull } from '../storage/disk-full.js';
 
 export interface DatasetCtx {
   db: Db;
@@ -89,7 +90,11 @@ export const datasetHandlers: DatasetHandlers = {
           status: cancelled ? 'cancelled' : 'failed',
           key: null,
           summary: null,
-          message: err instanceof Error ? err.message : String(err),
+          message: isDiskFull(err)
+            ? (asDiskFull(err, 'The dataset export stopped.') as Error).message
+            : err instanceof Error
+              ? err.message
+              : String(err),
         });
       });
     return { jobId };

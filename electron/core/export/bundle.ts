@@ -46,6 +46,7 @@ import {
 } from './store.js';
 import { isGraphModelFolder } from '../engine/model-folder.js';
 import { claimPath, forgetOwner, forgetPath, markCreated } from '../storage/ledger.js';
+import { asDiskFull } from '../storage/disk-full.js';
 import { GRAPH_NOT_ONNX } from '../predict/onnx-model.js';
 
 /** What an export needs from the studio: its database and data folder, and the environment's resources and model registry. */
@@ -379,12 +380,14 @@ export async function exportRun(env: ExportEnvironment, req: ExportRequest): Pro
       leftOver = true; // stays on record (dir, zip, ledger) for a later sweep
     }
     const cancelled = err instanceof StudioError && err.code === 'cancelled';
+    // A full disk in the user's words (the reserve is given back so this row can still be written).
+    const shown = asDiskFull(err, 'The export was not saved; what it had written was removed.');
     finishExport(db, exportId, {
       status: cancelled ? 'cancelled' : 'failed',
       ...(leftOver ? { dir: finalDir, zipPath: created.zip } : {}),
       parity,
-      error: err instanceof Error ? err.message : String(err),
+      error: shown instanceof Error ? shown.message : String(shown),
     });
-    throw err;
+    throw shown;
   }
 }

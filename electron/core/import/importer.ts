@@ -118,23 +118,31 @@ export async function runImport(ctx: ImportContext, opts: ImportOptions, job: Jo
   // The project can be deleted meanwhile (by this host, or another process on the same data folder).
   const projectExists = ctx.db.prepare('SELECT 1 FROM projects WHERE id = ?').pluck();
   let projectGone = false;
-  const flush = ctx.db.transaction((rows: typeof pending) => {
-    if (projectExists.get(projectId) === undefined) {
+  // Counts change only once the transaction has committed: a batch SQLite refuses (a full disk)
+  // rolls back, and the report must not count its rows as imported.
+  const insertBatch = ctx.db.transaction((rows: typeof pending): boolean[] | null => {
+    if (projectExists.get(projectId) === undefined) return null;
+    return rows.map(({ image, claim }) => {
+      const labelId = claim.label === null ? null : ensureLabel(ctx.db, projectId, claim.label);
+      return insertImage(ctx.db, { ...image, originalName: claim.name, labelId }).duplicate;
+    });
+  });
+  const flush = (rows: typeof pending) => {
+    const dup = insertBatch(rows);
+    if (dup === null) {
       projectGone = true;
       return;
     }
-    for (const { image, claim } of rows) {
+    rows.forEach(({ claim }, i) => {
       claim.inserted = true;
-      const labelId = claim.label === null ? null : ensureLabel(ctx.db, projectId, claim.label);
-      const { duplicate } = insertImage(ctx.db, { ...image, originalName: claim.name, labelId });
-      if (duplicate) {
+      if (dup[i]) {
         duplicates++; // another import of this project got there first
-        continue;
+        return;
       }
       imported++;
       if (claim.label !== null) labels.set(claim.label, (labels.get(claim.label) ?? 0) + 1);
-    }
-  });
+    });
+  };
   // The first file the disk refuses stops the import: every later one would fail the same way,
   // and the report must list exactly what did not go in.
   let diskFull = false;

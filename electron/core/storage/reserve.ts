@@ -8,13 +8,14 @@ import path from 'node:path';
 
 export const RESERVE_NAME = '.space-reserve';
 export const RESERVE_BYTES = 16 * 1024 * 1024;
-/** Never take the reserve when the disk is this close to full: it would cause the problem. */
-const HEADROOM_BYTES = 64 * 1024 * 1024;
 
 const reserves = new Set<string>();
 
-/** Makes (or keeps) the reserve in `dataDir` when there is room; true when it is in place. */
-export function ensureReserve(dataDir: string, bytes = RESERVE_BYTES): boolean {
+/**
+ * Makes (or keeps) the reserve in `dataDir` when there is room; true when it is in place. It is
+ * not taken when the disk has less than `headroom` free besides: it would cause the problem.
+ */
+export function ensureReserve(dataDir: string, bytes = RESERVE_BYTES, headroom = 4 * bytes): boolean {
   const file = path.join(dataDir, RESERVE_NAME);
   reserves.add(file);
   try {
@@ -24,7 +25,7 @@ export function ensureReserve(dataDir: string, bytes = RESERVE_BYTES): boolean {
   }
   try {
     const s = fs.statfsSync(dataDir);
-    if (s.bavail * s.bsize < bytes + HEADROOM_BYTES) return false;
+    if (s.bavail * s.bsize < bytes + headroom) return false;
   } catch {
     return false;
   }

@@ -1,6 +1,7 @@
 // The host side of training: turns a project into a run request, starts the engine process,
 // records what it reports in SQLite, cancels, and marks runs interrupted when the process dies.
 import { EventEmitter } from 'node:events';
+import fs from 'node:fs';
 import path from 'node:path';
 import type { Db } from '../db/connection.js';
 import type { DataPaths } from '../paths.js';
@@ -17,6 +18,8 @@ import { recommend, type Recommendation, type Strategy, type EngineSpeed } from 
 import { forkEngine, type EngineChannel, type EngineLauncher } from './engine-launcher.js';
 import { trainingImages } from './splits.js';
 import * as runs from './runs.js';
+import { diskFullMessage, isDiskFull } from '../storage/disk-full.js';
+import { releaseReserves } from '../storage/reserve.js';
 
 export const DEFAULT_BASE = 'mobilenet_v2';
 
@@ -285,7 +288,12 @@ export class TrainingService extends EventEmitter<TrainingEvents> {
             end('cancelled');
             break;
           case 'error':
-            end('failed', { error: m.message });
+            if (isDiskFull({ message: m.message })) {
+              // A model half-written on a full disk is useless and holds the space the user needs.
+              releaseReserves();
+              fs.rmSync(outDir, { recursive: true, force: true });
+              end('failed', { error: diskFullMessage('The run stopped and its partial model was removed.') });
+            } else end('failed', { error: m.message });
             break;
         }
       });
