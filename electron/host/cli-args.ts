@@ -1,6 +1,7 @@
 // Argument parsing for the `studio` CLI: small on purpose (no dependency), strict on unknown flags.
 import { MODELS_VALUED_FLAGS, MODELS_USAGE } from './commands/models.js';
 import { SPLITS_USAGE } from './commands/splits.js';
+import { STORAGE_USAGE } from './commands/storage.js';
 
 export class UsageError extends Error {}
 
@@ -97,6 +98,7 @@ ${SPLITS_USAGE}
                                       checksum (a damaged or foreign file changes nothing)
   sample                              create a project from the sample pictures shipped with the app
                                       (sun, tree or house: 90 drawings, CC0), to try the whole loop
+${STORAGE_USAGE}
 ${MODELS_USAGE}
 
 Options:

@@ -164,6 +164,12 @@ async function dispatch(command: string, args: Parsed): Promise<number> {
         }),
       );
     }
+    case 'storage':
+    case 'runs':
+    case 'exports': {
+      const { storageCommand } = await import('./commands/storage.js');
+      return withStudio(args, (s) => storageCommand(s, args, out));
+    }
     case 'verify-export': {
       const { verifyExportCommand } = await import('./commands/verify-export.js');
       return verifyExportCommand(args, out);

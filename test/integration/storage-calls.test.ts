@@ -8,6 +8,7 @@ import path from 'node:path';
 import { Studio } from '../../electron/core/studio.js';
 import { testEnvironment } from '../fixtures/environment.js';
 import { insertImage } from '../../electron/core/library/images.js';
+import { runStudio, lastJson } from '../fixtures/cli.js';
 
 let tmp: string;
 let studio: Studio;
@@ -98,5 +99,18 @@ describe('storage calls', () => {
     expect(fs.existsSync(dir)).toBe(false);
     await expect(studio.call('exports.delete', { exportId: done })).rejects.toMatchObject({ code: 'not_found' });
     await expect(studio.call('runs.delete', { runId: 999_999 })).rejects.toMatchObject({ code: 'not_found' });
+  });
+
+  it('studio runs delete RUN and studio storage PROJECT speak the same calls', async () => {
+    const p = await studio.call('projects.create', { name: 'CLI' });
+    const runId = makeRun(p.id);
+    put(path.join(studio.paths.project(p.id), 'runs', String(runId), 'model', 'weights.bin'), 4096);
+    const data = studio.paths.root;
+    const usage = await runStudio(['--data-dir', data, 'storage', 'CLI', '--json'], { cwd: tmp });
+    expect(usage.code).toBe(0);
+    expect(lastJson(usage.stdout)).toMatchObject({ projectId: p.id, runs: 4096 });
+    const del = await runStudio(['--data-dir', data, 'runs', 'delete', String(runId), '--json'], { cwd: tmp });
+    expect(del.code).toBe(0);
+    expect(lastJson(del.stdout)).toEqual({ ok: true, freedBytes: 4096, exportsDeleted: 0, exportFoldersKept: [] });
   });
 });
