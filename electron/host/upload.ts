@@ -8,6 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
 import type { SourceRegistry } from '../core/sources.js';
+import { asDiskFull, isDiskFull } from '../core/storage/disk-full.js';
 
 export const MAX_FILE_BYTES = 256 * 1024 * 1024;
 const MAX_PATH_CHARS = 1024;
@@ -128,7 +129,11 @@ export class UploadSessions {
       await pipeline(body, limit, fs.createWriteStream(target));
     } catch (err) {
       fs.rmSync(target, { force: true });
-      throw err instanceof UploadError ? err : new UploadError(400, 'The upload was interrupted.');
+      if (err instanceof UploadError) throw err;
+      // 507 Insufficient Storage, in the words every other full-disk message uses.
+      if (isDiskFull(err))
+        throw new UploadError(507, (asDiskFull(err, 'The upload stopped; the files uploaded before are kept.') as Error).message);
+      throw new UploadError(400, 'The upload was interrupted.');
     }
     session.files.add(rel);
     session.touched = Date.now();

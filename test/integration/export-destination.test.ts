@@ -75,6 +75,8 @@ describe('export destination', () => {
     expect(result.row.dir).toBe(out);
     expect(result.row.zipPath).toBe(`${out} (3).zip`);
     expect(recordedAtZip).toEqual({ dir: out, exists: false });
+    // Shipped: nothing of it stays on the sweep's ledger (the folder and zip are the user's now).
+    expect(fx.studio.db.prepare('SELECT COUNT(*) FROM owned_paths').pluck().get()).toBe(0);
     const after = snapshot(parent);
     for (const [rel, content] of Object.entries(before)) expect(after[rel], rel).toBe(content);
     // Only DIR's contents and the one new zip are new.

@@ -89,6 +89,7 @@ describe('start-up sweep', () => {
       put(path.join(proj, 'runs', String(runId), 'model', 'model.json')), // a run that exists
       put(path.join(proj, 'store', 'cd', `${shaB}.png`), 'fresh orphan'), // too young: an import may be about to insert it
       put(path.join(proj, 'store', 'ab', `.${process.ppid}-00ff-1.tmp`)), // a live process's temporary
+      put(path.join(proj, 'store', 'ab', 'notes.tmp')), // a .tmp we do not name this way
     ];
     const ours = [
       put(path.join(proj, 'store', 'ab', `.${deadPid}-00ff-3.tmp`)),

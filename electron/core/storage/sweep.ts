@@ -88,8 +88,9 @@ export function sweepDebris(db: Db, paths: DataPaths, options: SweepOptions = {}
   /** A temporary file is stale when the process that writes it is gone, or it is a day old. */
   const staleTmp = (dir: string, name: string) => {
     const pid = tmpOwner(name);
-    if (pid === undefined) return false;
-    return (pid === null || !hostAlive(pid) || now - mtime(path.join(dir, name)) > staleAge) && pid !== process.pid;
+    // Not one of our names (undefined), or a .tmp we do not name this way (null): not ours to judge.
+    if (pid === undefined || pid === null || pid === process.pid) return false;
+    return !hostAlive(pid) || now - mtime(path.join(dir, name)) > staleAge;
   };
 
   // Outside the data folder: only what the ledger says we made, of exports no longer running.
