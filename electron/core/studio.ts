@@ -1,6 +1,7 @@
 // The one implementation of the contract. Hosts (Electron main, web host, CLI, tests) open a
 // Studio, pass every incoming call through `invoke` (which validates it) and forward events.
 import fs from 'node:fs';
+import path from 'node:path';
 import { calls, parseArgs, StudioError, type Handlers, type Method, type Result, type Args } from '../shared/contract.js';
 import type { AppInfo } from '../shared/schemas.js';
 import { openDatabase, type Db } from './db/connection.js';
@@ -33,6 +34,7 @@ import { ensureReserve, releaseReserves } from './storage/reserve.js';
 import { asDiskFull, DiskFullError, isDiskFull } from './storage/disk-full.js';
 import { projectStorage } from './storage/usage.js';
 import { deleteExport, deleteRun } from './storage/delete.js';
+import { addInstallRoots, scrubInstallPaths } from './install-paths.js';
 
 /** Calls that free space: on a full disk they get one more try once the reserve is given back. */
 const FREES_SPACE = new Set<Method>(['projects.delete', 'images.remove', 'runs.delete', 'exports.delete', 'labels.delete']);
@@ -80,6 +82,8 @@ export class Studio {
     this.jobs = env.jobs;
     fs.mkdirSync(this.paths.root, { recursive: true });
     const nativeBinding = env.resources.nativeBinding;
+    // The app's root (dist/renderer's grandparent) and, packaged, the resources folder.
+    addInstallRoots(path.resolve(env.resources.rendererDir, '..', '..'), env.packaged ? path.dirname(env.resources.basesDir) : null);
     this.db = openDatabase(this.paths.database, nativeBinding ? { nativeBinding } : {});
     this.models = {
       models: env.models,
@@ -168,7 +172,14 @@ export class Studio {
         err = asDiskFull(err, 'This change was not saved.');
       }
       // A user's mistake (StudioError) is answered, not kept; anything else is kept for the diagnostics file.
-      if (!(err instanceof StudioError)) recordError(m, err);
+      if (!(err instanceof StudioError)) {
+        recordError(m, err);
+        // An unexpected error's message may name files of the installation: the client gets their names only.
+        if (err instanceof Error) {
+          const shown = scrubInstallPaths(err.message);
+          if (shown !== err.message) throw Object.assign(new Error(shown), { code: (err as NodeJS.ErrnoException).code });
+        }
+      }
       throw err;
     }
   }

@@ -20,6 +20,7 @@ import { trainingImages } from './splits.js';
 import * as runs from './runs.js';
 import { diskFullMessage, isDiskFull } from '../storage/disk-full.js';
 import { releaseReserves } from '../storage/reserve.js';
+import { scrubInstallPaths } from '../install-paths.js';
 
 export const DEFAULT_BASE = 'mobilenet_v2';
 
@@ -293,7 +294,7 @@ export class TrainingService extends EventEmitter<TrainingEvents> {
               releaseReserves();
               fs.rmSync(outDir, { recursive: true, force: true });
               end('failed', { error: diskFullMessage('The run stopped and its partial model was removed.') });
-            } else end('failed', { error: m.message });
+            } else end('failed', { error: scrubInstallPaths(m.message) });
             break;
         }
       });
