@@ -25,6 +25,7 @@ import { createPredictCtx, closePredictCtx, type PredictCtx } from './predict/co
 import { predictHandlers } from './predict/handlers.js';
 import { createExportCtx, exportHandlers, type ExportCtx } from './export/handlers.js';
 import { datasetHandlers, type DatasetCtx } from './dataset/handlers.js';
+import { evalHandlers } from './eval/handlers.js';
 import { diagnosticsText } from './diagnostics/report.js';
 import { backupHandlers, type BackupCtx } from './backup/handlers.js';
 import { createSampleProject } from './sample/create.js';
@@ -387,6 +388,7 @@ export class Studio {
           sampleDir: this.environment.resources.sampleDir,
           importPaths: (projectId, source) => this.importPaths(projectId, source, true),
         }),
+      ...evalHandlers(db),
     } satisfies Handlers;
   }
 

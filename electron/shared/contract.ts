@@ -11,6 +11,7 @@ import { datasetCalls, datasetEvents } from './contract-dataset.js';
 import { backupCalls } from './contract-backup.js';
 import { sampleCalls } from './contract-sample.js';
 import { storageCalls } from './contract-storage.js';
+import { evalCalls, evalEvents } from './contract-eval.js';
 
 const call = <A extends z.ZodType, R extends z.ZodType>(args: A, result: R) => ({ args, result });
 const P = { projectId: S.Id };
@@ -85,6 +86,7 @@ export const calls = {
   ...backupCalls,
   ...sampleCalls,
   ...storageCalls,
+  ...evalCalls,
 } as const;
 
 export const events = {
@@ -97,6 +99,7 @@ export const events = {
   ...predictEvents,
   ...exportEvents,
   ...datasetEvents,
+  ...evalEvents,
 } as const;
 
 export type Calls = typeof calls;

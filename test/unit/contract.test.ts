@@ -69,6 +69,8 @@ const valid: { [M in Method]: Args<M> } = {
   'storage.project': { projectId: 1 },
   'runs.delete': { runId: 1 },
   'exports.delete': { exportId: 1 },
+  'eval.report': { runId: 1 },
+  'eval.compare': { runId: 1, otherRunId: 2 },
 };
 
 const methods = Object.keys(calls) as Method[];

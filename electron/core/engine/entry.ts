@@ -55,6 +55,10 @@ async function handle(msg: Exclude<ToEngine, { type: 'cancel' }>): Promise<void>
       const out = await runTraining({
         base,
         samples: samplesFrom(msg.samples, base.inputSize),
+        unlabeled: samplesFrom(
+          (msg.unlabeled ?? []).map((u) => ({ ...u, label: -1, split: 'test' as const })),
+          base.inputSize,
+        ),
         labels: msg.labels,
         config: msg.config,
         cache: new FeatureCache(msg.cacheDir, msg.cacheCapBytes ? { capBytes: msg.cacheCapBytes } : {}),
@@ -75,6 +79,7 @@ async function handle(msg: Exclude<ToEngine, { type: 'cancel' }>): Promise<void>
           boundary: out.boundary,
           backends: out.backends,
           epochs: out.epochs.length,
+          evaluation: out.evaluation,
         },
       });
     } finally {

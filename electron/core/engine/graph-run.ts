@@ -16,6 +16,7 @@ import { subSeed } from './seeded.js';
 import { PREPROCESSING } from '../import/preprocess.js';
 import type { RunInput, RunOutput } from './run.js';
 import { runItems, splitIndices } from './run-items.js';
+import { evaluateRun, heldOutRows, inBatches } from '../eval/run-evaluation.js';
 
 const GRAPH_STRATEGY_ONLY =
   'a graph model computes features only: strategy 3 (a new classifier on its features) is the one way to train on it';
@@ -89,9 +90,45 @@ export async function runGraphHead(input: RunInput, base: GraphBase): Promise<Ru
     if (spec.epochs > 0) await trainLoop(spec);
     const backends = plan.record();
     progress('testing', 0, test.length);
-    const valAcc = validation.length ? (await evaluate(spec, validation)).acc : null;
+    const valResult = validation.length ? await evaluate(spec, validation) : null;
+    const valAcc = valResult?.acc ?? null;
     const result = await evaluate(spec, test);
     const metrics = confusionMetrics(labels, test.map(labelOf), result.probs, valAcc);
+    const unlabeled = input.unlabeled ?? [];
+    const evaluation = await evaluateRun({
+      samples,
+      classes,
+      config,
+      heldOut: heldOutRows(test, result.probs, classes, valResult ? heldOutRows(validation, valResult.probs, classes) : undefined),
+      featuresOf: (ids) =>
+        inBatches(
+          ids,
+          64,
+          (b) => spec.batch(b, 0, false),
+          (x) => x,
+        ),
+      unlabeled: async () => {
+        if (!unlabeled.length) return [];
+        const rows = await cachedOutputs(
+          { forward, cacheName: `${base.id}/${featureLayer}`, pool: true, size: base.inputSize },
+          unlabeled.map((source) => ({ source, variant: 0 })),
+          cache,
+          config.augmentation,
+          { half: false, isCancelled },
+        );
+        return inBatches(
+          [...rows.keys()],
+          64,
+          (ids) =>
+            tf.tensor2d(
+              ids.flatMap((i) => Array.from(rows[i]!)),
+              [ids.length, featureDim],
+            ),
+          (x) => head.apply(x, false, 0),
+        );
+      },
+      isCancelled,
+    });
 
     const modelDir = input.outDir;
     writeModelArtifacts(modelDir, await composeGraphClassifier(base, featureLayer, head));
@@ -119,7 +156,7 @@ export async function runGraphHead(input: RunInput, base: GraphBase): Promise<Ru
         2,
       ),
     );
-    return { epochs: records, metrics, modelDir, featureLayer, boundary: null, backends, testProbs: result.probs };
+    return { epochs: records, metrics, modelDir, featureLayer, boundary: null, backends, testProbs: result.probs, evaluation };
   } finally {
     head.dispose();
   }

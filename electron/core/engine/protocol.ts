@@ -7,6 +7,7 @@ import type { EpochRecord } from './loop.js';
 import type { FinalMetrics } from './metrics.js';
 import type { BaseRef } from './base.js';
 import type { EngineEnvironment } from '../environment.js';
+import type { RunEvaluation } from '../eval/run-evaluation.js';
 
 export interface SampleRef {
   /** Content key (sha256): names cache entries. */
@@ -24,6 +25,8 @@ export interface StartRun {
   environment: EngineEnvironment;
   labels: string[];
   samples: SampleRef[];
+  /** The project's unlabeled images, which the finished run predicts as well. */
+  unlabeled?: { key: string; file: string }[];
   config: TrainConfig;
   outDir: string;
   cacheDir: string;
@@ -52,6 +55,8 @@ export interface RunSummary {
   boundary: string | null;
   backends: Record<string, string>;
   epochs: number;
+  /** Per-image predictions: held-out, out-of-fold, unlabeled (in the order of StartRun's samples and unlabeled). */
+  evaluation?: RunEvaluation;
 }
 
 export interface ProbeResult {

@@ -22,6 +22,7 @@ import { PREPROCESSING } from '../import/preprocess.js';
 import { nativeHooks, type OrtTrainer } from './ort-train/index.js';
 import { scaleOffset } from '../models/scaling.js';
 import { runItems, splitIndices } from './run-items.js';
+import { evaluateRun, heldOutRows, inBatches, type RunEvaluation } from '../eval/run-evaluation.js';
 
 export type SplitName = 'train' | 'validation' | 'test';
 
@@ -42,6 +43,8 @@ export interface RunInput {
   plan?: ComputePlan;
   /** Where the trained model folder goes. */
   outDir: string;
+  /** The project's unlabeled images: the finished run predicts them too (eval/run-evaluation.ts). */
+  unlabeled?: PixelSource[];
   isCancelled?: () => boolean;
   onEpoch?: (record: EpochRecord) => void;
   onProgress?: (phase: string, done: number, total: number) => void;
@@ -57,6 +60,8 @@ export interface RunOutput {
   backends: Record<string, string>;
   /** Class probabilities of the test images (sample order), from the training pipeline. */
   testProbs: Float32Array;
+  /** What the run says about every image: held-out, out-of-fold and unlabeled predictions. */
+  evaluation: RunEvaluation;
 }
 
 /** Previous block end before `layer`, the default strategy-2 boundary. */
@@ -260,9 +265,56 @@ export async function runTraining(input: RunInput): Promise<RunOutput> {
     if (delegated.length) plan.note('delegatedToCpu', delegated.join(', '));
     const backends = plan.record();
     progress('testing', 0, test.length);
-    const valAcc = validation.length ? (await evaluate(finalSpec, validation)).acc : null;
+    const valResult = validation.length ? await evaluate(finalSpec, validation) : null;
+    const valAcc = valResult?.acc ?? null;
     const result = await evaluate(finalSpec, test);
     const metrics = confusionMetrics(labels, test.map(labelOf), result.probs, valAcc);
+
+    // Features under the final trunk: strategy 3's batches are features already; 1–2 pool the (fine-tuned) part above.
+    const finalTrunk = config.strategy === 'partial' ? upper! : (fullTrunk ?? trunk);
+    const toFeatures = (x: tf.Tensor): tf.Tensor =>
+      config.strategy === 'head' ? x : tf.mean(finalTrunk.apply(x, { training: false }) as tf.Tensor, [1, 2]);
+    const unlabeled = input.unlabeled ?? [];
+    const unlabeledInput = async (): Promise<(ids: number[]) => tf.Tensor> => {
+      const items = unlabeled.map((source) => ({ source, variant: 0 }));
+      const cached = { isCancelled, onProgress: (d: number, t: number) => progress('predicting', d, t) };
+      if (config.strategy === 'full') {
+        const px = await Promise.all(unlabeled.map((s) => s.pixels()));
+        const { scale, offset } = scaleOffset(base.scaling);
+        return (ids) =>
+          tf.add(
+            tf.mul(
+              tf.tensor4d(stackRows(ids.map((i) => Float32Array.from(px[i]!))), [ids.length, base.inputSize, base.inputSize, 3]),
+              scale,
+            ),
+            offset,
+          );
+      }
+      const rows = await cachedOutputs(
+        { forward, cacheName: `${base.id}/${boundary ?? featureLayer}`, pool: !boundary, size: base.inputSize },
+        items,
+        cache,
+        config.augmentation,
+        { ...cached, half: !!boundary },
+      );
+      const shape = boundary ? (upper!.inputs[0]!.shape as number[]).slice(1) : [featureDim];
+      return (ids) =>
+        stack(
+          ids.map((i) => rows[i]!),
+          shape,
+        );
+    };
+    progress('checking', 0, samples.length);
+    const evaluation = await evaluateRun({
+      samples,
+      classes,
+      config,
+      heldOut: heldOutRows(test, result.probs, classes, valResult ? heldOutRows(validation, valResult.probs, classes) : undefined),
+      featuresOf: (ids) => inBatches(ids, 16, (b) => finalSpec.batch(b, 0, false), toFeatures),
+      unlabeled: async () =>
+        unlabeled.length ? inBatches([...unlabeled.keys()], 16, await unlabeledInput(), (x) => head.apply(toFeatures(x), false, 0)) : [],
+      isCancelled,
+    });
 
     const modelDir = input.outDir;
     const final = classifierModel(fullTrunk ?? base.model, featureLayer, head, base);
@@ -288,7 +340,7 @@ export async function runTraining(input: RunInput): Promise<RunOutput> {
         2,
       ),
     );
-    return { epochs: records, metrics, modelDir, featureLayer, boundary, backends, testProbs: result.probs };
+    return { epochs: records, metrics, modelDir, featureLayer, boundary, backends, testProbs: result.probs, evaluation };
   } finally {
     (native as OrtTrainer | null)?.dispose();
     head.dispose();

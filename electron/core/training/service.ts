@@ -21,6 +21,7 @@ import * as runs from './runs.js';
 import { diskFullMessage, isDiskFull } from '../storage/disk-full.js';
 import { releaseReserves } from '../storage/reserve.js';
 import { scrubInstallPaths } from '../install-paths.js';
+import { recordRunImages, saveRunEvaluation, unlabeledImages } from '../eval/store.js';
 
 export const DEFAULT_BASE = 'mobilenet_v2';
 
@@ -119,7 +120,7 @@ export class TrainingService extends EventEmitter<TrainingEvents> {
    * display order can differ between two imports of the same folder, and class numbering decides
    * the head's initial weights.
    */
-  dataset(projectId: number): { labels: string[]; samples: SampleRef[]; perLabel: Record<string, number> } {
+  dataset(projectId: number): { labels: string[]; samples: SampleRef[]; imageIds: number[]; perLabel: Record<string, number> } {
     // In content order, not row-id order: the engine draws folds, shuffles, augmentations and
     // feature batches by position, so two projects holding the same pictures (imported in any
     // order, at any time) must hand them over in the same order to train the same model.
@@ -136,7 +137,7 @@ export class TrainingService extends EventEmitter<TrainingEvents> {
     }));
     const perLabel = Object.fromEntries(used.map((l) => [l.name, images.filter((i) => i.labelId === l.id).length]));
     if (used.length < 2) throw new StudioError('invalid', 'Training needs images in at least two labels.');
-    return { labels: used.map((l) => l.name), samples, perLabel };
+    return { labels: used.map((l) => l.name), samples, imageIds: images.map((i) => i.id), perLabel };
   }
 
   private spawn(): EngineChannel {
@@ -239,6 +240,14 @@ export class TrainingService extends EventEmitter<TrainingEvents> {
         `"${baseId}" is a graph model: it computes features but cannot be fine-tuned, so only strategy 3 (a new classifier on its features) trains on it.`,
       );
     const runId = runs.createRun(this.db, projectId, baseId, config);
+    // What the run uses is recorded now, so even a failed run says what it was given.
+    const unlabeled = unlabeledImages(this.db, projectId);
+    recordRunImages(
+      this.db,
+      runId,
+      data.imageIds.map((imageId, i) => ({ imageId, label: data.labels[data.samples[i]!.label]!, split: data.samples[i]!.split })),
+      unlabeled.map((u) => u.id),
+    );
     const outDir = path.join(this.paths.project(projectId), 'runs', String(runId), 'model');
     const child = this.spawn();
     const state: Active = { child, cancelRequested: false, ended: false, phaseStart: new Map() };
@@ -278,6 +287,15 @@ export class TrainingService extends EventEmitter<TrainingEvents> {
             this.emit('epoch', { runId, record: m.record });
             break;
           case 'done':
+            if (m.summary.evaluation)
+              saveRunEvaluation(
+                this.db,
+                runId,
+                data.labels,
+                m.summary.evaluation,
+                data.imageIds,
+                unlabeled.map((u) => u.id),
+              );
             end('done', {
               modelFolder: m.summary.modelDir,
               metrics: m.summary.metrics,
@@ -313,6 +331,7 @@ export class TrainingService extends EventEmitter<TrainingEvents> {
       environment: this.options.engineEnvironment,
       labels: data.labels,
       samples: data.samples,
+      unlabeled: unlabeled.map((u) => ({ key: u.sha256, file: this.paths.stored(projectId, u.sha256, u.format) })),
       config,
       outDir,
       cacheDir: this.cacheDir,

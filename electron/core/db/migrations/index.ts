@@ -5,6 +5,7 @@ import * as m003 from './003_predictions.js';
 import * as m004 from './004_exports.js';
 import * as m005 from './005_autoincrement.js';
 import * as m006 from './006_owned_paths.js';
+import * as m007 from './007_run_images.js';
 import type Database from 'better-sqlite3';
 
 export interface Migration {
@@ -28,4 +29,5 @@ export const migrations: Migration[] = [
   { version: 4, name: 'exports', up: m004.up },
   { version: 5, name: 'autoincrement ids', up: m005.up, foreignKeysOff: true, backupFirst: true },
   { version: 6, name: 'owned paths', up: m006.up },
+  { version: 7, name: 'run images', up: m007.up },
 ];
