@@ -82,6 +82,8 @@ ${SPLITS_USAGE}
                                       classify image files with a trained run (RUN is its id);
                                       folders are searched recursively, --files-from reads one
                                       path per line (- for standard input)
+  eval RUN                            what a finished run got wrong: advice, pictures whose label
+                                      looks wrong, per-image predictions (with --json)
   export RUN --out DIR [--format bundle|tfjs|onnx] [--quantize]
                                       export a finished run (default: the whole bundle: TF.js,
                                       ONNX, web demo, examples) after checking it against the app

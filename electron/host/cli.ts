@@ -120,6 +120,10 @@ async function dispatch(command: string, args: Parsed): Promise<number> {
       const { trainCommand } = await import('./commands/train.js');
       return withStudio(args, (s) => trainCommand(s, args, out));
     }
+    case 'eval': {
+      const { evalCommand } = await import('./commands/eval.js');
+      return withStudio(args, (s) => evalCommand(s, args, out));
+    }
     case 'predict': {
       const { predictCommand } = await import('./commands/predict.js');
       return withStudio(args, (s) => predictCommand(s, args, out));

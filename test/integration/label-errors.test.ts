@@ -21,6 +21,7 @@ import { ensureLabel } from '../../electron/core/library/labels.js';
 import { insertImage } from '../../electron/core/library/images.js';
 import { rgbOf, type Rgb } from '../fixtures/images.js';
 import { rng } from '../../electron/core/engine/seeded.js';
+import { runStudio, lastJson } from '../fixtures/cli.js';
 
 let dir: string;
 let db: Db;
@@ -131,6 +132,30 @@ describe('what a run used and said', () => {
       'originalName',
       'suggestedLabel',
     ]);
+
+    // `studio eval RUN --json`: the same report; one key names the doubted labels, and no stored-file path shows.
+    const cli = await runStudio(['eval', String(runId), '--json', '--data-dir', dir], { cwd: dir });
+    expect(cli.code, cli.stderr).toBe(0);
+    const json = lastJson(cli.stdout);
+    expect(
+      json.suspectedLabelErrors
+        .slice(0, planted.length)
+        .map((s: { imageId: number }) => s.imageId)
+        .sort(),
+    ).toEqual([...planted].sort());
+    const keys: string[] = [];
+    const walk = (v: unknown): void => {
+      if (Array.isArray(v)) v.forEach(walk);
+      else if (v && typeof v === 'object')
+        for (const [k, x] of Object.entries(v)) {
+          keys.push(k);
+          walk(x);
+        }
+    };
+    walk(json);
+    expect(keys.filter((k) => /suspect|labelError|mislabel/i.test(k))).toEqual(['suspectedLabelErrors']);
+    expect(cli.stdout).not.toContain(dir);
+    expect(cli.stdout).not.toMatch(/[a-f0-9]{64}/);
 
     // The record is the run's: relabeling and removing the picture change the project, not what the run used.
     db.prepare('UPDATE images SET label_id = ? WHERE id = ?').run(labelId(projectId, 'red'), planted[0]);

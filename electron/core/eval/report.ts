@@ -96,7 +96,7 @@ export function advise(run: Pick<RunRow, 'epochs'>, labeled: EvalImage[], doubte
   const out: EvalReport['advice'] = [];
   if (doubted.length)
     out.push({
-      text: `${doubted.length} ${doubted.length === 1 ? 'picture looks' : 'pictures look'} mislabeled: the model is sure they belong to another label. Check these first.`,
+      text: `${doubted.length} ${doubted.length === 1 ? 'picture looks' : 'pictures look'} mislabeled: models that never learned from them say another label. Check these first.`,
       imageIds: doubted,
     });
   // Mix-ups over every labeled picture, each judged by a model that did not learn from it.

@@ -1,0 +1,87 @@
+// Mistakes you can see, end to end: the real `studio serve` host and Debian's Chromium on a data
+// folder seeded with a finished run (fixtures/seed-mistakes.ts: tiny base, seconds). Click a
+// confusion-matrix cell, see those pictures, relabel one with a number key, undo; the doubted
+// labels list opens as a gallery too. Screenshots of the run page and the gallery.
+import { test, expect, type Page } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { startHost, tempDir, type RunningHost } from './fixtures/host.js';
+
+const SHOTS = path.resolve('test-results/screenshots');
+let host: RunningHost;
+let work: string;
+let seeded: { projectId: number; runId: number; planted: number };
+
+test.beforeAll(async () => {
+  test.setTimeout(180_000);
+  work = tempDir('studio-e2e-mistakes-');
+  const data = path.join(work, 'data');
+  const out = execFileSync(process.execPath, ['--import', 'tsx', 'test/e2e/fixtures/seed-mistakes.ts', data], { encoding: 'utf8' });
+  seeded = JSON.parse(out.trimEnd().split('\n').at(-1)!) as typeof seeded;
+  host = await startHost(data);
+  fs.mkdirSync(SHOTS, { recursive: true });
+});
+
+test.afterAll(async () => {
+  await host?.stop();
+  if (work) fs.rmSync(work, { recursive: true, force: true });
+});
+
+test.use({ viewport: { width: 1280, height: 1000 } });
+const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SHOTS, `mistakes-${name}.png`), fullPage: true });
+
+test('a confusion-matrix cell opens its pictures; a number key relabels one; undo puts it back', async ({ page }) => {
+  const problems: string[] = [];
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  await page.goto(host.url);
+  await page.getByRole('button', { name: 'Open Mistakes' }).click();
+  await page.getByTestId('train-tab').click();
+  await page.getByTestId(`run-${seeded.runId}`).click();
+  await expect(page.getByTestId('run-results')).toBeVisible();
+  await expect(page.getByTestId('advice')).toBeVisible();
+
+  // Every cell shows its number; the off-diagonal ones with pictures are buttons.
+  const matrix = page.getByTestId('confusion-matrix');
+  await expect(matrix.locator('td')).toHaveCount(9);
+  for (const td of await matrix.locator('td').all()) await expect(td).toHaveText(/^\s*\d+\s*$/);
+  const cells = await matrix.locator('button[data-testid^="confusion-cell-"]').evaluateAll((els) =>
+    els
+      .map((e) => ({ id: e.getAttribute('data-testid')!, n: Number(e.textContent) }))
+      .filter((c) => {
+        const [, , i, j] = c.id.split('-');
+        return i !== j;
+      }),
+  );
+  expect(cells.length, 'the seeded run makes test mistakes').toBeGreaterThan(0);
+  await shot(page, 'run-page');
+
+  await page.getByTestId(cells[0]!.id).click();
+  const gallery = page.getByTestId('results-gallery');
+  await expect(gallery).toHaveAttribute('data-kind', 'cell');
+  const tiles = gallery.locator('.tile');
+  await expect(tiles).toHaveCount(cells[0]!.n);
+  // Given vs predicted and confidence on each picture.
+  await expect(tiles.first()).toContainText(/model: \w+ \d+%/);
+
+  // Number key 2 labels the focused picture with the sidebar's second label (fruit); undo restores it.
+  const first = tiles.first();
+  const given = (await first.locator('.given').textContent())!.trim();
+  const target = given === 'fruit' ? '1' : '2';
+  const targetName = given === 'fruit' ? 'bird' : 'fruit';
+  await first.focus();
+  await page.keyboard.press(target);
+  await expect(first.getByTestId('now-label')).toHaveText(`now ${targetName}`);
+  await page.getByTestId('what-to-fix').screenshot({ path: path.join(SHOTS, 'mistakes-gallery.png') });
+  await tiles.first().focus();
+  await page.keyboard.press('Control+z');
+  await expect(tiles.first().getByTestId('now-label')).toHaveCount(0);
+
+  // The labels that look wrong open the same way (the planted one ranking first is the integration test's job:
+  // the tiny base here is too weak to promise it).
+  const doubts = Number(/\((\d+)\)/.exec((await page.getByTestId('open-doubts').textContent())!)![1]);
+  await page.getByTestId('open-doubts').click();
+  await expect(gallery).toHaveAttribute('data-kind', 'doubts');
+  await expect(tiles).toHaveCount(doubts);
+  expect(problems).toEqual([]);
+});
