@@ -83,5 +83,13 @@ test('a confusion-matrix cell opens its pictures; a number key relabels one; und
   await page.getByTestId('open-doubts').click();
   await expect(gallery).toHaveAttribute('data-kind', 'doubts');
   await expect(tiles).toHaveCount(doubts);
+  // One key takes the model's suggestion for a doubted label; undo again puts the label back.
+  const doubted = tiles.first();
+  const suggested = (await doubted.locator('.said', { hasText: 'looks like' }).textContent())!.replace('looks like', '').trim();
+  await doubted.focus();
+  await page.keyboard.press('a');
+  await expect(doubted.getByTestId('now-label')).toHaveText(`now ${suggested}`);
+  await page.getByTestId('gallery-undo').click();
+  await expect(doubted.getByTestId('now-label')).toHaveCount(0);
   expect(problems).toEqual([]);
 });

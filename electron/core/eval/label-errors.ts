@@ -3,8 +3,10 @@
 // training pictures, held-out for the rest), each label gets a threshold — the average
 // probability the model gives that label on the pictures that carry it (its self-confidence). A
 // picture is doubted when its given label's probability is below that label's threshold while
-// another label's probability reaches that other label's threshold. Ranked by the margin between
-// the two, most doubtful first.
+// another label's probability reaches that other label's threshold. Ranked by self-confidence
+// (the given label's probability, lowest first), cleanlab's default order: on clipart-8 with 5% of
+// labels flipped it found more flips in the first 2×flips entries than the margin p(other) − p(given)
+// (bench:label-errors dump, 3 seeds: 0.51 vs 0.42 recall).
 
 export interface Judged {
   imageId: number;
@@ -20,8 +22,8 @@ export interface Doubt {
   suggested: number;
   /** Probability of the suggested label. */
   confidence: number;
-  /** p(suggested) − p(given): the ranking key. */
-  margin: number;
+  /** p(given): the ranking key, lowest first. */
+  selfConfidence: number;
 }
 
 /** Per label, the mean probability of that label over the pictures given it (NaN for a label with none). */
@@ -49,7 +51,7 @@ export function rankDoubts(rows: readonly Judged[], classes: number): Doubt[] {
       if (best < 0 || r.probs[j]! > r.probs[best]!) best = j;
     }
     if (best < 0) continue;
-    out.push({ imageId: r.imageId, given: r.given, suggested: best, confidence: r.probs[best]!, margin: r.probs[best]! - pg });
+    out.push({ imageId: r.imageId, given: r.given, suggested: best, confidence: r.probs[best]!, selfConfidence: pg });
   }
-  return out.sort((a, b) => b.margin - a.margin || a.imageId - b.imageId);
+  return out.sort((a, b) => a.selfConfidence - b.selfConfidence || b.confidence - a.confidence || a.imageId - b.imageId);
 }

@@ -18,6 +18,10 @@ export class RunResults {
   failed = $state<string | null>(null);
   gallery = $state<Gallery | null>(null);
   byId = $derived(new Map((this.report?.images ?? []).map((i) => [i.imageId, i])));
+  /** Doubted labels by image: the label the model suggests instead. */
+  suggestions = $derived(new Map((this.report?.suspectedLabelErrors ?? []).map((s) => [s.imageId, s.suggestedLabel])));
+  /** Doubted labels a person said are right, in this view (they leave the list until the page is reopened). */
+  confirmed = $state(new Set<number>());
 
   constructor(
     readonly runId: number,
@@ -65,8 +69,14 @@ export class RunResults {
     this.gallery = {
       kind: 'doubts',
       title: 'Labels that look wrong, most doubtful first',
-      imageIds: (this.report?.suspectedLabelErrors ?? []).map((s) => s.imageId),
+      imageIds: (this.report?.suspectedLabelErrors ?? []).map((s) => s.imageId).filter((id) => !this.confirmed.has(id)),
     };
+  }
+
+  /** "This label is right": the picture leaves the doubted list. */
+  confirm(imageId: number): void {
+    this.confirmed = new Set([...this.confirmed, imageId]);
+    if (this.gallery?.kind === 'doubts') this.gallery = { ...this.gallery, imageIds: this.gallery.imageIds.filter((id) => id !== imageId) };
   }
 
   openAdvice(text: string, imageIds: number[]): void {

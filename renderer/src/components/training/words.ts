@@ -37,6 +37,8 @@ export const PHASE_WORDS: Record<string, string> = {
   caching: 'Reading your pictures through the base network',
   training: 'Training',
   testing: 'Testing on pictures kept aside',
+  checking: 'Judging every picture with classifiers that did not learn from it',
+  predicting: 'Predicting the unlabeled pictures',
   head: 'Warming up the new classifier',
   finetune: 'Fine-tuning the network',
 };
