@@ -6,6 +6,7 @@
 //   LABEL_ERRORS_SEEDS=1,2,3                flip (and split) seeds (default 1–3)
 //   LABEL_ERRORS_LAYER=block_13_expand_relu the feature layer (default: the wizard's usual pick on clipart-8)
 //   LABEL_ERRORS_RATE=0.05
+//   LABEL_ERRORS_L2=x                       the head's L2 penalty (the run's and its refits')
 // Prints a line per seed and, last, one JSON line.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -81,7 +82,11 @@ try {
     }
     const started = Date.now();
     const run = await (
-      await service.start(projectId, { strategy: 'head', baseId: 'mobilenet_v2', overrides: { featureLayer: layer, seed } })
+      await service.start(projectId, {
+        strategy: 'head',
+        baseId: 'mobilenet_v2',
+        overrides: { featureLayer: layer, seed, ...(process.env.LABEL_ERRORS_L2 ? { l2: Number(process.env.LABEL_ERRORS_L2) } : {}) },
+      })
     ).done;
     if (run.status !== 'done') throw new Error(`Run ${run.id} ${run.status}: ${run.error}`);
     const runMs = Date.now() - started;

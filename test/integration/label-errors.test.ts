@@ -9,7 +9,7 @@ import { openDatabase, type Db } from '../../electron/core/db/connection.js';
 import { DataPaths } from '../../electron/core/paths.js';
 import { TrainingService } from '../../electron/core/training/service.js';
 import { assignSplits } from '../../electron/core/training/splits.js';
-import { evalReport } from '../../electron/core/eval/report.js';
+import { compareRuns, evalReport } from '../../electron/core/eval/report.js';
 import { runImages } from '../../electron/core/eval/store.js';
 import { removeImages } from '../../electron/core/library/images.js';
 import { installTinyBase } from '../fixtures/tiny-base.js';
@@ -132,6 +132,9 @@ describe('what a run used and said', () => {
       'originalName',
       'suggestedLabel',
     ]);
+
+    // A run compared with itself: the same test pictures by content, no winner, no changes.
+    expect(compareRuns(db, runId, runId)).toMatchObject({ sharedTest: run.metrics!.testCount, better: null, changes: [] });
 
     // `studio eval RUN --json`: the same report; one key names the doubted labels, and no stored-file path shows.
     const cli = await runStudio(['eval', String(runId), '--json', '--data-dir', dir], { cwd: dir });
