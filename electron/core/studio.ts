@@ -21,6 +21,7 @@ import { sweepModelStore } from './models/store.js';
 import { TrainingService } from './training/service.js';
 import type { EngineLauncher } from './training/engine-launcher.js';
 import { trainingHandlers, forwardTrainingEvents } from './training/handlers.js';
+import { quickPlan, WizardMemo } from './training/quick-plan.js';
 import { createPredictCtx, closePredictCtx, type PredictCtx } from './predict/context.js';
 import { predictHandlers } from './predict/handlers.js';
 import { createExportCtx, exportHandlers, type ExportCtx } from './export/handlers.js';
@@ -69,6 +70,8 @@ export class Studio {
   readonly sources = new SourceRegistry();
   readonly handlers: Handlers;
   readonly training: TrainingService;
+  /** The wizard's last answers, for the Train tab's instant first plan. */
+  private readonly wizardMemo: WizardMemo;
   private readonly models: ModelsCtx;
   private readonly predict: PredictCtx;
   private readonly exporting: ExportCtx;
@@ -101,6 +104,7 @@ export class Studio {
       compute: env.settings.compute,
       ...(options.engineLauncher ? { engineLauncher: options.engineLauncher } : {}),
     });
+    this.wizardMemo = new WizardMemo(this.training);
     forwardTrainingEvents(this.training, (name, payload) => this.bus.emit(name, payload as never));
     this.predict = createPredictCtx({
       db: this.db,
@@ -354,7 +358,9 @@ export class Studio {
       'models.download': (a) => modelHandlers['models.download'](this.models, a),
       'models.cancelDownload': (a) => modelHandlers['models.cancelDownload'](this.models, a),
 
-      ...trainingHandlers(this.db, this.training),
+      ...trainingHandlers(this.db, this.training, this.wizardMemo),
+      'training.quickPlan': ({ projectId, baseId }) =>
+        quickPlan(this.training, this.wizardMemo, projects.getProject(this.db, projectId).id, baseId),
 
       'runs.classify': (a) => predictHandlers['runs.classify'](this.predict, a),
       'runs.predictFiles': (a) => predictHandlers['runs.predictFiles'](this.predict, a),

@@ -10,7 +10,7 @@ const LayerName = z
   .min(1)
   .max(200)
   .regex(/^[A-Za-z0-9_./-]+$/, 'Not a layer name');
-const BaseId = z.string().regex(/^[a-z0-9_.-]{1,64}$/i, 'Not a base model id');
+export const BaseId = z.string().regex(/^[a-z0-9_.-]{1,64}$/i, 'Not a base model id');
 
 export const Augmentation = z.object({
   flip: z.boolean(),

@@ -12,6 +12,7 @@ import { backupCalls } from './contract-backup.js';
 import { sampleCalls } from './contract-sample.js';
 import { storageCalls } from './contract-storage.js';
 import { evalCalls, evalEvents } from './contract-eval.js';
+import { planCalls } from './contract-plan.js';
 
 const call = <A extends z.ZodType, R extends z.ZodType>(args: A, result: R) => ({ args, result });
 const P = { projectId: S.Id };
@@ -87,6 +88,7 @@ export const calls = {
   ...sampleCalls,
   ...storageCalls,
   ...evalCalls,
+  ...planCalls,
 } as const;
 
 export const events = {

@@ -42,6 +42,7 @@ const valid: { [M in Method]: Args<M> } = {
   'models.cancelDownload': { downloadId: 'download-abc123' },
   'training.defaults': {},
   'training.wizard': { projectId: 1, baseId: 'mobilenet_v2' },
+  'training.quickPlan': { projectId: 1, baseId: 'mobilenet_v2' },
   'training.start': { projectId: 1, strategy: 'head', overrides: { epochs: 3 } },
   'training.cancel': { runId: 1 },
   'runs.list': { projectId: 1 },

@@ -45,7 +45,7 @@ export interface Recommendation {
 }
 
 export const DEFAULT_BUDGET_MS = 20 * 60_000;
-const MIN_PER_LABEL_TO_FINETUNE = 20;
+export const MIN_PER_LABEL_TO_FINETUNE = 20;
 const PROBE_GOOD_ENOUGH = 0.85;
 const FULL_NEEDS_PER_LABEL = 500;
 const FULL_ONLY_BELOW_PROBE = 0.6;

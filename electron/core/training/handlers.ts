@@ -7,6 +7,7 @@ import type { Db } from '../db/connection.js';
 import { trainingCalls, type Run } from '../../shared/contract-training.js';
 import { getProject } from '../library/projects.js';
 import type { TrainingService } from './service.js';
+import { WizardMemo } from './quick-plan.js';
 import * as runs from './runs.js';
 import { assignSplits, resetSplits, splitSettings } from './splits.js';
 
@@ -20,11 +21,12 @@ export function toWireRun(r: runs.RunRow): z.output<typeof Run> {
   return { ...rest, hasModel: !!modelFolder && fs.existsSync(modelFolder) } as z.output<typeof Run>;
 }
 
-export function trainingHandlers(db: Db, service: TrainingService): TrainingHandlers {
+export function trainingHandlers(db: Db, service: TrainingService, memo = new WizardMemo(service)): TrainingHandlers {
   const project = (projectId: number) => getProject(db, projectId).id;
   return {
     'training.defaults': () => service.defaults(),
-    'training.wizard': ({ projectId, baseId }) => service.wizard(project(projectId), baseId),
+    // Kept, so the Train tab's next first answer (training.quickPlan) can be the full one.
+    'training.wizard': ({ projectId, baseId }) => memo.measure(project(projectId), baseId, () => service.wizard(projectId, baseId)),
     'training.start': async ({ projectId, baseId, strategy, overrides }) => {
       const { runId } = await service.start(project(projectId), { strategy, ...(baseId ? { baseId } : {}), overrides });
       return { runId };

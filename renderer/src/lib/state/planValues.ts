@@ -13,7 +13,9 @@ import type {
 
 type Overrides = z.output<typeof TrainOverrides>;
 type StrategyName = z.output<typeof Strategy>;
-type Wizard = z.output<typeof WizardReport>;
+type Recommendation = z.output<typeof WizardReport>['recommendation'];
+/** What a plan follows: the wizard's full answer, or the quick one from picture counts (same fields). */
+export type Advice = { recommendation: Pick<Recommendation, 'strategy' | 'featureLayer' | 'boundary' | 'lr' | 'epochs' | 'warmupEpochs'> };
 
 export type Defaults = z.output<typeof TrainingDefaults>;
 export type PlanValues = z.output<typeof TrainConfig>;
@@ -22,7 +24,7 @@ export type PlanValues = z.output<typeof TrainConfig>;
 export function strategyValues(
   defaults: Defaults,
   strategy: StrategyName,
-  wizard: Wizard | null,
+  wizard: Advice | null,
 ): Pick<PlanValues, 'epochs' | 'warmupEpochs' | 'lr' | 'batchSize' | 'patience'> {
   const d = defaults.byStrategy[strategy];
   const rec = wizard?.recommendation.strategy === strategy ? wizard.recommendation : null;
@@ -36,7 +38,7 @@ export function strategyValues(
 }
 
 /** Every setting as the wizard recommends it (the defaults alone before it has answered). */
-export function recommendedValues(defaults: Defaults, wizard: Wizard | null): PlanValues {
+export function recommendedValues(defaults: Defaults, wizard: Advice | null): PlanValues {
   const r = wizard?.recommendation;
   const strategy = r?.strategy ?? 'head';
   return {

@@ -7,6 +7,7 @@ import {
   type Epoch,
   type RunInfo,
   type Splits,
+  type QuickPlanInfo,
   type TrainingEventPayload,
   type Wizard,
 } from './trainingApi.svelte';
@@ -17,6 +18,10 @@ export type Progress = TrainingEventPayload<'training.progress'>;
 
 export class TrainingSession {
   wizard = $state.raw<Wizard | null>(null);
+  /** The instant plan from picture counts (or the wizard's kept answer): shown, and startable, while the wizard measures. */
+  quick = $state.raw<QuickPlanInfo | null>(null);
+  /** What the plan follows: the wizard's measured answer once there, the quick one before. */
+  advice = $derived(this.wizard ?? this.quick);
   wizardState = $state<WizardState>('idle');
   wizardError = $state('');
   /** When the current measurement started (ms since epoch), for "measuring for 12 s". */
@@ -91,22 +96,58 @@ export class TrainingSession {
 
   /** `dataKey` changes when the project's labeled pictures change (e.g. the counts per label). */
   async load(dataKey: string): Promise<void> {
-    const [runs, splits, defaults] = await Promise.all([
+    const fresh = this.wizardState !== 'measuring' && (this.wizardState === 'idle' || dataKey !== this.measuredFor);
+    const [runs, splits, defaults, quick] = await Promise.all([
       attempt(trainingCall('runs.list', { projectId: this.projectId })),
       attempt(trainingCall('splits.get', { projectId: this.projectId })),
       this.plan.defaults ? null : attempt(trainingCall('training.defaults', {})),
+      fresh ? this.quickPlan() : null,
     ]);
-    if (defaults) this.plan.useDefaults(defaults, this.wizard);
+    if (quick) this.takeQuick(quick, dataKey);
+    if (defaults) this.plan.useDefaults(defaults, this.advice);
+    else if (quick && this.advice) this.plan.adopt(this.advice);
     if (runs) this.runs = newestFirst(runs);
     // Coming back to a project that is training shows that run, not the wizard.
     if (this.openRunId === null && this.active[0]) this.openRunId = this.active[0].id;
     if (splits) this.splits = splits;
-    if (this.wizardState === 'idle' || (this.wizardState !== 'measuring' && dataKey !== this.measuredFor)) void this.measure(dataKey);
+    // The full measurement refines the plan when it arrives; nothing waits for it.
+    if (fresh && !quick?.cached) void this.measure(dataKey);
   }
+
+  private quickPlan(): Promise<QuickPlanInfo | undefined> {
+    return attempt(
+      trainingCall('training.quickPlan', { projectId: this.projectId, ...(this.plan.baseId ? { baseId: this.plan.baseId } : {}) }),
+    );
+  }
+
+  /** A quick plan is about the pictures as they are now: an older measurement no longer holds, a kept one does. */
+  private takeQuick(quick: QuickPlanInfo, dataKey: string): void {
+    this.quick = quick;
+    this.wizard = quick.cached;
+    if (quick.cached) {
+      this.measuredFor = dataKey;
+      this.wizardState = 'ready';
+    }
+  }
+
+  /** Another base: its own quick plan at once, then its own measurement. */
+  async useBase(baseId: string): Promise<void> {
+    this.plan.baseId = baseId;
+    this.plan.edited = false;
+    const quick = await this.quickPlan();
+    if (quick) {
+      this.takeQuick(quick, this.measuredFor);
+      if (this.advice) this.plan.adopt(this.advice, true);
+    }
+    if (!quick?.cached) await this.measure();
+  }
+
+  /** Counts measurements, so the answer of one made for an earlier base is dropped. */
+  private ticket = 0;
 
   /** Runs the wizard: probes the base on this project's images, measures the engine, recommends. */
   async measure(dataKey = this.measuredFor): Promise<void> {
-    if (this.wizardState === 'measuring') return;
+    const ticket = ++this.ticket;
     this.measuredFor = dataKey;
     this.wizardState = 'measuring';
     this.wizardError = '';
@@ -116,10 +157,12 @@ export class TrainingSession {
         projectId: this.projectId,
         ...(this.plan.baseId ? { baseId: this.plan.baseId } : {}),
       });
+      if (ticket !== this.ticket) return;
       this.wizard = report;
       this.plan.adopt(report);
       this.wizardState = 'ready';
     } catch (err) {
+      if (ticket !== this.ticket) return;
       this.wizardError = messageOf(err);
       this.wizardState = 'error';
     }

@@ -15,6 +15,7 @@ import type {
   WizardReport,
 } from '../../../../electron/shared/contract-training';
 import type { predictCalls, ClassifyResult } from '../../../../electron/shared/contract-predict';
+import type { QuickPlan } from '../../../../electron/shared/contract-plan';
 import type { Args, Result } from '../../../../electron/shared/contract';
 import { api } from '../client';
 
@@ -29,6 +30,8 @@ export type StrategyName = z.output<typeof Strategy>;
 export type Epoch = z.output<typeof EpochRecord>;
 export type Metrics = z.output<typeof FinalMetrics>;
 export type Wizard = z.output<typeof WizardReport>;
+/** The instant first plan (`training.quickPlan`): from picture counts, or the wizard's kept answer. */
+export type QuickPlanInfo = z.output<typeof QuickPlan>;
 export type Overrides = z.output<typeof TrainOverrides>;
 export type Splits = { settings: z.output<typeof SplitSettings>; counts: z.output<typeof SplitCounts> };
 
@@ -37,7 +40,7 @@ type ClassifyArgs = z.input<(typeof predictCalls)['runs.classify']['args']>;
 export type Classification = ClassifyResult;
 export type ClassifyMime = ClassifyArgs['mime'];
 
-type Method = keyof Calls | 'runs.classify';
+type Method = keyof Calls | 'runs.classify' | 'training.quickPlan';
 
 export function trainingCall<M extends Method>(method: M, args: Args<M>): Promise<Result<M>> {
   return api.call(method, args);

@@ -1,8 +1,8 @@
 // What the next run will use: the engine's defaults (the `training.defaults` call), the wizard's
 // recommendation, then whatever the user changed under "Advanced". Every value is sent with an
 // explicit strategy, so starting never re-runs the wizard. The values logic is in planValues.ts.
-import type { Overrides, StrategyName, Wizard } from './trainingApi.svelte';
-import { overridesOf, recommendedValues, strategyValues, type Defaults, type PlanValues } from './planValues';
+import type { Overrides, StrategyName } from './trainingApi.svelte';
+import { overridesOf, recommendedValues, strategyValues, type Advice, type Defaults, type PlanValues } from './planValues';
 
 type Augmentation = NonNullable<Overrides['augmentation']>;
 
@@ -54,13 +54,13 @@ export class TrainingPlan {
   }
 
   /** Takes the engine's defaults, and with them the wizard's recommendation if it has answered. */
-  useDefaults(defaults: Defaults, wizard: Wizard | null): void {
+  useDefaults(defaults: Defaults, wizard: Advice | null): void {
     this.defaults = defaults;
     if (!this.edited) this.assign(recommendedValues(defaults, wizard));
   }
 
   /** Takes the wizard's recommendation (unless the user already chose otherwise). */
-  adopt(wizard: Wizard, force = false): void {
+  adopt(wizard: Advice, force = false): void {
     if ((this.edited && !force) || !this.defaults) return;
     const r = recommendedValues(this.defaults, wizard);
     this.setStrategy(r.strategy, wizard);
@@ -70,7 +70,7 @@ export class TrainingPlan {
   }
 
   /** A new strategy brings its own sensible learning rate, epochs, batch size and patience. */
-  setStrategy(strategy: StrategyName, wizard?: Wizard | null): void {
+  setStrategy(strategy: StrategyName, wizard?: Advice | null): void {
     this.strategy = strategy;
     if (this.defaults) {
       const d = strategyValues(this.defaults, strategy, wizard ?? null);
@@ -85,7 +85,7 @@ export class TrainingPlan {
     if (strategy !== 'partial') this.boundary = null;
   }
 
-  reset(wizard: Wizard | null): void {
+  reset(wizard: Advice | null): void {
     if (!this.defaults) return;
     this.assign(recommendedValues(this.defaults, wizard));
     this.edited = false;
