@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { Studio } from '../core/studio.js';
 import { isAuthorised, isOwnHost, isOwnOrigin, newToken, sameToken, sessionCookie } from './auth.js';
 import { sendJson, sendText, setSecurityHeaders } from './headers.js';
+import { sendStaleLink } from './stale-link.js';
 import { serveStatic } from './static-files.js';
 import { serveImage } from './images.js';
 import { isExportRoute, serveExportZip } from './export-zip.js';
@@ -32,7 +33,6 @@ export interface WebHost {
   close(): Promise<void>;
 }
 
-const FORBIDDEN = 'Forbidden: open the URL printed by `studio serve` (it carries the access token).';
 const MAX_JSON_BODY = 64 * 1024;
 
 export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
@@ -65,7 +65,7 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
       res.setHeader('Cache-Control', 'no-store');
       return void res.end();
     }
-    if (!isAuthorised(req, url, token)) return sendText(res, 403, FORBIDDEN);
+    if (!isAuthorised(req, url, token)) return sendStaleLink(req, res);
 
     if (url.pathname.startsWith('/img/')) {
       if (method !== 'GET' && method !== 'HEAD') return sendText(res, 405, 'Method not allowed.');

@@ -145,7 +145,8 @@ export class StudioError extends Error {
 export function parseArgs<M extends Method>(method: unknown, args: unknown): { method: M; args: ParsedArgs<M> } {
   if (!isMethod(method)) throw new StudioError('invalid', `Unknown call: ${methodName(method)}`);
   const parsed = calls[method].args.safeParse(args ?? {});
-  if (!parsed.success) throw new StudioError('invalid', `${method}: ${describeIssues(parsed.error)}`);
+  // The message is shown to a person as it is: what is wrong, not which call was made (the client logs that).
+  if (!parsed.success) throw new StudioError('invalid', describeIssues(parsed.error));
   return { method: method as M, args: parsed.data as ParsedArgs<M> };
 }
 

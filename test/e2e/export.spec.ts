@@ -75,7 +75,7 @@ test('export a finished run: 8-bit preview, float bundle, parity, zip download',
     const panel = page.getByTestId('export-panel');
     await expect(panel).toBeVisible();
     for (const part of ['tfjs', 'onnx', 'web-demo', 'examples']) await expect(page.getByTestId(`part-${part}`)).toBeChecked();
-    await expect(panel).toContainText('ONNX model — for servers, mobile, Python, C#…');
+    await expect(panel).toContainText('Model for apps — use it from Python, a server, a phone, C#…');
     await expect(page.getByTestId('export-history')).toContainText('None yet');
     await shot(page, '01-export-panel');
   });

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { startHost, tempDir, type RunningHost } from './fixtures/host.js';
 import { callHost } from './fixtures/host-call.js';
+import { expectPlainWords } from './fixtures/plain-words.js';
 import { CLIPART } from '../fixtures/datasets.js';
 
 const LABELS = ['bird', 'fruit'];
@@ -34,7 +35,7 @@ test.afterAll(async () => {
 });
 
 test('Start is enabled within 5 s, in view, and trains the plan shown while the wizard still measures', async ({ page }) => {
-  test.setTimeout(90_000);
+  test.setTimeout(180_000);
   await page.setViewportSize({ width: 1280, height: 800 });
   await page.goto(host.url);
   await page.getByPlaceholder(/Name a new project/).fill('First visit');
@@ -43,6 +44,7 @@ test('Start is enabled within 5 s, in view, and trains the plan shown while the 
   await page.getByTestId('folder-input').setInputFiles(path.join(work, 'two'));
   await expect(page.getByTestId('report-imported')).toHaveText(String(LABELS.length * PER_LABEL), { timeout: 60_000 });
   await page.getByRole('button', { name: 'Done' }).click();
+  await expectPlainWords(page, 'the images page');
 
   await page.getByTestId('train-tab').click();
   const start = page.getByTestId('start-training');
@@ -55,6 +57,7 @@ test('Start is enabled within 5 s, in view, and trains the plan shown while the 
   await expect(page.getByTestId('recommendation').getByRole('heading', { name: 'Recommended' })).toBeVisible();
   await expect(page.getByTestId('reason')).toBeVisible();
   await page.screenshot({ path: path.join(SHOTS, 'start-01-first-visit.png') });
+  await expectPlainWords(page, 'the Train tab while the wizard measures');
 
   const shown = {
     strategy: await page.getByTestId('recommended-strategy').innerText(),
@@ -83,5 +86,18 @@ test('Start is enabled within 5 s, in view, and trains the plan shown while the 
   expect(shown.text).toContain(`Epochs\n${run.config.epochs} `);
   expect(shown.text).toMatch(/Classifier reads from\s+the last layer/);
   expect(run.config.featureLayer).toBe('out_relu');
-  // The settings are recorded when the run is created; how it trains is other tests' business (the host's stop ends it).
+
+  await test.step('plain words on the finished run, its export and the projects page', async () => {
+    await expect(page.getByTestId('run-view')).toHaveAttribute('data-status', 'done', { timeout: 90_000 });
+    await page.screenshot({ path: path.join(SHOTS, 'start-03-run-done.png') });
+    await expectPlainWords(page, 'a finished run');
+    await page.getByTestId('open-export').click();
+    await expect(page.getByTestId('export-panel')).toBeVisible();
+    await page.screenshot({ path: path.join(SHOTS, 'start-04-export.png') });
+    await expectPlainWords(page, 'the export panel');
+    await page.keyboard.press('Escape');
+    await page.getByRole('button', { name: 'Back to all projects' }).click();
+    await expect(page.getByText('First visit')).toBeVisible();
+    await expectPlainWords(page, 'the projects page');
+  });
 });

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { startHost, tempDir, type RunningHost } from './fixtures/host.js';
 import { CLIPART } from '../fixtures/datasets.js';
+import { expectPlainWords } from './fixtures/plain-words.js';
 
 const LABELS = ['bird', 'fruit', 'vehicle'];
 const PER_LABEL = 12;
@@ -97,6 +98,7 @@ test('wizard, a strategy-3 run with live charts, history, try it', async ({ page
     await expect(page.getByTestId('step-runtime')).toContainText(/ONNX Runtime: the whole training step natively/);
     await expect(page.getByTestId('estimate')).not.toBeEmpty();
     await shot(page, '02-wizard-recommendation');
+    await expectPlainWords(page, 'the measured recommendation');
   });
 
   await test.step('change the split: the counts follow, every picture keeps one split', async () => {

@@ -156,6 +156,14 @@ describe('studio export --format bundle', () => {
     expect(card).toMatch(/letterbox/);
   });
 
+  it('titles the web demo with the project’s name and speaks of labels, not classes', () => {
+    const demo = fs.readFileSync(path.join(bundle.dir, 'web-demo', 'index.html'), 'utf8');
+    expect(demo).toMatch(/<title>export clip art — /);
+    const card = fs.readFileSync(path.join(bundle.dir, 'README.md'), 'utf8');
+    expect(card).toMatch(new RegExp(`one of ${fx.labels.length} labels`));
+    expect(card).not.toMatch(/\bclasses\b/);
+  });
+
   it('makes a zip that holds the same files', () => {
     const zipped = spawnSync(
       'python3',

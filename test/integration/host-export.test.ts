@@ -74,7 +74,8 @@ describe('GET /exports/<id>.zip', () => {
   it('refuses a request without the cookie', async () => {
     const res = await get(`/exports/${doneId}.zip`, {});
     expect(res.status).toBe(403);
-    expect(res.body.toString()).toMatch(/studio serve/);
+    expect(res.body.toString()).toMatch(/Open the newest link/);
+    expect(res.body.toString()).not.toMatch(/studio serve|token/i);
     expect(res.body.subarray(0, 2).toString()).not.toBe('PK');
   });
 

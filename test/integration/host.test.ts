@@ -107,14 +107,22 @@ class Client {
 }
 
 describe('auth', () => {
-  it('refuses every route without the token, with a hint to the serve URL', async () => {
+  it('refuses every route without the token, telling a person to open the newest link', async () => {
     for (const p of ['/', '/index.html', '/assets/app.js', '/img/thumb/1', '/upload']) {
       const res = await fetch(base + p, { redirect: 'manual' });
       expect(res.status, p).toBe(403);
-      expect(await res.text()).toMatch(/studio serve/);
+      const text = await res.text();
+      // It speaks to a person: what happened and what to do, not a command or a token.
+      expect(text).toMatch(/Open the newest link/);
+      expect(text).not.toMatch(/studio serve|token/i);
     }
     const wrong = await fetch(`${base}/?token=${'x'.repeat(43)}`, { redirect: 'manual' });
     expect(wrong.status).toBe(403);
+    // A browser opening an old link gets a page in plain words.
+    const page = await fetch(`${base}/?token=${'x'.repeat(43)}`, { redirect: 'manual', headers: { accept: 'text/html,*/*' } });
+    expect(page.status).toBe(403);
+    expect(page.headers.get('content-type')).toMatch(/text\/html/);
+    expect(await page.text()).toMatch(/<h1>This link no longer opens Transfer Studio<\/h1>/);
   });
 
   it('trades the token in the URL for an HttpOnly SameSite=Strict cookie and redirects to /', async () => {

@@ -138,7 +138,8 @@ function writeWebDemo(
 ): void {
   const demo = path.join(dir, 'web-demo');
   fs.mkdirSync(demo, { recursive: true });
-  const title = src.labels.length <= 6 ? src.labels.join(' · ') : `${src.labels.length} classes`;
+  // The user's own name for it; the labels are listed under the title.
+  const title = src.projectName;
   fs.writeFileSync(
     path.join(demo, 'index.html'),
     fs.readFileSync(template(resources, 'web-demo/index.html'), 'utf8').replaceAll('{{TITLE}}', escapeHtml(title)),

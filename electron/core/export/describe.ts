@@ -131,7 +131,7 @@ export function modelCard(
   const lines: string[] = [];
   lines.push(`# Image classifier: ${src.labels.join(', ')}`, '');
   lines.push(
-    `This model sorts a photo or picture into one of ${src.labels.length} classes: ${src.labels.map((l) => `**${l}**`).join(', ')}. ` +
+    `This model sorts a photo or picture into one of ${src.labels.length} labels: ${src.labels.map((l) => `**${l}**`).join(', ')}. ` +
       'It always answers with one of these, even for an image that shows none of them; look at the probability before trusting an answer.',
     '',
   );
@@ -217,14 +217,14 @@ export function modelCard(
     );
   lines.push(
     `- Settings: ${cfg.epochs} epoch${cfg.epochs === 1 ? '' : 's'}${cfg.warmupEpochs ? ` after ${cfg.warmupEpochs} warm-up epochs` : ''}, learning rate ${cfg.lr}, batch ${cfg.batchSize}, dropout ${cfg.dropout}, ` +
-      `augmentation ${cfg.augmentedVariants > 0 ? `(${cfg.augmentedVariants} variants: flip ${cfg.augmentation.flip ? 'on' : 'off'}, rotate ±${cfg.augmentation.rotateDeg}°, zoom ${cfg.augmentation.zoom})` : 'off'}, class weights ${cfg.classWeights ? 'on' : 'off'}, seed ${cfg.seed}.`,
+      `augmentation ${cfg.augmentedVariants > 0 ? `(${cfg.augmentedVariants} variants: flip ${cfg.augmentation.flip ? 'on' : 'off'}, rotate ±${cfg.augmentation.rotateDeg}°, zoom ${cfg.augmentation.zoom})` : 'off'}, labels balanced by weight ${cfg.classWeights ? 'on' : 'off'}, seed ${cfg.seed}.`,
   );
   if (src.run.engine)
     lines.push(`- Trained on the ${src.run.engine} engine${src.run.durationMs ? ` in ${Math.round(src.run.durationMs / 1000)} s` : ''}.`);
   lines.push('');
   lines.push('## Known limits', '');
   const small = src.labels.filter((l) => (perLabel.get(l)?.train ?? 0) < 20);
-  lines.push('- It knows only the classes above and will force any image into one of them.');
+  lines.push('- It knows only the labels above and will force any image into one of them.');
   lines.push(
     '- It learned from the images listed above; pictures unlike them (other styles, lighting, cameras, backgrounds) may be classified worse than the test accuracy suggests.',
   );

@@ -31,6 +31,8 @@ export interface RunModelConfig {
 
 export interface RunSource {
   run: RunRow;
+  /** What the user called the project: the exported demo's title. */
+  projectName: string;
   modelDir: string;
   labels: string[];
   config: RunModelConfig;
@@ -87,5 +89,15 @@ export function loadRunSource(db: Db, paths: DataPaths, runId: number): RunSourc
     });
   }
   const testImages = images.filter((i) => i.split === 'test' && fs.existsSync(i.file));
-  return { run, modelDir, labels, config, images, testImages, datasetHash: datasetHash(images) };
+  const project = db.prepare('SELECT name FROM projects WHERE id = ?').get(run.projectId) as { name: string } | undefined;
+  return {
+    run,
+    projectName: project?.name ?? `Run ${runId}`,
+    modelDir,
+    labels,
+    config,
+    images,
+    testImages,
+    datasetHash: datasetHash(images),
+  };
 }

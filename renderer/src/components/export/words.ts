@@ -2,11 +2,20 @@
 import type { Export, Part } from '../../lib/state/export.svelte';
 import { plural } from '../../lib/format';
 
-export const PART_WORDS: Record<Part, { title: string; line: string }> = {
-  tfjs: { title: 'TensorFlow.js model', line: 'for web apps' },
-  onnx: { title: 'ONNX model', line: 'for servers, mobile, Python, C#…' },
-  'web-demo': { title: 'Offline web demo', line: 'open index.html, drop an image' },
-  examples: { title: 'Code examples', line: 'Node and Python' },
+// What each part is for, in the user's words; the file formats' names are under "Details".
+export const PART_WORDS: Record<Part, { title: string; line: string; format: string }> = {
+  tfjs: {
+    title: 'Model for websites',
+    line: 'use it in a web page or web app',
+    format: 'TensorFlow.js layers model (model.json and weights)',
+  },
+  onnx: { title: 'Model for apps', line: 'use it from Python, a server, a phone, C#…', format: 'ONNX model (model.onnx)' },
+  'web-demo': {
+    title: 'Offline web demo',
+    line: 'open it in any browser and drop a picture on it',
+    format: 'index.html with the model inside',
+  },
+  examples: { title: 'Code examples', line: 'Node and Python', format: 'scripts that run the model for apps' },
 };
 
 const PHASES: Record<string, string> = {
@@ -62,9 +71,11 @@ export function parityWords(e: Export): string | null {
   return `${passed ? 'Agrees' : 'Does not match the app: agrees'} with the app on ${agreeing} of ${plural(n, 'test image')}; ${diff}`;
 }
 
-/** Why each artefact failed its check, e.g. "ONNX: probabilities differ by 0.002 (allowed 0.0001)". */
+/** Why each artefact failed its check, e.g. "Model for apps: probabilities differ by 0.002 (allowed 0.0001)". */
 export function parityFailures(e: Export): string[] {
   return (e.parity?.artefacts ?? [])
     .filter((a) => !a.passed)
-    .map((a) => `${a.artefact === 'onnx' ? 'ONNX' : 'TensorFlow.js'}${a.quantized ? ' (8-bit)' : ''}: ${a.reason ?? 'did not match'}`);
+    .map(
+      (a) => `${PART_WORDS[a.artefact === 'onnx' ? 'onnx' : 'tfjs'].title}${a.quantized ? ' (8-bit)' : ''}: ${a.reason ?? 'did not match'}`,
+    );
 }

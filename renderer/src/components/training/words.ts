@@ -26,11 +26,20 @@ export const STATUS_WORDS: Record<RunStatusName, string> = {
   interrupted: 'Interrupted',
 };
 
+// The engine in a person's words; its module and runtime names go behind "Details".
 export const ENGINE_WORDS: Record<string, string> = {
-  'tfjs-node-gpu': 'TensorFlow on the graphics card (fast)',
-  'tfjs-node': 'TensorFlow on the processor (medium)',
-  'portable-wasm': 'Portable engine: training steps in ONNX Runtime on every processor core',
-  'portable-cpu': 'Portable engine, plain JavaScript (slowest)',
+  'tfjs-node-gpu': 'The graphics card (fast)',
+  'tfjs-node': 'The processor, with TensorFlow (medium)',
+  'portable-wasm': 'The portable engine, on every processor core',
+  'portable-cpu': 'The portable engine in plain JavaScript (slowest)',
+};
+
+/** The same, short enough for the run history. */
+export const ENGINE_SHORT: Record<string, string> = {
+  'tfjs-node-gpu': 'graphics card',
+  'tfjs-node': 'processor',
+  'portable-wasm': 'portable engine',
+  'portable-cpu': 'portable engine (slow)',
 };
 
 export const PHASE_WORDS: Record<string, string> = {
@@ -58,6 +67,8 @@ export function shortLayer(name: string): string {
 export function layerWords(name: string): string {
   const block = /block_?(\d+)(_expand)?/i.exec(name);
   if (block) return block[2] ? `block ${block[1]} (its expansion)` : `block ${block[1]}`;
+  const mixed = /^mixed_?(\d+)/i.exec(name);
+  if (mixed) return `block ${mixed[1]}`;
   if (/^out_relu$/i.test(name)) return 'the last layer';
   return name;
 }
