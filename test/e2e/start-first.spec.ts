@@ -45,6 +45,14 @@ test('Start is enabled within 5 s, in view, and trains the plan shown while the 
   await expect(page.getByTestId('report-imported')).toHaveText(String(LABELS.length * PER_LABEL), { timeout: 60_000 });
   await page.getByRole('button', { name: 'Done' }).click();
   await expectPlainWords(page, 'the images page');
+  // Selecting does not move the grid: the selection bar's place is kept.
+  const cell = page.locator('[data-index="0"]');
+  const y = (await cell.boundingBox())!.y;
+  await cell.click();
+  await expect(page.getByTestId('selection-count')).toHaveText('1 image selected');
+  expect((await cell.boundingBox())!.y).toBe(y);
+  await page.screenshot({ path: path.join(SHOTS, 'start-00-images-selected.png') });
+  await page.keyboard.press('Escape');
 
   await page.getByTestId('train-tab').click();
   const start = page.getByTestId('start-training');

@@ -1,6 +1,6 @@
 // The Train page of one project: the wizard's measurement, the split, the run history, the run
 // that is open (live while it trains) and the plan for the next run.
-import { attempt, messageOf, toasts } from './toasts.svelte';
+import { attempt, messageOf } from './toasts.svelte';
 import {
   onTraining,
   trainingCall,
@@ -32,6 +32,8 @@ export class TrainingSession {
   openRunId = $state<number | null>(null);
   progress = $state<Record<number, Progress>>({});
   starting = $state(false);
+  /** Runs asked to stop that have not said so yet: "Stopping…" shows on the run until it reports its end. */
+  stopping = $state.raw<number[]>([]);
   readonly plan = new TrainingPlan();
 
   openRun = $derived(this.runs.find((r) => r.id === this.openRunId) ?? null);
@@ -64,6 +66,7 @@ export class TrainingSession {
         if (!this.runs.some((r) => r.id === runId)) return;
         const { [runId]: _, ...rest } = this.progress;
         this.progress = rest;
+        this.stopping = this.stopping.filter((id) => id !== runId);
         this.flushEpochs();
         void this.reloadRun(runId);
       }),
@@ -196,7 +199,8 @@ export class TrainingSession {
 
   async cancel(runId: number): Promise<void> {
     const res = await attempt(trainingCall('training.cancel', { runId }));
-    if (res) toasts.push('Stopping the training…', 'info');
+    // Shown on the run itself, not in a toast that outlives the "Cancelled" it announces.
+    if (res && this.active.some((r) => r.id === runId)) this.stopping = [...this.stopping, runId];
   }
 
   /** Opens a run's details, re-read from the host (epochs and metrics as recorded). */
