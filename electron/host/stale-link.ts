@@ -10,7 +10,7 @@ const WORDS = {
 };
 
 /** The plain words, for anything that is not a page (images, uploads, downloads). */
-export const STALE_LINK_TEXT = `${WORDS.title}. ${WORDS.body} ${WORDS.next}`;
+const STALE_LINK_TEXT = `${WORDS.title}. ${WORDS.body} ${WORDS.next}`;
 
 function wantsPage(req: IncomingMessage): boolean {
   return (req.method ?? 'GET') === 'GET' && /text\/html/.test(req.headers.accept ?? '');
