@@ -90,6 +90,11 @@ export const Run = z.object({
   backends: z.record(z.string(), z.string()).nullable(),
   metrics: FinalMetrics.nullable(),
   epochs: z.array(EpochRecord),
+  /** The person's own name and notes for the run. */
+  name: z.string().nullable(),
+  notes: z.string().nullable(),
+  /** The run whose network this one started from, if it was trained again from one. */
+  continuedFrom: Id.nullable(),
 });
 
 export const EngineInfo = z.object({
@@ -158,8 +163,19 @@ export const trainingCalls = {
       baseId: BaseId.optional(),
       strategy: z.union([Strategy, z.literal('auto')]).default('auto'),
       overrides: TrainOverrides.default({}),
+      /**
+       * Train again from this finished run: the new run starts from its network (the fine-tuned
+       * layers of strategies 1–2) instead of the pretrained base, with its settings unless
+       * overridden, on the project's labels as they are now; the classifier on top is fitted anew.
+       */
+      fromRunId: Id.optional(),
     }),
     z.object({ runId: Id }),
+  ),
+  /** A run's name and notes (an empty string clears one). */
+  'runs.describe': call(
+    z.object({ runId: Id, name: z.string().max(200).optional(), notes: z.string().max(10_000).optional() }),
+    z.object({ ok: z.literal(true) }),
   ),
   'training.cancel': call(z.object({ runId: Id }), z.object({ ok: z.literal(true) })),
   'runs.list': call(z.object(P), z.array(Run)),

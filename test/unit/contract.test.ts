@@ -47,6 +47,7 @@ const valid: { [M in Method]: Args<M> } = {
   'training.cancel': { runId: 1 },
   'runs.list': { projectId: 1 },
   'runs.get': { runId: 1 },
+  'runs.describe': { runId: 1, name: 'First try', notes: 'before relabeling the birds' },
   'splits.get': { projectId: 1 },
   'splits.set': { projectId: 1, settings: { seed: 2 } },
   'runs.classify': { runId: 1, mime: 'image/png', dataBase64: 'iVBORw0KGgoAAAANSUhEUgAAAAE=' },

@@ -9,6 +9,7 @@ import { blockAtOrBelow, disposeBase, isGraphBase, loadBase } from './base.js';
 import { measureSteps } from './step-timing.js';
 import { FeatureCache } from './feature-cache.js';
 import { runTraining, type Sample } from './run.js';
+import { continueFrom } from './continue-from.js';
 import { Cancelled } from './loop.js';
 import { findTransitionPoint } from './transition.js';
 import type { FromEngine, SampleRef, ToEngine } from './protocol.js';
@@ -50,7 +51,9 @@ async function handle(msg: Exclude<ToEngine, { type: 'cancel' }>): Promise<void>
   const plan = new ComputePlan(msg.compute, engine);
   if (msg.type === 'start') {
     send({ type: 'started', runId: msg.runId, engine });
-    const base = await loadBase(msg.base);
+    const loaded = await loadBase(msg.base);
+    const base =
+      msg.continueFrom && !isGraphBase(loaded) ? await continueFrom(loaded, msg.continueFrom.modelDir, msg.continueFrom.runId) : loaded;
     try {
       const out = await runTraining({
         base,

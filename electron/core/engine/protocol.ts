@@ -33,6 +33,8 @@ export interface StartRun {
   cacheCapBytes?: number;
   /** The host's compute settings: the engine process reads no environment for them. */
   compute: ComputeSettings;
+  /** Start from this earlier run's network (its saved model folder) instead of the pretrained base. */
+  continueFrom?: { runId: number; modelDir: string };
 }
 
 export interface ProbeRequest {

@@ -27,9 +27,18 @@ export function trainingHandlers(db: Db, service: TrainingService, memo = new Wi
     'training.defaults': () => service.defaults(),
     // Kept, so the Train tab's next first answer (training.quickPlan) can be the full one.
     'training.wizard': ({ projectId, baseId }) => memo.measure(project(projectId), baseId, () => service.wizard(projectId, baseId)),
-    'training.start': async ({ projectId, baseId, strategy, overrides }) => {
-      const { runId } = await service.start(project(projectId), { strategy, ...(baseId ? { baseId } : {}), overrides });
+    'training.start': async ({ projectId, baseId, strategy, overrides, fromRunId }) => {
+      const { runId } = await service.start(project(projectId), {
+        strategy,
+        ...(baseId ? { baseId } : {}),
+        overrides,
+        ...(fromRunId !== undefined ? { fromRunId } : {}),
+      });
       return { runId };
+    },
+    'runs.describe': ({ runId, name, notes }) => {
+      runs.describeRun(db, runId, { ...(name !== undefined ? { name } : {}), ...(notes !== undefined ? { notes } : {}) });
+      return { ok: true as const };
     },
     'training.cancel': ({ runId }) => {
       service.cancel(runId);

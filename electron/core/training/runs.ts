@@ -27,6 +27,11 @@ export interface RunRow {
   backends: Record<string, string> | null;
   metrics: FinalMetrics | null;
   epochs: EpochRecord[];
+  /** The person's own name and notes for the run (null until given). */
+  name: string | null;
+  notes: string | null;
+  /** The run whose network this one started from ("train again from this run"), if any. */
+  continuedFrom: number | null;
 }
 
 interface Raw {
@@ -45,15 +50,28 @@ interface Raw {
   model_folder: string | null;
   backends: string | null;
   metrics: string | null;
+  name: string | null;
+  notes: string | null;
+  continued_from: number | null;
 }
 
 const NOW = "strftime('%Y-%m-%dT%H:%M:%fZ','now')";
 
-export function createRun(db: Db, projectId: number, baseId: string, config: TrainConfig): number {
+export function createRun(db: Db, projectId: number, baseId: string, config: TrainConfig, continuedFrom: number | null = null): number {
   const info = db
-    .prepare('INSERT INTO runs (project_id, base_id, strategy, config, host_pid) VALUES (?, ?, ?, ?, ?)')
-    .run(projectId, baseId, config.strategy, JSON.stringify(config), process.pid);
+    .prepare('INSERT INTO runs (project_id, base_id, strategy, config, host_pid, continued_from) VALUES (?, ?, ?, ?, ?, ?)')
+    .run(projectId, baseId, config.strategy, JSON.stringify(config), process.pid, continuedFrom);
   return Number(info.lastInsertRowid);
+}
+
+/** Sets the person's name and notes of a run; an empty string clears one, an absent one stays. */
+export function describeRun(db: Db, runId: number, changes: { name?: string; notes?: string }): void {
+  getRun(db, runId); // a clear "no run N" first
+  const clean = (s: string | undefined) => (s === undefined ? undefined : s.trim() === '' ? null : s.trim());
+  const name = clean(changes.name);
+  const notes = clean(changes.notes);
+  if (name !== undefined) db.prepare('UPDATE runs SET name = ? WHERE id = ?').run(name, runId);
+  if (notes !== undefined) db.prepare('UPDATE runs SET notes = ? WHERE id = ?').run(notes, runId);
 }
 
 export function markRunning(db: Db, runId: number, engine: string): void {
@@ -143,6 +161,9 @@ function toRun(db: Db, r: Raw): RunRow {
     backends: r.backends ? (JSON.parse(r.backends) as Record<string, string>) : null,
     metrics: r.metrics ? (JSON.parse(r.metrics) as FinalMetrics) : null,
     epochs: epochsOf(db, r.id),
+    name: r.name ?? null,
+    notes: r.notes ?? null,
+    continuedFrom: r.continued_from ?? null,
   };
 }
 

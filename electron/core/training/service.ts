@@ -30,6 +30,8 @@ export interface StartOptions {
   baseId?: string;
   /** Anything the user set under "Advanced"; the rest comes from the wizard or the defaults. */
   overrides?: Partial<TrainConfig>;
+  /** Train again from this finished run of the same project: its network and, unless overridden, its settings. */
+  fromRunId?: number;
 }
 
 export interface TrainingEvents {
@@ -218,11 +220,22 @@ export class TrainingService extends EventEmitter<TrainingEvents> {
 
   /** Starts a run; `done` settles with the run as recorded once it ends, however it ends. */
   async start(projectId: number, options: StartOptions = {}): Promise<{ runId: number; done: Promise<runs.RunRow> }> {
-    const baseId = options.baseId ?? DEFAULT_BASE;
+    const from = options.fromRunId !== undefined ? this.continuable(projectId, options.fromRunId, options.baseId) : null;
+    const baseId = from?.baseId ?? options.baseId ?? DEFAULT_BASE;
     const base = this.base(baseId);
+    if (from && base.format === 'graph')
+      throw new StudioError(
+        'invalid',
+        `Run ${from.id} is on a graph model, whose network does not change in training: start a new run instead.`,
+      );
     const data = this.dataset(projectId);
     let config: TrainConfig;
-    if (!options.strategy || options.strategy === 'auto') {
+    if (from) {
+      // Its settings, so "train again" means the same recipe on the labels as they are now; the
+      // wizard measured the pretrained base, not this network, so it is not asked again.
+      const strategy = options.strategy && options.strategy !== 'auto' ? options.strategy : from.config.strategy;
+      config = defaultConfig(strategy, { ...from.config, ...options.overrides });
+    } else if (!options.strategy || options.strategy === 'auto') {
       const w = await this.wizard(projectId, baseId, options.overrides?.seed ?? 1);
       const r = w.recommendation;
       config = defaultConfig(r.strategy, {
@@ -239,7 +252,7 @@ export class TrainingService extends EventEmitter<TrainingEvents> {
         'invalid',
         `"${baseId}" is a graph model: it computes features but cannot be fine-tuned, so only strategy 3 (a new classifier on its features) trains on it.`,
       );
-    const runId = runs.createRun(this.db, projectId, baseId, config);
+    const runId = runs.createRun(this.db, projectId, baseId, config, from?.id ?? null);
     // What the run uses is recorded now, so even a failed run says what it was given.
     const unlabeled = unlabeledImages(this.db, projectId);
     recordRunImages(
@@ -337,8 +350,25 @@ export class TrainingService extends EventEmitter<TrainingEvents> {
       cacheDir: this.cacheDir,
       compute: this.compute,
       ...(this.options.cacheCapBytes ? { cacheCapBytes: this.options.cacheCapBytes } : {}),
+      ...(from ? { continueFrom: { runId: from.id, modelDir: from.modelFolder! } } : {}),
     } satisfies ToEngine);
     return { runId, done };
+  }
+
+  /** The earlier run a new one may start from: finished, of this project, with its model, on the base asked for. */
+  private continuable(projectId: number, fromRunId: number, baseId: string | undefined): runs.RunRow {
+    const from = runs.getRun(this.db, fromRunId);
+    if (from.projectId !== projectId) throw new StudioError('invalid', `Run ${fromRunId} belongs to another project.`);
+    if (from.status !== 'done')
+      throw new StudioError('invalid', `Run ${fromRunId} did not finish (${from.status}), so there is no network to start from.`);
+    if (!from.modelFolder || !fs.existsSync(path.join(from.modelFolder, 'model.json')))
+      throw new StudioError('not_found', `Run ${fromRunId}'s model is no longer on disk (deleted?), so there is no network to start from.`);
+    if (baseId !== undefined && baseId !== from.baseId)
+      throw new StudioError(
+        'invalid',
+        `Run ${fromRunId} was trained on "${from.baseId}"; a run continuing it uses the same base, not "${baseId}".`,
+      );
+    return from;
   }
 
   /** Asks the engine to stop between batches; kills it if it has not stopped within `graceMs`. */

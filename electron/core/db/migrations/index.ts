@@ -6,6 +6,7 @@ import * as m004 from './004_exports.js';
 import * as m005 from './005_autoincrement.js';
 import * as m006 from './006_owned_paths.js';
 import * as m007 from './007_run_images.js';
+import * as m008 from './008_run_notes.js';
 import type Database from 'better-sqlite3';
 
 export interface Migration {
@@ -30,4 +31,5 @@ export const migrations: Migration[] = [
   { version: 5, name: 'autoincrement ids', up: m005.up, foreignKeysOff: true, backupFirst: true },
   { version: 6, name: 'owned paths', up: m006.up },
   { version: 7, name: 'run images', up: m007.up },
+  { version: 8, name: 'run names, notes and continuation', up: m008.up },
 ];
