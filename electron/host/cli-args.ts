@@ -27,6 +27,9 @@ const VALUED = new Set([
   'lr',
   'boundary',
   'seed',
+  'from-run',
+  'name',
+  'notes',
   ...MODELS_VALUED_FLAGS,
 ]);
 const BOOLEAN = new Set(['json', 'help', 'no-folder-labels', 'quantize', 'include-unlabeled', 'include-excluded', 'include-file-names']);
@@ -77,7 +80,9 @@ Commands:
   serve [--port N]                    start the local web app (127.0.0.1 only) and print its URL
 ${SPLITS_USAGE}
   train PROJECT [--strategy auto|head|partial|full] [--base ID] [--epochs N] [--lr X]
-        [--boundary LAYER] [--seed N]  train a classifier (auto lets the wizard choose)
+        [--boundary LAYER] [--seed N] [--from-run RUN]
+                                      train a classifier (auto lets the wizard choose); --from-run
+                                      starts from that finished run's network and settings
   predict RUN [IMAGE|FOLDER]... [--files-from FILE|-]
                                       classify image files with a trained run (RUN is its id);
                                       folders are searched recursively, --files-from reads one

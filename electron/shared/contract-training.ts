@@ -174,7 +174,20 @@ export const trainingCalls = {
   ),
   /** A run's name and notes (an empty string clears one). */
   'runs.describe': call(
-    z.object({ runId: Id, name: z.string().max(200).optional(), notes: z.string().max(10_000).optional() }),
+    z.object({
+      runId: Id,
+      // Empty clears; one line for a name, several for notes, never other control characters.
+      name: z
+        .string()
+        .max(200, 'A run name can be at most 200 characters')
+        .refine((s) => !/[\u0000-\u001f\u007f]/.test(s), 'A run name cannot contain control characters')
+        .optional(),
+      notes: z
+        .string()
+        .max(10_000, 'Notes can be at most 10,000 characters')
+        .refine((s) => !/[\u0000-\u0008\u000b-\u001f\u007f]/.test(s), 'Notes cannot contain control characters')
+        .optional(),
+    }),
     z.object({ ok: z.literal(true) }),
   ),
   'training.cancel': call(z.object({ runId: Id }), z.object({ ok: z.literal(true) })),

@@ -144,6 +144,14 @@ test('the main journey with the keyboard alone, and no serious accessibility vio
     await audit(page, '07-results');
   });
 
+  await test.step('name the run', async () => {
+    await tabTo(page, page.getByTestId('run-name'), { back: true });
+    await page.keyboard.type('First try');
+    await page.keyboard.press('Enter');
+    await expect(page.getByRole('heading', { level: 2 })).toContainText('First try (run 1)');
+    await expect(page.getByTestId('run-history')).toContainText('First try');
+  });
+
   await test.step('export', async () => {
     const exportButton = page.getByTestId('open-export');
     await tabTo(page, exportButton);

@@ -118,3 +118,15 @@ describe('run names and notes', () => {
     expect(() => h['runs.describe']({ runId: 4242, name: 'x' })).toThrow(/no run 4242/);
   });
 });
+
+describe('from the command line', () => {
+  it('studio train --from-run RUN asks training.start to continue that run; a bad id is a usage error', async () => {
+    const { parseTrainArgs } = await import('../../electron/host/commands/train.js');
+    const { parseArgv } = await import('../../electron/host/cli-args.js');
+    expect(parseTrainArgs(parseArgv(['train', 'Birds', '--from-run', '3', '--epochs', '5'])).start).toMatchObject({
+      fromRunId: 3,
+      overrides: { epochs: 5 },
+    });
+    expect(() => parseTrainArgs(parseArgv(['train', 'Birds', '--from-run', 'last']))).toThrow(/--from-run must be a run id/);
+  });
+});

@@ -1,6 +1,7 @@
 // Disk space from the command line, through the contract like every other client:
 //   studio storage PROJECT          bytes of images, thumbnails, runs and exports (storage.project)
 //   studio runs delete RUN          a finished run, its model and its exports' records (runs.delete)
+//   studio runs describe RUN [--name TEXT] [--notes TEXT]   a run's name and notes (runs.describe)
 //   studio exports delete ID        one export's record and, when in the data folder, its files (exports.delete)
 // With --json the last line is the call's answer.
 import type { Studio } from '../../core/studio.js';
@@ -11,6 +12,8 @@ import { resolveProject } from './contract-client.js';
 export const STORAGE_USAGE = `  storage PROJECT                     disk space of a project: images, thumbnails, runs, exports
   runs delete RUN                     delete a finished run: its model, predictions and exports made
                                       in the data folder (exports saved elsewhere stay where they are)
+  runs describe RUN [--name TEXT] [--notes TEXT]
+                                      name a run and keep notes on it ("" clears one)
   exports delete ID                   delete an export (its files when it is in the data folder)`;
 
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
@@ -33,6 +36,19 @@ export async function storageCommand(studio: Studio, args: CommandArgs, write: (
     write(`Shared: feature cache ${mb(u.shared.featureCache)}, models ${mb(u.shared.models)}, database ${mb(u.shared.database)}`);
     if (u.freeBytes !== null) write(`Free on this disk: ${mb(u.freeBytes)}`);
     if (args.json) write(JSON.stringify(u));
+    return 0;
+  }
+  if (command === 'runs' && sub === 'describe') {
+    if (extra.length > 0) throw new UsageError('Usage: studio runs describe RUN [--name TEXT] [--notes TEXT]');
+    const runId = id(ref, 'RUN', 'runs describe RUN [--name TEXT] [--notes TEXT]');
+    const name = args.flags.get('name');
+    const notes = args.flags.get('notes');
+    if (name === true || notes === true) throw new UsageError('--name and --notes take a text (use "" to clear one).');
+    if (name === undefined && notes === undefined) throw new UsageError('Give --name TEXT, --notes TEXT or both.');
+    await studio.call('runs.describe', { runId, ...(name !== undefined ? { name } : {}), ...(notes !== undefined ? { notes } : {}) });
+    const run = await studio.call('runs.get', { runId });
+    write(`Run ${runId}: ${run.name ?? '(no name)'}${run.notes ? ` — ${run.notes}` : ''}`);
+    if (args.json) write(JSON.stringify({ runId, name: run.name, notes: run.notes }));
     return 0;
   }
   if (sub !== 'delete' || extra.length > 0) throw new UsageError(`Usage: studio ${command} delete ${command === 'runs' ? 'RUN' : 'ID'}`);

@@ -1,5 +1,5 @@
 // `studio train PROJECT [--strategy auto|head|partial|full] [--base ID] [--epochs N] [--lr X]
-//  [--boundary LAYER] [--seed N] [--json]`: starts `training.start` like the UI does and follows
+//  [--boundary LAYER] [--seed N] [--from-run RUN] [--json]`: starts `training.start` like the UI does and follows
 // the run through the contract's events: epochs as they come, Ctrl+C cancels; with --json the
 // last line is the run summary as one JSON object. The options are checked by the contract's own
 // schema, so the CLI accepts exactly what the call accepts, and says which flag was wrong.
@@ -9,7 +9,9 @@ import { UsageError } from '../cli-args.js';
 import { collectEvents, resolveProject, whileCancellable } from './contract-client.js';
 
 export const TRAIN_USAGE = `  train PROJECT [--strategy auto|head|partial|full] [--base ID] [--epochs N] [--lr X]
-        [--boundary LAYER] [--seed N]  train a classifier (auto lets the wizard choose)`;
+        [--boundary LAYER] [--seed N] [--from-run RUN]
+                                      train a classifier (auto lets the wizard choose); --from-run
+                                      starts from that finished run's network and settings`;
 
 export interface TrainArgs {
   positionals: string[];
@@ -27,6 +29,7 @@ const FLAG_OF: Record<string, string> = {
   lr: 'lr',
   seed: 'seed',
   boundary: 'boundary',
+  fromRunId: 'from-run',
 };
 
 type StartArgs = Omit<Args<'training.start'>, 'projectId'>;
@@ -48,7 +51,15 @@ export function parseTrainArgs(args: TrainArgs): { project: string; start: Start
     overrides[field] = n;
   }
   if (typeof boundary === 'string') overrides.boundary = boundary;
-  const start = { strategy, ...(typeof base === 'string' ? { baseId: base } : {}), overrides } as StartArgs;
+  const fromRun = args.flags.get('from-run');
+  if (fromRun !== undefined && (typeof fromRun !== 'string' || !/^\d+$/.test(fromRun)))
+    throw new UsageError(`--from-run must be a run id, not "${String(fromRun)}".`);
+  const start = {
+    strategy,
+    ...(typeof base === 'string' ? { baseId: base } : {}),
+    overrides,
+    ...(typeof fromRun === 'string' ? { fromRunId: Number(fromRun) } : {}),
+  } as StartArgs;
   // The contract's schema decides what is allowed (ranges, caps, names); the message names the flag.
   const checked = calls['training.start'].args.safeParse({ projectId: 1, ...start });
   if (!checked.success) {

@@ -197,6 +197,26 @@ export class TrainingSession {
     }
   }
 
+  /** "Train again from this run": a new run from its network and settings, on the labels as they are now. */
+  async startFrom(runId: number): Promise<void> {
+    if (this.starting) return;
+    this.starting = true;
+    try {
+      const res = await attempt(trainingCall('training.start', { projectId: this.projectId, fromRunId: runId }));
+      if (!res) return;
+      await this.reloadRun(res.runId);
+      this.openRunId = res.runId;
+    } finally {
+      this.starting = false;
+    }
+  }
+
+  /** A run's name and notes, as the person wrote them ("" clears one). */
+  async describe(runId: number, changes: { name?: string; notes?: string }): Promise<void> {
+    const res = await attempt(trainingCall('runs.describe', { runId, ...changes }));
+    if (res) await this.reloadRun(runId);
+  }
+
   async cancel(runId: number): Promise<void> {
     const res = await attempt(trainingCall('training.cancel', { runId }));
     // Shown on the run itself, not in a toast that outlives the "Cancelled" it announces.
