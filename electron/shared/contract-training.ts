@@ -31,6 +31,7 @@ export const TrainOverrides = z
     headLr: z.number().positive().max(1),
     batchSize: z.number().int().min(1).max(1024),
     denseUnits: z.number().int().min(0).max(4096),
+    headFit: z.enum(['convex', 'adam']),
     dropout: z.number().min(0).max(0.9),
     l2: z.number().min(0).max(10),
     augmentation: Augmentation,

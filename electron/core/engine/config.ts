@@ -4,6 +4,8 @@
 import { DEFAULT_AUGMENTATION, type Augmentation } from './augment.js';
 import type { Strategy } from './wizard.js';
 
+export type HeadFit = 'convex' | 'adam';
+
 export interface TrainConfig {
   strategy: Strategy;
   /** Layer whose pooled output feeds the head; default: the base's (or the wizard's best block). */
@@ -20,6 +22,12 @@ export interface TrainConfig {
   headLr: number;
   batchSize: number;
   denseUnits: number;
+  /**
+   * How strategy 3's head (without a hidden layer) is fitted: 'convex' = L2-regularised softmax
+   * to convergence, strength by cross-validation on training + validation (linear-head.ts);
+   * 'adam' = the epoch loop with early stopping on validation (also every MLP head and the warm-up of 1–2).
+   */
+  headFit: HeadFit;
   dropout: number;
   /** L2 penalty on the head's weights (a ridge-like pull, like the wizard's linear probe). */
   l2: number;
@@ -53,6 +61,7 @@ export function defaultConfig(strategy: Strategy, overrides: Partial<TrainConfig
     ...STRATEGY_DEFAULTS[strategy],
     headLr: 1e-3,
     denseUnits: 0,
+    headFit: 'convex',
     dropout: 0.2,
     l2: 0,
     augmentation: DEFAULT_AUGMENTATION,

@@ -11,6 +11,7 @@ import { FeatureCache } from './feature-cache.js';
 import { cachedOutputs, type PixelSource } from './frozen.js';
 import { below, between, layersBetween, reapply } from './graph.js';
 import { Head, featureStats } from './head.js';
+import { fitHead } from './linear-head.js';
 import { trainLoop, evaluate, classWeightsFor, type EpochRecord, type LoopSpec } from './loop.js';
 import { confusionMetrics, type FinalMetrics } from './metrics.js';
 import { saveModelFolder } from './model-folder.js';
@@ -111,7 +112,9 @@ export async function runTraining(input: RunInput): Promise<RunOutput> {
   takeDelegatedKernelsUsed();
 
   // Cached items: every image as itself; training images also as their augmented variants.
-  const variants = config.strategy === 'full' ? 0 : config.augmentedVariants;
+  // A convex head fits the images as they are: augmented variants would triple its rows (and its cost) for little.
+  const convex = config.strategy === 'head' && config.headFit === 'convex' && config.denseUnits === 0;
+  const variants = config.strategy === 'full' || convex ? 0 : config.augmentedVariants;
   const { items, itemOf, pick } = runItems(samples, variants, config.seed);
 
   const trunk = below(base.model, featureLayer);
@@ -157,14 +160,37 @@ export async function runTraining(input: RunInput): Promise<RunOutput> {
     );
   }
   const featureDim = pooled[0]!.length;
-  const stats = featureStats(train.map((i) => pooled[itemOf[i]![0]!]!));
-  const head = new Head(
-    featureDim,
-    classes,
-    { denseUnits: config.denseUnits, dropout: config.dropout },
-    subSeed(config.seed, 'head'),
-    stats,
-  );
+  let head: Head;
+  let cvAccuracy: number | null = null;
+  if (convex) {
+    // Training + validation both fit the head; cross-validation over them chooses its strength
+    // and stands in for the validation score. A set l2 fixes the strength instead (λ/2 = l2).
+    const fitIds = [...train, ...validation];
+    const started = performance.now();
+    progress('training', 0, 1);
+    const fitted = fitHead(
+      fitIds.map((i) => pooled[itemOf[i]![0]!]!),
+      fitIds.map(labelOf),
+      classes,
+      {
+        seed: subSeed(config.seed, 'head'),
+        classWeights: config.classWeights ? classWeightsFor(fitIds.map(labelOf), classes) : null,
+        ...(config.l2 > 0 ? { lambdas: [(2 * config.l2) / featureDim] } : {}),
+      },
+    );
+    head = fitted.head;
+    cvAccuracy = fitted.fit.cv.find((c) => c.lambda === fitted.fit.lambda)?.accuracy ?? null;
+    progress('training', 1, 1);
+    onEpoch({ epoch: 1, phase: 'head', ...fitted.fit.train, valLoss: null, valAcc: cvAccuracy, ms: performance.now() - started });
+  } else {
+    head = new Head(
+      featureDim,
+      classes,
+      { denseUnits: config.denseUnits, dropout: config.dropout },
+      subSeed(config.seed, 'head'),
+      featureStats(train.map((i) => pooled[itemOf[i]![0]!]!)),
+    );
+  }
   let fullTrunk: tf.LayersModel | null = null;
   let native: OrtTrainer | null = null;
   try {
@@ -193,7 +219,7 @@ export async function runTraining(input: RunInput): Promise<RunOutput> {
       onBatch: (d, t) => progress('training', d, t),
     };
     plan.head();
-    if (headSpec.epochs > 0) await trainLoop(headSpec);
+    if (headSpec.epochs > 0 && !convex) await trainLoop(headSpec);
     let finalSpec: LoopSpec = headSpec;
 
     if (config.strategy !== 'head') {
@@ -265,8 +291,10 @@ export async function runTraining(input: RunInput): Promise<RunOutput> {
     if (delegated.length) plan.note('delegatedToCpu', delegated.join(', '));
     const backends = plan.record();
     progress('testing', 0, test.length);
-    const valResult = validation.length ? await evaluate(finalSpec, validation) : null;
-    const valAcc = valResult?.acc ?? null;
+    // A convex head fitted validation too: its predictions there are not held out, and its
+    // cross-validated accuracy stands in for the validation score.
+    const valResult = validation.length && !convex ? await evaluate(finalSpec, validation) : null;
+    const valAcc = convex ? cvAccuracy : (valResult?.acc ?? null);
     const result = await evaluate(finalSpec, test);
     const metrics = confusionMetrics(labels, test.map(labelOf), result.probs, valAcc);
 
