@@ -106,6 +106,8 @@ export const EngineInfo = z.object({
 });
 
 export const WizardReport = z.object({
+  /** The base measured: the one asked for, or (none asked) the built-in base the wizard chose. */
+  baseId: z.string(),
   perLabel: byName(z.number().int()),
   probe: z.object({
     scores: z.array(z.object({ layer: z.string(), score: z.number() })),
@@ -126,8 +128,11 @@ export const WizardReport = z.object({
     epochs: z.number().int(),
     warmupEpochs: z.number().int(),
     estimatedMs: z.number(),
+    estimate: z.object({ low: z.number(), high: z.number() }),
     reason: z.string(),
   }),
+  /** Expected accuracy on new pictures, from cross-validation on training + validation images only. */
+  estimate: z.object({ low: z.number(), high: z.number() }),
 });
 
 /** The one table of run settings (the engine's config.ts): what the Train tab starts from. */

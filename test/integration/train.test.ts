@@ -64,7 +64,7 @@ const snapshot = (base: Base): Snap =>
   new Map(base.model.weights.map((w) => [w.originalName, w.read().dataSync().slice() as Float32Array]));
 const maxDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
 
-async function trainTwoEpochs(strategy: 'head' | 'partial' | 'full') {
+async function trainTwoEpochs(strategy: 'head' | 'partial' | 'full', headFit: 'convex' | 'adam' = 'adam') {
   const base = await loadBaseFolder(MOBILENET);
   const before = snapshot(base);
   const tensors = tf.memory().numTensors;
@@ -74,7 +74,7 @@ async function trainTwoEpochs(strategy: 'head' | 'partial' | 'full') {
     base,
     samples,
     labels: ['bird', 'vehicle'],
-    config: defaultConfig(strategy, { epochs: 2, warmupEpochs: 1, batchSize: 4, augmentedVariants: 1, patience: 10 }),
+    config: defaultConfig(strategy, { epochs: 2, warmupEpochs: 1, batchSize: 4, augmentedVariants: 1, patience: 10, headFit }),
     cache,
     engine,
     outDir: path.join(dir, strategy),
@@ -105,6 +105,15 @@ describe.skipIf(!haveBase)('MobileNetV2, each strategy for 2 epochs on a handful
   it('strategy 3: head trains, the whole base stays as it was', async () => {
     const { base, before, after, out, leaked, saved } = await trainTwoEpochs('head');
     expect(out.epochs).toHaveLength(2);
+    expectUnchanged(before, after, [...before.keys()]);
+    expect(leaked).toBe(0);
+    saved.forEach((p, i) => expect(Math.abs(p - out.testProbs[i]!)).toBeLessThan(1e-4));
+    base.model.dispose();
+  }, 300_000);
+  it('strategy 3 with the convex head (the default): one fit, saved model predicts as the run did', async () => {
+    const { base, before, after, out, leaked, saved } = await trainTwoEpochs('head', 'convex');
+    expect(out.epochs).toHaveLength(1);
+    expect(out.epochs[0]!.valAcc).not.toBeNull(); // the cross-validated estimate stands in for validation
     expectUnchanged(before, after, [...before.keys()]);
     expect(leaked).toBe(0);
     saved.forEach((p, i) => expect(Math.abs(p - out.testProbs[i]!)).toBeLessThan(1e-4));
@@ -146,7 +155,7 @@ describe.skipIf(!haveBase)('MobileNetV2, each strategy for 2 epochs on a handful
   }, 600_000);
 });
 
-describe.skipIf(!haveBase)('MobileNetV2 on clipart-8: wizard and strategy 3', () => {
+describe.skipIf(!haveBase)('the built-in bases on clipart-8: wizard and strategy 3', () => {
   let db: Db;
   let paths: DataPaths;
   let projectId: number;
@@ -166,66 +175,67 @@ describe.skipIf(!haveBase)('MobileNetV2 on clipart-8: wizard and strategy 3', ()
   });
   afterAll(() => db.close());
 
-  function samplesFor(seed: number): { samples: Sample[]; labels: string[] } {
+  function samplesFor(seed: number, size: number): { samples: Sample[]; labels: string[] } {
     resetSplits(db, projectId, { seed });
     const data = new TrainingService(db, paths, testTrainingOptions(paths.root)).dataset(projectId);
     return {
       labels: data.labels,
-      samples: data.samples.map((s) => ({ key: s.key, label: s.label, split: s.split, pixels: decoded(s.file) })),
+      samples: data.samples.map((s) => {
+        let p: Promise<Uint8Array> | null = null;
+        return {
+          key: s.key,
+          label: s.label,
+          split: s.split,
+          pixels: () => (p ??= decodeForModel(fs.readFileSync(s.file), size).then((d) => d.data)),
+        };
+      }),
     };
   }
 
-  it('picks the best-probing block as the feature layer, and strategy 3 on it reaches ≥ 0.58 test accuracy over 3 split seeds', async () => {
-    const base = await loadBaseFolder(MOBILENET);
-    const { samples, labels } = samplesFor(1);
-    const probe = await findTransitionPoint(base, samples, cache, { seed: 1 });
-    console.log(
-      'probe scores',
-      probe.scores.map((s) => `${s.layer}=${s.score.toFixed(3)}`).join(' '),
-      'best',
-      probe.best,
-      'forward ms/image',
-      probe.forwardMsPerImage.toFixed(1),
-    );
-    const bestScore = Math.max(...probe.scores.map((s) => s.score));
-    expect(probe.scores.find((s) => s.layer === probe.best)!.score).toBe(bestScore);
-    const counts = labels.map((_, c) => samples.filter((s) => s.label === c).length);
-    const rec = recommend({
-      imagesPerLabel: Math.min(...counts),
-      labels: labels.length,
-      probeScore: bestScore,
-      speed: speedFrom(engine, probe.forwardMsPerImage || 100),
-      blocks: base.blocks,
-      bestBlock: probe.best,
-      anchorBlock: blockAtOrBelow(base, probe.best),
-    });
-    console.log('wizard', JSON.stringify(rec));
-    expect(rec.featureLayer).toBe(probe.best);
-    if (rec.boundary) expect(base.blocks).toContain(rec.boundary);
-
+  it("the wizard's default features (best-probing base and layer, on train + validation) give strategy 3 ≥ 0.70 over 3 split seeds", async () => {
+    const bases = await Promise.all(['mobilenet_v2', 'inception_v3'].map((id) => loadBaseFolder(baseDir(id))));
     const accuracies: number[] = [];
     for (const seed of [1, 2, 3]) {
-      const split = samplesFor(seed);
+      // The wizard's choice, made per split as the app makes it: every built-in base probed on
+      // training + validation images; the best-probing base and layer win (ties: the first).
+      let chosen: { base: Base; layer: string; score: number } | null = null;
+      for (const base of bases) {
+        const probe = await findTransitionPoint(base, samplesFor(seed, base.inputSize).samples, cache, { seed: 1 });
+        const score = Math.max(...probe.scores.map((s) => s.score));
+        expect(probe.scores.find((s) => s.layer === probe.best)!.score).toBe(score);
+        if (!chosen || score > chosen.score + 1e-9) chosen = { base, layer: probe.best, score };
+      }
+      const counts = samplesFor(seed, 1).samples.filter((s) => s.split !== 'test');
+      const rec = recommend({
+        imagesPerLabel: Math.min(...[0, 1, 2, 3, 4, 5, 6, 7].map((c) => counts.filter((s) => s.label === c).length)),
+        labels: 8,
+        probeScore: chosen!.score,
+        speed: speedFrom(engine, 100),
+        blocks: chosen!.base.blocks,
+        bestBlock: chosen!.layer,
+        anchorBlock: blockAtOrBelow(chosen!.base, chosen!.layer),
+      });
+      expect(rec.strategy).toBe('head'); // 45–66 pictures per label: a new classifier, not fine-tuning
+      const split = samplesFor(seed, chosen!.base.inputSize);
       const out = await runTraining({
-        base,
+        base: chosen!.base,
         samples: split.samples,
         labels: split.labels,
-        config: defaultConfig('head', { featureLayer: rec.featureLayer, augmentedVariants: 0, seed }),
+        config: defaultConfig('head', { featureLayer: chosen!.layer, seed }),
         cache,
         engine,
         outDir: path.join(dir, `s3-${seed}`),
       });
       console.log(
-        `strategy 3 at ${rec.featureLayer}, split seed ${seed}: test ${out.metrics.testAccuracy?.toFixed(3)}, val ${out.metrics.valAccuracy?.toFixed(3)}, ${out.epochs.length} epochs`,
+        `split seed ${seed}: ${chosen!.base.id}/${chosen!.layer} (probe ${chosen!.score.toFixed(3)}, estimate ${JSON.stringify(rec.estimate)}): test ${out.metrics.testAccuracy?.toFixed(3)}, cross-validated ${out.metrics.valAccuracy?.toFixed(3)}`,
       );
       accuracies.push(out.metrics.testAccuracy!);
     }
     const mean = accuracies.reduce((a, b) => a + b, 0) / accuracies.length;
     console.log('strategy 3 mean test accuracy', mean.toFixed(3));
-    // A floor that fails if the head or the features regress. Images now reach the engine in
-    // content order (reproducible runs), which reshuffled the same method's draws: 0.594 since,
-    // 0.61 before; a lost improvement falls far below either.
-    expect(mean).toBeGreaterThanOrEqual(0.58);
-    base.model.dispose();
+    // A floor that fails if the improvement is lost: MobileNetV2 alone with the old Adam head
+    // scored 0.59–0.61 here, MobileNetV2 with the convex head about 0.63.
+    expect(mean).toBeGreaterThanOrEqual(0.7);
+    for (const b of bases) b.model.dispose();
   }, 900_000);
 });

@@ -23,13 +23,14 @@ const table: Case[] = [
   ['features already separate the labels', 60, 8, 0.92, gpu, 'head'],
   ['plenty of data, features already separate the labels', 1000, 4, 0.95, gpu, 'head'],
   ['middle case, fast engine', 100, 8, 0.6, gpu, 'partial'],
-  ['middle case, native CPU engine', 60, 8, 0.6, nativeCpu, 'partial'],
+  ['middle case, native CPU engine', 150, 8, 0.6, nativeCpu, 'partial'],
+  ['60 per label: a well-fitted head beats fine-tuning at this size', 60, 8, 0.6, gpu, 'head'],
   ['middle case, portable engine is too slow', 100, 8, 0.6, portable, 'head'],
   ['much data, unlike the base, fast engine', 1000, 8, 0.4, gpu, 'full'],
   ['much data, unlike the base, native CPU: full too slow, partial fits', 1000, 4, 0.4, nativeCpu, 'partial'],
   ['much data, unlike the base, portable engine', 1000, 8, 0.4, portable, 'head'],
   ['much data, fairly like the base, fast engine', 1000, 8, 0.75, gpu, 'partial'],
-  ['small portable project where partial still fits the budget', 25, 2, 0.5, portable, 'partial'],
+  ['small portable project where partial still fits the budget', 100, 2, 0.5, portable, 'partial'],
 ];
 
 describe('wizard.recommend', () => {

@@ -25,6 +25,19 @@ import { recordRunImages, saveRunEvaluation, unlabeledImages } from '../eval/sto
 
 export const DEFAULT_BASE = 'mobilenet_v2';
 
+export interface WizardResult {
+  /** The base measured (the one named, or the wizard's choice among the built-in bases). */
+  baseId: string;
+  probe: ProbeResult;
+  engine: EngineInfo;
+  speed: EngineSpeed;
+  perLabel: Record<string, number>;
+  recommendation: Recommendation;
+  estimate: Recommendation['estimate'];
+}
+
+const probeBest = (p: ProbeResult) => Math.max(...p.scores.map((s) => s.score));
+
 export interface StartOptions {
   strategy?: Strategy | 'auto';
   baseId?: string;
@@ -154,17 +167,37 @@ export class TrainingService extends EventEmitter<TrainingEvents> {
     return child;
   }
 
-  /** The wizard's measurement: probe scores per block, the engine, its speed, and the recommendation. */
-  async wizard(
+  /**
+   * The wizard's measurement: probe scores per block, the engine, its speed, and the
+   * recommendation. Without a base named, every built-in base is probed and the one whose best
+   * layer cross-validates best on training + validation images is chosen (ties: the default).
+   */
+  async wizard(projectId: number, baseId?: string, seed = 1): Promise<WizardResult> {
+    if (baseId !== undefined) return { baseId, ...(await this.wizardFor(projectId, baseId, seed)) };
+    const ids = this.options.models
+      .builtIns()
+      .map((b) => b.id)
+      .sort((a, b) => (a === DEFAULT_BASE ? -1 : b === DEFAULT_BASE ? 1 : a < b ? -1 : 1));
+    if (!ids.length) return { baseId: DEFAULT_BASE, ...(await this.wizardFor(projectId, DEFAULT_BASE, seed)) };
+    let best: WizardResult | null = null;
+    for (const id of ids) {
+      const w = { baseId: id, ...(await this.wizardFor(projectId, id, seed)) };
+      if (!best || probeBest(w.probe) > probeBest(best.probe) + 1e-9) best = w;
+    }
+    return best!;
+  }
+
+  private async wizardFor(
     projectId: number,
-    baseId = DEFAULT_BASE,
-    seed = 1,
+    baseId: string,
+    seed: number,
   ): Promise<{
     probe: ProbeResult;
     engine: EngineInfo;
     speed: EngineSpeed;
     perLabel: Record<string, number>;
     recommendation: Recommendation;
+    estimate: Recommendation['estimate'];
   }> {
     const base = this.base(baseId);
     const spec = base.spec;
@@ -199,9 +232,12 @@ export class TrainingService extends EventEmitter<TrainingEvents> {
         probe.stepMsPerImage,
       );
       if (probe.forwardMsPerImage) this.lastForwardMs.set(`${engine.name}/${baseId}`, probe.forwardMsPerImage);
-      const counts = Object.values(data.perLabel);
+      // Counted over training + validation only: the wizard never looks at the test split.
+      const seen = data.samples.filter((s) => s.split !== 'test');
+      const counts = data.labels.map((_, c) => seen.filter((s) => s.label === c).length);
       const recommendation = recommend({
         imagesPerLabel: Math.min(...counts),
+        probeImages: seen.length,
         labels: counts.length,
         probeScore: Math.max(...probe.scores.map((s) => s.score)),
         speed,
@@ -210,7 +246,7 @@ export class TrainingService extends EventEmitter<TrainingEvents> {
         anchorBlock: blockAtOrBelow(spec, probe.best),
         featuresOnly: base.format === 'graph',
       });
-      return { probe, engine, speed, perLabel: data.perLabel, recommendation };
+      return { probe, engine, speed, perLabel: data.perLabel, recommendation, estimate: recommendation.estimate };
     } finally {
       child.kill();
     }
@@ -221,9 +257,8 @@ export class TrainingService extends EventEmitter<TrainingEvents> {
   /** Starts a run; `done` settles with the run as recorded once it ends, however it ends. */
   async start(projectId: number, options: StartOptions = {}): Promise<{ runId: number; done: Promise<runs.RunRow> }> {
     const from = options.fromRunId !== undefined ? this.continuable(projectId, options.fromRunId, options.baseId) : null;
-    const baseId = from?.baseId ?? options.baseId ?? DEFAULT_BASE;
-    const base = this.base(baseId);
-    if (from && base.format === 'graph')
+    let baseId = from?.baseId ?? options.baseId ?? DEFAULT_BASE;
+    if (from && this.base(baseId).format === 'graph')
       throw new StudioError(
         'invalid',
         `Run ${from.id} is on a graph model, whose network does not change in training: start a new run instead.`,
@@ -236,7 +271,9 @@ export class TrainingService extends EventEmitter<TrainingEvents> {
       const strategy = options.strategy && options.strategy !== 'auto' ? options.strategy : from.config.strategy;
       config = defaultConfig(strategy, { ...from.config, ...options.overrides });
     } else if (!options.strategy || options.strategy === 'auto') {
-      const w = await this.wizard(projectId, baseId, options.overrides?.seed ?? 1);
+      // With no base named, the wizard chooses it too.
+      const w = await this.wizard(projectId, options.baseId, options.overrides?.seed ?? 1);
+      baseId = w.baseId;
       const r = w.recommendation;
       config = defaultConfig(r.strategy, {
         featureLayer: r.featureLayer,
@@ -247,6 +284,7 @@ export class TrainingService extends EventEmitter<TrainingEvents> {
         ...options.overrides,
       });
     } else config = defaultConfig(options.strategy, options.overrides);
+    const base = this.base(baseId);
     if (base.format === 'graph' && config.strategy !== 'head')
       throw new StudioError(
         'invalid',

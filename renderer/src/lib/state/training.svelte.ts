@@ -184,7 +184,8 @@ export class TrainingSession {
       const res = await attempt(
         trainingCall('training.start', {
           projectId: this.projectId,
-          ...(this.plan.baseId ? { baseId: this.plan.baseId } : {}),
+          // No base picked: the one the wizard chose and measured (its recommendation names that base's layers).
+          ...((this.plan.baseId ?? this.wizard?.baseId) ? { baseId: this.plan.baseId ?? this.wizard?.baseId } : {}),
           strategy: this.plan.strategy,
           overrides: this.plan.overrides(),
         }),
