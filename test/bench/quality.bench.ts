@@ -1,10 +1,10 @@
 // npm run bench:quality — the model a new user gets, measured as they would get it: for each
-// dataset and split seed, a fresh data folder, the whole `train --strategy auto` run (the wizard's
-// default: probe, choice, training, test metrics) timed end to end from a cold feature cache,
-// with the candidate the wizard chose. Then the candidates compared on the cached features: for
-// every probe point of the base, a ridge classifier (λ = feature count, the middle of the probe's
-// grid) fitted on train + validation and scored on the test split — what each feature layer can give
-// a linear head, so the wizard's pick can be judged against the best one.
+// dataset and split seed, a fresh data folder, the whole `train --strategy auto` run with no base
+// named (the wizard's default: probes, choice of base and layer, training, test metrics) timed end
+// to end from a cold feature cache, with the candidate the wizard chose. Then candidates compared
+// on cached features of both built-in bases: ridge at every probe point (λ = feature count, the
+// middle of the probe's grid), the convex head (linear-head.ts) at each base's probe pick, and the
+// convex head on both picks concatenated. Every fit uses train + validation only; test scores.
 //   QUALITY_DATASETS=clipart-8,clipart-b   datasets under ../shared/datasets (default: both)
 //   QUALITY_SEEDS=1,2,3,4,5                split seeds (default: 1–5)
 // Prints a table per dataset and, last, one JSON line.
@@ -26,13 +26,34 @@ import { NO_AUGMENTATION } from '../../electron/core/engine/augment.js';
 import { findTransitionPoint } from '../../electron/core/engine/transition.js';
 import { decodeForModel } from '../../electron/core/import/preprocess.js';
 import { testTrainingOptions } from '../fixtures/environment.js';
+import * as tf from '@tensorflow/tfjs';
+import { fitHead } from '../../electron/core/engine/linear-head.js';
+import { classWeightsFor } from '../../electron/core/engine/loop.js';
 import { CLIPART } from '../fixtures/datasets.js';
 
 const DATASETS_DIR = path.dirname(CLIPART);
 const datasets = (process.env.QUALITY_DATASETS ?? 'clipart-8,clipart-b').split(',').filter(Boolean);
 const seeds = (process.env.QUALITY_SEEDS ?? '1,2,3,4,5').split(',').map(Number);
 if (seeds.some((s) => !Number.isInteger(s) || s < 0)) throw new Error('QUALITY_SEEDS must be whole numbers, e.g. 1,2,3');
-const BASE_ID = 'mobilenet_v2';
+const BASE_IDS = ['mobilenet_v2', 'inception_v3'];
+const candidateMs: Record<string, number> = {};
+
+function featureOf(cache: FeatureCache, baseId: string, layer: string, s: { key: string }): Float32Array {
+  const item = { source: { key: s.key, pixels: async () => new Uint8Array() }, variant: 0 };
+  const hit = cache.get(cacheKey(`${baseId}/${layer}`, true, item, NO_AUGMENTATION), false);
+  if (!hit) throw new Error(`No cached feature for ${baseId}/${layer}`);
+  return hit;
+}
+
+function concat(rows: Float32Array[]): Float32Array {
+  const out = new Float32Array(rows.reduce((n, r) => n + r.length, 0));
+  let at = 0;
+  for (const r of rows) {
+    out.set(r, at);
+    at += r.length;
+  }
+  return out;
+}
 
 function importDataset(db: Db, paths: DataPaths, dir: string): number {
   const projectId = createProject(db, path.basename(dir)).id;
@@ -146,61 +167,78 @@ for (const name of datasets) {
       const started = performance.now();
       let run;
       try {
-        run = await (await service.start(projectId, { strategy: 'auto', baseId: BASE_ID })).done;
+        // No base named: the wizard's default chooses it, as a new user's first run does.
+        run = await (await service.start(projectId, { strategy: 'auto' })).done;
       } finally {
         service.close();
       }
       const ms = performance.now() - started;
       if (run.status !== 'done') throw new Error(`${name} seed ${seed}: run ${run.status}: ${run.error}`);
 
-      // Candidates on cached features: the probe cached train + validation at every probe point;
-      // one more frozen pass adds the test images, under the same cache keys.
+      // Candidates on cached features, for each built-in base: the probe's pick (cross-validated on
+      // training + validation only, as the wizard does) and a frozen pass adding the test images
+      // under the same cache keys. Then, on those features: ridge at every probe point (λ fixed
+      // at the middle of the probe's grid), the convex head at the base's pick, and the convex
+      // head on both bases' picks concatenated (the fused candidate).
       const { samples } = service.dataset(projectId);
-      const found = testTrainingOptions(root).models.base(BASE_ID);
-      const base = await loadBaseFolder(found.dir, found.spec);
       const cache = new FeatureCache(path.join(root, 'cache', 'features'));
-      const withPixels = samples.map((s) => {
-        let px: Promise<Uint8Array> | null = null;
-        return {
-          ...s,
-          pixels: () => (px ??= decodeForModel(fs.readFileSync(s.file), base.inputSize).then((d) => d.data)),
-        };
-      });
-      await findTransitionPoint(
-        base,
-        withPixels.map((s) => ({ ...s, split: 'train' as const })),
-        cache,
-      );
-      const fitRows = withPixels.filter((s) => s.split !== 'test');
-      const testRows = withPixels.filter((s) => s.split === 'test');
       const candidates: Record<string, number> = {};
-      for (const layer of base.probePoints) {
-        const feat = (s: (typeof withPixels)[number]) =>
-          cache.get(cacheKey(`${base.id}/${layer}`, true, { source: s, variant: 0 }, NO_AUGMENTATION), false)!;
-        const fit = fitRows.map(feat);
-        const d = fit[0]!.length;
-        const fitLabels = fitRows.map((s) => s.label);
-        // One fixed strength (the middle of the probe's grid), never tuned on the test split.
-        const lambda = d;
-        candidates[layer] = ridgeTestAccuracy(
-          fit,
-          fitLabels,
-          testRows.map(feat),
-          testRows.map((s) => s.label),
-          lambda,
+      const fitRows = samples.filter((s) => s.split !== 'test');
+      const testRows = samples.filter((s) => s.split === 'test');
+      const picks: { base: string; layer: string }[] = [];
+      for (const baseId of BASE_IDS) {
+        const found = testTrainingOptions(root).models.base(baseId);
+        const base = await loadBaseFolder(found.dir, found.spec);
+        const withPixels = samples.map((s) => {
+          let px: Promise<Uint8Array> | null = null;
+          return { ...s, pixels: () => (px ??= decodeForModel(fs.readFileSync(s.file), base.inputSize).then((d) => d.data)) };
+        });
+        const honest = await findTransitionPoint(base, withPixels, cache, { seed: 1 });
+        picks.push({ base: baseId, layer: honest.best });
+        await findTransitionPoint(
+          base,
+          withPixels.map((s) => ({ ...s, split: 'train' as const })),
+          cache,
+          { points: base.probePoints },
         );
+        for (const layer of base.probePoints) {
+          const feat = (s: (typeof samples)[number]) => featureOf(cache, baseId, layer, s);
+          const fit = fitRows.map(feat);
+          candidates[`ridge @ ${baseId}/${layer}`] = ridgeTestAccuracy(
+            fit,
+            fitRows.map((s) => s.label),
+            testRows.map(feat),
+            testRows.map((s) => s.label),
+            fit[0]!.length,
+          );
+        }
+        base.model.dispose();
       }
+      const classes = Math.max(...samples.map((s) => s.label)) + 1;
+      const convex = (name: string, parts: { base: string; layer: string }[]) => {
+        const feat = (s: (typeof samples)[number]) => concat(parts.map((p) => featureOf(cache, p.base, p.layer, s)));
+        const labels = fitRows.map((s) => s.label);
+        const t0 = performance.now();
+        const { head } = fitHead(fitRows.map(feat), labels, classes, { seed: 1, classWeights: classWeightsFor(labels, classes) });
+        const x = testRows.map(feat);
+        const probs = tf.tidy(() => head.apply(tf.tensor2d(concat(x), [x.length, x[0]!.length]), false, 0).arraySync() as number[][]);
+        head.dispose();
+        candidates[name] = probs.filter((p, i) => p.indexOf(Math.max(...p)) === testRows[i]!.label).length / testRows.length;
+        candidateMs[name] = (candidateMs[name] ?? 0) + performance.now() - t0;
+      };
+      for (const p of picks) convex(`convex head @ ${p.base} pick`, [p]);
+      convex('convex head @ fused picks (both bases)', picks);
       const r: SeedResult = {
         seed,
         testAccuracy: run.metrics?.testAccuracy ?? NaN,
         ms,
         strategy: run.strategy,
-        featureLayer: run.config.featureLayer ?? '(none)',
+        featureLayer: `${run.baseId}/${run.config.featureLayer ?? '(none)'}`,
         candidates,
       };
       runs.push(r);
       console.log(
-        `${name} split seed ${seed}: default ${f3(r.testAccuracy)} (${r.strategy} at ${r.featureLayer}, ${(ms / 1000).toFixed(1)} s); ridge per layer: ${Object.entries(
+        `${name} split seed ${seed}: default ${f3(r.testAccuracy)} (${r.strategy} at ${r.featureLayer}, ${(ms / 1000).toFixed(1)} s); candidates: ${Object.entries(
           candidates,
         )
           .map(([l, a]) => `${l} ${f3(a)}`)
@@ -221,9 +259,10 @@ for (const [name, { runs, default: d }] of Object.entries(results)) {
   console.log(
     `${name.padEnd(11)} wizard default                     ${f3(d.mean)} ± ${f3(d.sd)}               ${(d.msMean / 1000).toFixed(1)} s   ${chosen}`,
   );
-  for (const layer of Object.keys(runs[0]!.candidates)) {
-    const c = meanSd(runs.map((r) => r.candidates[layer]!));
-    console.log(`${''.padEnd(11)} ridge @ ${layer.padEnd(26)} ${f3(c.mean)} ± ${f3(c.sd)}`);
+  for (const name of Object.keys(runs[0]!.candidates)) {
+    const c = meanSd(runs.map((r) => r.candidates[name]!));
+    const ms = candidateMs[name] ? `${(candidateMs[name] / 1000 / runs.length / Object.keys(results).length).toFixed(1)} s fit` : '';
+    console.log(`${''.padEnd(11)} ${name.padEnd(46)} ${f3(c.mean)} ± ${f3(c.sd)}   ${ms}`);
   }
 }
-console.log(JSON.stringify({ bench: 'quality', base: BASE_ID, seeds, datasets: results }));
+console.log(JSON.stringify({ bench: 'quality', bases: BASE_IDS, seeds, datasets: results }));
