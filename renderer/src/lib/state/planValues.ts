@@ -62,6 +62,7 @@ export function overridesOf(v: PlanValues): Overrides {
     headLr: v.headLr,
     batchSize: v.batchSize,
     denseUnits: v.denseUnits,
+    headFit: v.headFit,
     dropout: v.dropout,
     l2: v.l2,
     augmentation: { ...v.augmentation },

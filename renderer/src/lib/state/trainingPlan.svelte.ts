@@ -44,7 +44,12 @@ export class TrainingPlan {
   seed = $state(1);
   resetWeights = $state(false);
   /** Not under "Advanced": sent as the defaults give them. */
-  private hidden = { headLr: 1e-3, l2: 0, augmentedVariants: 0 };
+  private hidden: { headLr: number; l2: number; augmentedVariants: number; headFit: 'convex' | 'adam' } = {
+    headLr: 1e-3,
+    l2: 0,
+    augmentedVariants: 0,
+    headFit: 'convex',
+  };
   /** True once the user changed anything: a fresh wizard answer then no longer overwrites it. */
   edited = $state(false);
 
@@ -106,7 +111,7 @@ export class TrainingPlan {
     this.classWeights = v.classWeights;
     this.seed = v.seed;
     this.resetWeights = v.resetWeights;
-    this.hidden = { headLr: v.headLr, l2: v.l2, augmentedVariants: v.augmentedVariants };
+    this.hidden = { headLr: v.headLr, l2: v.l2, augmentedVariants: v.augmentedVariants, headFit: v.headFit };
   }
 
   overrides(): Overrides {
