@@ -291,9 +291,9 @@ export async function runTraining(input: RunInput): Promise<RunOutput> {
     if (delegated.length) plan.note('delegatedToCpu', delegated.join(', '));
     const backends = plan.record();
     progress('testing', 0, test.length);
-    // A convex head fitted validation too: its predictions there are not held out, and its
-    // cross-validated accuracy stands in for the validation score.
-    const valResult = validation.length && !convex ? await evaluate(finalSpec, validation) : null;
+    const valResult = validation.length ? await evaluate(finalSpec, validation) : null;
+    // A convex head fitted validation too, so its cross-validated accuracy stands in for the
+    // validation score. (Its validation predictions are then in-sample, not held out.)
     const valAcc = convex ? cvAccuracy : (valResult?.acc ?? null);
     const result = await evaluate(finalSpec, test);
     const metrics = confusionMetrics(labels, test.map(labelOf), result.probs, valAcc);
