@@ -49,10 +49,11 @@ describe('training.quickPlan', () => {
   it('with enough pictures in every label, says it is a first choice from the counts', () => {
     const projectId = makeTrainingProject(db, paths, { bird: 20, vehicle: 22 }, 'enough');
     const plan = quickPlan(service, new WizardMemo(service), projectId, 'tiny');
-    expect(plan.recommendation.reason).toMatch(/20 to 22 pictures per label/);
+    // Below the wizard's fine-tuning threshold (100 per label), the smallest label is named.
+    expect(plan.recommendation.reason).toMatch(/“bird” has only 20 pictures \(fewer than 100\)/);
     const even = makeTrainingProject(db, paths, { bird: 3, vehicle: 3 }, 'even');
     expect(quickPlan(service, new WizardMemo(service), even, 'tiny').recommendation.reason).toMatch(
-      /^With 3 pictures per label \(fewer than 20\)/,
+      /^With 3 pictures per label \(fewer than 100\)/,
     );
   });
 
