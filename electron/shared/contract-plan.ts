@@ -2,7 +2,7 @@
 // measured anything. Handler: electron/core/training/quick-plan.ts.
 import { z } from 'zod';
 import { byName, Id } from './schemas.js';
-import { BaseId, Strategy, WizardReport } from './contract-training.js';
+import { BaseId, PlanRecommendation, WizardReport } from './contract-training.js';
 
 const call = <A extends z.ZodType, R extends z.ZodType>(args: A, result: R) => ({ args, result });
 
@@ -11,14 +11,7 @@ export const QuickPlan = z.object({
   /** The wizard's last full answer for exactly these pictures and this base, when the host still has it. */
   cached: WizardReport.nullable(),
   /** From the counts of pictures per label only: no probe, no timing. */
-  recommendation: z.object({
-    strategy: Strategy,
-    featureLayer: z.string(),
-    boundary: z.string().nullable(),
-    lr: z.number(),
-    epochs: z.number().int(),
-    warmupEpochs: z.number().int(),
-    reason: z.string(),
+  recommendation: PlanRecommendation.extend({
     /** The label with the fewest pictures, named so the reason is about the user's own data. */
     smallest: z.object({ label: z.string(), count: z.number().int() }),
   }),

@@ -105,6 +105,17 @@ export const EngineInfo = z.object({
   convGradients: z.boolean(),
 });
 
+/** What a plan recommends: the strategy and the settings it starts from, and why (the wizard's and the quick plan's). */
+export const PlanRecommendation = z.object({
+  strategy: Strategy,
+  featureLayer: z.string(),
+  boundary: z.string().nullable(),
+  lr: z.number(),
+  epochs: z.number().int(),
+  warmupEpochs: z.number().int(),
+  reason: z.string(),
+});
+
 export const WizardReport = z.object({
   /** The base measured: the one asked for, or (none asked) the built-in base the wizard chose. */
   baseId: z.string(),
@@ -120,16 +131,9 @@ export const WizardReport = z.object({
   }),
   engine: EngineInfo,
   speed: z.object({ engine: z.string(), msPerImage: z.record(Strategy, z.number()), forwardMsPerImage: z.number().optional() }),
-  recommendation: z.object({
-    strategy: Strategy,
-    featureLayer: z.string(),
-    boundary: z.string().nullable(),
-    lr: z.number(),
-    epochs: z.number().int(),
-    warmupEpochs: z.number().int(),
+  recommendation: PlanRecommendation.extend({
     estimatedMs: z.number(),
     estimate: z.object({ low: z.number(), high: z.number() }),
-    reason: z.string(),
   }),
   /** Expected accuracy on new pictures, from cross-validation on training + validation images only. */
   estimate: z.object({ low: z.number(), high: z.number() }),

@@ -187,18 +187,7 @@ export class TrainingService extends EventEmitter<TrainingEvents> {
     return best!;
   }
 
-  private async wizardFor(
-    projectId: number,
-    baseId: string,
-    seed: number,
-  ): Promise<{
-    probe: ProbeResult;
-    engine: EngineInfo;
-    speed: EngineSpeed;
-    perLabel: Record<string, number>;
-    recommendation: Recommendation;
-    estimate: Recommendation['estimate'];
-  }> {
+  private async wizardFor(projectId: number, baseId: string, seed: number): Promise<Omit<WizardResult, 'baseId'>> {
     const base = this.base(baseId);
     const spec = base.spec;
     const data = this.dataset(projectId);
