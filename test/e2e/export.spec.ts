@@ -104,7 +104,7 @@ test('export a finished run: 8-bit preview, float bundle, parity, zip download',
     );
     const files = page.getByTestId('export-files');
     for (const f of ['model.onnx', 'web-demo/index.html', 'README.md', 'labels.json']) await expect(files).toContainText(f);
-    await expect(page.getByTestId('export-history').getByRole('button')).toHaveCount(1);
+    await expect(page.getByTestId('export-history').getByRole('listitem')).toHaveCount(1);
     await expect(page.getByTestId('export-history')).toContainText('Ready');
     await shot(page, '04-export-result');
   });
@@ -128,7 +128,7 @@ test('export a finished run: 8-bit preview, float bundle, parity, zip download',
     await expect(page.getByTestId('export-result')).toHaveAttribute('data-status', 'cancelled', { timeout: 120_000 });
     await expect(page.getByTestId('export-error')).toContainText('cancelled');
     await expect(page.getByTestId('download-export')).toHaveCount(0);
-    await expect(page.getByTestId('export-history').getByRole('button')).toHaveCount(2);
+    await expect(page.getByTestId('export-history').getByRole('listitem')).toHaveCount(2);
     await shot(page, '05-export-cancelled');
   });
 

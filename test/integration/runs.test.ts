@@ -42,7 +42,8 @@ describe('runs in the engine process', () => {
     const { runId, done } = await service.start(projectId, {
       strategy: 'head',
       baseId: 'tiny',
-      overrides: { epochs: 3, patience: 10, augmentedVariants: 1 },
+      // The epoch loop, streamed as it goes (the default convex head is one fit, one record).
+      overrides: { epochs: 3, patience: 10, augmentedVariants: 1, headFit: 'adam' },
     });
     const run = await done;
     service.removeAllListeners('epoch');

@@ -181,7 +181,8 @@ export async function runTraining(input: RunInput): Promise<RunOutput> {
     head = fitted.head;
     cvAccuracy = fitted.fit.cv.find((c) => c.lambda === fitted.fit.lambda)?.accuracy ?? null;
     progress('training', 1, 1);
-    onEpoch({ epoch: 1, phase: 'head', ...fitted.fit.train, valLoss: null, valAcc: cvAccuracy, ms: performance.now() - started });
+    // One fit, recorded as the run's one epoch (numbered from 0 like every epoch record).
+    onEpoch({ epoch: 0, phase: 'head', ...fitted.fit.train, valLoss: null, valAcc: cvAccuracy, ms: performance.now() - started });
   } else {
     head = new Head(
       featureDim,
