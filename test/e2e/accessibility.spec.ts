@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { startHost, tempDir, type RunningHost } from './fixtures/host.js';
-import { CLIPART } from '../fixtures/datasets.js';
+import { copyClipartSubset } from '../fixtures/datasets.js';
 
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const LABELS = ['bird', 'fruit', 'vehicle'];
@@ -19,12 +19,7 @@ let work: string;
 
 test.beforeAll(async () => {
   work = tempDir('studio-e2e-a11y-');
-  for (const label of LABELS) {
-    const to = path.join(work, 'pictures', label);
-    fs.mkdirSync(to, { recursive: true });
-    for (const f of fs.readdirSync(path.join(CLIPART, label)).sort().slice(0, PER_LABEL))
-      fs.copyFileSync(path.join(CLIPART, label, f), path.join(to, f));
-  }
+  copyClipartSubset(path.join(work, 'pictures'), LABELS, PER_LABEL);
   host = await startHost(path.join(work, 'data'));
   fs.mkdirSync(SHOTS, { recursive: true });
 });

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startHost, tempDir, type RunningHost } from './fixtures/host.js';
-import { CLIPART } from '../fixtures/datasets.js';
+import { copyClipartSubset } from '../fixtures/datasets.js';
 
 const LABELS = ['bird', 'fruit', 'vehicle'];
 const PER_LABEL = 10;
@@ -33,12 +33,7 @@ function studio(dataDir: string, ...args: string[]): Record<string, unknown> {
 test.beforeAll(async () => {
   test.setTimeout(300_000);
   work = tempDir('studio-e2e-export-');
-  for (const label of LABELS) {
-    const to = path.join(work, 'kinds', label);
-    fs.mkdirSync(to, { recursive: true });
-    for (const f of fs.readdirSync(path.join(CLIPART, label)).sort().slice(0, PER_LABEL))
-      fs.copyFileSync(path.join(CLIPART, label, f), path.join(to, f));
-  }
+  copyClipartSubset(path.join(work, 'kinds'), LABELS, PER_LABEL);
   const data = path.join(work, 'data');
   projectId = Number(studio(data, 'project', 'create', 'Kinds').id);
   const imported = studio(data, 'import', String(projectId), path.join(work, 'kinds'));

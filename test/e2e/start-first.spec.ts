@@ -8,7 +8,7 @@ import path from 'node:path';
 import { startHost, tempDir, type RunningHost } from './fixtures/host.js';
 import { callHost } from './fixtures/host-call.js';
 import { expectPlainWords } from './fixtures/plain-words.js';
-import { CLIPART } from '../fixtures/datasets.js';
+import { copyClipartSubset } from '../fixtures/datasets.js';
 
 const LABELS = ['bird', 'fruit'];
 const PER_LABEL = 6;
@@ -19,12 +19,7 @@ let work: string;
 
 test.beforeAll(async () => {
   work = tempDir('studio-e2e-start-');
-  for (const label of LABELS) {
-    const to = path.join(work, 'two', label);
-    fs.mkdirSync(to, { recursive: true });
-    for (const f of fs.readdirSync(path.join(CLIPART, label)).sort().slice(0, PER_LABEL))
-      fs.copyFileSync(path.join(CLIPART, label, f), path.join(to, f));
-  }
+  copyClipartSubset(path.join(work, 'two'), LABELS, PER_LABEL);
   host = await startHost(path.join(work, 'data'), 60_000, { STUDIO_SLOW_WIZARD_MS: '300000' });
   fs.mkdirSync(SHOTS, { recursive: true });
 });

@@ -7,7 +7,7 @@ import { test, expect, type Page } from '@playwright/test';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startHost, tempDir, type RunningHost } from './fixtures/host.js';
-import { CLIPART } from '../fixtures/datasets.js';
+import { copyClipartSubset } from '../fixtures/datasets.js';
 import { expectPlainWords } from './fixtures/plain-words.js';
 
 const LABELS = ['bird', 'fruit', 'vehicle'];
@@ -25,12 +25,7 @@ let work: string;
 
 test.beforeAll(async () => {
   work = tempDir('studio-e2e-train-');
-  for (const label of LABELS) {
-    const to = path.join(work, 'three', label);
-    fs.mkdirSync(to, { recursive: true });
-    for (const f of fs.readdirSync(path.join(CLIPART, label)).sort().slice(0, PER_LABEL))
-      fs.copyFileSync(path.join(CLIPART, label, f), path.join(to, f));
-  }
+  copyClipartSubset(path.join(work, 'three'), LABELS, PER_LABEL);
   host = await startHost(path.join(work, 'data'));
   fs.mkdirSync(SHOTS, { recursive: true });
 });
