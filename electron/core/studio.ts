@@ -27,6 +27,8 @@ import { predictHandlers } from './predict/handlers.js';
 import { createExportCtx, exportHandlers, type ExportCtx } from './export/handlers.js';
 import { datasetHandlers, type DatasetCtx } from './dataset/handlers.js';
 import { evalHandlers } from './eval/handlers.js';
+import { SuggestionService } from './suggest/service.js';
+import { suggestHandlers } from './suggest/handlers.js';
 import { diagnosticsText } from './diagnostics/report.js';
 import { backupHandlers, type BackupCtx } from './backup/handlers.js';
 import { createSampleProject } from './sample/create.js';
@@ -37,6 +39,22 @@ import { asDiskFull, DiskFullError, isDiskFull } from './storage/disk-full.js';
 import { projectStorage } from './storage/usage.js';
 import { deleteExport, deleteRun } from './storage/delete.js';
 import { addInstallRoots, scrubInstallPaths } from './install-paths.js';
+
+/** Calls that can change which picture has which label: the project's suggestions are refitted after them. */
+const CHANGES_LABELS = new Set<Method>([
+  'images.assignLabel',
+  'images.setStatus',
+  'images.remove',
+  'images.capture',
+  'history.undo',
+  'history.redo',
+  'labels.create',
+  'labels.update',
+  'labels.merge',
+  'labels.delete',
+  'suggest.accept',
+  'suggest.acceptOne',
+]);
 
 /** Calls that free space: on a full disk they get one more try once the reserve is given back. */
 const FREES_SPACE = new Set<Method>(['projects.delete', 'images.remove', 'runs.delete', 'exports.delete', 'labels.delete']);
@@ -70,6 +88,7 @@ export class Studio {
   readonly sources = new SourceRegistry();
   readonly handlers: Handlers;
   readonly training: TrainingService;
+  readonly suggestions: SuggestionService;
   /** The wizard's last answers, for the Train tab's instant first plan. */
   private readonly wizardMemo: WizardMemo;
   private readonly models: ModelsCtx;
@@ -105,6 +124,19 @@ export class Studio {
       ...(options.engineLauncher ? { engineLauncher: options.engineLauncher } : {}),
     });
     this.wizardMemo = new WizardMemo(this.training);
+    this.suggestions = new SuggestionService(this.db, this.paths, this.training, {
+      models: env.models,
+      engineEntry: env.resources.engineEntry,
+      engineEnvironment: { settings: env.settings },
+      compute: this.training.compute,
+      cacheDir: this.training.cacheDir,
+      ...(options.engineLauncher ? { engineLauncher: options.engineLauncher } : {}),
+      onChange: (status) => this.bus.emit('suggest.changed', status),
+    });
+    // Pictures arriving or changing outside a call of this client (imports, other windows).
+    this.bus.subscribe((name, payload) => {
+      if (name === 'import.finished' || name === 'project.changed') this.suggestions.touch((payload as { projectId: number }).projectId);
+    });
     forwardTrainingEvents(this.training, (name, payload) => this.bus.emit(name, payload as never));
     this.predict = createPredictCtx({
       db: this.db,
@@ -161,7 +193,9 @@ export class Studio {
     const { method: m, args } = parseArgs(method, rawArgs);
     const handler = this.handlers[m] as (a: unknown) => unknown;
     try {
-      return calls[m].result.parse(await handler(args));
+      const result = calls[m].result.parse(await handler(args));
+      if (CHANGES_LABELS.has(m)) this.suggestions.touch((args as { projectId: number }).projectId);
+      return result;
     } catch (first) {
       let err = first;
       if (isDiskFull(err) && !(err instanceof DiskFullError)) {
@@ -221,6 +255,7 @@ export class Studio {
     this.jobs.cancelAll();
     void this.exporting.jobs.cancelAll();
     void this.models.downloads.cancelAll();
+    this.suggestions.close();
     this.training.close();
     void closePredictCtx(this.predict);
     this.db.close();
@@ -395,6 +430,7 @@ export class Studio {
           importPaths: (projectId, source) => this.importPaths(projectId, source, true),
         }),
       ...evalHandlers(db),
+      ...suggestHandlers(db, this.suggestions),
     } satisfies Handlers;
   }
 

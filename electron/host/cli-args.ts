@@ -89,6 +89,8 @@ ${SPLITS_USAGE}
                                       path per line (- for standard input)
   eval RUN                            what a finished run got wrong: advice, pictures whose label
                                       looks wrong, per-image predictions (with --json)
+  suggest PROJECT                     a label suggestion for every unlabeled picture, from a
+                                      quick model fitted on the labeled ones (probabilities with --json)
   export RUN --out DIR [--format bundle|tfjs|onnx] [--quantize]
                                       export a finished run (default: the whole bundle: TF.js,
                                       ONNX, web demo, examples) after checking it against the app

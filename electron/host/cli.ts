@@ -124,6 +124,10 @@ async function dispatch(command: string, args: Parsed): Promise<number> {
       const { evalCommand } = await import('./commands/eval.js');
       return withStudio(args, (s) => evalCommand(s, args, out));
     }
+    case 'suggest': {
+      const { suggestCommand } = await import('./commands/suggest.js');
+      return withStudio(args, (s) => suggestCommand(s, args, out));
+    }
     case 'predict': {
       const { predictCommand } = await import('./commands/predict.js');
       return withStudio(args, (s) => predictCommand(s, args, out));

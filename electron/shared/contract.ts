@@ -13,6 +13,7 @@ import { sampleCalls } from './contract-sample.js';
 import { storageCalls } from './contract-storage.js';
 import { evalCalls, evalEvents } from './contract-eval.js';
 import { planCalls } from './contract-plan.js';
+import { suggestCalls, suggestEvents } from './contract-suggest.js';
 
 const call = <A extends z.ZodType, R extends z.ZodType>(args: A, result: R) => ({ args, result });
 const P = { projectId: S.Id };
@@ -89,6 +90,7 @@ export const calls = {
   ...storageCalls,
   ...evalCalls,
   ...planCalls,
+  ...suggestCalls,
 } as const;
 
 export const events = {
@@ -102,6 +104,7 @@ export const events = {
   ...exportEvents,
   ...datasetEvents,
   ...evalEvents,
+  ...suggestEvents,
 } as const;
 
 export type Calls = typeof calls;

@@ -14,6 +14,7 @@ import { Cancelled } from './loop.js';
 import { findTransitionPoint } from './transition.js';
 import type { FromEngine, SampleRef, ToEngine } from './protocol.js';
 import { decodeForModel } from '../import/preprocess.js';
+import { handleSuggest } from '../suggest/engine-suggest.js';
 
 // Electron's utilityProcess talks through process.parentPort; child_process.fork through process.send.
 const parentPort = (
@@ -48,6 +49,12 @@ function engineFor(compute: ComputeSettings): Promise<EngineInfo> {
 
 async function handle(msg: Exclude<ToEngine, { type: 'cancel' }>): Promise<void> {
   const engine = await engineFor(msg.compute);
+  if (msg.type === 'suggest') {
+    const { requestId } = msg;
+    const result = await handleSuggest(msg, (done, total) => send({ type: 'suggestProgress', requestId, done, total }));
+    send({ type: 'suggested', requestId, result });
+    return;
+  }
   const plan = new ComputePlan(msg.compute, engine);
   if (msg.type === 'start') {
     send({ type: 'started', runId: msg.runId, engine });
@@ -133,6 +140,7 @@ function onMessage(raw: unknown): void {
       if (msg.type === 'start')
         send(err instanceof Cancelled ? { type: 'cancelled', runId: msg.runId } : { type: 'error', runId: msg.runId, message });
       if (msg.type === 'probe') send({ type: 'probeError', requestId: msg.requestId, message });
+      if (msg.type === 'suggest') send({ type: 'suggestError', requestId: msg.requestId, message });
     }),
   );
 }

@@ -248,6 +248,32 @@ function rowWeights(labels: number[], classWeights: number[] | null | undefined)
   return w.map((v) => v / total);
 }
 
+/**
+ * The same softmax objective solved directly on (already standardised) rows, warm-started from
+ * `theta` ([W (d×c) | b (c)], updated in place). For callers that refit often on a growing set
+ * with a fixed strength, such as labeling suggestions: no Gram matrix, no cross-validation, and
+ * the previous answer is a good start. Returns the iterations used.
+ */
+export function solveSoftmax(
+  x: Float64Array,
+  dims: { rows: number; width: number; classes: number },
+  labels: number[],
+  lambda: number,
+  theta: Float64Array,
+  options: { classWeights?: number[] | null; maxIterations?: number } = {},
+): number {
+  const problem: SoftmaxProblem = {
+    z: x,
+    m: dims.rows,
+    r: dims.width,
+    classes: dims.classes,
+    labels,
+    weights: rowWeights(labels, options.classWeights),
+    lambda,
+  };
+  return lbfgs(problem, theta, options.maxIterations ?? MAX_ITERATIONS);
+}
+
 /** Fits on the Gram rows `fit` at each λ (largest first, warm-started); returns θ per λ and the factor. */
 function fitPath(
   g: Float64Array,

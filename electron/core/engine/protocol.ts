@@ -48,7 +48,31 @@ export interface ProbeRequest {
   compute: ComputeSettings;
 }
 
-export type ToEngine = StartRun | ProbeRequest | { type: 'cancel'; runId: number };
+/** Labeling suggestions (suggest/engine-suggest.ts): a quick fit on labeled pictures, probabilities for the rest. */
+export interface SuggestRequest {
+  type: 'suggest';
+  requestId: number;
+  base: BaseRef;
+  environment: EngineEnvironment;
+  compute: ComputeSettings;
+  layer: string;
+  cacheDir: string;
+  labeled: { key: string; file: string; label: number }[];
+  unlabeled: { key: string; file: string }[];
+  classes: number;
+  /** Names the classes (in order): the previous fit is a warm start only for the same ones. */
+  classKey: string;
+}
+
+export interface SuggestResult {
+  /** Per unlabeled picture, in the request's order. */
+  probabilities: number[][];
+  newFeatures: number;
+  featureMs: number;
+  fitMs: number;
+}
+
+export type ToEngine = StartRun | ProbeRequest | SuggestRequest | { type: 'cancel'; runId: number };
 
 export interface RunSummary {
   metrics: FinalMetrics;
@@ -82,4 +106,7 @@ export type FromEngine =
   | { type: 'cancelled'; runId: number }
   | { type: 'error'; runId: number; message: string }
   | { type: 'probed'; requestId: number; result: ProbeResult }
-  | { type: 'probeError'; requestId: number; message: string };
+  | { type: 'probeError'; requestId: number; message: string }
+  | { type: 'suggestProgress'; requestId: number; done: number; total: number }
+  | { type: 'suggested'; requestId: number; result: SuggestResult }
+  | { type: 'suggestError'; requestId: number; message: string };

@@ -7,7 +7,8 @@ import { resolveSelection } from './images.js';
 
 const KEEP_ACTIONS = 200;
 
-type Kind = 'label' | 'status';
+/** 'accept': suggestions accepted (labels set by the model, confirmed by a person's click). */
+type Kind = 'label' | 'status' | 'accept';
 interface Payload {
   ids: number[];
   before: (number | string | null)[];
@@ -38,18 +39,20 @@ function write(db: Db, projectId: number, kind: Kind, ids: number[], values: (nu
   ids.forEach((id, i) => {
     let v = values[i] ?? null;
     // A label deleted since the action was recorded: undo leaves those images unlabeled.
-    if (kind === 'label' && typeof v === 'number' && !present(v)) v = null;
+    if (kind !== 'status' && typeof v === 'number' && !present(v)) v = null;
     const g = groups.get(v);
     if (g) g.push(id);
     else groups.set(v, [id]);
   });
-  const column = kind === 'label' ? 'label_id' : 'status';
+  const column = kind === 'status' ? 'status' : 'label_id';
   const update = db.prepare(`UPDATE images SET ${column} = ? WHERE project_id = ? AND id IN (SELECT value FROM json_each(?))`);
-  const annotate = db.prepare("INSERT INTO annotations (image_id, label_id, source) SELECT value, ?, 'person' FROM json_each(?)");
+  const annotate = db.prepare(
+    `INSERT INTO annotations (image_id, label_id, source) SELECT value, ?, '${kind === 'accept' ? 'model' : 'person'}' FROM json_each(?)`,
+  );
   for (const [value, group] of groups) {
     const json = JSON.stringify(group);
     update.run(value, projectId, json);
-    if (kind === 'label') annotate.run(value, json);
+    if (kind !== 'status') annotate.run(value, json);
   }
 }
 
@@ -86,6 +89,40 @@ function apply(db: Db, projectId: number, kind: Kind, selection: Selection, valu
 
 export function assignLabel(db: Db, projectId: number, selection: Selection, labelId: number | null, labelName: string | null): number {
   return apply(db, projectId, 'label', selection, labelId, labelName === null ? 'Remove label' : `Label as ${labelName}`);
+}
+
+/**
+ * Accepts suggestions of one label as one undoable action. Only pictures still unlabeled when it
+ * runs are labeled: a suggestion never replaces a label, whether a person, a folder or a CSV set it.
+ */
+export function acceptSuggestions(
+  db: Db,
+  projectId: number,
+  labelId: number,
+  picks: { id: number; confidence: number }[],
+  description: string,
+): number {
+  return db.transaction(() => {
+    if (!labelExists(db, projectId, labelId)) return 0;
+    const unlabeled = new Set(
+      db
+        .prepare('SELECT id FROM images WHERE project_id = ? AND label_id IS NULL AND id IN (SELECT value FROM json_each(?))')
+        .pluck()
+        .all(projectId, JSON.stringify(picks.map((p) => p.id))) as number[],
+    );
+    const kept = picks.filter((p) => unlabeled.has(p.id));
+    if (kept.length === 0) return 0;
+    const ids = kept.map((p) => p.id);
+    db.prepare('UPDATE images SET label_id = ? WHERE project_id = ? AND id IN (SELECT value FROM json_each(?))').run(
+      labelId,
+      projectId,
+      JSON.stringify(ids),
+    );
+    const annotate = db.prepare("INSERT INTO annotations (image_id, label_id, source, confidence) VALUES (?, ?, 'model', ?)");
+    for (const p of kept) annotate.run(p.id, labelId, p.confidence);
+    record(db, projectId, 'accept', description, { ids, before: ids.map(() => null), after: labelId });
+    return ids.length;
+  })();
 }
 
 export function setStatus(db: Db, projectId: number, selection: Selection, status: 'active' | 'excluded'): number {

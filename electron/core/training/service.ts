@@ -52,6 +52,8 @@ export interface TrainingEvents {
   epoch: [{ runId: number; record: EpochRecord }];
   finished: [runs.RunRow];
   engine: [EngineInfo];
+  /** No run trains and the wizard measures nothing: background users of the engine (suggestions) may resume. */
+  idle: [];
 }
 
 interface Active {
@@ -98,6 +100,8 @@ export function speedFrom(engine: EngineInfo, forwardMsPerImage: number, step?: 
 
 export class TrainingService extends EventEmitter<TrainingEvents> {
   private active = new Map<number, Active>();
+  /** Wizard measurements under way. */
+  private probing = 0;
   private lastEngine: EngineInfo | null = null;
   /** Where runs compute (STUDIO_ENGINE, STUDIO_NATIVE_STEPS, …), sent to the engine with each job. */
   readonly compute: ComputeSettings;
@@ -116,6 +120,15 @@ export class TrainingService extends EventEmitter<TrainingEvents> {
 
   get cacheDir(): string {
     return path.join(this.paths.root, 'cache', 'features');
+  }
+
+  /** A run or the wizard is using an engine: suggestions wait (two engines at once halve each other's speed). */
+  get busy(): boolean {
+    return this.active.size > 0 || this.probing > 0;
+  }
+
+  private emitIfIdle(): void {
+    if (!this.busy) this.emit('idle');
   }
 
   /** A base by id from the model registry: built in, imported or downloaded. */
@@ -192,6 +205,7 @@ export class TrainingService extends EventEmitter<TrainingEvents> {
     const spec = base.spec;
     const data = this.dataset(projectId);
     const child = this.spawn();
+    this.probing++;
     try {
       const probe = await new Promise<ProbeResult>((resolve, reject) => {
         child.onMessage((m) => {
@@ -238,6 +252,8 @@ export class TrainingService extends EventEmitter<TrainingEvents> {
       return { probe, engine, speed, perLabel: data.perLabel, recommendation, estimate: recommendation.estimate };
     } finally {
       child.kill();
+      this.probing--;
+      this.emitIfIdle();
     }
   }
 
@@ -302,6 +318,7 @@ export class TrainingService extends EventEmitter<TrainingEvents> {
         const row = runs.getRun(this.db, runId);
         this.emit('finished', row);
         resolve(row);
+        this.emitIfIdle();
       };
       child.onMessage((m) => {
         if (!('runId' in m) || m.runId !== runId) return;
