@@ -45,6 +45,8 @@ export interface StudioSettings {
   debug: boolean;
   /** Where runs compute, sent to the engine with each job. */
   compute: ComputeSettings;
+  /** STUDIO_SUGGEST_BASE: the base labeling suggestions read (default: the default base); e2e tests use a tiny one. */
+  suggestBase?: string | null;
 }
 
 export interface StudioEnvironment {
@@ -84,6 +86,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): StudioSettin
     modelCatalogue: text(env.STUDIO_MODEL_CATALOGUE),
     debug: !!env.STUDIO_DEBUG && env.STUDIO_DEBUG !== '0',
     compute: readComputeSettings(env),
+    suggestBase: text(env.STUDIO_SUGGEST_BASE),
   };
 }
 

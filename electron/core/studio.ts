@@ -130,6 +130,7 @@ export class Studio {
       engineEnvironment: { settings: env.settings },
       compute: this.training.compute,
       cacheDir: this.training.cacheDir,
+      ...(env.settings.suggestBase ? { baseId: env.settings.suggestBase } : {}),
       ...(options.engineLauncher ? { engineLauncher: options.engineLauncher } : {}),
       onChange: (status) => this.bus.emit('suggest.changed', status),
     });

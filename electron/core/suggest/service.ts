@@ -32,6 +32,8 @@ export interface SuggestionOptions {
   compute: ComputeSettings;
   cacheDir: string;
   debounceMs?: number;
+  /** The base read (default: the app's default base); tests use a tiny one. */
+  baseId?: string;
   /** Every change of state or of the suggestions. */
   onChange: (status: SuggestStatus) => void;
 }
@@ -57,8 +59,10 @@ interface ProjectState {
   refreshMs: number | null;
   newPictures: number;
   progress: { done: number; total: number } | null;
-  /** The labels the current suggestions were fitted on (see fingerprint()). */
+  /** The labels the current suggestions were fitted on (see dataset()). */
   fittedOn: string | null;
+  /** The labels the last refresh looked at, whatever came of it (fitted, waiting or failed). */
+  checkedOn: string | null;
 }
 
 interface Dataset {
@@ -97,11 +101,11 @@ export class SuggestionService {
   }
 
   get baseId(): string {
-    return DEFAULT_BASE;
+    return this.options.baseId ?? DEFAULT_BASE;
   }
 
   private base(): BaseRef {
-    const found = this.options.models.base(DEFAULT_BASE);
+    const found = this.options.models.base(this.baseId);
     return { dir: found.dir, spec: found.spec, format: found.format };
   }
 
@@ -126,6 +130,7 @@ export class SuggestionService {
         newPictures: 0,
         progress: null,
         fittedOn: null,
+        checkedOn: null,
       };
       this.schedule(0);
     }
@@ -173,8 +178,7 @@ export class SuggestionService {
         await this.running;
         continue;
       }
-      if (s.state === 'paused' || s.state === 'failed' || s.state === 'waiting') break;
-      if (s.fittedOn === this.dataset(projectId).fingerprint) break;
+      if (s.state === 'paused' || s.checkedOn === this.dataset(projectId).fingerprint) break;
       this.kick();
     }
     return this.status(projectId);
@@ -232,6 +236,7 @@ export class SuggestionService {
     } catch {
       return; // the project was deleted meanwhile
     }
+    s.checkedOn = data.fingerprint;
     if (data.waiting !== null) {
       Object.assign(s, { state: 'waiting', message: data.waiting, byImage: new Map(), labelIds: [], labelNames: [], fittedOn: null });
       s.version++;
