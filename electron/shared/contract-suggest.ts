@@ -9,6 +9,10 @@ import { Id, HistoryState, ImageStatus } from './schemas.js';
 /** Pictures per label before the quick model takes that label into account. */
 export const SUGGEST_MIN_PER_LABEL = 3;
 
+/** A confidence threshold in whole percent (the slider's steps): 90 means ≥ 0.90. */
+const Percent = z.number().int().min(0).max(100);
+const Version = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+
 export const SuggestState = z.enum([
   /** Fewer than two labels have SUGGEST_MIN_PER_LABEL pictures yet. */
   'waiting',
@@ -40,8 +44,8 @@ export const SuggestStatus = z.object({
 });
 
 export const SuggestView = z.discriminatedUnion('kind', [
-  /** Unlabeled pictures suggested as this label at or above this confidence, most confident first. */
-  z.object({ kind: z.literal('suggested'), labelId: Id, minConfidence: z.number().min(0).max(1) }),
+  /** Unlabeled pictures suggested as this label at or above this confidence (a whole percent), most confident first. */
+  z.object({ kind: z.literal('suggested'), labelId: Id, minPercent: Percent }),
   /** Unlabeled pictures the model is least sure about first (smallest margin between its two best labels). */
   z.object({ kind: z.literal('leastSure') }),
   /** Labeled pictures the last finished run predicted otherwise (held-out or out-of-fold), worst first. */
@@ -105,11 +109,11 @@ export const suggestCalls = {
     SuggestPage,
   ),
   /**
-   * Labels exactly the pictures the view { suggested, labelId, minConfidence } showed for suggestions
+   * Labels exactly the pictures the view { suggested, labelId, minPercent } showed for suggestions
    * `version`, in one undoable action. Refused when the suggestions changed since.
    */
   'suggest.accept': call(
-    z.object({ ...P, labelId: Id, minConfidence: z.number().min(0).max(1), version: z.number().int().nonnegative() }),
+    z.object({ ...P, labelId: Id, minPercent: Percent, version: Version }),
     z.object({ accepted: z.number().int(), history: HistoryState }),
   ),
   /** Accepts one picture's suggestion (Enter in the grid); nothing happens to a labeled picture. */

@@ -25,7 +25,7 @@ const K = Number(process.env.LABELING_K ?? 3);
 const HAND = Number(process.env.LABELING_HAND ?? 10);
 const PRECISION = Number(process.env.LABELING_PRECISION ?? 0.5);
 /** The threshold slider's steps. */
-const THRESHOLDS = [0.99, 0.95, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0];
+const THRESHOLDS = [99, 95, 90, 80, 70, 60, 50, 40, 30, 0];
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-labeling-'));
 const studio = new Studio({ environment: testEnvironment(root), host: 'cli' });
@@ -93,7 +93,7 @@ try {
       for (const t of THRESHOLDS) {
         const page = await studio.call('suggest.page', {
           projectId,
-          view: { kind: 'suggested', labelId: id, minConfidence: t },
+          view: { kind: 'suggested', labelId: id, minPercent: t },
           offset: 0,
           limit: 1000,
         });
@@ -104,7 +104,7 @@ try {
         if (right / page.rows.length >= PRECISION && gain > 0 && (!best || gain > best.gain)) best = { t, rows: page.rows, gain, wrong };
       }
       if (!best) continue;
-      const res = await studio.call('suggest.accept', { projectId, labelId: id, minConfidence: best.t, version: status.version });
+      const res = await studio.call('suggest.accept', { projectId, labelId: id, minPercent: best.t, version: status.version });
       if (res.accepted !== best.rows.length) throw new Error(`accepted ${res.accepted}, the view showed ${best.rows.length}`);
       counts.accepts++;
       counts.acceptedPictures += res.accepted;

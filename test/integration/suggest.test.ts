@@ -122,25 +122,25 @@ describe('labeling suggestions', () => {
     const { projectId, labels } = await colourProject(8, 3);
     const status = await h['suggest.refresh']({ projectId });
     expect(status.state, status.message).toBe('ready');
-    const view = { kind: 'suggested' as const, labelId: labels.red!, minConfidence: 0 };
+    const view = { kind: 'suggested' as const, labelId: labels.red!, minPercent: 0 };
     const shown = (await h['suggest.page']({ projectId, view, offset: 0, limit: 1000 })).rows;
     expect(shown.length).toBeGreaterThan(1);
     expect(shown.every((r) => r.labelId === null && r.suggestedLabelId === labels.red)).toBe(true);
     // The threshold narrows the same ordering: every row at ≥ t, none left out.
-    const t = shown[Math.floor(shown.length / 2)]!.confidence;
-    const narrow = (await h['suggest.page']({ projectId, view: { ...view, minConfidence: t }, offset: 0, limit: 1000 })).rows;
-    expect(narrow.map((r) => r.imageId)).toEqual(shown.filter((r) => r.confidence >= t).map((r) => r.imageId));
+    const t = Math.floor(shown[Math.floor(shown.length / 2)]!.confidence * 100);
+    const narrow = (await h['suggest.page']({ projectId, view: { ...view, minPercent: t }, offset: 0, limit: 1000 })).rows;
+    expect(narrow.map((r) => r.imageId)).toEqual(shown.filter((r) => r.confidence >= t / 100).map((r) => r.imageId));
 
     // Someone labels one of the shown pictures (as blue) before the accept: the accept must leave it alone.
     const taken = shown[0]!.imageId;
     assignLabel(db, projectId, { kind: 'ids', ids: [taken] }, labels.blue!, 'blue');
     const before = labelsNow(projectId);
 
-    expect(() => h['suggest.accept']({ projectId, labelId: labels.red!, minConfidence: 0, version: status.version - 1 })).toThrow(
+    expect(() => h['suggest.accept']({ projectId, labelId: labels.red!, minPercent: 0, version: status.version - 1 })).toThrow(
       /changed since they were shown/,
     );
     expect(service.status(projectId)).toMatchObject({ version: status.version, state: 'ready' });
-    const res = await h['suggest.accept']({ projectId, labelId: labels.red!, minConfidence: 0, version: status.version });
+    const res = await h['suggest.accept']({ projectId, labelId: labels.red!, minPercent: 0, version: status.version });
     expect(res.accepted).toBe(shown.length - 1);
     expect(res.history.undoLabel).toMatch(/^Accept \d+ suggestions for red/);
     const after = labelsNow(projectId);

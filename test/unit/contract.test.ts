@@ -75,8 +75,8 @@ const valid: { [M in Method]: Args<M> } = {
   'eval.compare': { runId: 1, otherRunId: 2 },
   'suggest.status': { projectId: 1 },
   'suggest.refresh': { projectId: 1 },
-  'suggest.page': { projectId: 1, view: { kind: 'suggested', labelId: 1, minConfidence: 0.9 }, offset: 0, limit: 50 },
-  'suggest.accept': { projectId: 1, labelId: 1, minConfidence: 0.9, version: 3 },
+  'suggest.page': { projectId: 1, view: { kind: 'suggested', labelId: 1, minPercent: 90 }, offset: 0, limit: 50 },
+  'suggest.accept': { projectId: 1, labelId: 1, minPercent: 90, version: 3 },
   'suggest.acceptOne': { projectId: 1, imageId: 1 },
   'suggest.report': { projectId: 1 },
 };

@@ -33,7 +33,7 @@ function suggestedRows(db: Db, service: SuggestionService, projectId: number, vi
     const img = now.get(imageId);
     if (!img || img.label_id !== null) continue;
     const labelId = s.labelIds[sug.best]!;
-    if (view.kind === 'suggested' && (labelId !== view.labelId || sug.confidence < view.minConfidence)) continue;
+    if (view.kind === 'suggested' && (labelId !== view.labelId || sug.confidence < view.minPercent / 100)) continue;
     rows.push({
       imageId,
       labelId: null,
@@ -106,7 +106,7 @@ export function suggestHandlers(db: Db, service: SuggestionService): SuggestHand
           : { runId: null, rows: suggestedRows(db, service, projectId, view) };
       return { version, total: rows.length, rows: rows.slice(offset, offset + limit), runId };
     },
-    'suggest.accept': ({ projectId, labelId, minConfidence, version }) => {
+    'suggest.accept': ({ projectId, labelId, minPercent, version }) => {
       project(projectId);
       const s = service.suggestions(projectId);
       if (version !== s.version)
@@ -116,13 +116,13 @@ export function suggestHandlers(db: Db, service: SuggestionService): SuggestHand
         );
       const index = s.labelIds.indexOf(labelId);
       if (index < 0) throw new StudioError('invalid', 'The suggestions do not know this label yet: label a few of its pictures first.');
-      const rows = suggestedRows(db, service, projectId, { kind: 'suggested', labelId, minConfidence });
+      const rows = suggestedRows(db, service, projectId, { kind: 'suggested', labelId, minPercent });
       const accepted = acceptSuggestions(
         db,
         projectId,
         labelId,
         rows.map((r) => ({ id: r.imageId, confidence: r.confidence })),
-        `Accept ${rows.length} suggestion${rows.length === 1 ? '' : 's'} for ${s.labelNames[index]} at ${percent(minConfidence)} or more`,
+        `Accept ${rows.length} suggestion${rows.length === 1 ? '' : 's'} for ${s.labelNames[index]} at ${minPercent}% or more`,
       );
       return { accepted, history: historyState(db, projectId) };
     },

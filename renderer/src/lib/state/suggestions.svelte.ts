@@ -8,7 +8,7 @@ import type { ProjectSession } from './project.svelte';
 
 export type ViewKind = SuggestView['kind'];
 /** The threshold slider's steps, most demanding first. */
-export const THRESHOLDS = [0.99, 0.95, 0.9, 0.8, 0.7, 0.6, 0.5, 0];
+export const THRESHOLDS = [99, 95, 90, 80, 70, 60, 50, 0];
 const PAGE = 500;
 
 export class Suggestions {
@@ -16,7 +16,7 @@ export class Suggestions {
   open = $state(false);
   kind = $state<ViewKind>('suggested');
   labelId = $state<number | null>(null);
-  minConfidence = $state(0.9);
+  minPercent = $state(90);
   rows = $state<SuggestRow[]>([]);
   total = $state(0);
   /** The suggestions' version the rows were read from: a bulk accept names it. */
@@ -29,7 +29,7 @@ export class Suggestions {
 
   get view(): SuggestView | null {
     if (this.kind !== 'suggested') return { kind: this.kind };
-    return this.labelId === null ? null : { kind: 'suggested', labelId: this.labelId, minConfidence: this.minConfidence };
+    return this.labelId === null ? null : { kind: 'suggested', labelId: this.labelId, minPercent: this.minPercent };
   }
 
   get labelName(): string {
@@ -81,7 +81,7 @@ export class Suggestions {
       api.call('suggest.accept', {
         projectId: this.session.projectId,
         labelId: this.labelId,
-        minConfidence: this.minConfidence,
+        minPercent: this.minPercent,
         version: this.version,
       }),
     );
