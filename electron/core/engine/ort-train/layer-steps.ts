@@ -252,9 +252,14 @@ function batchNorm(
   return {
     y,
     backward: (dy) => {
-      if (beta?.trains) e.setGrad(beta.grad, e.channelSum(dy, rank));
+      const dyC = beta?.trains || gamma?.trains ? e.channelSum(dy, rank) : '';
+      if (beta?.trains) e.setGrad(beta.grad, dyC);
+      // Σ dy·(x − μ)/σ per channel, as (Σ dy·x − μ·Σ dy)/σ: one product of the whole tensor, not three.
       if (gamma?.trains)
-        e.setGrad(gamma.grad, e.channelSum(e.op('Mul', [dy, e.op('Mul', [e.op('Sub', [x, meanC]), invC], {}, 'xhat')]), rank));
+        e.setGrad(
+          gamma.grad,
+          e.op('Mul', [e.op('Sub', [e.channelSum(e.op('Mul', [dy, x]), rank), e.op('Mul', [meanC, dyC])]), invC], {}, 'dgamma'),
+        );
       if (xNeeds) e.addGrad(inSym, e.op('Mul', [dy, a], {}, 'bn_dx'));
     },
   };
