@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { rng, shuffled, subSeed } from './seeded.js';
 import type { NativeStepResult } from './ort-train/ort-step.js';
+import { ArrayAdam } from './ort-train/array-adam.js';
 
 export class Cancelled extends Error {
   constructor() {
@@ -53,7 +54,8 @@ export interface LoopSpec {
   /**
    * The whole step outside tfjs (ort-train/): a micro-batch's loss, probabilities and gradients
    * for these samples, `weight[i]` being sample i's share of the batch's loss. Replaces tfjs's
-   * autodiff of `forward`; the penalty's gradient is still taken in tfjs.
+   * autodiff of `forward`, and the update is Adam on arrays (ArrayAdam, the same update as
+   * tf.train.adam); the penalty's gradient is still taken in tfjs.
    */
   nativeStep?: (samples: number[], labels: number[], weight: Float32Array, epoch: number, step: number) => Promise<NativeStepResult>;
   /** Class probabilities for these samples outside tfjs (evaluation), row per sample. */
@@ -121,7 +123,7 @@ export function argMax(row: ArrayLike<number>): number {
 /** One optimizer step on these samples: the weighted mean loss and each sample's predicted class. */
 async function trainStep(
   spec: LoopSpec,
-  optimizer: tf.Optimizer,
+  optimizer: tf.Optimizer | ArrayAdam,
   idx: number[],
   labels: number[],
   epoch: number,
@@ -132,6 +134,32 @@ async function trainStep(
   const size = Math.max(1, Math.min(spec.microBatch ?? idx.length, idx.length));
   const predicted: number[] = [];
   let loss = 0;
+  if (optimizer instanceof ArrayAdam) {
+    // The native step: gradients as arrays, summed over micro-batches, one update.
+    let sums: Record<string, Float32Array> | null = null;
+    for (let c0 = 0; c0 < idx.length; c0 += size) {
+      if (c0 > 0) {
+        await yieldToEvents();
+        if (spec.isCancelled()) throw new Cancelled();
+      }
+      const part = idx.slice(c0, c0 + size);
+      const native = await nativeGradients(
+        spec,
+        part,
+        labels.slice(c0, c0 + size),
+        weights.slice(c0, c0 + size),
+        totalWeight,
+        c0 === 0,
+        epoch,
+        step,
+      );
+      loss += native.loss;
+      predicted.push(...native.predicted);
+      sums = sumInto(sums, native.grads);
+    }
+    optimizer.apply(spec.variables, sums!);
+    return { loss, predicted };
+  }
   let sums: Record<string, tf.Tensor> | null = null;
   try {
     for (let c0 = 0; c0 < idx.length; c0 += size) {
@@ -141,15 +169,6 @@ async function trainStep(
       }
       const part = idx.slice(c0, c0 + size);
       const partLabels = labels.slice(c0, c0 + size);
-      const native = spec.nativeStep
-        ? await nativeGradients(spec, part, partLabels, weights.slice(c0, c0 + size), totalWeight, c0 === 0, epoch, step)
-        : null;
-      if (native) {
-        loss += native.loss;
-        predicted.push(...native.predicted);
-        sums = addInto(sums, native.grads);
-        continue;
-      }
       let pred: tf.Tensor | null = null;
       const { value, grads } = tf.tidy(() => {
         const x = spec.batch(part, epoch, true);
@@ -192,6 +211,17 @@ function addInto(sums: Record<string, tf.Tensor> | null, grads: Record<string, t
   return sums;
 }
 
+/** Adds `grads` into `sums` in place (the first micro-batch's arrays become the sums); returns the sums. */
+function sumInto(sums: Record<string, Float32Array> | null, grads: Record<string, Float32Array>): Record<string, Float32Array> {
+  if (!sums) return { ...grads };
+  for (const [name, g] of Object.entries(grads)) {
+    const into = sums[name];
+    if (!into) sums[name] = g;
+    else for (let i = 0; i < g.length; i++) into[i]! += g[i]!;
+  }
+  return sums;
+}
+
 /** A micro-batch's step through `spec.nativeStep`, plus the penalty (in tfjs) on the first. */
 async function nativeGradients(
   spec: LoopSpec,
@@ -202,7 +232,7 @@ async function nativeGradients(
   first: boolean,
   epoch: number,
   step: number,
-): Promise<{ loss: number; predicted: number[]; grads: Record<string, tf.Tensor> }> {
+): Promise<{ loss: number; predicted: number[]; grads: Record<string, Float32Array> }> {
   const share = Float32Array.from(weights, (w) => w / totalWeight);
   const out = await spec.nativeStep!(part, labels, share, epoch, step);
   let loss = out.loss;
@@ -211,14 +241,17 @@ async function nativeGradients(
     const { value, grads } = tf.variableGrads(spec.penalty, spec.variables);
     loss += (await value.data())[0]!;
     value.dispose();
-    addInto(out.grads, grads);
+    const arrays: Record<string, Float32Array> = {};
+    for (const [name, g] of Object.entries(grads)) arrays[name] = Float32Array.from(g.dataSync() as Float32Array);
+    tf.dispose(Object.values(grads));
+    sumInto(out.grads, arrays);
   }
   return { loss, predicted, grads: out.grads };
 }
 
 /** Trains; returns the records. The variables end holding the best epoch's values. */
 export async function trainLoop(spec: LoopSpec): Promise<EpochRecord[]> {
-  const optimizer = tf.train.adam(spec.lr);
+  const optimizer = spec.nativeStep ? new ArrayAdam(spec.lr) : tf.train.adam(spec.lr);
   const records: EpochRecord[] = [];
   let best: { loss: number; epoch: number; values: tf.Tensor[] } | null = null;
   let step = 0;
@@ -264,6 +297,6 @@ export async function trainLoop(spec: LoopSpec): Promise<EpochRecord[]> {
     return records;
   } finally {
     best?.values.forEach((t) => t.dispose());
-    optimizer.dispose();
+    if (!(optimizer instanceof ArrayAdam)) optimizer.dispose();
   }
 }

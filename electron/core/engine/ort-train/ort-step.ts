@@ -1,6 +1,6 @@
 // Runs step graphs (step-graph.ts) in ONNX Runtime: feeds the batch and the variables' current
-// values, returns the loss, the probabilities and the gradients as tfjs tensors for the
-// optimizer. A second graph, the forward pass alone, predicts: evaluation is native too.
+// values, returns the loss, the probabilities and the gradients as arrays for the optimizer
+// (ArrayAdam). A second graph, the forward pass alone, predicts: evaluation is native too.
 import os from 'node:os';
 import * as ort from 'onnxruntime-node';
 import * as tf from '@tensorflow/tfjs';
@@ -11,8 +11,8 @@ export interface NativeStepResult {
   loss: number;
   /** Class probabilities, row per sample. */
   probs: Float32Array;
-  /** Gradients by variable name (tensors on the current tfjs backend; the caller disposes). */
-  grads: Record<string, tf.Tensor>;
+  /** Gradients by variable name, as ONNX Runtime returned them (the caller may sum into them). */
+  grads: Record<string, Float32Array>;
 }
 
 export class OrtTrainer {
@@ -77,8 +77,8 @@ export class OrtTrainer {
       feeds.dropout_mask = new ort.Tensor('float32', dropoutMask, [n, this.graph.featureDim]);
     }
     const out = await this.session.run(feeds);
-    const grads: Record<string, tf.Tensor> = {};
-    for (const p of this.graph.params) grads[p.variable.name] = tf.tensor(out[p.grad]!.data as Float32Array, p.variable.shape);
+    const grads: Record<string, Float32Array> = {};
+    for (const p of this.graph.params) grads[p.variable.name] = out[p.grad]!.data as Float32Array;
     return { loss: (out.loss!.data as Float32Array)[0]!, probs: out.probs!.data as Float32Array, grads };
   }
 
