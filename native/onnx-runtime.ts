@@ -34,6 +34,11 @@ export interface SessionOptions {
   spinning?: boolean;
   /** Errors only in ORT's log (the training step graphs make it warn about unused initializers). */
   quiet?: boolean;
+  /**
+   * ORT's memory pattern: after the first run, one block sized for every intermediate value of
+   * the plan. Default on; the training step turns it off (see ort-train/ort-step.ts).
+   */
+  memoryPattern?: boolean;
 }
 
 /** Where onnxruntime-node keeps its native library (and any provider libraries installed beside it). */
@@ -107,6 +112,7 @@ export async function createOnnxSession(model: Uint8Array | string, opts: Sessio
       interOpNumThreads: 1,
       graphOptimizationLevel: 'all',
       executionMode: 'sequential',
+      enableMemPattern: opts.memoryPattern ?? true,
       extra: { session: { intra_op: { allow_spinning: opts.spinning ? '1' : '0' } } },
       ...(opts.quiet ? { logSeverityLevel: 3 as const } : {}),
     };
