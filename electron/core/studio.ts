@@ -311,7 +311,7 @@ export class Studio {
         return this.counts(projectId);
       },
       'labels.delete': ({ projectId, labelId }) => {
-        labels.deleteLabel(db, projectId, labelId);
+        history.deleteLabel(db, this.project(projectId), labelId);
         return this.counts(projectId);
       },
 
@@ -331,25 +331,27 @@ export class Studio {
         for (const sha of gone) this.deleteStoredFiles(projectId, sha);
         return { removed: gone.length };
       },
-      'images.capture': async ({ projectId, labelId, mime, dataBase64 }) => {
+      'images.capture': async ({ projectId, labelId, mime, dataBase64, batch }) => {
         this.project(projectId);
         if (labelId !== null) labels.getLabel(db, projectId, labelId);
         const bytes = Buffer.from(dataBase64, 'base64');
         const ext = mime === 'image/jpeg' ? 'jpg' : mime.slice('image/'.length);
-        const row = await importCaptured(
+        const { row, duplicate } = await importCaptured(
           this.ctx,
           projectId,
           bytes,
           labelId,
           `webcam-${new Date().toISOString().replace(/[:.]/g, '-')}.${ext}`,
         );
+        // The same frame twice is the picture already there: undo must not take that one away.
+        if (!duplicate) history.recordCapture(db, projectId, row.id, batch ?? `single-${row.id}`);
         this.bus.emit('project.changed', { projectId });
         return row;
       },
 
       'history.state': ({ projectId }) => history.historyState(db, this.project(projectId)),
-      'history.undo': ({ projectId }) => history.undo(db, this.project(projectId)),
-      'history.redo': ({ projectId }) => history.redo(db, this.project(projectId)),
+      'history.undo': ({ projectId }) => history.undo(db, this.project(projectId), this.hasStoredFile),
+      'history.redo': ({ projectId }) => history.redo(db, this.project(projectId), this.hasStoredFile),
 
       'import.pickSource': async ({ kind }) => {
         if (!this.options.pickSource) throw new StudioError('unsupported', 'This window has no native file dialog; use the upload button.');
@@ -443,6 +445,9 @@ export class Studio {
   private counts(projectId: number) {
     return labels.labelCounts(this.db, this.project(projectId));
   }
+
+  private readonly hasStoredFile = (projectId: number, sha256: string, format: string): boolean =>
+    fs.existsSync(this.paths.stored(projectId, sha256, format));
 
   private deleteStoredFiles(projectId: number, sha256: string): void {
     for (const ext of Object.keys(MIME)) fs.rmSync(this.paths.stored(projectId, sha256, ext), { force: true });

@@ -34,7 +34,7 @@ export const calls = {
   'labels.update': call(z.object({ ...P, labelId: S.Id, name: S.Name.optional(), colour: S.Colour.optional() }), S.Label),
   /** Moves every image of `sourceIds` to `targetId`, then deletes the source labels. */
   'labels.merge': call(z.object({ ...P, sourceIds: z.array(S.Id).min(1).max(1000), targetId: S.Id }), S.LabelCounts),
-  /** Deletes the label; its images become unlabeled, never deleted. */
+  /** Deletes the label; its images become unlabeled, never deleted. Undoable (history.undo). */
   'labels.delete': call(z.object({ ...P, labelId: S.Id }), S.LabelCounts),
 
   'images.page': call(
@@ -63,6 +63,8 @@ export const calls = {
         .min(16)
         .max(16_000_000)
         .regex(/^[A-Za-z0-9+/]+=*$/, 'Not base64'),
+      /** Pictures sent with the same batch (one capture session) are undone together. */
+      batch: z.string().min(1).max(64).optional(),
     }),
     S.ImageRow,
   ),

@@ -65,7 +65,8 @@ export const ImageDetail = ImageRow.extend({
   bytes: z.number().int(),
   sha256: z.string(),
   createdAt: z.string(),
-  labelSource: z.enum(['person', 'model']).nullable(),
+  /** Who set the label: a person, a model, the folder or CSV file it was imported from, or a person accepting a model's suggestion. */
+  labelSource: z.enum(['person', 'model', 'folder', 'csv', 'suggestion']).nullable(),
   labelConfidence: z.number().nullable(),
 });
 

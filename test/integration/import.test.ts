@@ -80,7 +80,8 @@ describe('importing clipart-8', () => {
     expect(tmpFilesUnder(studio.paths.project(projectId))).toEqual([]);
     const one = await imageByName(projectId, fs.readdirSync(path.join(CLIPART, 'bird')).sort()[0]!);
     expect(one.format).toBe('jpg');
-    expect(one.labelSource).toBe('person');
+    // Named by its folder, not by a person.
+    expect(one.labelSource).toBe('folder');
   });
 
   it('re-importing the same folder adds nothing and counts 528 duplicates', async () => {
@@ -418,6 +419,7 @@ describe('CSV import', () => {
     const counts = await studio.call('labels.counts', { projectId });
     expect(counts.unlabeled).toBe(1);
     expect(counts.labels.map((l) => l.name).sort()).toEqual(['apple', 'pear, green']);
+    expect((await imageByName(projectId, 'a.jpg')).labelSource).toBe('csv');
   });
 });
 
@@ -607,5 +609,33 @@ describe('webcam capture', () => {
     await expect(bad).rejects.toBeInstanceOf(StudioError);
     await expect(bad).rejects.toMatchObject({ code: 'invalid' });
     expect((await studio.call('labels.counts', { projectId })).total).toBe(1);
+  });
+
+  it('one capture session is one undo: undo takes its pictures out, redo puts them back under the same ids', async () => {
+    const projectId = await newProject('capture-undo');
+    const label = await studio.call('labels.create', { projectId, name: 'me' });
+    const shoot = async (size: number, batch: string) =>
+      studio.call('images.capture', {
+        projectId,
+        labelId: label.id,
+        mime: 'image/jpeg',
+        dataBase64: (await halvesJpeg(size, 48)).toString('base64'),
+        batch,
+      });
+    const a = await shoot(64, 'session-1');
+    const b = await shoot(66, 'session-1');
+    // The same frame again is the picture already there: nothing new to undo.
+    await shoot(66, 'session-1');
+    expect(await studio.call('history.state', { projectId })).toMatchObject({ canUndo: true, undoLabel: 'Capture 2 pictures' });
+    const undone = await studio.call('history.undo', { projectId });
+    expect(undone).toMatchObject({ canUndo: false, canRedo: true, redoLabel: 'Capture 2 pictures' });
+    expect(await studio.call('labels.counts', { projectId })).toMatchObject({ total: 0, labels: [{ name: 'me', count: 0 }] });
+    await studio.call('history.redo', { projectId });
+    expect(await studio.call('labels.counts', { projectId })).toMatchObject({ total: 2, labels: [{ name: 'me', count: 2 }] });
+    for (const r of [a, b]) expect(await studio.call('images.get', { projectId, imageId: r.id })).toMatchObject({ labelId: label.id });
+    expect(rowsWithoutFiles(projectId)).toEqual([]);
+    // A later session is its own action.
+    await shoot(68, 'session-2');
+    expect(await studio.call('history.state', { projectId })).toMatchObject({ undoLabel: 'Capture 1 picture' });
   });
 });

@@ -145,15 +145,46 @@ describe('labels and labeling', () => {
     expect(c).toMatchObject({ total: 5, unlabeled: 5, labels: [] });
   });
 
-  it('undo after the label was deleted leaves images unlabeled instead of failing', async () => {
+  it('undo after the label was merged away leaves images unlabeled instead of failing', async () => {
     const p = await studio.call('projects.create', { name: 'P' });
     const a = await studio.call('labels.create', { projectId: p.id, name: 'a' });
     const b = await studio.call('labels.create', { projectId: p.id, name: 'b' });
     const ids = addImages(p.id, 2, a.id);
     await studio.call('images.assignLabel', { projectId: p.id, selection: { kind: 'ids', ids }, labelId: b.id });
-    await studio.call('labels.delete', { projectId: p.id, labelId: a.id });
+    await studio.call('labels.merge', { projectId: p.id, sourceIds: [a.id], targetId: b.id });
     await studio.call('history.undo', { projectId: p.id });
     expect((await studio.call('labels.counts', { projectId: p.id })).unlabeled).toBe(2);
+  });
+
+  it('deleting a label is undoable: the label comes back with its id, colour, place and images, and redo deletes it again', async () => {
+    const p = await studio.call('projects.create', { name: 'P' });
+    const a = await studio.call('labels.create', { projectId: p.id, name: 'a', colour: '#123456' });
+    const b = await studio.call('labels.create', { projectId: p.id, name: 'b' });
+    const ids = addImages(p.id, 3, a.id);
+    addImages(p.id, 1, b.id);
+    await studio.call('labels.delete', { projectId: p.id, labelId: a.id });
+    expect(await studio.call('history.state', { projectId: p.id })).toMatchObject({ canUndo: true, undoLabel: 'Delete label a' });
+    expect((await studio.call('labels.counts', { projectId: p.id })).unlabeled).toBe(3);
+
+    await studio.call('history.undo', { projectId: p.id });
+    const back = await studio.call('labels.counts', { projectId: p.id });
+    expect(back.unlabeled).toBe(0);
+    expect(back.labels.map((l) => [l.id, l.name, l.colour, l.count])).toEqual([
+      [a.id, 'a', '#123456', 3],
+      [b.id, 'b', b.colour, 1],
+    ]);
+    // Who named the label is kept, not rewritten as a new labeling.
+    for (const id of ids)
+      expect(await studio.call('images.get', { projectId: p.id, imageId: id })).toMatchObject({ labelId: a.id, labelSource: 'person' });
+
+    await studio.call('history.redo', { projectId: p.id });
+    expect((await studio.call('labels.counts', { projectId: p.id })).labels.map((l) => l.name)).toEqual(['b']);
+    // A label made under the same name meanwhile keeps it; the restored one is renamed.
+    await studio.call('labels.create', { projectId: p.id, name: 'a' });
+    await studio.call('history.undo', { projectId: p.id });
+    const both = await studio.call('labels.counts', { projectId: p.id });
+    expect(both.labels.find((l) => l.id === a.id)).toMatchObject({ name: 'a (2)', count: 3 });
+    expect(both.labels.some((l) => l.name === 'a' && l.count === 0)).toBe(true);
   });
 
   it('undo and redo skip images removed since the action, say how many, and never touch an image created after it', async () => {

@@ -120,11 +120,12 @@ export async function runImport(ctx: ImportContext, opts: ImportOptions, job: Jo
   let projectGone = false;
   // Counts change only once the transaction has committed: a batch SQLite refuses (a full disk)
   // rolls back, and the report must not count its rows as imported.
+  const labelSource = source.csv ? 'csv' : 'folder';
   const insertBatch = ctx.db.transaction((rows: typeof pending): boolean[] | null => {
     if (projectExists.get(projectId) === undefined) return null;
     return rows.map(({ image, claim }) => {
       const labelId = claim.label === null ? null : ensureLabel(ctx.db, projectId, claim.label);
-      return insertImage(ctx.db, { ...image, originalName: claim.name, labelId }).duplicate;
+      return insertImage(ctx.db, { ...image, originalName: claim.name, labelId, labelSource }).duplicate;
     });
   });
   const flush = (rows: typeof pending) => {
@@ -262,7 +263,7 @@ export async function importCaptured(
   bytes: Buffer,
   labelId: number | null,
   name: string,
-): Promise<ImageRow> {
+): Promise<{ row: ImageRow; duplicate: boolean }> {
   const sha256 = sha256Of(bytes);
   let info: ImageInfo;
   try {
@@ -272,7 +273,7 @@ export async function importCaptured(
     if (err instanceof ImageRejected) throw new StudioError('invalid', `The captured frame could not be used: ${err.message}.`);
     throw err;
   }
-  const { id } = ctx.db.transaction(() =>
+  const { id, duplicate } = ctx.db.transaction(() =>
     insertImage(ctx.db, {
       projectId,
       sha256,
@@ -285,7 +286,7 @@ export async function importCaptured(
     }),
   )();
   const d = getImage(ctx.db, projectId, id);
-  return { id: d.id, labelId: d.labelId, status: d.status, width: d.width, height: d.height };
+  return { row: { id: d.id, labelId: d.labelId, status: d.status, width: d.width, height: d.height }, duplicate };
 }
 
 // Concurrent requests for the same missing cache file share one render.

@@ -1,14 +1,26 @@
-// Labeling and include/exclude actions, recorded so they can be undone and redone.
-// Each action stores, per image, the value before and the value after; undo writes "before"
-// back, redo writes "after". A new action drops whatever had been undone (the redo stack).
+// Labeling, include/exclude and accepted suggestions, label deletes and webcam captures, recorded so they can
+// be undone and redone. A labeling action stores, per image, the value before and the value
+// after; undo writes "before" back, redo writes "after". A label delete and a capture keep what
+// undo needs to put back (undo-kinds.ts). A new action drops whatever had been undone (the
+// redo stack).
 import type { Db } from '../db/connection.js';
 import type { HistoryState, Selection } from '../../shared/schemas.js';
 import { resolveSelection } from './images.js';
+import {
+  LABEL_DELETE,
+  CAPTURE,
+  captureAction,
+  captureDescription,
+  removeLabel,
+  type StoredFileCheck,
+  type UndoKind,
+} from './undo-kinds.js';
 
 const KEEP_ACTIONS = 200;
 
 /** 'accept': suggestions accepted (labels set by the model, confirmed by a person's click). */
 type Kind = 'label' | 'status' | 'accept';
+const kinds: Record<string, UndoKind> = { [LABEL_DELETE.kind]: LABEL_DELETE, [CAPTURE.kind]: CAPTURE };
 interface Payload {
   ids: number[];
   before: (number | string | null)[];
@@ -56,7 +68,7 @@ function write(db: Db, projectId: number, kind: Kind, ids: number[], values: (nu
   }
 }
 
-function record(db: Db, projectId: number, kind: Kind, description: string, payload: Payload): void {
+function record(db: Db, projectId: number, kind: string, description: string, payload: unknown): void {
   db.prepare('DELETE FROM history WHERE project_id = ? AND undone = 1').run(projectId);
   db.prepare('INSERT INTO history (project_id, kind, description, payload) VALUES (?, ?, ?, ?)').run(
     projectId,
@@ -129,7 +141,30 @@ export function setStatus(db: Db, projectId: number, selection: Selection, statu
   return apply(db, projectId, 'status', selection, status, status === 'excluded' ? 'Exclude from training' : 'Include in training');
 }
 
-function step(db: Db, projectId: number, direction: 'undo' | 'redo'): HistoryState {
+/** Deletes a label (its images become unlabeled, never deleted), undoably. */
+export function deleteLabel(db: Db, projectId: number, labelId: number): void {
+  db.transaction(() => {
+    const payload = removeLabel(db, projectId, labelId);
+    record(db, projectId, LABEL_DELETE.kind, `Delete label ${payload.label.name}`, payload);
+  })();
+}
+
+/** A webcam picture just stored: pictures of one panel session (`batch`) undo together. */
+export function recordCapture(db: Db, projectId: number, imageId: number, batch: string): void {
+  db.transaction(() => {
+    const action = captureAction(db, projectId, imageId, batch);
+    if ('append' in action) {
+      const { historyId, payload } = action.append;
+      db.prepare('UPDATE history SET payload = ?, description = ? WHERE id = ?').run(
+        JSON.stringify(payload),
+        captureDescription(payload.ids.length),
+        historyId,
+      );
+    } else record(db, projectId, CAPTURE.kind, captureDescription(1), action.create);
+  })();
+}
+
+function step(db: Db, projectId: number, direction: 'undo' | 'redo', hasFile: StoredFileCheck): HistoryState {
   const skipped = db.transaction(() => {
     const row = db
       .prepare(
@@ -139,6 +174,16 @@ function step(db: Db, projectId: number, direction: 'undo' | 'redo'): HistorySta
       )
       .get(projectId) as { id: number; kind: Kind; payload: string; created_at: string } | undefined;
     if (!row) return 0;
+    const other = kinds[row.kind];
+    if (other) {
+      const { skipped, payload } = other[direction](db, projectId, JSON.parse(row.payload) as never, hasFile);
+      db.prepare('UPDATE history SET undone = ?, payload = ? WHERE id = ?').run(
+        direction === 'undo' ? 1 : 0,
+        JSON.stringify(payload),
+        row.id,
+      );
+      return skipped;
+    }
     const p = JSON.parse(row.payload) as Payload;
     // Only the images the action touched that are still here: one removed since is skipped (its
     // annotation would fail the foreign key), and an image created after the action is another
@@ -163,5 +208,7 @@ function step(db: Db, projectId: number, direction: 'undo' | 'redo'): HistorySta
   return { ...historyState(db, projectId), ...(skipped > 0 ? { skipped } : {}) };
 }
 
-export const undo = (db: Db, projectId: number) => step(db, projectId, 'undo');
-export const redo = (db: Db, projectId: number) => step(db, projectId, 'redo');
+const anyFile: StoredFileCheck = () => true;
+/** `hasFile` says whether an image's stored file is still there (a redone capture needs it). */
+export const undo = (db: Db, projectId: number, hasFile = anyFile) => step(db, projectId, 'undo', hasFile);
+export const redo = (db: Db, projectId: number, hasFile = anyFile) => step(db, projectId, 'redo', hasFile);

@@ -91,7 +91,7 @@ export function getImage(db: Db, projectId: number, imageId: number): ImageDetai
         bytes: number;
         sha256: string;
         created_at: string;
-        label_source: 'person' | 'model' | null;
+        label_source: ImageDetail['labelSource'];
         label_confidence: number | null;
       })
     | undefined;
@@ -140,6 +140,8 @@ export interface NewImage {
   format: string;
   originalName: string;
   labelId: number | null;
+  /** Who named the label: a person (the default), or the folder or CSV file it was imported from. */
+  labelSource?: 'person' | 'folder' | 'csv';
 }
 
 /** Inserts an image, or returns the existing one with the same content (duplicates collapse by hash). */
@@ -153,7 +155,8 @@ export function insertImage(db: Db, img: NewImage): { id: number; duplicate: boo
     )
     .run(img.projectId, img.sha256, img.bytes, img.width, img.height, img.format, img.originalName, img.labelId);
   const id = Number(info.lastInsertRowid);
-  if (img.labelId !== null) db.prepare("INSERT INTO annotations (image_id, label_id, source) VALUES (?, ?, 'person')").run(id, img.labelId);
+  if (img.labelId !== null)
+    db.prepare('INSERT INTO annotations (image_id, label_id, source) VALUES (?, ?, ?)').run(id, img.labelId, img.labelSource ?? 'person');
   return { id, duplicate: false };
 }
 

@@ -83,9 +83,3 @@ export function mergeLabels(db: Db, projectId: number, sourceIds: number[], targ
     }
   })();
 }
-
-/** Images of a deleted label become unlabeled (ON DELETE SET NULL); none are deleted. */
-export function deleteLabel(db: Db, projectId: number, labelId: number): void {
-  getLabel(db, projectId, labelId);
-  db.prepare('DELETE FROM labels WHERE id = ? AND project_id = ?').run(labelId, projectId);
-}
