@@ -48,6 +48,14 @@ test('the selection follows the preview; a label delete is undone; a capture ask
     await page.getByLabel('New label name').fill('picked');
     await page.getByRole('button', { name: 'Add', exact: true }).click();
     await expect(labelCount(page, 'picked')).toHaveText('0');
+    // A refused name is explained beside its field, not in a toast over the page.
+    await page.getByRole('button', { name: '+ New label' }).click();
+    await page.getByLabel('New label name').fill('picked');
+    await page.getByRole('button', { name: 'Add', exact: true }).click();
+    await expect(page.locator('#new-label-error')).toHaveText('A label named "picked" already exists.');
+    await expect(page.getByLabel('New label name')).toHaveAttribute('aria-invalid', 'true');
+    await expect(page.locator('.toast')).toHaveCount(0);
+    await page.getByRole('button', { name: '+ New label' }).click();
     const first = await chip(page, 0).innerText();
     await page.locator('[data-index="0"]').dblclick();
     const preview = page.getByTestId('preview');

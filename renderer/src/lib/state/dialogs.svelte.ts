@@ -13,6 +13,8 @@ export interface PromptRequest {
   label: string;
   initial: string;
   confirmLabel: string;
+  /** Runs the action with the value; a message keeps the dialog open with it beside the field. */
+  submit?: (value: string) => Promise<string | null>;
   resolve: (value: string | null) => void;
 }
 
@@ -25,7 +27,13 @@ class Dialogs {
     });
   }
 
-  prompt(opts: { title: string; label: string; initial?: string; confirmLabel?: string }): Promise<string | null> {
+  prompt(opts: {
+    title: string;
+    label: string;
+    initial?: string;
+    confirmLabel?: string;
+    submit?: (value: string) => Promise<string | null>;
+  }): Promise<string | null> {
     return new Promise((resolve) => {
       this.current = { kind: 'prompt', initial: '', confirmLabel: 'Save', ...opts, resolve };
     });

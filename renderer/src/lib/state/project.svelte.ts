@@ -4,7 +4,7 @@ import type { HistoryState, ImageFilter, ImageRow, Label, LabelCounts, Project, 
 import { api } from '../client';
 import { ImagePages } from './pages.svelte';
 import { SelectionModel } from './selection.svelte';
-import { attempt, toasts } from './toasts.svelte';
+import { attempt, attemptField, toasts } from './toasts.svelte';
 
 /** What the sidebar can show: every image, unlabeled, excluded, or one label's images. */
 export type View = 'all' | 'unlabeled' | 'excluded' | number;
@@ -125,14 +125,15 @@ export class ProjectSession {
     await this.refresh();
   }
 
-  async createLabel(name: string, colour?: string): Promise<Label | undefined> {
-    const label = await attempt(api.call('labels.create', { projectId: this.projectId, name, ...(colour ? { colour } : {}) }));
+  /** `onError` shows a refused name beside its field. */
+  async createLabel(name: string, onError: (message: string) => void): Promise<Label | undefined> {
+    const label = await attemptField(api.call('labels.create', { projectId: this.projectId, name }), onError);
     if (label) await this.refresh();
     return label;
   }
 
-  async updateLabel(labelId: number, changes: { name?: string; colour?: string }): Promise<boolean> {
-    const label = await attempt(api.call('labels.update', { projectId: this.projectId, labelId, ...changes }));
+  async updateLabel(labelId: number, changes: { name?: string; colour?: string }, onError: (message: string) => void): Promise<boolean> {
+    const label = await attemptField(api.call('labels.update', { projectId: this.projectId, labelId, ...changes }), onError);
     if (label) await this.refresh();
     return !!label;
   }

@@ -1,7 +1,7 @@
 // The project list.
 import type { Project } from '../../../../electron/shared/schemas';
 import { api } from '../client';
-import { attempt } from './toasts.svelte';
+import { attempt, attemptField } from './toasts.svelte';
 
 class Projects {
   list = $state<Project[]>([]);
@@ -13,14 +13,15 @@ class Projects {
     this.loaded = true;
   }
 
-  async create(name: string): Promise<Project | undefined> {
-    const p = await attempt(api.call('projects.create', { name }));
+  /** `onError` shows a refused name beside its field. */
+  async create(name: string, onError: (message: string) => void): Promise<Project | undefined> {
+    const p = await attemptField(api.call('projects.create', { name }), onError);
     if (p) await this.load();
     return p;
   }
 
-  async rename(projectId: number, name: string): Promise<boolean> {
-    const p = await attempt(api.call('projects.rename', { projectId, name }));
+  async rename(projectId: number, name: string, onError: (message: string) => void): Promise<boolean> {
+    const p = await attemptField(api.call('projects.rename', { projectId, name }), onError);
     if (p) await this.load();
     return !!p;
   }

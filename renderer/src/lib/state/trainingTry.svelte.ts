@@ -14,12 +14,22 @@ export class TryIt {
   shown = $state<string | null>(null);
   busy = $state(false);
   error = $state('');
+  /** The tried file's name, for messages about it. */
+  fileName = $state('');
+  /** The browser could not show the picture: the stage says so instead of a broken-image icon. */
+  unviewable = $state(false);
   private inFlight = false;
 
   constructor(readonly runId: number) {}
 
   async classifyFile(file: File): Promise<void> {
+    // A new picture: nothing of the last one's answer may stay beside it.
+    this.result = null;
+    this.error = '';
+    this.fileName = file.name;
+    this.unviewable = false;
     if (!file.type.startsWith('image/')) {
+      this.setShown(null);
       this.error = `“${file.name}” is not a picture. Drop a JPEG, PNG or WebP image.`;
       return;
     }
@@ -30,6 +40,7 @@ export class TryIt {
     if (!MIMES.includes(mime) || file.size > MAX_BYTES) {
       const jpeg = await reencode(file);
       if (!jpeg) {
+        this.unviewable = true;
         this.error = `This browser cannot read “${file.name}”. Try a JPEG or PNG.`;
         return;
       }
@@ -43,6 +54,8 @@ export class TryIt {
   async classifyFrame(dataBase64: string): Promise<void> {
     if (this.inFlight) return;
     this.setShown(null);
+    this.fileName = '';
+    this.unviewable = false;
     await this.classify('image/jpeg', dataBase64, 'camera');
   }
 
@@ -54,7 +67,8 @@ export class TryIt {
       this.source = source;
       this.error = '';
     } catch (err) {
-      this.error = messageOf(err);
+      this.result = null;
+      this.error = source === 'file' && this.fileName ? `“${this.fileName}” could not be tried. ${messageOf(err)}` : messageOf(err);
     } finally {
       this.inFlight = false;
       this.busy = false;
