@@ -65,6 +65,17 @@ test('the selection follows the preview; a label delete is undone; a capture ask
     await page.keyboard.press('ArrowRight');
     await page.keyboard.press('ArrowRight');
     await expect(preview.getByText('3 of 9')).toBeVisible();
+    // A small picture grows at most 2× its own pixels, not to the whole stage.
+    const img = preview.locator('.stage img');
+    await expect
+      .poll(() => img.evaluate((el) => (el as unknown as { naturalWidth: number; clientWidth: number }).clientWidth))
+      .toBeGreaterThan(0);
+    const { natural, shown } = await img.evaluate((el) => {
+      const i = el as unknown as { naturalWidth: number; naturalHeight: number; clientWidth: number; clientHeight: number };
+      return { natural: Math.max(i.naturalWidth, i.naturalHeight), shown: Math.max(i.clientWidth, i.clientHeight) };
+    });
+    expect(shown).toBeLessThanOrEqual(2 * natural + 1);
+    await shot(page, 'safe-00-preview');
     await page.keyboard.press('Escape');
     await expect(preview).toBeHidden();
     await expect(page.locator('[data-index="2"]')).toHaveAttribute('aria-pressed', 'true');
@@ -116,6 +127,16 @@ test('the selection follows the preview; a label delete is undone; a capture ask
     await expect(page.getByTestId('count-all')).toHaveText('9');
     await page.getByTestId('redo').click();
     await expect(page.getByTestId('count-all')).toHaveText('11');
+  });
+
+  await test.step("the project card's cover fills the card's top", async () => {
+    await page.getByRole('button', { name: 'Back to all projects' }).click();
+    const cover = page.getByRole('article').filter({ hasText: 'Safe hands' }).locator('.cover img');
+    await expect(cover).toBeVisible();
+    const box = (await cover.boundingBox())!;
+    expect(box.height).toBeGreaterThanOrEqual(170);
+    expect(box.width).toBeGreaterThanOrEqual(220);
+    await shot(page, 'safe-04-project-card');
   });
 
   expect(problems).toEqual([]);

@@ -53,4 +53,13 @@ test('an unreadable file in Try it says so in words; a good one after it shows t
   await expect(tryIt.getByRole('img', { name: 'Being tried' })).toBeVisible();
   await expect(tryIt.getByRole('alert')).toHaveCount(0);
   await expect(tryIt.getByTestId('try-unviewable')).toHaveCount(0);
+
+  // Seen here too: "Back to the recommended settings" is an ordinary, enabled button in full colour.
+  await page.getByTestId('new-run').click();
+  await page.getByText('Advanced', { exact: true }).click();
+  const reset = page.getByRole('button', { name: /Back to the recommended settings/ });
+  await reset.scrollIntoViewIfNeeded();
+  await expect(reset).toBeEnabled();
+  await expect(reset).toHaveCSS('opacity', '1');
+  await page.screenshot({ path: path.join(SHOTS, 'try-it-reset-button.png') });
 });

@@ -206,6 +206,7 @@ export class TrainingService extends EventEmitter<TrainingEvents> {
     const data = this.dataset(projectId);
     const child = this.spawn();
     this.probing++;
+    this.probingEngines.add(child);
     try {
       const probe = await new Promise<ProbeResult>((resolve, reject) => {
         child.onMessage((m) => {
@@ -251,11 +252,15 @@ export class TrainingService extends EventEmitter<TrainingEvents> {
       });
       return { probe, engine, speed, perLabel: data.perLabel, recommendation, estimate: recommendation.estimate };
     } finally {
+      this.probingEngines.delete(child);
       child.kill();
       this.probing--;
       this.emitIfIdle();
     }
   }
+
+  /** Engines measuring for the wizard: closing the app stops them too (they outlived the web host, writing caches). */
+  private readonly probingEngines = new Set<EngineChannel>();
 
   private lastForwardMs = new Map<string, number>();
 
@@ -441,5 +446,7 @@ export class TrainingService extends EventEmitter<TrainingEvents> {
       s.child.kill();
     }
     this.active.clear();
+    for (const child of this.probingEngines) child.kill();
+    this.probingEngines.clear();
   }
 }
