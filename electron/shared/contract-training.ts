@@ -179,6 +179,8 @@ export const trainingCalls = {
        * overridden, on the project's labels as they are now; the classifier on top is fitted anew.
        */
       fromRunId: Id.optional(),
+      /** Labels left out of this run only (one far smaller than the others): their pictures are not used, nothing is deleted. */
+      leaveOut: z.array(Id).max(1000).optional(),
     }),
     z.object({ runId: Id }),
   ),

@@ -27,12 +27,13 @@ export function trainingHandlers(db: Db, service: TrainingService, memo = new Wi
     'training.defaults': () => service.defaults(),
     // Kept, so the Train tab's next first answer (training.quickPlan) can be the full one.
     'training.wizard': ({ projectId, baseId }) => memo.measure(project(projectId), baseId, () => service.wizard(projectId, baseId)),
-    'training.start': async ({ projectId, baseId, strategy, overrides, fromRunId }) => {
+    'training.start': async ({ projectId, baseId, strategy, overrides, fromRunId, leaveOut }) => {
       const { runId } = await service.start(project(projectId), {
         strategy,
         ...(baseId ? { baseId } : {}),
         overrides,
         ...(fromRunId !== undefined ? { fromRunId } : {}),
+        ...(leaveOut?.length ? { leaveOut } : {}),
       });
       return { runId };
     },

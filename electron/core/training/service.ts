@@ -45,6 +45,8 @@ export interface StartOptions {
   overrides?: Partial<TrainConfig>;
   /** Train again from this finished run of the same project: its network and, unless overridden, its settings. */
   fromRunId?: number;
+  /** Labels this run leaves out (a label far smaller than the others): their pictures stay in the project, untouched. */
+  leaveOut?: number[];
 }
 
 export interface TrainingEvents {
@@ -148,11 +150,17 @@ export class TrainingService extends EventEmitter<TrainingEvents> {
    * display order can differ between two imports of the same folder, and class numbering decides
    * the head's initial weights.
    */
-  dataset(projectId: number): { labels: string[]; samples: SampleRef[]; imageIds: number[]; perLabel: Record<string, number> } {
+  dataset(
+    projectId: number,
+    leaveOut: readonly number[] = [],
+  ): { labels: string[]; samples: SampleRef[]; imageIds: number[]; perLabel: Record<string, number> } {
     // In content order, not row-id order: the engine draws folds, shuffles, augmentations and
     // feature batches by position, so two projects holding the same pictures (imported in any
     // order, at any time) must hand them over in the same order to train the same model.
-    const images = trainingImages(this.db, projectId).sort((a, b) => (a.sha256 < b.sha256 ? -1 : a.sha256 > b.sha256 ? 1 : a.id - b.id));
+    const left = new Set(leaveOut);
+    const images = trainingImages(this.db, projectId)
+      .filter((i) => !left.has(i.labelId))
+      .sort((a, b) => (a.sha256 < b.sha256 ? -1 : a.sha256 > b.sha256 ? 1 : a.id - b.id));
     const labelRows = this.db.prepare('SELECT id, name FROM labels WHERE project_id = ?').all(projectId) as { id: number; name: string }[];
     labelRows.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.id - b.id));
     const used = labelRows.filter((l) => images.some((i) => i.labelId === l.id));
@@ -164,7 +172,13 @@ export class TrainingService extends EventEmitter<TrainingEvents> {
       split: i.split,
     }));
     const perLabel = Object.fromEntries(used.map((l) => [l.name, images.filter((i) => i.labelId === l.id).length]));
-    if (used.length < 2) throw new StudioError('invalid', 'Training needs images in at least two labels.');
+    if (used.length < 2)
+      throw new StudioError(
+        'invalid',
+        left.size > 0
+          ? 'Training needs images in at least two labels besides the ones left out.'
+          : 'Training needs images in at least two labels.',
+      );
     return { labels: used.map((l) => l.name), samples, imageIds: images.map((i) => i.id), perLabel };
   }
 
@@ -185,25 +199,30 @@ export class TrainingService extends EventEmitter<TrainingEvents> {
    * recommendation. Without a base named, every built-in base is probed and the one whose best
    * layer cross-validates best on training + validation images is chosen (ties: the default).
    */
-  async wizard(projectId: number, baseId?: string, seed = 1): Promise<WizardResult> {
-    if (baseId !== undefined) return { baseId, ...(await this.wizardFor(projectId, baseId, seed)) };
+  async wizard(projectId: number, baseId?: string, seed = 1, leaveOut: readonly number[] = []): Promise<WizardResult> {
+    if (baseId !== undefined) return { baseId, ...(await this.wizardFor(projectId, baseId, seed, leaveOut)) };
     const ids = this.options.models
       .builtIns()
       .map((b) => b.id)
       .sort((a, b) => (a === DEFAULT_BASE ? -1 : b === DEFAULT_BASE ? 1 : a < b ? -1 : 1));
-    if (!ids.length) return { baseId: DEFAULT_BASE, ...(await this.wizardFor(projectId, DEFAULT_BASE, seed)) };
+    if (!ids.length) return { baseId: DEFAULT_BASE, ...(await this.wizardFor(projectId, DEFAULT_BASE, seed, leaveOut)) };
     let best: WizardResult | null = null;
     for (const id of ids) {
-      const w = { baseId: id, ...(await this.wizardFor(projectId, id, seed)) };
+      const w = { baseId: id, ...(await this.wizardFor(projectId, id, seed, leaveOut)) };
       if (!best || probeBest(w.probe) > probeBest(best.probe) + 1e-9) best = w;
     }
     return best!;
   }
 
-  private async wizardFor(projectId: number, baseId: string, seed: number): Promise<Omit<WizardResult, 'baseId'>> {
+  private async wizardFor(
+    projectId: number,
+    baseId: string,
+    seed: number,
+    leaveOut: readonly number[],
+  ): Promise<Omit<WizardResult, 'baseId'>> {
     const base = this.base(baseId);
     const spec = base.spec;
-    const data = this.dataset(projectId);
+    const data = this.dataset(projectId, leaveOut);
     const child = this.spawn();
     this.probing++;
     this.probingEngines.add(child);
@@ -273,7 +292,11 @@ export class TrainingService extends EventEmitter<TrainingEvents> {
         'invalid',
         `Run ${from.id} is on a graph model, whose network does not change in training: start a new run instead.`,
       );
-    const data = this.dataset(projectId);
+    const leaveOut = options.leaveOut ?? [];
+    for (const id of leaveOut)
+      if (!this.db.prepare('SELECT 1 FROM labels WHERE id = ? AND project_id = ?').get(id, projectId))
+        throw new StudioError('not_found', `This project has no label with id ${id} to leave out.`);
+    const data = this.dataset(projectId, leaveOut);
     let config: TrainConfig;
     if (from) {
       // Its settings, so "train again" means the same recipe on the labels as they are now; the
@@ -282,7 +305,7 @@ export class TrainingService extends EventEmitter<TrainingEvents> {
       config = defaultConfig(strategy, { ...from.config, ...options.overrides });
     } else if (!options.strategy || options.strategy === 'auto') {
       // With no base named, the wizard chooses it too.
-      const w = await this.wizard(projectId, options.baseId, options.overrides?.seed ?? 1);
+      const w = await this.wizard(projectId, options.baseId, options.overrides?.seed ?? 1, leaveOut);
       baseId = w.baseId;
       const r = w.recommendation;
       config = defaultConfig(r.strategy, {

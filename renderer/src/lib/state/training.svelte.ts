@@ -188,9 +188,12 @@ export class TrainingSession {
           ...((this.plan.baseId ?? this.wizard?.baseId) ? { baseId: this.plan.baseId ?? this.wizard?.baseId } : {}),
           strategy: this.plan.strategy,
           overrides: this.plan.overrides(),
+          ...(this.plan.leaveOut.length > 0 ? { leaveOut: this.plan.leaveOut } : {}),
         }),
       );
       if (!res) return;
+      // Left out of that training only: the next one starts from all labels again.
+      this.plan.leaveOut = [];
       await this.reloadRun(res.runId);
       this.openRunId = res.runId;
     } finally {

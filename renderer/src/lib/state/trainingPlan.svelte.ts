@@ -50,6 +50,8 @@ export class TrainingPlan {
     augmentedVariants: 0,
     headFit: 'convex',
   };
+  /** Labels (ids) this run leaves out: their pictures stay in the project, untouched. */
+  leaveOut = $state<number[]>([]);
   /** True once the user changed anything: a fresh wizard answer then no longer overwrites it. */
   edited = $state(false);
 
