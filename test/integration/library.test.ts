@@ -145,6 +145,24 @@ describe('labels and labeling', () => {
     expect(c).toMatchObject({ total: 5, unlabeled: 5, labels: [] });
   });
 
+  it('undoing a label delete whose old id now names another label (a project restored from a backup) gives it a new id', async () => {
+    const p = await studio.call('projects.create', { name: 'P' });
+    const other = await studio.call('projects.create', { name: 'Other' });
+    const a = await studio.call('labels.create', { projectId: p.id, name: 'a' });
+    const ids = addImages(p.id, 2, a.id);
+    await studio.call('labels.delete', { projectId: p.id, labelId: a.id });
+    studio.db.prepare("INSERT INTO labels (id, project_id, name, colour) VALUES (?, ?, 'theirs', '#000000')").run(a.id, other.id);
+    await studio.call('history.undo', { projectId: p.id });
+    const back = (await studio.call('labels.counts', { projectId: p.id })).labels;
+    expect(back).toMatchObject([{ name: 'a', count: 2 }]);
+    expect(back[0]!.id).not.toBe(a.id);
+    expect((await studio.call('labels.counts', { projectId: other.id })).labels).toMatchObject([{ name: 'theirs', count: 0 }]);
+    for (const id of ids) expect((await studio.call('images.get', { projectId: p.id, imageId: id })).labelId).toBe(back[0]!.id);
+    await studio.call('history.redo', { projectId: p.id });
+    expect((await studio.call('labels.counts', { projectId: p.id })).labels).toEqual([]);
+    expect((await studio.call('labels.counts', { projectId: other.id })).labels).toHaveLength(1);
+  });
+
   it('undo after the label was merged away leaves images unlabeled instead of failing', async () => {
     const p = await studio.call('projects.create', { name: 'P' });
     const a = await studio.call('labels.create', { projectId: p.id, name: 'a' });

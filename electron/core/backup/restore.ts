@@ -272,6 +272,20 @@ function remapHistory(kind: unknown, payload: string, maps: Map<string, Map<numb
   const images = maps.get('images')!;
   const labels = maps.get('labels') ?? new Map<number, number>();
   try {
+    // A label delete and a capture (library/undo-kinds.ts) name images and annotations in their own fields.
+    if (kind === 'label-delete') {
+      const p = JSON.parse(payload) as { imageIds: number[]; annotationIds: number[] };
+      const annotations = maps.get('annotations') ?? new Map<number, number>();
+      return JSON.stringify({
+        ...p,
+        imageIds: p.imageIds.map((id) => images.get(id) ?? -1),
+        annotationIds: p.annotationIds.map((id) => annotations.get(id) ?? -1),
+      });
+    }
+    if (kind === 'capture') {
+      const p = JSON.parse(payload) as { ids: number[] };
+      return JSON.stringify({ ...p, ids: p.ids.map((id) => images.get(id) ?? -1) });
+    }
     const p = JSON.parse(payload) as { ids: number[]; before: unknown[]; after: unknown };
     // An image or label the action named that is gone maps to -1 (no row): undo skips it, as it does now.
     const label = (v: unknown) => (kind === 'label' && typeof v === 'number' ? (labels.get(v) ?? null) : v);

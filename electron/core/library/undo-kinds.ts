@@ -49,26 +49,32 @@ export const LABEL_DELETE: UndoKind = {
   kind: 'label-delete',
   undo(db, projectId, p: LabelDeleted) {
     // Label ids are AUTOINCREMENT, never handed out twice: the old id is free and every
-    // remembered reference to it (earlier history, predictions by name) meets the same label.
-    db.prepare('INSERT INTO labels (id, project_id, name, colour, position) VALUES (?, ?, ?, ?, ?)').run(
-      p.label.id,
-      projectId,
-      freeName(db, projectId, p.label.name),
-      p.label.colour,
-      p.label.position,
-    );
+    // remembered reference to it (earlier history) meets the same label. A project restored from
+    // a backup got new ids, so there the old one may belong to another label: then a new id.
+    const name = freeName(db, projectId, p.label.name);
+    const idFree = !db.prepare('SELECT 1 FROM labels WHERE id = ?').get(p.label.id);
+    const labelId = idFree
+      ? (db
+          .prepare('INSERT INTO labels (id, project_id, name, colour, position) VALUES (?, ?, ?, ?, ?)')
+          .run(p.label.id, projectId, name, p.label.colour, p.label.position),
+        p.label.id)
+      : Number(
+          db
+            .prepare('INSERT INTO labels (project_id, name, colour, position) VALUES (?, ?, ?, ?)')
+            .run(projectId, name, p.label.colour, p.label.position).lastInsertRowid,
+        );
     // Only images still unlabeled: one removed since, or labeled otherwise, is left as it is.
     const restored = db
       .prepare('UPDATE images SET label_id = ? WHERE project_id = ? AND label_id IS NULL AND id IN (SELECT value FROM json_each(?))')
-      .run(p.label.id, projectId, json(p.imageIds)).changes;
-    db.prepare('UPDATE annotations SET label_id = ? WHERE label_id IS NULL AND id IN (SELECT value FROM json_each(?))').run(
-      p.label.id,
-      json(p.annotationIds),
-    );
+      .run(labelId, projectId, json(p.imageIds)).changes;
+    db.prepare(
+      `UPDATE annotations SET label_id = ? WHERE label_id IS NULL AND id IN (SELECT value FROM json_each(?))
+       AND image_id IN (SELECT id FROM images WHERE project_id = ?)`,
+    ).run(labelId, json(p.annotationIds), projectId);
     db.prepare(
       'UPDATE predictions SET label_id = ? WHERE label_id IS NULL AND label = ? AND run_id IN (SELECT id FROM runs WHERE project_id = ?)',
-    ).run(p.label.id, p.label.name, projectId);
-    return { skipped: p.imageIds.length - restored, payload: p };
+    ).run(labelId, p.label.name, projectId);
+    return { skipped: p.imageIds.length - restored, payload: { ...p, label: { ...p.label, id: labelId } } };
   },
   redo(db, projectId, p: LabelDeleted) {
     const exists = db.prepare('SELECT 1 FROM labels WHERE id = ? AND project_id = ?').get(p.label.id, projectId);
@@ -121,6 +127,8 @@ export const CAPTURE: UndoKind = {
   redo(db, projectId, p: Captured, hasFile) {
     const labelAlive = db.prepare('SELECT 1 FROM labels WHERE id = ? AND project_id = ?').pluck();
     const sameContent = db.prepare('SELECT 1 FROM images WHERE project_id = ? AND sha256 = ?').pluck();
+    // The same id when it is free (always, but in a project restored from a backup, whose ids are new).
+    const idTaken = db.prepare('SELECT 1 FROM images WHERE id = ?').pluck();
     const insert = db.prepare(
       `INSERT INTO images (id, project_id, sha256, bytes, width, height, format, original_name, label_id, status, created_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -131,9 +139,23 @@ export const CAPTURE: UndoKind = {
       // Same content imported again meanwhile, or the file swept away: that picture stays out.
       if (sameContent.get(projectId, r.sha256) || !hasFile(projectId, r.sha256, r.format)) continue;
       const labelId = r.label_id !== null && labelAlive.get(r.label_id, projectId) ? r.label_id : null;
-      insert.run(r.id, projectId, r.sha256, r.bytes, r.width, r.height, r.format, r.original_name, labelId, r.status, r.created_at);
-      if (labelId !== null) annotate.run(r.id, labelId);
-      back.push(r.id);
+      const id = idTaken.get(r.id) ? null : r.id;
+      const info = insert.run(
+        id,
+        projectId,
+        r.sha256,
+        r.bytes,
+        r.width,
+        r.height,
+        r.format,
+        r.original_name,
+        labelId,
+        r.status,
+        r.created_at,
+      );
+      const newId = Number(info.lastInsertRowid);
+      if (labelId !== null) annotate.run(newId, labelId);
+      back.push(newId);
     }
     return { skipped: (p.rows?.length ?? 0) - back.length, payload: { batch: p.batch, ids: back } };
   },
