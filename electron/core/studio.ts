@@ -59,13 +59,18 @@ const CHANGES_LABELS = new Set<Method>([
 /** Calls that free space: on a full disk they get one more try once the reserve is given back. */
 const FREES_SPACE = new Set<Method>(['projects.delete', 'images.remove', 'runs.delete', 'exports.delete', 'labels.delete']);
 
+/** "Save to folder…": the host's native dialog, asked for one folder. */
+function exportFolderPicker(pick: NonNullable<StudioOptions['pickSource']>): () => Promise<string | null> {
+  return async () => (await pick('export-folder'))?.paths[0] ?? null;
+}
+
 export interface StudioOptions {
   /** Built once by the host (environment.ts): resources, settings, data folder, registries. */
   environment: StudioEnvironment;
   host: AppInfo['host'];
   version?: string;
   /** The desktop host supplies native dialogs; other hosts have none. */
-  pickSource?: (kind: 'folder' | 'files' | 'csv' | 'backup') => Promise<ImportSource | null>;
+  pickSource?: (kind: 'folder' | 'files' | 'csv' | 'backup' | 'export-folder') => Promise<ImportSource | null>;
   /** The desktop host shows a file in the system's file manager. */
   reveal?: (file: string) => void;
   /** How training engines start; child_process.fork unless the host has its own way (desktop: via main). */
@@ -154,6 +159,7 @@ export class Studio {
       emit: (e, p) => this.bus.emit(e, p),
       sources: this.sources,
       ...(options.reveal ? { reveal: options.reveal } : {}),
+      ...(options.pickSource ? { pickFolder: exportFolderPicker(options.pickSource) } : {}),
     });
     this.dataset = {
       db: this.db,
@@ -407,6 +413,7 @@ export class Studio {
       'runs.predictions': (a) => predictHandlers['runs.predictions'](this.predict, a),
 
       'exports.start': (a) => exportHandlers['exports.start'](this.exporting, a),
+      'exports.pickFolder': (a) => exportHandlers['exports.pickFolder'](this.exporting, a),
       'exports.cancel': (a) => exportHandlers['exports.cancel'](this.exporting, a),
       'exports.preview': (a) => exportHandlers['exports.preview'](this.exporting, a),
       'exports.list': (a) => exportHandlers['exports.list'](this.exporting, a),

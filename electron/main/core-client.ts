@@ -11,7 +11,7 @@ export interface CoreClientOptions {
   modulePath: string;
   dataDir: string;
   nativeBinding: string | null;
-  pickSource: (kind: 'folder' | 'files' | 'csv' | 'backup') => Promise<PickedSource | null>;
+  pickSource: (kind: 'folder' | 'files' | 'csv' | 'backup' | 'export-folder') => Promise<PickedSource | null>;
   reveal: (path: string) => void;
   onEvent: (name: EventName, payload: unknown) => void;
   onFatal: (message: string) => void;

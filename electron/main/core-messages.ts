@@ -26,7 +26,7 @@ export type FromCore =
   | { type: 'result'; id: number; ok: false; error: WireError }
   | { type: 'image'; id: number; image: ImageReply; error?: string }
   | { type: 'event'; name: EventName; payload: unknown }
-  | { type: 'pick'; id: number; kind: 'folder' | 'files' | 'csv' | 'backup' }
+  | { type: 'pick'; id: number; kind: 'folder' | 'files' | 'csv' | 'backup' | 'export-folder' }
   /** Show a file in the system's file manager (an export's folder): only main has `shell`. */
   | { type: 'reveal'; path: string }
   | CoreToEngine

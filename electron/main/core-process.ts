@@ -18,7 +18,7 @@ let studio: Studio;
 const pendingPicks = new Map<number, (source: PickedSource | null) => void>();
 let nextPickId = 1;
 
-function pickSource(kind: 'folder' | 'files' | 'csv' | 'backup'): Promise<PickedSource | null> {
+function pickSource(kind: 'folder' | 'files' | 'csv' | 'backup' | 'export-folder'): Promise<PickedSource | null> {
   const id = nextPickId++;
   return new Promise((resolve) => {
     pendingPicks.set(id, resolve);

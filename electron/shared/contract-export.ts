@@ -76,6 +76,15 @@ const call = <A extends z.ZodType, R extends z.ZodType>(args: A, result: R) => (
 const Ok = z.object({ ok: z.literal(true) });
 
 export const exportCalls = {
+  /**
+   * Desktop only ("Save to folder…"): asks for a folder with the native dialog and hands back a
+   * destination for `exports.start` — a new folder inside the chosen one, under a free name — or
+   * null when the dialog was cancelled. `folderName` is what the user will find there.
+   */
+  'exports.pickFolder': call(
+    z.object({ runId: Id }),
+    z.object({ destination: SourceToken, chosenName: z.string(), folderName: z.string() }).nullable(),
+  ),
   /** Starts an export job; progress on export.progress, the outcome on export.finished. */
   'exports.start': call(
     z.object({
@@ -107,6 +116,12 @@ export const exportEvents = {
     phase: z.string(),
     done: z.number().int(),
     total: z.number().int(),
+    /** How far the whole export is, 0..1 (phases weighted by their usual share of the time). */
+    fraction: z.number().min(0).max(1).optional(),
+    /** Time left, from the time so far and the fraction; null until enough has been seen. */
+    etaMs: z.number().nullable().optional(),
+    /** What the phase is doing right now, in words. */
+    detail: z.string().nullable().optional(),
   }),
   'export.finished': z.object({
     jobId: JobId,

@@ -72,6 +72,8 @@ test('export a finished run: 8-bit preview, float bundle, parity, zip download',
     for (const part of ['tfjs', 'onnx', 'web-demo', 'examples']) await expect(page.getByTestId(`part-${part}`)).toBeChecked();
     await expect(panel).toContainText('Model for apps — use it from Python, a server, a phone, C#…');
     await expect(page.getByTestId('export-history')).toContainText('None yet');
+    // "Save to folder…" needs the desktop app's folder dialog; the browser keeps the .zip download.
+    await expect(page.getByTestId('save-export-to-folder')).toHaveCount(0);
     await shot(page, '01-export-panel');
   });
 
@@ -90,6 +92,8 @@ test('export a finished run: 8-bit preview, float bundle, parity, zip download',
     await page.getByTestId('start-export').click();
     await expect(page.getByTestId('export-progress')).toBeVisible();
     await expect(page.getByTestId('export-phase')).not.toHaveText('Starting…', { timeout: 30_000 });
+    // Time left, not "step N of 6", and what the phase is doing while the check runs.
+    await expect(page.getByTestId('export-eta')).toHaveText(/left|estimating/);
     await shot(page, '03-export-progress');
     await expect(page.getByTestId('export-result')).toBeVisible({ timeout: 240_000 });
     await expect(page.getByTestId('export-result')).toHaveAttribute('data-status', 'done');
@@ -97,6 +101,15 @@ test('export a finished run: 8-bit preview, float bundle, parity, zip download',
     await expect(page.getByTestId('export-parity')).toHaveText(
       /^Matches the app on all \d+ test images; largest probability difference 0(\.\d+)?\.$/,
     );
+    // What each part is for, in words, before any file name.
+    const uses = page.getByTestId('export-uses');
+    for (const words of ['Open the demo in any browser', 'Use in a website', 'Use from Python', 'Use in an app or on a server'])
+      await expect(uses).toContainText(words);
+    await expect(page.getByTestId('export-files')).toBeHidden();
+    await page
+      .getByTestId('export-result')
+      .getByText(/^Details: \d+ files$/)
+      .click();
     const files = page.getByTestId('export-files');
     for (const f of ['model.onnx', 'web-demo/index.html', 'README.md', 'labels.json']) await expect(files).toContainText(f);
     await expect(page.getByTestId('export-history').getByRole('listitem')).toHaveCount(1);

@@ -14,7 +14,7 @@ import { makeExportFixture, type ExportFixture } from './export-fixture.js';
 import { exportCommand, parseExportArgs } from '../../electron/host/commands/export.js';
 import { verifyExportCommand } from '../../electron/host/commands/verify-export.js';
 import { appPredictions } from '../../electron/core/export/app-predict.js';
-import { appNodeModules } from '../../electron/core/export/parity.js';
+import { appNodeModules, judge, tfjsFromBundle } from '../../electron/core/export/parity.js';
 import { loadModelFolder } from '../../electron/core/engine/model-folder.js';
 import { decodeForModel } from '../../electron/core/import/preprocess.js';
 import { getExport, listExports } from '../../electron/core/export/store.js';
@@ -206,6 +206,24 @@ describe('studio export --format bundle', () => {
     }
   });
 
+  it('the TF.js check runs on tfjs-wasm (not the plain-JS backend) and meets the same thresholds', async () => {
+    const files = fx.testFiles.map((t) => t.file);
+    const before = tf.getBackend();
+    const { probs, backend } = await tfjsFromBundle(bundle.dir, 224, files);
+    expect(backend).toBe('wasm');
+    const verdict = judge(
+      'tfjs',
+      false,
+      app,
+      probs,
+      fx.testFiles.map((t) => fx.labels.indexOf(t.label)),
+      null,
+    );
+    expect(verdict.reason).toBeNull();
+    expect(verdict.maxAbsDiff).toBeLessThanOrEqual(1e-4);
+    expect(tf.getBackend()).toBe(before); // the process's own backend is given back
+  });
+
   it('the Node example classifies the test images and agrees with the app', () => {
     const copy = installedCopy(bundle.dir);
     const files = fx.testFiles.map((t) => t.file);
@@ -333,7 +351,14 @@ describe('other formats and quantization', () => {
       export: { format: string; parts: string[]; agreement: number };
     };
     expect(finished).toMatchObject({ jobId, status: 'done', export: { format: 'tfjs', parts: ['tfjs'], agreement: 1 } });
-    expect(events.some((e) => e.name === 'export.progress')).toBe(true);
+    // Progress is a fraction of the whole that only grows, with words for what the check is doing.
+    const ticks = events
+      .filter((e) => e.name === 'export.progress')
+      .map((e) => e.payload as { fraction: number; etaMs: number | null; detail: string | null });
+    expect(ticks.length).toBeGreaterThan(3);
+    ticks.forEach((t, i) => i > 0 && expect(t.fraction).toBeGreaterThanOrEqual(ticks[i - 1]!.fraction));
+    expect(ticks.at(-1)).toMatchObject({ fraction: 1, etaMs: 0 });
+    expect(ticks.some((t) => /checking the model for websites: \d+ of \d+ test pictures/.test(t.detail ?? ''))).toBe(true);
     const list = await exportHandlers['exports.list'](ctx, { runId: fx.runId });
     expect(list.length).toBeGreaterThanOrEqual(3);
     expect(list[0]!.format).toBe('tfjs');
@@ -342,6 +367,37 @@ describe('other formats and quantization', () => {
     const revealed: string[] = [];
     exportHandlers['exports.reveal']({ ...ctx, reveal: (p) => revealed.push(p) }, { exportId: list[0]!.id });
     expect(revealed[0]).toMatch(/run-\d+-export-\d+$/);
+  });
+
+  it('"Save to folder…" exports into a new folder inside the chosen one and touches nothing already there', async () => {
+    const chosen = fs.mkdtempSync(path.join(dir, 'chosen-'));
+    fs.writeFileSync(path.join(chosen, 'notes.txt'), 'mine');
+    const events: { name: ExportEventName; payload: unknown }[] = [];
+    const ctx: ExportCtx = createExportCtx({
+      ...fx.studio.environment,
+      db: fx.studio.db,
+      sources: fx.studio.sources,
+      emit: (name, payload) => events.push({ name, payload }),
+    });
+    await expect(exportHandlers['exports.pickFolder'](ctx, { runId: fx.runId })).rejects.toThrow(/desktop app/);
+    const picking = { ...ctx, pickFolder: async () => chosen };
+    const first = (await exportHandlers['exports.pickFolder'](picking, { runId: fx.runId }))!;
+    // The name the first pick would use is now somebody's folder: the export takes the next free name.
+    fs.mkdirSync(path.join(chosen, first.folderName));
+    fs.writeFileSync(path.join(chosen, first.folderName, 'theirs.txt'), 'theirs');
+    const picked = (await exportHandlers['exports.pickFolder'](picking, { runId: fx.runId }))!;
+    expect(picked.folderName).toBe(`${first.folderName} (2)`);
+    expect(picked.chosenName).toBe(path.basename(chosen));
+    await exportHandlers['exports.start'](ctx, { runId: fx.runId, formats: ['onnx'], quantize: false, destination: picked.destination });
+    await ctx.jobs.settled();
+    const finished = events.find((e) => e.name === 'export.finished')!.payload as { status: string; message: string | null };
+    expect(finished.status, finished.message ?? '').toBe('done');
+    expect(fs.readdirSync(chosen).sort()).toEqual([first.folderName, picked.folderName, `${picked.folderName}.zip`, 'notes.txt'].sort());
+    expect(fs.readFileSync(path.join(chosen, 'notes.txt'), 'utf8')).toBe('mine');
+    expect(fs.readdirSync(path.join(chosen, first.folderName))).toEqual(['theirs.txt']);
+    expect(fs.existsSync(path.join(chosen, picked.folderName, 'model.onnx'))).toBe(true);
+    // A cancelled dialog starts nothing.
+    expect(await exportHandlers['exports.pickFolder']({ ...ctx, pickFolder: async () => null }, { runId: fx.runId })).toBeNull();
   });
 
   it('a Cancel that arrives as I/O while the parity pass keeps the process busy stops the export', async () => {

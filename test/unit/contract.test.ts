@@ -57,6 +57,7 @@ const valid: { [M in Method]: Args<M> } = {
   'runs.predictions': { runId: 1, offset: 0, limit: 10 },
   'exports.start': { runId: 1, formats: ['tfjs', 'onnx'], quantize: false, destination: 'abcdefgh12345678' },
   'exports.cancel': { jobId: 'export-abc123' },
+  'exports.pickFolder': { runId: 1 },
   'exports.preview': { runId: 1, quantize: true },
   'exports.list': { runId: 1 },
   'exports.reveal': { exportId: 1 },

@@ -97,3 +97,16 @@ export function claimFreeFile(
   }
   throw new Error(`No free name for ${base}${ext}.`);
 }
+
+/**
+ * A name for a new export folder inside `parent`: `name`, else `name (2)`, … — the first for which
+ * neither the folder nor its .zip exists, so the export makes both without touching anything there.
+ */
+export function freeFolderName(parent: string, name: string): string {
+  for (let n = 1; n < 10_000; n++) {
+    const candidate = n === 1 ? name : `${name} (${n})`;
+    const at = path.join(parent, candidate);
+    if (!fs.existsSync(at) && !fs.existsSync(`${at}.zip`)) return candidate;
+  }
+  throw new Error(`No free folder name for ${name} in ${parent}.`);
+}

@@ -11,7 +11,8 @@ import type { SourceRegistry } from '../sources.js';
 import { exportCalls, type ExportEventName, type ExportEventPayload } from '../../shared/contract-export.js';
 import { StudioError } from '../../shared/contract.js';
 import { exportRun, type ExportEnvironment } from './bundle.js';
-import { exportFiles, exportSkipped } from './files.js';
+import { exportFiles, exportSkipped, freeFolderName } from './files.js';
+import { safeSegment } from '../dataset/safe-names.js';
 import { quantizePreview } from './preview.js';
 import { getExport, listExports, markExportsInterrupted, type ExportRow } from './store.js';
 
@@ -52,7 +53,9 @@ export interface ExportCtx extends ExportEnvironment {
   /** Desktop only: shell.showItemInFolder. */
   reveal?: (file: string) => void;
   /** Output folders hosts registered; `exports.start`'s `destination` names one by token. */
-  sources?: Pick<SourceRegistry, 'takeOutputFolder'>;
+  sources?: Pick<SourceRegistry, 'takeOutputFolder' | 'registerOutputFolder'>;
+  /** Desktop only: the native folder dialog of "Save to folder…" (null when cancelled). */
+  pickFolder?: () => Promise<string | null>;
 }
 
 /** Call once when the Studio opens: exports left running by a host that died are not running. */
@@ -116,7 +119,16 @@ export const exportHandlers: ExportHandlers = {
           ...(outDir !== undefined ? { outDir } : {}),
           signal,
           onCreated: (eid) => (exportId = eid),
-          onProgress: (phase, done, total) => ctx.emit('export.progress', { jobId: id, runId, exportId, phase, done, total }),
+          onProgress: (phase, done, total, tick) =>
+            ctx.emit('export.progress', {
+              jobId: id,
+              runId,
+              exportId,
+              phase,
+              done,
+              total,
+              ...(tick ? { fraction: tick.fraction, etaMs: tick.etaMs, detail: tick.detail } : {}),
+            }),
         });
         const info = toExportInfo(result.row);
         ctx.emit('export.finished', {
@@ -145,6 +157,22 @@ export const exportHandlers: ExportHandlers = {
       }
     });
     return { jobId };
+  },
+
+  'exports.pickFolder': async (ctx, { runId }) => {
+    const row = ctx.db.prepare('SELECT p.name FROM runs r JOIN projects p ON p.id = r.project_id WHERE r.id = ?').get(runId) as
+      { name: string } | undefined;
+    if (!row) throw new StudioError('not_found', `There is no run ${runId}.`);
+    if (!ctx.pickFolder || !ctx.sources)
+      throw new StudioError('unsupported', 'Saving to a folder of your choice works in the desktop app; download the .zip instead.');
+    const chosen = await ctx.pickFolder();
+    if (chosen === null) return null;
+    if (!fs.existsSync(chosen) || !fs.statSync(chosen).isDirectory())
+      throw new StudioError('not_found', `The folder ${path.basename(chosen)} is not there any more; choose another.`);
+    // A new folder inside the chosen one: the user's files there are never in the way, nor overwritten.
+    const folderName = freeFolderName(chosen, safeSegment(`${row.name} model run ${runId}`, `model run ${runId}`));
+    const destination = ctx.sources.registerOutputFolder(path.join(chosen, folderName));
+    return { destination, chosenName: path.basename(chosen) || chosen, folderName };
   },
 
   'exports.cancel': (ctx, { jobId }) => {

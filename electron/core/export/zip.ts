@@ -35,7 +35,7 @@ export function zipBytes(entries: ZipEntry[]): Buffer {
     if (e.data.length > LIMIT) throw new Error(`${e.name} is larger than 4 GB; this zip writer has no zip64.`);
     const name = Buffer.from(e.name.replace(/\\/g, '/'), 'utf8');
     const crc = zlib.crc32(e.data);
-    const deflated = zlib.deflateRawSync(e.data, { level: 9 });
+    const deflated = zlib.deflateRawSync(e.data, { level: 6 });
     // Stored when deflate does not help (weights, already-compressed data).
     const stored = deflated.length >= e.data.length;
     const body = stored ? Buffer.from(e.data.buffer, e.data.byteOffset, e.data.byteLength) : deflated;

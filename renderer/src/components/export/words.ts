@@ -18,6 +18,20 @@ export const PART_WORDS: Record<Part, { title: string; line: string; format: str
   examples: { title: 'Code examples', line: 'Node and Python', format: 'scripts that run the model for apps' },
 };
 
+// What the user can do with each part once it is exported, in the order they would try them.
+// No file formats here: this is on the main path; the files are listed under "Details".
+export const USE_WORDS: Record<Part, { action: string; how: string }> = {
+  'web-demo': { action: 'Open the demo in any browser', how: 'double-click index.html in the web-demo folder, then drop a picture on it' },
+  tfjs: { action: 'Use in a website', how: 'put the model for websites on your site; README.md shows the few lines of code' },
+  onnx: { action: 'Use in an app or on a server', how: 'the model for apps runs from most programming languages' },
+  examples: { action: 'Use from Python', how: 'run examples/python/classify.py on your pictures (a JavaScript one is beside it)' },
+};
+
+/** The uses of an export's parts, demo first. */
+export function usesOf(parts: readonly Part[]): { part: Part; action: string; how: string }[] {
+  return (['web-demo', 'tfjs', 'examples', 'onnx'] as const).filter((p) => parts.includes(p)).map((p) => ({ part: p, ...USE_WORDS[p] }));
+}
+
 const PHASES: Record<string, string> = {
   'predicting with the app': 'Asking the app for its answers on the test pictures',
   'measuring 8-bit weights': 'Measuring the 8-bit weights',

@@ -28,6 +28,8 @@ export class ExportSession {
   result = $state.raw<Export | null>(null);
   failure = $state<string | null>(null);
   history = $state.raw<Export[]>([]);
+  /** "Save to folder…": the folder the user chose, and the new folder the export makes in it. */
+  savedIn = $state.raw<{ chosenName: string; folderName: string } | null>(null);
   // An export can end before `exports.start` has answered with its job id.
   private early = new Map<string, EventPayload<'export.finished'>>();
 
@@ -74,13 +76,28 @@ export class ExportSession {
     }
   }
 
-  async start(): Promise<void> {
+  /** Desktop: asks for a folder with the system's dialog, then exports into a new folder inside it. */
+  async saveToFolder(): Promise<void> {
+    if (this.running || this.parts.length === 0) return;
+    const picked = await attempt(api.call('exports.pickFolder', { runId: this.runId }));
+    if (!picked) return; // cancelled, or the message is already shown
+    await this.start(picked.destination);
+    if (this.running || this.result) this.savedIn = { chosenName: picked.chosenName, folderName: picked.folderName };
+  }
+
+  async start(destination?: string): Promise<void> {
     if (this.running || this.parts.length === 0) return;
     this.result = null;
     this.failure = null;
     this.progress = null;
+    this.savedIn = null;
     const started = await attempt(
-      api.call('exports.start', { runId: this.runId, formats: [...this.parts], quantize: this.quantize && this.parts.includes('tfjs') }),
+      api.call('exports.start', {
+        runId: this.runId,
+        formats: [...this.parts],
+        quantize: this.quantize && this.parts.includes('tfjs'),
+        ...(destination ? { destination } : {}),
+      }),
     );
     if (!started) return;
     this.jobId = started.jobId;
