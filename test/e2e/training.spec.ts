@@ -184,8 +184,25 @@ test('wizard, a strategy-3 run with live charts, history, try it', async ({ page
   await test.step('a fine-tuning run (the whole network) trains natively in ONNX Runtime and says so', async () => {
     await newRun(page, 'full', 2);
     await page.getByTestId('advanced-batch').fill('8');
+    // The choice made here gets its own estimate, from the measured speeds.
+    await expect(page.getByTestId('estimate')).toHaveText(/at most, on this computer|measuring/);
     await page.getByTestId('start-training').click();
     const run = page.getByTestId('run-view');
+    // Two fine-tuning epochs: the time left is read as it runs and must keep changing (it is
+    // recomputed every second from the epochs seen so far), never stuck on one text.
+    const times = new Set<string>();
+    const until = Date.now() + 300_000;
+    while (Date.now() < until && ['running', 'queued'].includes((await run.getAttribute('data-status')) ?? 'running')) {
+      const t = (
+        await page
+          .getByTestId('eta')
+          .textContent({ timeout: 1000 })
+          .catch(() => null)
+      )?.trim();
+      if (t && !/estimating/.test(t)) times.add(t);
+      await page.waitForTimeout(300);
+    }
+    expect([...times].length, `time-left texts seen: ${[...times].join(' | ')}`).toBeGreaterThanOrEqual(2);
     await expect(run).toHaveAttribute('data-status', 'done', { timeout: 300_000 });
     await expect(page.getByTestId('run-backends')).toContainText(/finetune ONNX Runtime: the whole training step natively on \d+ threads?/);
     await expect(page.getByTestId('run-backends')).not.toContainText('delegatedToCpu');

@@ -1,6 +1,7 @@
 // The strategy wizard's rules. Inputs are what the user can see on the wizard page (images per
 // label, the linear-probe score of the best block, the engine and its measured speed); the
 // output is a choice the user can override, with the reason in plain words.
+import { estimateRunMs } from '../../shared/run-estimate.js';
 import { STRATEGY_DEFAULTS } from './config.js';
 
 export type Strategy = 'head' | 'partial' | 'full';
@@ -33,6 +34,8 @@ export interface WizardInput {
   featuresOnly?: boolean;
   /** Images the probe scored (training + validation; never test): the estimate's sample size. */
   probeImages?: number;
+  /** Every labelled image a run will use (with test): what the time estimate counts. Default imagesPerLabel × labels. */
+  images?: number;
 }
 
 /** Expected accuracy on new pictures, as a range. */
@@ -91,13 +94,26 @@ function plan(strategy: Strategy): { lr: number; epochs: number; warmupEpochs: n
   return { lr, epochs, warmupEpochs };
 }
 
-export function estimateMs(strategy: Strategy, input: Pick<WizardInput, 'imagesPerLabel' | 'labels' | 'speed' | 'trainFraction'>): number {
-  const images = input.imagesPerLabel * input.labels;
-  const train = images * (input.trainFraction ?? 0.7);
+/**
+ * The run's duration at most, from the measured speeds: the one formula the Train tab also uses
+ * for any strategy the user picks (electron/shared/run-estimate.ts).
+ */
+export function estimateMs(
+  strategy: Strategy,
+  input: Pick<WizardInput, 'imagesPerLabel' | 'labels' | 'speed' | 'trainFraction' | 'images'>,
+): number {
   const p = plan(strategy);
-  const forward = images * (input.speed.forwardMsPerImage ?? 0);
-  const warmup = p.warmupEpochs * train * input.speed.msPerImage.head;
-  return Math.max(1, Math.round(forward + warmup + p.epochs * train * input.speed.msPerImage[strategy]));
+  return estimateRunMs(
+    strategy,
+    {
+      images: input.images ?? input.imagesPerLabel * input.labels,
+      ...(input.trainFraction !== undefined ? { trainFraction: input.trainFraction } : {}),
+      epochs: p.epochs,
+      warmupEpochs: p.warmupEpochs,
+      convexHead: true,
+    },
+    input.speed,
+  );
 }
 
 export function recommend(input: WizardInput): Recommendation {

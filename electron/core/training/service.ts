@@ -261,6 +261,7 @@ export class TrainingService extends EventEmitter<TrainingEvents> {
       const recommendation = recommend({
         imagesPerLabel: Math.min(...counts),
         probeImages: seen.length,
+        images: data.samples.length,
         labels: counts.length,
         probeScore: Math.max(...probe.scores.map((s) => s.score)),
         speed,

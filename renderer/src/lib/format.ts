@@ -6,7 +6,9 @@ export function plural(n: number, one: string, many = `${one}s`): string {
 export function etaInWords(ms: number | null): string {
   if (ms === null) return 'estimating time left…';
   const s = Math.round(ms / 1000);
-  if (s < 10) return 'a few seconds left';
+  // Counted in seconds near the end, so a live estimate visibly moves.
+  if (s < 3) return 'a few seconds left';
+  if (s < 10) return `about ${s} seconds left`;
   if (s < 60) return `about ${Math.round(s / 5) * 5} seconds left`;
   const m = Math.round(s / 60);
   if (m < 60) return `about ${plural(m, 'minute')} left`;
