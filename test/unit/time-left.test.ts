@@ -61,6 +61,12 @@ describe('timeLeft', () => {
     );
   });
 
+  it('a phase without an estimate says how long it has been working', () => {
+    const progress = { phase: 'checking', done: 0, total: 40, etaMs: null, at: 0 };
+    expect(timeLeft(base({ progress, now: 5_000 })).slow).toBeNull();
+    expect(slowWords(timeLeft(base({ progress, now: 65_000 })).slow!, 'Judging')).toBe('still working (1 min 5 s so far)');
+  });
+
   it('says nothing it does not know: no fine-tuning pace yet and none measured', () => {
     expect(timeLeft(base({ epochs: warmup.slice(0, 2), now: 100 })).etaMs).toBeNull();
   });

@@ -24,7 +24,7 @@ export interface TimeLeftInput {
 export interface TimeLeft {
   etaMs: number | null;
   /** The work in progress has run well past what was expected: what it is, and for how long so far. */
-  slow: { what: 'epoch' | 'first-finetune-step' | 'phase'; epoch: number; sinceMs: number } | null;
+  slow: { what: 'epoch' | 'first-finetune-step' | 'phase' | 'unmeasured'; epoch: number; sinceMs: number } | null;
 }
 
 /** Past this multiple of the expected time (and at least MIN_SLOW_MS), the work in progress is called slow. */
@@ -39,7 +39,9 @@ export function timeLeft(input: TimeLeftInput): TimeLeft {
   const sinceNews = Math.max(0, now - progress.at);
   if (progress.phase !== 'training') {
     // The engine's own estimate for this phase, counted down between its messages.
-    if (progress.etaMs === null) return { etaMs: null, slow: null };
+    // A phase with no estimate (it reports no steps): after a while, at least how long it has run.
+    if (progress.etaMs === null)
+      return { etaMs: null, slow: sinceNews > MIN_SLOW_MS ? { what: 'unmeasured', epoch: 0, sinceMs: sinceNews } : null };
     const left = progress.etaMs - sinceNews;
     const expected = progress.etaMs + (progress.done > 0 ? 0 : MIN_SLOW_MS);
     if (left < 0 && sinceNews > Math.max(MIN_SLOW_MS, SLOW_FACTOR * expected))
@@ -82,6 +84,7 @@ export function slowWords(slow: NonNullable<TimeLeft['slow']>, phaseText: string
   const s = Math.round(slow.sinceMs / 1000);
   const so = s < 60 ? `${s} s so far` : `${Math.floor(s / 60)} min ${s % 60} s so far`;
   if (slow.what === 'first-finetune-step') return `Preparing the fine-tuning: the first step sets up the network (${so})`;
+  if (slow.what === 'unmeasured') return `still working (${so})`;
   if (slow.what === 'epoch') return `Still working: epoch ${slow.epoch} is taking longer than expected (${so})`;
   return `Still working: ${phaseText.charAt(0).toLowerCase()}${phaseText.slice(1)} is taking longer than expected (${so})`;
 }
