@@ -9,6 +9,7 @@ import zlib from 'node:zlib';
 const DOS_TIME = 0;
 const DOS_DATE = (0 << 9) | (1 << 5) | 1;
 const LIMIT = 0xffff_fffe;
+const BIG = 1 << 20;
 
 export interface ZipEntry {
   /** Path inside the archive, forward slashes. */
@@ -35,7 +36,9 @@ export function zipBytes(entries: ZipEntry[]): Buffer {
     if (e.data.length > LIMIT) throw new Error(`${e.name} is larger than 4 GB; this zip writer has no zip64.`);
     const name = Buffer.from(e.name.replace(/\\/g, '/'), 'utf8');
     const crc = zlib.crc32(e.data);
-    const deflated = zlib.deflateRawSync(e.data, { level: 6 });
+    // Big entries (weights, the demo's inlined model) get the fast level: deflate's higher levels
+    // cost seconds on them for a few percent; the small text files get the default.
+    const deflated = zlib.deflateRawSync(e.data, { level: e.data.length > BIG ? 1 : 6 });
     // Stored when deflate does not help (weights, already-compressed data).
     const stored = deflated.length >= e.data.length;
     const body = stored ? Buffer.from(e.data.buffer, e.data.byteOffset, e.data.byteLength) : deflated;
