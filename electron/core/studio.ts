@@ -29,6 +29,7 @@ import { datasetHandlers, type DatasetCtx } from './dataset/handlers.js';
 import { evalHandlers } from './eval/handlers.js';
 import { SuggestionService } from './suggest/service.js';
 import { suggestHandlers } from './suggest/handlers.js';
+import { duplicateHandlers } from './duplicates/handlers.js';
 import { diagnosticsText } from './diagnostics/report.js';
 import { backupHandlers, type BackupCtx } from './backup/handlers.js';
 import { createSampleProject } from './sample/create.js';
@@ -441,6 +442,7 @@ export class Studio {
         }),
       ...evalHandlers(db),
       ...suggestHandlers(db, this.suggestions),
+      ...duplicateHandlers({ db, paths: this.paths, featureCacheDir: this.training.cacheDir }),
     } satisfies Handlers;
   }
 

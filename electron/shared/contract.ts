@@ -14,6 +14,7 @@ import { storageCalls } from './contract-storage.js';
 import { evalCalls, evalEvents } from './contract-eval.js';
 import { planCalls } from './contract-plan.js';
 import { suggestCalls, suggestEvents } from './contract-suggest.js';
+import { duplicateCalls } from './contract-duplicates.js';
 
 const call = <A extends z.ZodType, R extends z.ZodType>(args: A, result: R) => ({ args, result });
 const P = { projectId: S.Id };
@@ -93,6 +94,7 @@ export const calls = {
   ...evalCalls,
   ...planCalls,
   ...suggestCalls,
+  ...duplicateCalls,
 } as const;
 
 export const events = {

@@ -12,6 +12,10 @@ export interface CacheOptions {
 
 export const DEFAULT_CACHE_CAP = 2 * 1024 ** 3;
 
+function cacheFile(root: string, key: string, half: boolean): string {
+  return path.join(root, key.slice(0, 2), `${key}.${half ? 'f16' : 'f32'}`);
+}
+
 export class FeatureCache {
   private bytes = -1;
   readonly capBytes: number;
@@ -31,7 +35,22 @@ export class FeatureCache {
   }
 
   private file(key: string, half: boolean): string {
-    return path.join(this.root, key.slice(0, 2), `${key}.${half ? 'f16' : 'f32'}`);
+    return cacheFile(this.root, key, half);
+  }
+
+  /**
+   * Reads an entry without touching its recency: for readers outside the engine process (the
+   * near-duplicate finder), which must not reorder the engine's eviction. Null when absent.
+   */
+  static peek(root: string, key: string, half: boolean): Float32Array | null {
+    let buf: Buffer;
+    try {
+      buf = fs.readFileSync(cacheFile(root, key, half));
+    } catch {
+      return null;
+    }
+    const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength);
+    return half ? fromFloat16(new Uint16Array(ab)) : new Float32Array(ab);
   }
 
   get(key: string, half: boolean): Float32Array | null {

@@ -19,6 +19,7 @@ import { scanPaths, type Candidate, type ScanResult } from './scan.js';
 import { csvCandidates } from './csv.js';
 import { exists, previewPath, storeOnce, writeAtomic } from './store.js';
 import { isDiskFull } from '../storage/disk-full.js';
+import { perceptualHash } from '../duplicates/phash.js';
 import { releaseReserves } from '../storage/reserve.js';
 import { DISK_FULL_REASON } from '../../shared/contract-storage.js';
 
@@ -83,13 +84,20 @@ function labelName(raw: string | null): string | null {
   return name === '' ? null : name;
 }
 
-/** Decodes once (the thumbnail proves the whole image decodes), then stores original and thumbnail. */
-async function storeFiles(ctx: ImportContext, projectId: number, bytes: Uint8Array, sha256: string, info: ImageInfo): Promise<void> {
+/**
+ * Decodes (the thumbnail proves the whole image decodes), then stores original and thumbnail.
+ * Returns the perceptual hash, computed alongside (a 32×32 shrink-on-load decode, a few ms).
+ */
+async function storeFiles(ctx: ImportContext, projectId: number, bytes: Uint8Array, sha256: string, info: ImageInfo): Promise<string> {
   const thumb = ctx.paths.thumbnail(projectId, sha256);
-  const thumbData = (await exists(thumb)) ? null : (await makeThumbnail(bytes, info.format)).data;
+  const [thumbData, phash] = await Promise.all([
+    (async () => ((await exists(thumb)) ? null : (await makeThumbnail(bytes, info.format)).data))(),
+    perceptualHash(bytes, info.format),
+  ]);
   // No existence check for the original: rewriting identical content-addressed bytes is harmless.
   await writeAtomic(ctx.paths.stored(projectId, sha256, info.format), bytes);
   if (thumbData) await writeAtomic(thumb, thumbData);
+  return phash;
 }
 
 export async function runImport(ctx: ImportContext, opts: ImportOptions, job: JobReporter): Promise<Omit<ImportReport, 'jobId'>> {
@@ -201,8 +209,8 @@ export async function runImport(ctx: ImportContext, opts: ImportOptions, job: Jo
     const verdict = (async (): Promise<Outcome> => {
       try {
         const info = await inspectImage(bytes);
-        await storeFiles(ctx, projectId, bytes, sha256, info);
-        const image = { projectId, sha256, bytes: bytes.length, width: info.width, height: info.height, format: info.format };
+        const phash = await storeFiles(ctx, projectId, bytes, sha256, info);
+        const image = { projectId, sha256, bytes: bytes.length, width: info.width, height: info.height, format: info.format, phash };
         return { kind: 'ready', image, claim: mine };
       } catch (err) {
         if (err instanceof ImageRejected) return { kind: 'skipped', reason: err.message };
@@ -266,9 +274,10 @@ export async function importCaptured(
 ): Promise<{ row: ImageRow; duplicate: boolean }> {
   const sha256 = sha256Of(bytes);
   let info: ImageInfo;
+  let phash: string;
   try {
     info = await inspectImage(bytes);
-    await storeFiles(ctx, projectId, bytes, sha256, info);
+    phash = await storeFiles(ctx, projectId, bytes, sha256, info);
   } catch (err) {
     if (err instanceof ImageRejected) throw new StudioError('invalid', `The captured frame could not be used: ${err.message}.`);
     throw err;
@@ -283,6 +292,7 @@ export async function importCaptured(
       format: info.format,
       originalName: name,
       labelId,
+      phash,
     }),
   )();
   const d = getImage(ctx.db, projectId, id);

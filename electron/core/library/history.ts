@@ -19,7 +19,9 @@ import {
 const KEEP_ACTIONS = 200;
 
 /** 'accept': suggestions accepted (labels set by the model, confirmed by a person's click). */
-type Kind = 'label' | 'status' | 'accept';
+// 'split': a person accepted moving near-duplicates into one split (duplicates/handlers.ts).
+type Kind = 'label' | 'status' | 'accept' | 'split';
+const COLUMN: Record<Kind, string> = { label: 'label_id', status: 'status', accept: 'label_id', split: 'split' };
 const kinds: Record<string, UndoKind> = { [LABEL_DELETE.kind]: LABEL_DELETE, [CAPTURE.kind]: CAPTURE };
 interface Payload {
   ids: number[];
@@ -56,7 +58,7 @@ function write(db: Db, projectId: number, kind: Kind, ids: number[], values: (nu
     if (g) g.push(id);
     else groups.set(v, [id]);
   });
-  const column = kind === 'status' ? 'status' : 'label_id';
+  const column = COLUMN[kind];
   const update = db.prepare(`UPDATE images SET ${column} = ? WHERE project_id = ? AND id IN (SELECT value FROM json_each(?))`);
   const annotate = db.prepare(
     `INSERT INTO annotations (image_id, label_id, source) SELECT value, ?, '${kind === 'accept' ? 'model' : 'person'}' FROM json_each(?)`,
@@ -64,7 +66,7 @@ function write(db: Db, projectId: number, kind: Kind, ids: number[], values: (nu
   for (const [value, group] of groups) {
     const json = JSON.stringify(group);
     update.run(value, projectId, json);
-    if (kind !== 'status') annotate.run(value, json);
+    if (kind === 'label' || kind === 'accept') annotate.run(value, json);
   }
 }
 
@@ -134,6 +136,28 @@ export function acceptSuggestions(
     for (const p of kept) annotate.run(p.id, labelId, p.confidence);
     record(db, projectId, 'accept', description, { ids, before: ids.map(() => null), after: labelId });
     return ids.length;
+  })();
+}
+
+/** Moves images into one split, as one undoable action. Images not in the project are ignored. */
+export function moveToSplit(db: Db, projectId: number, ids: number[], split: 'train' | 'validation' | 'test', description: string): number {
+  return db.transaction(() => {
+    const rows = (
+      db
+        .prepare('SELECT id, split FROM images WHERE project_id = ? AND id IN (SELECT value FROM json_each(?)) ORDER BY id')
+        .all(projectId, JSON.stringify(ids)) as { id: number; split: string | null }[]
+    ).filter((r) => r.split !== split);
+    if (rows.length === 0) return 0;
+    const moved = rows.map((r) => r.id);
+    write(
+      db,
+      projectId,
+      'split',
+      moved,
+      moved.map(() => split),
+    );
+    record(db, projectId, 'split', description, { ids: moved, before: rows.map((r) => r.split), after: split });
+    return moved.length;
   })();
 }
 

@@ -142,6 +142,8 @@ export interface NewImage {
   labelId: number | null;
   /** Who named the label: a person (the default), or the folder or CSV file it was imported from. */
   labelSource?: 'person' | 'folder' | 'csv';
+  /** Perceptual hash (duplicates/phash.ts); when absent, the near-duplicate finder computes it on first use. */
+  phash?: string | null;
 }
 
 /** Inserts an image, or returns the existing one with the same content (duplicates collapse by hash). */
@@ -151,9 +153,9 @@ export function insertImage(db: Db, img: NewImage): { id: number; duplicate: boo
   if (existing) return { id: existing.id, duplicate: true };
   const info = db
     .prepare(
-      'INSERT INTO images (project_id, sha256, bytes, width, height, format, original_name, label_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO images (project_id, sha256, bytes, width, height, format, original_name, label_id, phash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     )
-    .run(img.projectId, img.sha256, img.bytes, img.width, img.height, img.format, img.originalName, img.labelId);
+    .run(img.projectId, img.sha256, img.bytes, img.width, img.height, img.format, img.originalName, img.labelId, img.phash ?? null);
   const id = Number(info.lastInsertRowid);
   if (img.labelId !== null)
     db.prepare('INSERT INTO annotations (image_id, label_id, source) VALUES (?, ?, ?)').run(id, img.labelId, img.labelSource ?? 'person');

@@ -1,6 +1,7 @@
 // `studio eval RUN [--json]`: what a finished run got wrong, through the `eval.report` call the
 // run page uses. Prints the advice and the most doubtful labels; with --json the last line is the
-// report as the contract gives it (no stored-file path anywhere in it; README "studio eval").
+// report as the contract gives it, plus the near-duplicate groups and leaks of `duplicates.find`
+// (no stored-file path anywhere in it; README "studio eval").
 import type { Studio } from '../../core/studio.js';
 import { UsageError } from '../cli-args.js';
 
@@ -36,6 +37,10 @@ export async function evalCommand(studio: Studio, args: EvalArgs, write: (line: 
         `  ${String(d.imageId).padStart(6)}  ${d.originalName}: labeled ${d.givenLabel}, looks like ${d.suggestedLabel} (${Math.round(d.confidence * 100)}%)`,
       );
   }
-  if (args.json) write(JSON.stringify(report));
+  // Near-duplicates among the pictures, with the splits this run recorded: a leak means its test
+  // score counted pictures it had in effect trained on.
+  const dups = await studio.call('duplicates.find', { projectId: report.projectId, runId: report.runId });
+  for (const leak of dups.leaks) write(`Leak: ${leak.warning}`);
+  if (args.json) write(JSON.stringify({ ...report, nearDuplicateGroups: dups.groups, leaks: dups.leaks }));
   return 0;
 }

@@ -7,6 +7,7 @@ import * as m005 from './005_autoincrement.js';
 import * as m006 from './006_owned_paths.js';
 import * as m007 from './007_run_images.js';
 import * as m008 from './008_run_notes.js';
+import * as m009 from './009_perceptual_hash.js';
 import type Database from 'better-sqlite3';
 
 export interface Migration {
@@ -32,4 +33,5 @@ export const migrations: Migration[] = [
   { version: 6, name: 'owned paths', up: m006.up },
   { version: 7, name: 'run images', up: m007.up },
   { version: 8, name: 'run names, notes and continuation', up: m008.up },
+  { version: 9, name: 'perceptual hash', up: m009.up },
 ];
