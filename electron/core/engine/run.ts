@@ -339,6 +339,8 @@ export async function runTraining(input: RunInput): Promise<RunOutput> {
       classes,
       config,
       heldOut: heldOutRows(test, result.probs, classes, valResult ? heldOutRows(validation, valResult.probs, classes) : undefined),
+      // The convex head fitted the checking pictures: their own answers are in-sample.
+      validationFitted: convex,
       featuresOf: (ids) => inBatches(ids, 16, (b) => finalSpec.batch(b, 0, false), toFeatures),
       unlabeled: async () =>
         unlabeled.length ? inBatches([...unlabeled.keys()], 16, await unlabeledInput(), (x) => head.apply(toFeatures(x), false, 0)) : [],

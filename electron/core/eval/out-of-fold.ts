@@ -20,8 +20,14 @@ export interface OutOfFoldInput {
   /** Final-trunk features of the training images. */
   features: Float32Array[];
   labels: number[];
-  /** The run's checking pictures, for early stopping of every refit (never predicted here). */
+  /**
+   * The run's checking pictures, for early stopping of every refit. When the run's own fit learned
+   * from them (`predictValidation`), they are dealt into the folds too and predicted like training
+   * images: each refit stops early on the checking pictures outside its held-out fold and never
+   * trains on any of them, so the one that predicts a checking picture neither fitted nor stopped on it.
+   */
   validation: { features: Float32Array[]; labels: number[] };
+  predictValidation?: boolean;
   classes: number;
   head: HeadConfig;
   seed: number;
@@ -48,20 +54,25 @@ export function stratifiedFolds(labels: number[], folds: number, seed: number): 
   return fold;
 }
 
-/** Probabilities per training image (row per image, `classes` wide), each from a refit that did not see it. */
+/**
+ * Probabilities per training image (row per image, `classes` wide), each from a refit that did not
+ * see it; then, with `predictValidation`, per checking picture likewise.
+ */
 export async function outOfFold(input: OutOfFoldInput): Promise<Float32Array[]> {
   const n = input.features.length;
-  const out: Float32Array[] = new Array(n);
-  const folds = Math.min(FOLDS, n);
-  const fold = stratifiedFolds(input.labels, folds, subSeed(input.seed, 'oof'));
-  const dim = input.features[0]!.length;
+  const nv = input.validation.features.length;
   // One index space: training images first, then the checking pictures.
   const all = [...input.features, ...input.validation.features];
   const labelOf = (i: number) => (i < n ? input.labels[i]! : input.validation.labels[i - n]!);
-  const validation = input.validation.features.map((_, k) => n + k);
+  const predicted = input.predictValidation ? n + nv : n;
+  const out: Float32Array[] = new Array(predicted);
+  const folds = Math.min(FOLDS, n);
+  const fold = stratifiedFolds([...Array(predicted).keys()].map(labelOf), folds, subSeed(input.seed, 'oof'));
+  const dim = all[0]!.length;
   for (let f = 0; f < folds; f++) {
-    const held = [...Array(n).keys()].filter((i) => fold[i] === f);
+    const held = [...Array(predicted).keys()].filter((i) => fold[i] === f);
     const train = [...Array(n).keys()].filter((i) => fold[i] !== f);
+    const validation = [...Array(nv).keys()].map((k) => n + k).filter((i) => i >= predicted || fold[i] !== f);
     if (!held.length || !train.length) continue;
     const head = new Head(dim, input.classes, input.head, subSeed(input.seed, `oof-head-${f}`), featureStats(train.map((i) => all[i]!)));
     try {
@@ -96,6 +107,6 @@ export async function outOfFold(input: OutOfFoldInput): Promise<Float32Array[]> 
     }
   }
   // A fold that could not be formed (fewer images than folds) leaves no gap: uniform, i.e. "no opinion".
-  for (let i = 0; i < n; i++) out[i] ??= new Float32Array(input.classes).fill(1 / input.classes);
+  for (let i = 0; i < predicted; i++) out[i] ??= new Float32Array(input.classes).fill(1 / input.classes);
   return out;
 }

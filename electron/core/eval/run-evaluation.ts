@@ -1,6 +1,7 @@
 // What a finished run says about every image of its project, computed in the engine process
-// right after training: held-out answers for the checking and test pictures, out-of-fold answers
-// for the training pictures (out-of-fold.ts), and answers for the unlabeled pictures. The host
+// right after training: held-out answers for the test pictures, out-of-fold answers for the
+// training pictures (out-of-fold.ts) — and for the checking pictures when the run's fit learned
+// from them (the convex head), held-out answers otherwise — and answers for the unlabeled pictures. The host
 // stores them in run_images (migration 006).
 import * as tf from '@tensorflow/tfjs';
 import type { TrainConfig } from '../engine/config.js';
@@ -24,6 +25,12 @@ export interface EvaluationInput {
   config: TrainConfig;
   /** The final model's probabilities of the validation and test samples (the run's own evaluation). */
   heldOut: Map<number, Float32Array>;
+  /**
+   * True when the run's own fit learned from the validation samples (the convex head fits training
+   * and checking pictures together): their answers in `heldOut` are then in-sample, so they are
+   * replaced by out-of-fold ones like the training images'.
+   */
+  validationFitted?: boolean;
   /** Pooled features of these samples under the final (possibly fine-tuned) trunk. */
   featuresOf: (ids: number[]) => Promise<Float32Array[]>;
   /** The final model's probabilities of the unlabeled images. */
@@ -52,6 +59,7 @@ export async function evaluateRun(input: EvaluationInput): Promise<RunEvaluation
     l2: config.l2,
     patience: Math.min(config.patience, 8),
     classWeights: config.classWeights,
+    predictValidation: !!input.validationFitted,
     epochs: Math.min(REFIT_EPOCHS, config.strategy === 'head' ? config.epochs : REFIT_EPOCHS),
     ...(input.isCancelled ? { isCancelled: input.isCancelled } : {}),
   });
@@ -65,6 +73,11 @@ export async function evaluateRun(input: EvaluationInput): Promise<RunEvaluation
     probs[i] = round(p);
     kinds[i] = 'held-out';
   }
+  if (input.validationFitted)
+    validation.forEach((i, k) => {
+      probs[i] = round(oof[train.length + k]!);
+      kinds[i] = config.strategy === 'head' ? 'out-of-fold' : 'head-out-of-fold';
+    });
   const unlabeled = (await input.unlabeled()).map(round);
   return { probs, kinds, unlabeled, refitEpochs: REFIT_EPOCHS };
 }
