@@ -3,7 +3,7 @@
 // whose label looks wrong, and advice in plain words. Handlers: electron/core/eval/handlers.ts.
 // The CLI's `studio eval RUN --json` prints `eval.report` as is (README "studio eval").
 import { z } from 'zod';
-import { Id } from './schemas.js';
+import { Id, HistoryState } from './schemas.js';
 
 export const PredictionKind = z.enum(['held-out', 'out-of-fold', 'head-out-of-fold', 'unlabeled']);
 export const SplitName = z.enum(['train', 'validation', 'test']);
@@ -53,7 +53,7 @@ export const EvalReport = z.object({
   /** Test pictures: rows = given label, columns = predicted, in `labels` order. */
   confusion: z.array(z.array(z.number().int())),
   images: z.array(EvalImage),
-  /** Most doubtful first. */
+  /** Most doubtful first; pictures a person confirmed (and has not relabeled since) are left out. */
   suspectedLabelErrors: z.array(LabelDoubt),
   advice: z.array(Advice),
 });
@@ -76,6 +76,18 @@ export const evalCalls = {
   'eval.report': call(z.object({ runId: Id }), EvalReport),
   /** Which of two runs of one project is better on the test pictures they share (by content hash). */
   'eval.compare': call(z.object({ runId: Id, otherRunId: Id }), RunComparison),
+  /**
+   * The project's best finished run, the one the run history marks: runs are compared in the
+   * order they were made, each against the best so far, on the test pictures both share by content
+   * (`eval.compare`); a later run takes the mark only by being better there. Runs that share no
+   * test picture (recorded before per-picture results) fall back to their own test scores.
+   */
+  'eval.best': call(z.object({ projectId: Id }), z.object({ runId: Id.nullable() })),
+  /**
+   * "This label is right" for a doubted picture: it leaves `suspectedLabelErrors` of every run for
+   * as long as it keeps that label. One undoable action.
+   */
+  'eval.confirmLabel': call(z.object({ projectId: Id, imageId: Id }), z.object({ changed: z.number().int(), history: HistoryState })),
 } as const;
 
 export const evalEvents = {} as const;

@@ -91,5 +91,21 @@ test('a confusion-matrix cell opens its pictures; a number key relabels one; und
   await expect(doubted.getByTestId('now-label')).toHaveText(`now ${suggested}`);
   await page.getByTestId('gallery-undo').click();
   await expect(doubted.getByTestId('now-label')).toHaveCount(0);
+
+  // C: "the label is right" — the picture leaves the list, stays out after a reload, and undo brings it back.
+  const openDoubts = page.getByTestId('open-doubts');
+  await tiles.first().focus();
+  await page.keyboard.press('c');
+  await expect(tiles).toHaveCount(doubts - 1);
+  await expect(openDoubts).toHaveText(`Labels that look wrong (${doubts - 1})`);
+  // The URL keeps the project's Train tab; the run is chosen again.
+  await page.reload();
+  await page.getByTestId(`run-${seeded.runId}`).click();
+  await expect(openDoubts).toHaveText(`Labels that look wrong (${doubts - 1})`);
+  await openDoubts.click();
+  await expect(page.getByTestId('gallery-undo')).toHaveText(/^Undo: Confirm /);
+  await page.getByTestId('gallery-undo').click();
+  await expect(openDoubts).toHaveText(`Labels that look wrong (${doubts})`);
+  await expect(tiles).toHaveCount(doubts);
   expect(problems).toEqual([]);
 });

@@ -22,6 +22,8 @@ import { insertImage } from '../../electron/core/library/images.js';
 import { rgbOf, type Rgb } from '../fixtures/images.js';
 import { rng } from '../../electron/core/engine/seeded.js';
 import { runStudio, lastJson } from '../fixtures/cli.js';
+import { evalHandlers } from '../../electron/core/eval/handlers.js';
+import { redo, undo } from '../../electron/core/library/history.js';
 
 let dir: string;
 let db: Db;
@@ -116,8 +118,11 @@ describe('what a run used and said', () => {
     expect(rows).toHaveLength(60);
     expect(rows.every((r) => r.predicted !== null && r.probabilities?.length === 3)).toBe(true);
     expect(rows.find((r) => r.imageId === unlabeled)).toMatchObject({ label: null, split: null, kind: 'unlabeled' });
-    expect(new Set(rows.filter((r) => r.split === 'train').map((r) => r.kind))).toEqual(new Set(['out-of-fold']));
-    expect(new Set(rows.filter((r) => r.split === 'test' || r.split === 'validation').map((r) => r.kind))).toEqual(new Set(['held-out']));
+    // The default convex head fits training and checking pictures together: both are judged out-of-fold.
+    expect(new Set(rows.filter((r) => r.split === 'train' || r.split === 'validation').map((r) => r.kind))).toEqual(
+      new Set(['out-of-fold']),
+    );
+    expect(new Set(rows.filter((r) => r.split === 'test').map((r) => r.kind))).toEqual(new Set(['held-out']));
 
     const report = evalReport(db, runId);
     // The report's test confusion matrix is the run's own.
@@ -132,6 +137,20 @@ describe('what a run used and said', () => {
       'originalName',
       'suggestedLabel',
     ]);
+
+    // "This label is right": the picture leaves the list for good (a new read of the report), and undo brings it back.
+    const confirmed = await evalHandlers(db)['eval.confirmLabel']({ projectId, imageId: planted[0]! });
+    expect(confirmed).toMatchObject({ changed: 1, history: { undoLabel: 'Confirm green' } });
+    expect(evalReport(db, runId).suspectedLabelErrors.map((s) => s.imageId)).not.toContain(planted[0]);
+    undo(db, projectId);
+    expect(evalReport(db, runId).suspectedLabelErrors.map((s) => s.imageId)).toContain(planted[0]);
+    redo(db, projectId);
+    // Relabeled since: the confirmation was about another label, so the doubt shows again.
+    db.prepare('UPDATE images SET label_id = ? WHERE id = ?').run(labelId(projectId, 'blue'), planted[0]);
+    expect(evalReport(db, runId).suspectedLabelErrors.map((s) => s.imageId)).toContain(planted[0]);
+    db.prepare('UPDATE images SET label_id = ? WHERE id = ?').run(labelId(projectId, 'green'), planted[0]);
+    expect(evalReport(db, runId).suspectedLabelErrors.map((s) => s.imageId)).not.toContain(planted[0]);
+    undo(db, projectId);
 
     // A run compared with itself: the same test pictures by content, no winner, no changes.
     expect(compareRuns(db, runId, runId)).toMatchObject({ sharedTest: run.metrics!.testCount, better: null, changes: [] });
@@ -157,6 +176,7 @@ describe('what a run used and said', () => {
     };
     walk(json);
     expect(keys.filter((k) => /suspect|labelError|mislabel/i.test(k))).toEqual(['suspectedLabelErrors']);
+    expect(json).toMatchObject({ nearDuplicateGroups: expect.any(Array), leaks: expect.any(Array) });
     expect(cli.stdout).not.toContain(dir);
     expect(cli.stdout).not.toMatch(/[a-f0-9]{64}/);
 

@@ -86,7 +86,7 @@ describe('near-duplicates', () => {
     expect(found.leaks).toHaveLength(1);
     const [leak] = found.leaks;
     expect(leak).toMatchObject({ splits: ['train', 'test'], moveTo: 'train', imageIds: [ids.get('s1-cropped')] });
-    expect(leak!.warning).toMatch(/5 near-identical pictures are split across train and test/);
+    expect(leak!.warning).toMatch(/5 near-identical pictures are split across learning and test pictures/);
     expect(found.groups[leak!.group]!.leak).toBe(true);
 
     // Nothing moves without the warning accepted.

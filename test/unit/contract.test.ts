@@ -80,6 +80,8 @@ const valid: { [M in Method]: Args<M> } = {
   'suggest.accept': { projectId: 1, labelId: 1, minPercent: 90, version: 3 },
   'suggest.acceptOne': { projectId: 1, imageId: 1 },
   'suggest.report': { projectId: 1 },
+  'eval.confirmLabel': { projectId: 1, imageId: 2 },
+  'eval.best': { projectId: 1 },
   'duplicates.find': { projectId: 1, runId: 2 },
   'duplicates.resolveLeak': { projectId: 1, imageIds: [3], split: 'train', acceptWarning: true },
 };

@@ -12,6 +12,9 @@ import { perceptualHash } from './phash.js';
 import { leakOf, nearDuplicateGroups, type Hashed, type SplitName } from './groups.js';
 import type { ImageFormat } from '../import/sniff.js';
 
+/** The words the app uses for the splits (the renderer's training words say the same). */
+const SPLIT_WORDS: Record<SplitName, string> = { train: 'learning', validation: 'checking', test: 'test' };
+
 export interface FinderContext {
   db: Db;
   paths: DataPaths;
@@ -117,7 +120,7 @@ export async function findNearDuplicates(ctx: FinderContext, projectId: number, 
         splits: leak.splits,
         moveTo: leak.moveTo,
         imageIds: moving.map((m) => m.imageId),
-        warning: `${members.length} near-identical pictures are split across ${leak.splits.join(' and ')}: the model is checked on pictures it has in effect learned. Moving ${moving.length === 1 ? 'one' : moving.length} to ${leak.moveTo} keeps them together.`,
+        warning: `${members.length} near-identical pictures are split across ${leak.splits.map((x) => SPLIT_WORDS[x]).join(' and ')} pictures: the model is checked on pictures it has in effect learned. Moving ${moving.length === 1 ? 'one' : moving.length} to the ${SPLIT_WORDS[leak.moveTo]} pictures keeps them together.`,
       });
     }
     groups.push({ members, distance: g.distance, similarity: g.similarity, leak: !!leak });

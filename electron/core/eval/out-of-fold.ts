@@ -67,7 +67,12 @@ export async function outOfFold(input: OutOfFoldInput): Promise<Float32Array[]> 
   const predicted = input.predictValidation ? n + nv : n;
   const out: Float32Array[] = new Array(predicted);
   const folds = Math.min(FOLDS, n);
-  const fold = stratifiedFolds([...Array(predicted).keys()].map(labelOf), folds, subSeed(input.seed, 'oof'));
+  // Training images are dealt as they always were (a run's training answers do not depend on
+  // whether its checking pictures are predicted too); checking pictures are dealt on their own.
+  const fold = [
+    ...stratifiedFolds(input.labels, folds, subSeed(input.seed, 'oof')),
+    ...(input.predictValidation ? stratifiedFolds(input.validation.labels, folds, subSeed(input.seed, 'oof-validation')) : []),
+  ];
   const dim = all[0]!.length;
   for (let f = 0; f < folds; f++) {
     const held = [...Array(predicted).keys()].filter((i) => fold[i] === f);

@@ -1,7 +1,7 @@
 // A run's evaluation as the UI and `studio eval` read it: per-image predictions from run_images,
 // the test confusion matrix, the doubted labels (label-errors.ts) and advice in plain words.
 import type { Db } from '../db/connection.js';
-import { getRun, type RunRow } from '../training/runs.js';
+import { getRun, listRuns, type RunRow } from '../training/runs.js';
 import { StudioError } from '../../shared/contract.js';
 import type { EvalImage, EvalReport, RunComparison } from '../../shared/contract-eval.js';
 import { rankDoubts } from './label-errors.js';
@@ -21,12 +21,13 @@ interface Current {
   status: string;
   label_id: number | null;
   label: string | null;
+  confirmed_label_id: number | null;
 }
 
 function currentImages(db: Db, projectId: number): Map<number, Current> {
   const rows = db
     .prepare(
-      'SELECT i.id, i.status, i.label_id, l.name AS label FROM images i LEFT JOIN labels l ON l.id = i.label_id WHERE i.project_id = ?',
+      'SELECT i.id, i.status, i.label_id, i.confirmed_label_id, l.name AS label FROM images i LEFT JOIN labels l ON l.id = i.label_id WHERE i.project_id = ?',
     )
     .all(projectId) as Current[];
   return new Map(rows.map((r) => [r.id, r]));
@@ -66,13 +67,20 @@ export function evalReport(db: Db, runId: number): EvalReport {
     labels.length,
   );
   const names = new Map(images.map((i) => [i.imageId, i.originalName]));
-  const suspectedLabelErrors = doubts.map((d) => ({
-    imageId: d.imageId,
-    originalName: names.get(d.imageId)!,
-    givenLabel: labels[d.given]!,
-    suggestedLabel: labels[d.suggested]!,
-    confidence: Math.round(d.confidence * 1e4) / 1e4,
-  }));
+  // A person said this label is right, and the picture still has the label the run was given.
+  const confirmed = (id: number, given: number) => {
+    const c = now.get(id);
+    return !!c && c.label_id !== null && c.confirmed_label_id === c.label_id && c.label === labels[given];
+  };
+  const suspectedLabelErrors = doubts
+    .filter((d) => !confirmed(d.imageId, d.given))
+    .map((d) => ({
+      imageId: d.imageId,
+      originalName: names.get(d.imageId)!,
+      givenLabel: labels[d.given]!,
+      suggestedLabel: labels[d.suggested]!,
+      confidence: Math.round(d.confidence * 1e4) / 1e4,
+    }));
   return {
     runId,
     projectId: run.projectId,
@@ -168,4 +176,22 @@ function configChanges(a: RunRow, b: RunRow): string[] {
     if (va !== vb) out.push(`${key} ${va} → ${vb}`);
   }
   return out;
+}
+
+/** The run the history marks as best (see `eval.best`): each finished run against the best so far, on shared test pictures. */
+export function bestRun(db: Db, projectId: number): number | null {
+  const done = listRuns(db, projectId)
+    .filter((r) => r.status === 'done' && typeof r.metrics?.testAccuracy === 'number')
+    .sort((a, b) => a.id - b.id);
+  let best: RunRow | null = null;
+  for (const run of done) {
+    if (!best) {
+      best = run;
+      continue;
+    }
+    const c = compareRuns(db, best.id, run.id);
+    const later = c.sharedTest > 0 ? c.better === run.id : run.metrics!.testAccuracy! > best.metrics!.testAccuracy!;
+    if (later) best = run;
+  }
+  return best?.id ?? null;
 }

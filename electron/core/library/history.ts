@@ -20,8 +20,15 @@ const KEEP_ACTIONS = 200;
 
 /** 'accept': suggestions accepted (labels set by the model, confirmed by a person's click). */
 // 'split': a person accepted moving near-duplicates into one split (duplicates/handlers.ts).
-type Kind = 'label' | 'status' | 'accept' | 'split';
-const COLUMN: Record<Kind, string> = { label: 'label_id', status: 'status', accept: 'label_id', split: 'split' };
+// 'confirm': a person said a doubted label is right (eval/handlers.ts).
+type Kind = 'label' | 'status' | 'accept' | 'split' | 'confirm';
+const COLUMN: Record<Kind, string> = {
+  label: 'label_id',
+  status: 'status',
+  accept: 'label_id',
+  split: 'split',
+  confirm: 'confirmed_label_id',
+};
 const kinds: Record<string, UndoKind> = { [LABEL_DELETE.kind]: LABEL_DELETE, [CAPTURE.kind]: CAPTURE };
 interface Payload {
   ids: number[];
@@ -158,6 +165,18 @@ export function moveToSplit(db: Db, projectId: number, ids: number[], split: 'tr
     );
     record(db, projectId, 'split', description, { ids: moved, before: rows.map((r) => r.split), after: split });
     return moved.length;
+  })();
+}
+
+/** "This label is right": marks the image's current label as confirmed, as one undoable action. */
+export function confirmLabel(db: Db, projectId: number, imageId: number, labelName: string): number {
+  return db.transaction(() => {
+    const row = db.prepare('SELECT label_id, confirmed_label_id FROM images WHERE project_id = ? AND id = ?').get(projectId, imageId) as
+      { label_id: number | null; confirmed_label_id: number | null } | undefined;
+    if (!row || row.label_id === null || row.confirmed_label_id === row.label_id) return 0;
+    write(db, projectId, 'confirm', [imageId], [row.label_id]);
+    record(db, projectId, 'confirm', `Confirm ${labelName}`, { ids: [imageId], before: [row.confirmed_label_id], after: row.label_id });
+    return 1;
   })();
 }
 

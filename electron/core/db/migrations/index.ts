@@ -33,5 +33,5 @@ export const migrations: Migration[] = [
   { version: 6, name: 'owned paths', up: m006.up },
   { version: 7, name: 'run images', up: m007.up },
   { version: 8, name: 'run names, notes and continuation', up: m008.up },
-  { version: 9, name: 'perceptual hash', up: m009.up },
+  { version: 9, name: 'perceptual hash and confirmed labels', up: m009.up },
 ];

@@ -20,8 +20,6 @@ export class RunResults {
   byId = $derived(new Map((this.report?.images ?? []).map((i) => [i.imageId, i])));
   /** Doubted labels by image: the label the model suggests instead. */
   suggestions = $derived(new Map((this.report?.suspectedLabelErrors ?? []).map((s) => [s.imageId, s.suggestedLabel])));
-  /** Doubted labels a person said are right, in this view (they leave the list until the page is reopened). */
-  confirmed = $state(new Set<number>());
 
   constructor(
     readonly runId: number,
@@ -32,6 +30,8 @@ export class RunResults {
     try {
       this.report = await api.call('eval.report', { runId: this.runId });
       this.failed = null;
+      // The doubted list follows the report: a confirmed label leaves it, an undone confirmation comes back.
+      if (this.gallery?.kind === 'doubts') this.gallery = { ...this.gallery, imageIds: this.doubtedIds() };
     } catch (err) {
       this.failed = err instanceof Error ? err.message : String(err);
     }
@@ -69,14 +69,21 @@ export class RunResults {
     this.gallery = {
       kind: 'doubts',
       title: 'Labels that look wrong, most doubtful first',
-      imageIds: (this.report?.suspectedLabelErrors ?? []).map((s) => s.imageId).filter((id) => !this.confirmed.has(id)),
+      imageIds: this.doubtedIds(),
     };
   }
 
-  /** "This label is right": the picture leaves the doubted list. */
-  confirm(imageId: number): void {
-    this.confirmed = new Set([...this.confirmed, imageId]);
+  private doubtedIds(): number[] {
+    return (this.report?.suspectedLabelErrors ?? []).map((s) => s.imageId);
+  }
+
+  /** "This label is right": stored with the picture (one undoable action), so it leaves the doubted list for good. */
+  async confirm(imageId: number): Promise<void> {
+    if (!this.session) return;
     if (this.gallery?.kind === 'doubts') this.gallery = { ...this.gallery, imageIds: this.gallery.imageIds.filter((id) => id !== imageId) };
+    const res = await attempt(api.call('eval.confirmLabel', { projectId: this.session.projectId, imageId }));
+    if (res) this.session.history = res.history;
+    await this.load();
   }
 
   openAdvice(text: string, imageIds: number[]): void {
