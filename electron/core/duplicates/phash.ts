@@ -3,7 +3,7 @@
 // The picture goes through the same normalisation as everything else (orientation, alpha on
 // white, sRGB), is shrunk to 32×32 grey, and the 8×8 lowest frequencies of its cosine transform
 // are compared with their median: one bit per frequency.
-import { normalisedImage, ImageRejected } from '../import/preprocess.js';
+import { decodeReason, normalisedImage, ImageRejected } from '../import/preprocess.js';
 import { sniffFormat, type ImageFormat } from '../import/sniff.js';
 
 const SIDE = 32;
@@ -48,8 +48,9 @@ export function hashGrey(grey: ArrayLike<number>): string {
 /** The perceptual hash of an image file's bytes; ImageRejected when it does not decode. */
 export async function perceptualHash(bytes: Uint8Array, format: ImageFormat | null = null): Promise<string> {
   let grey: Buffer;
+  const fmt = format ?? sniffFormat(bytes);
   try {
-    grey = await normalisedImage(bytes, format ?? sniffFormat(bytes))
+    grey = await normalisedImage(bytes, fmt)
       // 'fill' ignores the aspect ratio on purpose: a resized copy keeps it anyway, and a slightly
       // cropped one should still land on nearly the same 32×32 picture.
       .resize(SIDE, SIDE, { fit: 'fill', kernel: 'cubic' })
@@ -58,7 +59,8 @@ export async function perceptualHash(bytes: Uint8Array, format: ImageFormat | nu
       .toBuffer();
   } catch (err) {
     if (err instanceof ImageRejected) throw err;
-    throw new ImageRejected(err instanceof Error ? err.message : String(err));
+    // The same reason the thumbnail would give: the import runs both at once and reports the first.
+    throw new ImageRejected(decodeReason(err, fmt ?? 'jpg'));
   }
   // greyscale() of an sRGB pipeline can still come out with 3 channels in raw: keep the first.
   const channels = grey.length / (SIDE * SIDE);

@@ -68,7 +68,7 @@ function checkDimensions(width: number, height: number): void {
 }
 
 /** libvips messages carry a loader prefix and sometimes several lines; keep the gist. */
-function decodeReason(err: unknown, format: ImageFormat): string {
+export function decodeReason(err: unknown, format: ImageFormat): string {
   const msg = (err instanceof Error ? err.message : String(err)).split('\n')[0]!.trim();
   const name = format === 'jpg' ? 'JPEG' : format.toUpperCase();
   return `corrupt or truncated ${name} file (${msg})`;
