@@ -25,7 +25,8 @@ test.beforeAll(async () => {
 
 test.afterAll(async () => {
   await host?.stop();
-  if (work) fs.rmSync(work, { recursive: true, force: true });
+  // A child process of the host (the suggestions engine) can still be writing its cache for a moment.
+  if (work) fs.rmSync(work, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
 });
 
 test.use({ viewport: { width: 1280, height: 900 } });
