@@ -33,6 +33,12 @@ export const TrainOverrides = z
     denseUnits: z.number().int().min(0).max(4096),
     headFit: z.enum(['convex', 'adam']),
     dropout: z.number().min(0).max(0.9),
+    /** Strategy 3 on fused features: probe points (base, layer) whose pooled average and max are concatenated. */
+    fused: z
+      .array(z.object({ base: z.string().min(1).max(200), layer: LayerName }))
+      .min(1)
+      .max(16)
+      .nullable(),
     l2: z.number().min(0).max(10),
     augmentation: Augmentation,
     augmentedVariants: z.number().int().min(0).max(20),
@@ -48,7 +54,11 @@ export const TrainOverrides = z
   .partial();
 
 /** A run's settings in full: every override, and the strategy. @public for clients of the contract. */
-export const TrainConfig = TrainOverrides.required().extend({ strategy: Strategy });
+export const TrainConfig = TrainOverrides.required().extend({
+  strategy: Strategy,
+  // Runs saved before fused features existed have none.
+  fused: TrainOverrides.shape.fused.unwrap().nullable().optional(),
+});
 
 export const EpochRecord = z.object({
   epoch: z.number().int(),
@@ -134,7 +144,27 @@ export const WizardReport = z.object({
   recommendation: PlanRecommendation.extend({
     estimatedMs: z.number(),
     estimate: z.object({ low: z.number(), high: z.number() }),
+    /** Strategy 3 on fused features: pass as the `fused` override to train what the wizard measured. */
+    fused: TrainOverrides.shape.fused.unwrap().nullable().optional(),
   }),
+  /** Strategy 3's feature candidates, each with its cross-validated accuracy and weight bytes, and the rule that chose. */
+  features: z
+    .object({
+      chosen: z.string(),
+      candidates: z.array(
+        z.object({
+          name: z.string(),
+          parts: z.array(z.object({ base: z.string(), layer: z.string() })),
+          pools: z.string(),
+          accuracy: z.number(),
+          belowBest: z.number(),
+          se: z.number(),
+          bytes: z.number(),
+        }),
+      ),
+      rule: z.string(),
+    })
+    .optional(),
   /** Expected accuracy on new pictures, from cross-validation on training + validation images only. */
   estimate: z.object({ low: z.number(), high: z.number() }),
 });

@@ -23,7 +23,9 @@ import { loadBaseFolder } from '../../electron/core/engine/base.js';
 import { FeatureCache } from '../../electron/core/engine/feature-cache.js';
 import { cacheKey } from '../../electron/core/engine/frozen.js';
 import { NO_AUGMENTATION } from '../../electron/core/engine/augment.js';
-import { findTransitionPoint } from '../../electron/core/engine/transition.js';
+import { findTransitionPoint, pooledCacheName } from '../../electron/core/engine/transition.js';
+import { featureCandidates, type ProbedBase } from '../../electron/core/engine/feature-choice.js';
+import { trunksOf } from '../../electron/core/engine/fused.js';
 import { decodeForModel } from '../../electron/core/import/preprocess.js';
 import { testTrainingOptions } from '../fixtures/environment.js';
 import * as tf from '@tensorflow/tfjs';
@@ -38,6 +40,7 @@ if (seeds.some((s) => !Number.isInteger(s) || s < 0)) throw new Error('QUALITY_S
 const BASE_IDS = ['mobilenet_v2', 'inception_v3'];
 const candidateMs: Record<string, number> = {};
 
+/** A cached pooled feature; `layer` may carry the maximum's suffix (`<layer>#max`, transition.ts). */
 function featureOf(cache: FeatureCache, baseId: string, layer: string, s: { key: string }): Float32Array {
   const item = { source: { key: s.key, pixels: async () => new Uint8Array() }, variant: 0 };
   const hit = cache.get(cacheKey(`${baseId}/${layer}`, true, item, NO_AUGMENTATION), false);
@@ -186,6 +189,7 @@ for (const name of datasets) {
       const fitRows = samples.filter((s) => s.split !== 'test');
       const testRows = samples.filter((s) => s.split === 'test');
       const picks: { base: string; layer: string }[] = [];
+      const probed: (ProbedBase & { top: number })[] = [];
       for (const baseId of BASE_IDS) {
         const found = testTrainingOptions(root).models.base(baseId);
         const base = await loadBaseFolder(found.dir, found.spec);
@@ -195,6 +199,14 @@ for (const name of datasets) {
         });
         const honest = await findTransitionPoint(base, withPixels, cache, { seed: 1 });
         picks.push({ base: baseId, layer: honest.best });
+        probed.push({
+          base: baseId,
+          inputSize: base.inputSize,
+          scores: honest.scores,
+          best: honest.best,
+          bytesTo: honest.bytesTo ?? {},
+          top: Math.max(...honest.scores.map((x) => x.score)),
+        });
         await findTransitionPoint(
           base,
           withPixels.map((s) => ({ ...s, split: 'train' as const })),
@@ -215,8 +227,9 @@ for (const name of datasets) {
         base.model.dispose();
       }
       const classes = Math.max(...samples.map((s) => s.label)) + 1;
-      const convex = (name: string, parts: { base: string; layer: string }[]) => {
-        const feat = (s: (typeof samples)[number]) => concat(parts.map((p) => featureOf(cache, p.base, p.layer, s)));
+      const convex = (name: string, parts: { base: string; layer: string }[]) =>
+        convexOn(name, (s: (typeof samples)[number]) => concat(parts.map((p) => featureOf(cache, p.base, p.layer, s))));
+      const convexOn = (name: string, feat: (s: (typeof samples)[number]) => Float32Array) => {
         const labels = fitRows.map((s) => s.label);
         const t0 = performance.now();
         const { head } = fitHead(fitRows.map(feat), labels, classes, { seed: 1, classWeights: classWeightsFor(labels, classes) });
@@ -228,12 +241,31 @@ for (const name of datasets) {
       };
       for (const p of picks) convex(`convex head @ ${p.base} pick`, [p]);
       convex('convex head @ fused picks (both bases)', picks);
+      // The wizard's feature candidates (engine/feature-choice.ts) from the honest probes, each the
+      // convex head on its pooled averages (and maxima) at each base's own size, scored on test.
+      for (const c of featureCandidates(probed.sort((a, b) => b.top - a.top))) {
+        const pools = c.pools === 'avg' ? ['avg' as const] : (['avg', 'max'] as const);
+        const feat = (s: (typeof samples)[number]) =>
+          concat(
+            trunksOf(c.parts).flatMap((t) =>
+              t.layers.flatMap((layer) =>
+                pools.map((pool) => featureOf(cache, t.base, pooledCacheName(t.base, layer, pool).slice(t.base.length + 1), s)),
+              ),
+            ),
+          );
+        convexOn(
+          `candidate ${c.name}: ${c.parts.map((p) => `${p.base}/${p.layer}`).join(' + ')} (${c.pools}, ${Math.round(c.bytes / 1e6)} MB)`,
+          feat,
+        );
+      }
       const r: SeedResult = {
         seed,
         testAccuracy: run.metrics?.testAccuracy ?? NaN,
         ms,
         strategy: run.strategy,
-        featureLayer: `${run.baseId}/${run.config.featureLayer ?? '(none)'}`,
+        featureLayer: run.config.fused?.length
+          ? `fused ${run.config.fused.map((p) => `${p.base}/${p.layer}`).join(' + ')}`
+          : `${run.baseId}/${run.config.featureLayer ?? '(none)'}`,
         candidates,
       };
       runs.push(r);

@@ -3,6 +3,7 @@
 // Stored whole in runs.config so a run can be repeated and compared.
 import { DEFAULT_AUGMENTATION, type Augmentation } from './augment.js';
 import type { Strategy } from './wizard.js';
+import type { FusedPart } from './fused.js';
 
 export type HeadFit = 'convex' | 'adam';
 
@@ -29,6 +30,11 @@ export interface TrainConfig {
    */
   headFit: HeadFit;
   dropout: number;
+  /**
+   * Strategy 3 on fused features (fused.ts): the probe points of one or more bases whose pooled
+   * averages and maxima, concatenated, feed the head; null = `featureLayer` of the run's base alone.
+   */
+  fused: FusedPart[] | null;
   /** L2 penalty on the head's weights (a ridge-like pull, like the wizard's linear probe). */
   l2: number;
   augmentation: Augmentation;
@@ -63,6 +69,7 @@ export function defaultConfig(strategy: Strategy, overrides: Partial<TrainConfig
     denseUnits: 0,
     headFit: 'convex',
     dropout: 0.2,
+    fused: null,
     l2: 0,
     augmentation: DEFAULT_AUGMENTATION,
     augmentedVariants: 2,

@@ -5,7 +5,9 @@
 import fs from 'node:fs';
 import type { EngineInfo } from './backend.js';
 import { ComputePlan, selectEngineFor, type ComputeSettings } from './compute-plan.js';
-import { blockAtOrBelow, disposeBase, isGraphBase, loadBase } from './base.js';
+import { blockAtOrBelow, disposeBase, isGraphBase, loadBase, type Base, type GraphBase } from './base.js';
+import { fusedInputSize } from './fused.js';
+import { compareFeatures } from './compare-features.js';
 import { measureSteps } from './step-timing.js';
 import { FeatureCache } from './feature-cache.js';
 import { runTraining, type Sample } from './run.js';
@@ -61,13 +63,20 @@ async function handle(msg: Exclude<ToEngine, { type: 'cancel' }>): Promise<void>
     const loaded = await loadBase(msg.base);
     const base =
       msg.continueFrom && !isGraphBase(loaded) ? await continueFrom(loaded, msg.continueFrom.modelDir, msg.continueFrom.runId) : loaded;
+    const others = await Promise.all((msg.otherBases ?? []).map((o) => loadBase(o.ref)));
     try {
+      const bases = new Map<string, Base>();
+      if (!isGraphBase(base)) bases.set(base.id, base);
+      for (const o of others) if (!isGraphBase(o)) bases.set(o.id, o);
+      // A fused model's one input is its largest trunk's size (fused.ts); pictures are decoded at it.
+      const size = msg.config.fused?.length ? fusedInputSize([...bases.values()]) : base.inputSize;
       const out = await runTraining({
         base,
-        samples: samplesFrom(msg.samples, base.inputSize),
+        bases,
+        samples: samplesFrom(msg.samples, size),
         unlabeled: samplesFrom(
           (msg.unlabeled ?? []).map((u) => ({ ...u, label: -1, split: 'test' as const })),
-          base.inputSize,
+          size,
         ),
         labels: msg.labels,
         config: msg.config,
@@ -94,6 +103,27 @@ async function handle(msg: Exclude<ToEngine, { type: 'cancel' }>): Promise<void>
       });
     } finally {
       disposeBase(base);
+      others.forEach(disposeBase);
+    }
+  } else if (msg.type === 'compare') {
+    const loaded = new Map<string, Promise<Base | GraphBase>>();
+    const refs = new Map(msg.bases.map((b) => [b.id, b.ref]));
+    const load = (id: string) => {
+      if (!loaded.has(id)) loaded.set(id, loadBase(refs.get(id)!));
+      return loaded.get(id)!;
+    };
+    try {
+      const decoded = new Map(msg.bases.map((b) => [b.id, samplesFrom(msg.samples, b.ref.spec.inputSize)]));
+      const scored = await compareFeatures(
+        msg.candidates,
+        msg.samples.map((s, i) => ({ label: s.label, split: s.split, source: (id: string) => decoded.get(id)![i]! })),
+        load,
+        new FeatureCache(msg.cacheDir),
+        { seed: msg.seed, classWeights: msg.classWeights, compute: msg.compute },
+      );
+      send({ type: 'compared', requestId: msg.requestId, scored });
+    } finally {
+      for (const b of loaded.values()) disposeBase(await b);
     }
   } else if (msg.type === 'probe') {
     const base = await loadBase(msg.base);
@@ -141,6 +171,7 @@ function onMessage(raw: unknown): void {
         send(err instanceof Cancelled ? { type: 'cancelled', runId: msg.runId } : { type: 'error', runId: msg.runId, message });
       if (msg.type === 'probe') send({ type: 'probeError', requestId: msg.requestId, message });
       if (msg.type === 'suggest') send({ type: 'suggestError', requestId: msg.requestId, message });
+      if (msg.type === 'compare') send({ type: 'compareError', requestId: msg.requestId, message });
     }),
   );
 }

@@ -12,7 +12,13 @@ import { outputOf } from './graph.js';
 
 export interface OutputRequest {
   layer: string;
-  pool: boolean;
+  /** true (or 'avg'): averaged over H and W; 'max': its maximum; false: the whole map. */
+  pool: boolean | 'avg' | 'max';
+}
+
+/** The pooling an output request asks for, in the converter's words. */
+export function poolOf(o: OutputRequest): 'none' | 'avg' | 'max' {
+  return o.pool === 'max' ? 'max' : o.pool ? 'avg' : 'none';
 }
 
 export interface FrozenForward {
@@ -29,13 +35,13 @@ export interface FrozenForward {
 const sessions = new Map<string, Promise<{ session: OnnxSession; names: string[] }>>();
 
 function onnxFor(base: Base, outputs: OutputRequest[]) {
-  const key = `${base.id}|${outputs.map((o) => `${o.layer}:${o.pool}`).join(',')}`;
+  const key = `${base.id}|${outputs.map((o) => `${o.layer}:${poolOf(o)}`).join(',')}`;
   let entry = sessions.get(key);
   if (!entry) {
     entry = (async () => {
       const converted = convertToOnnxDetailed(base.model, {
         inputScaling: base.scaling,
-        outputs: outputs.map((o) => ({ layer: o.layer, pool: o.pool ? ('avg' as const) : ('none' as const) })),
+        outputs: outputs.map((o) => ({ layer: o.layer, pool: poolOf(o) })),
       });
       const session = await createOnnxSession(converted.bytes);
       return { session, names: converted.outputs.map((o) => o.name) };
@@ -62,7 +68,10 @@ export function tfjsFrozenForward(base: Base, outputs: OutputRequest[], reason: 
       });
       const flats = tf.tidy(() => {
         const ys = model.predict(tf.tensor4d(buf, [pixels.length, size, size, 3])) as tf.Tensor | tf.Tensor[];
-        return (Array.isArray(ys) ? ys : [ys]).map((y, k) => (outputs[k]!.pool ? tf.mean(y, [1, 2]) : y).dataSync() as Float32Array);
+        return (Array.isArray(ys) ? ys : [ys]).map((y, k) => {
+          const pool = poolOf(outputs[k]!);
+          return (pool === 'avg' ? tf.mean(y, [1, 2]) : pool === 'max' ? tf.max(y, [1, 2]) : y).dataSync() as Float32Array;
+        });
       });
       return flats.map((flat) => {
         const each = flat.length / pixels.length;

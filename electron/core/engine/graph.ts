@@ -21,10 +21,16 @@ export function below(model: tf.LayersModel, layer: string): tf.LayersModel {
  * from below it (a residual connection across the cut): the boundary must be a block end.
  */
 export function reapply(model: tf.LayersModel, from: string | null, to: string, input: Sym): Sym {
+  return reapplyTo(model, from, [to], input)[0]!;
+}
+
+/** As `reapply`, returning the new outputs of several layers (all above `from`), in the order asked. */
+export function reapplyTo(model: tf.LayersModel, from: string | null, to: string[], input: Sym): Sym[] {
   const start = from === null ? model.inputs[0]! : outputOf(model, from);
   const mapped = new Map<number, Sym>([[start.id, input]]);
-  const end = outputOf(model, to);
-  if (from === to) return input;
+  const ends = to.map((name) => (name === from ? start : outputOf(model, name)));
+  const all = () => ends.every((e) => mapped.has(e.id));
+  if (all()) return ends.map((e) => mapped.get(e.id)!);
   for (const layer of model.layers) {
     if (layer.getClassName() === 'InputLayer') continue;
     // Node 0 is the layer's call in the model as loaded; later nodes are our own re-uses.
@@ -38,9 +44,9 @@ export function reapply(model: tf.LayersModel, from: string | null, to: string, 
     const out = layer.apply(args.length === 1 ? args[0]! : args) as Sym | Sym[];
     const outs = Array.isArray(out) ? out : [out];
     node.outputTensors.forEach((t, i) => mapped.set(t.id, outs[i]!));
-    if (mapped.has(end.id)) return mapped.get(end.id)!;
+    if (all()) return ends.map((e) => mapped.get(e.id)!);
   }
-  throw new Error(`Layer "${to}" is not above "${from}".`);
+  throw new Error(`Layer "${to.find((_, i) => !mapped.has(ends[i]!.id))}" is not above "${from}".`);
 }
 
 /** The model from `from`'s output to `to`'s output, as its own model (shares weights). */

@@ -90,7 +90,12 @@ export class Head {
 
   /** Appends the head to a symbolic feature map, for the saved model. */
   attach(featureMap: tf.SymbolicTensor): tf.SymbolicTensor {
-    let h = tf.layers.globalAveragePooling2d({ name: 'head_pool' }).apply(featureMap) as tf.SymbolicTensor;
+    return this.attachPooled(tf.layers.globalAveragePooling2d({ name: 'head_pool' }).apply(featureMap) as tf.SymbolicTensor);
+  }
+
+  /** Appends the head to a symbolic pooled feature vector [n, inputDim] (fused features, fused.ts). */
+  attachPooled(pooled: tf.SymbolicTensor): tf.SymbolicTensor {
+    let h = pooled;
     const norm = tf.layers.batchNormalization({ name: 'head_standardize', epsilon: BN_EPSILON, trainable: false });
     h = norm.apply(h) as tf.SymbolicTensor;
     const ones = tf.onesLike(this.mean);

@@ -336,11 +336,13 @@ export function crossValidate(
   labels: number[],
   classes: number,
   options: LinearHeadOptions = {},
-): { lambda: number; accuracy: number; folds: number[] }[] {
+): { lambda: number; accuracy: number; folds: number[]; correct: Uint8Array }[] {
   const n = labels.length;
   const lambdas = options.lambdas ?? LAMBDA_GRID;
   const folds = stratifiedFolds(labels, Math.min(options.folds ?? DEFAULT_FOLDS, n), options.seed ?? 1);
   const perFold = lambdas.map(() => [] as number[]);
+  // Which rows each λ got right when held out: candidates scored on the same folds compare row by row.
+  const correctRows = lambdas.map(() => new Uint8Array(n));
   for (const test of folds) {
     const held = new Set(test);
     const fit = labels.map((_, i) => i).filter((i) => !held.has(i));
@@ -348,7 +350,11 @@ export function crossValidate(
     lambdas.forEach((lambda, li) => {
       const theta = thetas.get(lambda)!;
       let correct = 0;
-      for (const t of test) if (predictInSpan(g, n, fit, l, theta, classes, t) === labels[t]) correct++;
+      for (const t of test)
+        if (predictInSpan(g, n, fit, l, theta, classes, t) === labels[t]) {
+          correct++;
+          correctRows[li]![t] = 1;
+        }
       perFold[li]!.push(correct / test.length);
     });
   }
@@ -356,7 +362,26 @@ export function crossValidate(
     lambda,
     accuracy: perFold[li]!.reduce((a, b) => a + b, 0) / perFold[li]!.length,
     folds: perFold[li]!,
+    correct: correctRows[li]!,
   }));
+}
+
+/**
+ * The convex head's cross-validated score on these rows without the final fit: the wizard's
+ * measure of a feature set (training + validation rows only). `correct` marks the rows it got
+ * right when held out, at the best λ.
+ */
+export function crossValidatedScore(
+  rows: Float32Array[],
+  labels: number[],
+  classes: number,
+  options: LinearHeadOptions = {},
+): { accuracy: number; lambda: number; correct: Uint8Array } {
+  const { x, mean } = standardised(rows);
+  const d = mean.length;
+  const cv = crossValidate(gram(x), labels, classes, { ...options, lambdas: (options.lambdas ?? LAMBDA_GRID).map((l) => l * d) });
+  const best = cv.reduce((a, b) => (b.accuracy > a.accuracy + 1e-12 ? b : a));
+  return { accuracy: best.accuracy, lambda: best.lambda / d, correct: best.correct };
 }
 
 /**

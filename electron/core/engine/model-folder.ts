@@ -87,6 +87,19 @@ export function isGraphModelFolder(dir: string): boolean {
   }
 }
 
+/** A layers model folder's layer names, input layers aside, read from model.json alone (no weights). */
+export function layerNamesOf(dir: string): string[] {
+  const json = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8')) as {
+    modelTopology?: {
+      model_config?: { config?: { layers?: { class_name?: string; config?: { name?: string } }[] } };
+      config?: { layers?: { class_name?: string; config?: { name?: string } }[] };
+    };
+  };
+  const t = json.modelTopology;
+  const layers = t?.model_config?.config?.layers ?? t?.config?.layers ?? [];
+  return layers.filter((l) => l.class_name !== 'InputLayer').map((l) => l.config?.name ?? '');
+}
+
 /** Loads a run's classifier folder, layers or graph. Both take pixels 0..255 and give probabilities from `predict`. */
 export async function loadClassifierFolder(dir: string): Promise<ClassifierModel> {
   return isGraphModelFolder(dir) ? loadGraphModelFolder(dir) : loadModelFolder(dir);

@@ -8,6 +8,7 @@ import type { FinalMetrics } from './metrics.js';
 import type { BaseRef } from './base.js';
 import type { EngineEnvironment } from '../environment.js';
 import type { RunEvaluation } from '../eval/run-evaluation.js';
+import type { FeatureCandidate, ScoredCandidate } from './feature-choice.js';
 
 export interface SampleRef {
   /** Content key (sha256): names cache entries. */
@@ -35,6 +36,22 @@ export interface StartRun {
   compute: ComputeSettings;
   /** Start from this earlier run's network (its saved model folder) instead of the pretrained base. */
   continueFrom?: { runId: number; modelDir: string };
+  /** The other bases a fused run reads (config.fused), besides `base`. */
+  otherBases?: { id: string; ref: BaseRef }[];
+}
+
+/** The wizard's comparison of feature candidates (feature-choice.ts) on training + validation images. */
+export interface CompareRequest {
+  type: 'compare';
+  requestId: number;
+  bases: { id: string; ref: BaseRef }[];
+  environment: EngineEnvironment;
+  samples: SampleRef[];
+  candidates: FeatureCandidate[];
+  cacheDir: string;
+  seed: number;
+  classWeights: boolean;
+  compute: ComputeSettings;
 }
 
 export interface ProbeRequest {
@@ -72,7 +89,7 @@ export interface SuggestResult {
   fitMs: number;
 }
 
-export type ToEngine = StartRun | ProbeRequest | SuggestRequest | { type: 'cancel'; runId: number };
+export type ToEngine = StartRun | ProbeRequest | SuggestRequest | CompareRequest | { type: 'cancel'; runId: number };
 
 export interface RunSummary {
   metrics: FinalMetrics;
@@ -95,6 +112,8 @@ export interface ProbeResult {
   stepMsPerImage?: { partial: number; full: number };
   /** Where each step was timed, in the words the run records (the compute plan's choice). */
   stepRuntime?: { partial: string; full: string };
+  /** Weight bytes (float32) from the input up to each probe point: what a trunk cut there carries. */
+  bytesTo?: Record<string, number>;
 }
 
 export type FromEngine =
@@ -109,4 +128,6 @@ export type FromEngine =
   | { type: 'probeError'; requestId: number; message: string }
   | { type: 'suggestProgress'; requestId: number; done: number; total: number }
   | { type: 'suggested'; requestId: number; result: SuggestResult }
-  | { type: 'suggestError'; requestId: number; message: string };
+  | { type: 'suggestError'; requestId: number; message: string }
+  | { type: 'compared'; requestId: number; scored: ScoredCandidate[] }
+  | { type: 'compareError'; requestId: number; message: string };

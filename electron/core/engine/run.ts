@@ -5,6 +5,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { isGraphBase, type Base, type GraphBase } from './base.js';
 import { runGraphHead } from './graph-run.js';
+import { runFusedHead } from './fused-run.js';
 import type { TrainConfig } from './config.js';
 import { augment } from './augment.js';
 import { FeatureCache } from './feature-cache.js';
@@ -35,6 +36,8 @@ export interface Sample extends PixelSource {
 export interface RunInput {
   /** A graph-model base trains strategy 3 only (graph-run.ts). */
   base: Base | GraphBase;
+  /** Every base a fused run reads (config.fused), by id, `base` among them. */
+  bases?: Map<string, Base>;
   samples: Sample[];
   labels: string[];
   config: TrainConfig;
@@ -94,6 +97,7 @@ export async function runTraining(input: RunInput): Promise<RunOutput> {
   validateInput(input);
   const { base, samples, labels, config, cache } = input;
   if (isGraphBase(base)) return runGraphHead(input, base);
+  if (config.fused?.length) return runFusedHead(input, input.bases ?? new Map([[base.id, base]]), config.fused);
   const isCancelled = input.isCancelled ?? (() => false);
   const progress = input.onProgress ?? (() => {});
   const records: EpochRecord[] = [];

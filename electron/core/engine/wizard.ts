@@ -3,6 +3,7 @@
 // output is a choice the user can override, with the reason in plain words.
 import { estimateRunMs } from '../../shared/run-estimate.js';
 import { STRATEGY_DEFAULTS } from './config.js';
+import type { FusedPart } from './fused.js';
 
 export type Strategy = 'head' | 'partial' | 'full';
 
@@ -47,6 +48,8 @@ export interface Estimate {
 export interface Recommendation {
   strategy: Strategy;
   featureLayer: string;
+  /** Strategy 3 on fused features (the wizard's choice among feature candidates), or null. */
+  fused: FusedPart[] | null;
   boundary: string | null;
   lr: number;
   epochs: number;
@@ -129,6 +132,7 @@ export function recommend(input: WizardInput): Recommendation {
     return {
       strategy,
       featureLayer: input.bestBlock,
+      fused: null,
       boundary: strategy === 'partial' ? (input.blocks[boundaryIndex] ?? input.anchorBlock ?? input.bestBlock) : null,
       ...plan(strategy),
       estimatedMs: estimateMs(strategy, input),

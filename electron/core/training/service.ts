@@ -14,7 +14,10 @@ import { readComputeSettings, type ComputeSettings } from '../engine/compute-set
 import type { EngineInfo } from '../engine/backend.js';
 import type { EpochRecord } from '../engine/loop.js';
 import type { ProbeResult, SampleRef, ToEngine } from '../engine/protocol.js';
-import { recommend, type Recommendation, type Strategy, type EngineSpeed } from '../engine/wizard.js';
+import { estimateAccuracy, recommend, type Recommendation, type Strategy, type EngineSpeed } from '../engine/wizard.js';
+import { chooseFeatures, featureCandidates, type FeatureChoice, type ProbedBase, type ScoredCandidate } from '../engine/feature-choice.js';
+import type { FusedPart } from '../engine/fused.js';
+import { layerNamesOf } from '../engine/model-folder.js';
 import { forkEngine, type EngineChannel, type EngineLauncher } from './engine-launcher.js';
 import { trainingImages } from './splits.js';
 import * as runs from './runs.js';
@@ -34,6 +37,21 @@ export interface WizardResult {
   perLabel: Record<string, number>;
   recommendation: Recommendation;
   estimate: Recommendation['estimate'];
+  /** Strategy 3's feature candidates as measured, and which one the wizard chose (engine/feature-choice.ts). */
+  features?: FeatureChoice;
+}
+
+function describeParts(parts: FusedPart[]): string {
+  const bases = [...new Set(parts.map((p) => p.base))];
+  return bases
+    .map(
+      (b) =>
+        `${b} at ${parts
+          .filter((p) => p.base === b)
+          .map((p) => p.layer)
+          .join(' and ')}`,
+    )
+    .join(' with ');
 }
 
 const probeBest = (p: ProbeResult) => Math.max(...p.scores.map((s) => s.score));
@@ -207,11 +225,90 @@ export class TrainingService extends EventEmitter<TrainingEvents> {
       .sort((a, b) => (a === DEFAULT_BASE ? -1 : b === DEFAULT_BASE ? 1 : a < b ? -1 : 1));
     if (!ids.length) return { baseId: DEFAULT_BASE, ...(await this.wizardFor(projectId, DEFAULT_BASE, seed, leaveOut)) };
     let best: WizardResult | null = null;
+    const all: WizardResult[] = [];
     for (const id of ids) {
       const w = { baseId: id, ...(await this.wizardFor(projectId, id, seed, leaveOut)) };
+      all.push(w);
       if (!best || probeBest(w.probe) > probeBest(best.probe) + 1e-9) best = w;
     }
-    return best!;
+    return this.chooseFeatures(projectId, best!, all, seed, leaveOut);
+  }
+
+  /**
+   * Strategy 3's features, when the wizard chose it on layers bases: today's best layer, or fused
+   * features (several probe points, both bases), by the convex head's cross-validation on
+   * training + validation images and the one-standard-error rule (engine/feature-choice.ts).
+   */
+  private async chooseFeatures(
+    projectId: number,
+    best: WizardResult,
+    all: WizardResult[],
+    seed: number,
+    leaveOut: readonly number[],
+  ): Promise<WizardResult> {
+    const layered = all.filter((w) => this.base(w.baseId).format !== 'graph' && w.probe.bytesTo);
+    if (best.recommendation.strategy !== 'head' || !layered.includes(best)) return best;
+    const probed: ProbedBase[] = [best, ...layered.filter((w) => w !== best)].map((w) => ({
+      base: w.baseId,
+      inputSize: this.base(w.baseId).spec.inputSize,
+      scores: w.probe.scores,
+      best: w.probe.best,
+      bytesTo: w.probe.bytesTo!,
+      layerNames: layerNamesOf(this.base(w.baseId).dir),
+    }));
+    const candidates = featureCandidates(probed);
+    const data = this.dataset(projectId, leaveOut);
+    const child = this.spawn();
+    this.probing++;
+    this.probingEngines.add(child);
+    let scored: ScoredCandidate[];
+    try {
+      scored = await new Promise<ScoredCandidate[]>((resolve, reject) => {
+        child.onMessage((m) => {
+          if (m.type === 'compared') resolve(m.scored);
+          if (m.type === 'compareError') reject(new StudioError('internal', m.message));
+        });
+        child.onExit(({ code, signal, stderr }) =>
+          reject(
+            new StudioError('internal', `The engine process stopped (${signal ?? `exit code ${code}`}). ${stderr.slice(-3).join(' ')}`),
+          ),
+        );
+        child.send({
+          type: 'compare',
+          requestId: 1,
+          bases: probed.map((p) => ({ id: p.base, ref: this.base(p.base) })),
+          environment: this.options.engineEnvironment,
+          samples: data.samples,
+          candidates,
+          cacheDir: this.cacheDir,
+          seed,
+          classWeights: defaultConfig('head').classWeights,
+          compute: this.compute,
+        } satisfies ToEngine);
+      });
+    } finally {
+      this.probingEngines.delete(child);
+      child.kill();
+      this.probing--;
+      this.emitIfIdle();
+    }
+    const { chosen, choice } = chooseFeatures(scored);
+    const seen = data.samples.filter((s) => s.split !== 'test').length;
+    const mb = (bytes: number) => `${Math.round(bytes / 1e6)} MB`;
+    const single = scored.find((c) => c.name === 'single')!;
+    const fused = chosen.name === 'single' ? null : chosen.parts;
+    const words =
+      fused === null
+        ? ` Reading more layers or a second base did not beat this by more than the measurement's noise, so the model stays at ${mb(single.bytes)}.`
+        : ` Reading ${describeParts(chosen.parts)} (average and strongest response of each) scored ${Math.round(chosen.accuracy * 100)}% against ${Math.round(single.accuracy * 100)}% for one layer in the same check, so the model carries them (${mb(chosen.bytes)}).`;
+    const recommendation: Recommendation = {
+      ...best.recommendation,
+      featureLayer: chosen.parts[0]!.layer,
+      fused,
+      estimate: estimateAccuracy(chosen.accuracy, seen),
+      reason: best.recommendation.reason + words,
+    };
+    return { ...best, recommendation, estimate: recommendation.estimate, features: choice };
   }
 
   private async wizardFor(
@@ -311,6 +408,7 @@ export class TrainingService extends EventEmitter<TrainingEvents> {
       const r = w.recommendation;
       config = defaultConfig(r.strategy, {
         featureLayer: r.featureLayer,
+        fused: r.fused,
         boundary: r.boundary,
         lr: r.lr,
         epochs: r.epochs,
@@ -324,6 +422,12 @@ export class TrainingService extends EventEmitter<TrainingEvents> {
         'invalid',
         `"${baseId}" is a graph model: it computes features but cannot be fine-tuned, so only strategy 3 (a new classifier on its features) trains on it.`,
       );
+    if (config.fused?.length && (config.strategy !== 'head' || from))
+      throw new StudioError('invalid', 'Fused features train a new classifier only (strategy 3) on the pretrained bases.');
+    // Every other base a fused run reads: looked up now, so a missing one fails before the run starts.
+    const otherBases = [...new Set((config.fused ?? []).map((p) => p.base))]
+      .filter((id) => id !== baseId)
+      .map((id) => ({ id, ref: this.base(id) }));
     const runId = runs.createRun(this.db, projectId, baseId, config, from?.id ?? null);
     // What the run uses is recorded now, so even a failed run says what it was given.
     const unlabeled = unlabeledImages(this.db, projectId);
@@ -424,6 +528,7 @@ export class TrainingService extends EventEmitter<TrainingEvents> {
       compute: this.compute,
       ...(this.options.cacheCapBytes ? { cacheCapBytes: this.options.cacheCapBytes } : {}),
       ...(from ? { continueFrom: { runId: from.id, modelDir: from.modelFolder! } } : {}),
+      ...(otherBases.length ? { otherBases } : {}),
     } satisfies ToEngine);
     return { runId, done };
   }

@@ -413,6 +413,13 @@ function reshape(a: EmitArgs): Value[] {
   return [{ name: a.b.one('Reshape', [x.name, shape], {}, a.layer.name), shape: a.outShapes[0]!, layout: 'keras' }];
 }
 
+/** Keras Permute: `dims` reorder the axes after the batch (1-based), e.g. [2, 1, 3]. */
+function permute(a: EmitArgs): Value[] {
+  const x = a.b.toKeras(a.inputs[0]!);
+  const dims = a.config.dims as number[];
+  return [{ name: a.b.one('Transpose', [x.name], { perm: [0, ...dims] }, a.layer.name), shape: a.outShapes[0]!, layout: 'keras' }];
+}
+
 function identity(a: EmitArgs): Value[] {
   const v = a.inputs[0]!;
   return [{ name: v.name, shape: v.shape, layout: v.layout }];
@@ -485,6 +492,7 @@ export const EMITTERS: Record<string, Emitter> = {
   Concatenate: concatenate,
   Flatten: flatten,
   Reshape: reshape,
+  Permute: permute,
   Dropout: identity,
   SpatialDropout1D: identity,
   SpatialDropout2D: identity,

@@ -1,0 +1,146 @@
+// A fused model (engine/fused.ts) end to end on two tiny bases of different input sizes: the run
+// trains on cached frozen-pass features, saves one model holding both trunks (the smaller one's
+// picture resized inside the graph), and the app's prediction, the exported ONNX and the exported
+// TF.js all agree with each other and with the features the head was trained on.
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import * as ort from 'onnxruntime-node';
+import { Studio } from '../../electron/core/studio.js';
+import { testEnvironment } from '../fixtures/environment.js';
+import { makeTrainingProject } from '../fixtures/training-project.js';
+import { writeTinyBase, TINY_SIZE } from '../fixtures/tiny-base.js';
+import { loadBaseFolder, type Base } from '../../electron/core/engine/base.js';
+import { defaultConfig } from '../../electron/core/engine/config.js';
+import { FeatureCache } from '../../electron/core/engine/feature-cache.js';
+import { runTraining, type Sample, type RunOutput } from '../../electron/core/engine/run.js';
+import { selectEngine } from '../../electron/core/engine/backend.js';
+import { loadModelFolder } from '../../electron/core/engine/model-folder.js';
+import { resizeMatrix } from '../../electron/core/engine/fused.js';
+import { decodeForModel } from '../../electron/core/import/preprocess.js';
+import { createRun, finishRun, markRunning } from '../../electron/core/training/runs.js';
+import { trainingImages } from '../../electron/core/training/splits.js';
+import { appPredictions } from '../../electron/core/export/app-predict.js';
+import { exportRun } from '../../electron/core/export/bundle.js';
+
+const SMALL = 24;
+let dir: string;
+let studio: Studio;
+let out: RunOutput;
+let runId: number;
+let testFiles: string[];
+let bases: Map<string, Base>;
+const labels = ['bird', 'vehicle'];
+const fused = [
+  { base: 'tiny', layer: 'b2_out' },
+  { base: 'tiny', layer: 'b3_out' },
+  { base: 'tiny_small', layer: 's_b3_out' },
+];
+
+beforeAll(async () => {
+  const engine = await selectEngine();
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fused-export-'));
+  studio = new Studio({ environment: testEnvironment(path.join(dir, 'data')), host: 'cli' });
+  const projectId = makeTrainingProject(studio.db, studio.paths, { bird: 10, vehicle: 10 }, 'fused');
+  const tiny = await loadBaseFolder(await writeTinyBase(path.join(dir, 'tiny'), 'tiny'));
+  const small = await loadBaseFolder(await writeTinyBase(path.join(dir, 'tiny_small'), 'tiny_small', { size: SMALL, layerPrefix: 's_' }));
+  bases = new Map([
+    [tiny.id, tiny],
+    [small.id, small],
+  ]);
+  const names = new Map(
+    (studio.db.prepare('SELECT id, name FROM labels WHERE project_id = ?').all(projectId) as { id: number; name: string }[]).map((r) => [
+      r.id,
+      r.name,
+    ]),
+  );
+  const images = trainingImages(studio.db, projectId);
+  const samples: Sample[] = images.map((img) => {
+    const file = studio.paths.stored(projectId, img.sha256, img.format);
+    return {
+      key: img.sha256,
+      label: labels.indexOf(names.get(img.labelId)!),
+      split: img.split,
+      pixels: async () => (await decodeForModel(fs.readFileSync(file), TINY_SIZE)).data,
+    };
+  });
+  testFiles = images.filter((i) => i.split === 'test').map((i) => studio.paths.stored(projectId, i.sha256, i.format));
+  const config = defaultConfig('head', { fused });
+  runId = createRun(studio.db, projectId, 'tiny', config);
+  markRunning(studio.db, runId, 'portable-wasm');
+  out = await runTraining({
+    base: tiny,
+    bases,
+    samples,
+    labels,
+    config,
+    cache: new FeatureCache(path.join(dir, 'cache')),
+    engine,
+    outDir: path.join(studio.paths.project(projectId), 'runs', String(runId), 'model'),
+  });
+  finishRun(studio.db, runId, 'done', { modelFolder: out.modelDir, metrics: out.metrics, config });
+}, 120_000);
+
+afterAll(() => {
+  studio?.close();
+  for (const b of bases?.values() ?? []) b.model.dispose();
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('fused features', () => {
+  it('resizes with weights that keep brightness (each output pixel a weighted mean)', () => {
+    const m = resizeMatrix(TINY_SIZE, SMALL);
+    for (let j = 0; j < SMALL; j++) {
+      let sum = 0;
+      for (let i = 0; i < TINY_SIZE; i++) sum += m[i * SMALL + j]!;
+      expect(sum).toBeCloseTo(1, 6);
+    }
+  });
+
+  it('saves one model with every trunk, at the largest trunk’s input size', () => {
+    const config = JSON.parse(fs.readFileSync(path.join(out.modelDir, 'config.json'), 'utf8')) as {
+      inputSize: number;
+      fused: { trunks: { base: string; layers: string[] }[] };
+    };
+    expect(config.inputSize).toBe(TINY_SIZE);
+    expect(config.fused.trunks.map((t) => t.base)).toEqual(['tiny', 'tiny_small']);
+    const topology = fs.readFileSync(path.join(out.modelDir, 'model.json'), 'utf8');
+    expect(topology).toContain('trunk1_resize_w');
+  });
+
+  it('the app predicts what the run measured on its cached features, and the exported ONNX and TF.js agree', async () => {
+    const app = await appPredictions(studio.db, runId, testFiles);
+    expect(app.runtime).toMatch(/^onnx/);
+    const k = labels.length;
+    // The run's test probabilities came from the head on cached frozen-pass features.
+    for (let i = 0; i < testFiles.length; i++)
+      for (let c = 0; c < k; c++) expect(Math.abs(out.testProbs[i * k + c]! - app.probs[i]![c]!)).toBeLessThanOrEqual(1e-4);
+
+    const result = await exportRun({ ...studio.environment, db: studio.db }, { runId, outDir: path.join(dir, 'bundle') });
+    expect(result.row.status, result.row.error ?? '').toBe('done');
+    expect(result.row.parity?.passed).toBe(true);
+
+    const pixels = await Promise.all(testFiles.map(async (f) => (await decodeForModel(fs.readFileSync(f), TINY_SIZE)).data));
+    const flat = new Uint8Array(pixels.length * TINY_SIZE * TINY_SIZE * 3);
+    pixels.forEach((p, i) => flat.set(p, i * p.length));
+    const model = await loadModelFolder(path.join(result.row.dir!, 'tfjs'));
+    const viaTfjs = tf.tidy(
+      () =>
+        (
+          model.predict(tf.tensor4d(Float32Array.from(flat), [pixels.length, TINY_SIZE, TINY_SIZE, 3])) as tf.Tensor
+        ).dataSync() as Float32Array,
+    );
+    model.dispose();
+    const session = await ort.InferenceSession.create(path.join(result.row.dir!, 'model.onnx'));
+    const res = await session.run({ [session.inputNames[0]!]: new ort.Tensor('uint8', flat, [pixels.length, TINY_SIZE, TINY_SIZE, 3]) });
+    const viaOnnx = res[session.outputNames[0]!]!.data as Float32Array;
+    await session.release();
+    for (let i = 0; i < testFiles.length; i++)
+      for (let c = 0; c < k; c++) {
+        expect(Math.abs(viaTfjs[i * k + c]! - app.probs[i]![c]!)).toBeLessThanOrEqual(1e-4);
+        expect(Math.abs(viaOnnx[i * k + c]! - app.probs[i]![c]!)).toBeLessThanOrEqual(1e-4);
+      }
+  });
+});
