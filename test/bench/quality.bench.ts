@@ -243,7 +243,10 @@ for (const name of datasets) {
       convex('convex head @ fused picks (both bases)', picks);
       // The wizard's feature candidates (engine/feature-choice.ts) from the honest probes, each the
       // convex head on its pooled averages (and maxima) at each base's own size, scored on test.
-      for (const c of featureCandidates(probed.sort((a, b) => b.top - a.top))) {
+      const ladder = featureCandidates(probed.sort((a, b) => b.top - a.top));
+      // Bench only: the best layer with its max as well, to see what the second pooling adds alone.
+      ladder.splice(1, 0, { ...ladder[0]!, name: 'single+max' as 'single', pools: 'avg+max' });
+      for (const c of ladder) {
         const pools = c.pools === 'avg' ? ['avg' as const] : (['avg', 'max'] as const);
         const feat = (s: (typeof samples)[number]) =>
           concat(

@@ -19,6 +19,8 @@ import { runTraining, type Sample, type RunOutput } from '../../electron/core/en
 import { selectEngine } from '../../electron/core/engine/backend.js';
 import { loadModelFolder } from '../../electron/core/engine/model-folder.js';
 import { resizeMatrix } from '../../electron/core/engine/fused.js';
+import { chooseFeatures, featureCandidates, type ProbedBase } from '../../electron/core/engine/feature-choice.js';
+import { compareFeatures } from '../../electron/core/engine/compare-features.js';
 import { decodeForModel } from '../../electron/core/import/preprocess.js';
 import { createRun, finishRun, markRunning } from '../../electron/core/training/runs.js';
 import { trainingImages } from '../../electron/core/training/splits.js';
@@ -32,6 +34,8 @@ let out: RunOutput;
 let runId: number;
 let testFiles: string[];
 let bases: Map<string, Base>;
+let samples: Sample[];
+const files = new Map<string, string>();
 const labels = ['bird', 'vehicle'];
 const fused = [
   { base: 'tiny', layer: 'b2_out' },
@@ -57,8 +61,9 @@ beforeAll(async () => {
     ]),
   );
   const images = trainingImages(studio.db, projectId);
-  const samples: Sample[] = images.map((img) => {
+  samples = images.map((img) => {
     const file = studio.paths.stored(projectId, img.sha256, img.format);
+    files.set(img.sha256, file);
     return {
       key: img.sha256,
       label: labels.indexOf(names.get(img.labelId)!),
@@ -142,5 +147,73 @@ describe('fused features', () => {
         expect(Math.abs(viaTfjs[i * k + c]! - app.probs[i]![c]!)).toBeLessThanOrEqual(1e-4);
         expect(Math.abs(viaOnnx[i * k + c]! - app.probs[i]![c]!)).toBeLessThanOrEqual(1e-4);
       }
+  });
+});
+
+describe("the wizard's feature comparison", () => {
+  const probed: ProbedBase[] = [
+    {
+      base: 'tiny',
+      inputSize: TINY_SIZE,
+      scores: [
+        { layer: 'b2_out', score: 0.6 },
+        { layer: 'b3_out', score: 0.7 },
+      ],
+      best: 'b3_out',
+      bytesTo: { b2_out: 10, b3_out: 20 },
+    },
+    {
+      base: 'tiny_small',
+      inputSize: SMALL,
+      scores: [
+        { layer: 's_b2_out', score: 0.5 },
+        { layer: 's_b3_out', score: 0.6 },
+      ],
+      best: 's_b3_out',
+      bytesTo: { s_b2_out: 10, s_b3_out: 20 },
+    },
+  ];
+
+  it('never reads the test split: other test labels, and test pictures that cannot be read, leave every score unchanged', async () => {
+    const candidates = featureCandidates(probed);
+    expect(candidates.map((c) => c.name)).toEqual(['single', 'layers', 'bases', 'both']);
+    const compare = (relabel: boolean) =>
+      compareFeatures(
+        candidates,
+        samples.map((s) => ({
+          label: s.split === 'test' && relabel ? 1 - s.label : s.label,
+          split: s.split,
+          source: (baseId: string) => ({
+            key: s.key,
+            pixels: async () => {
+              if (s.split === 'test') throw new Error('the comparison read a test picture');
+              return (await decodeForModel(fs.readFileSync(files.get(s.key)!), bases.get(baseId)!.inputSize)).data;
+            },
+          }),
+        })),
+        async (id) => bases.get(id)!,
+        // A cold cache, so every training + validation picture goes through the frozen pass.
+        new FeatureCache(path.join(dir, `compare-${relabel}`)),
+        { seed: 1, classWeights: true },
+      );
+    const before = await compare(false);
+    const after = await compare(true);
+    expect(after).toEqual(before);
+    expect(before[0]!.correct.length).toBe(samples.filter((s) => s.split !== 'test').length);
+  }, 60_000);
+
+  it('keeps a trunk only when its gain exceeds one standard error of the paired difference', () => {
+    const n = 100;
+    const rows = (right: number) => Array.from({ length: n }, (_, i) => (i < right ? 1 : 0));
+    const scored = (accs: Record<string, number>) =>
+      featureCandidates(probed).map((c) => ({ ...c, accuracy: accs[c.name]! / n, correct: rows(accs[c.name]!) }));
+    // Fused 10 points better: more than the noise, so the second base earns its bytes.
+    expect(chooseFeatures(scored({ single: 70, layers: 70, bases: 80, both: 80 })).chosen.name).toBe('bases');
+    // One point better: within the noise, so the cheapest (today's single layer) stays.
+    const close = chooseFeatures(scored({ single: 79, layers: 79, bases: 80, both: 80 }));
+    expect(close.chosen.name).toBe('single');
+    expect(close.choice.candidates.find((c) => c.name === 'bases')!.belowBest).toBe(0);
+    const single = close.choice.candidates.find((c) => c.name === 'single')!;
+    expect(single.belowBest).toBeLessThanOrEqual(single.se);
   });
 });

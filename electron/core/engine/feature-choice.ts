@@ -16,7 +16,7 @@ export interface ProbedBase {
   layerNames?: string[];
 }
 
-export type CandidateName = 'single' | 'single-pooled' | 'layers' | 'bases' | 'both';
+export type CandidateName = 'single' | 'layers' | 'bases' | 'both';
 
 export interface FeatureCandidate {
   name: CandidateName;
@@ -63,9 +63,9 @@ function bytesOf(parts: FusedPart[], probed: ProbedBase[]): number {
 
 /**
  * The candidates, from the probes of every base: the best base's best layer as today
- * (`single`), the same with its max as well (`single-pooled`), its two best layers (`layers`),
- * every base's best layer (`bases`), and every base's two best (`both`). `probed[0]` is the base
- * whose best layer probed best.
+ * (`single`), its two best layers (`layers`), every base's best layer (`bases`), and every
+ * base's two best (`both`). `probed[0]` is the base whose best layer probed best. Each costs one
+ * cross-validated fit (seconds), so the ladder is short: one step per kind of addition.
  */
 export function featureCandidates(probed: ProbedBase[]): FeatureCandidate[] {
   const first = probed[0]!;
@@ -76,7 +76,7 @@ export function featureCandidates(probed: ProbedBase[]): FeatureCandidate[] {
     bytes: bytesOf(parts, probed),
   });
   const one = [{ base: first.base, layer: first.best }];
-  const out = [make('single', one), make('single-pooled', one)];
+  const out = [make('single', one)];
   const firstTop = topPoints(first, POINTS_PER_BASE);
   if (firstTop.length > 1)
     out.push(

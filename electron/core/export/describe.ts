@@ -211,7 +211,13 @@ export function modelCard(
     );
   }
   lines.push(`- Strategy: ${STRATEGY_WORDS[src.run.strategy] ?? src.run.strategy}.`);
-  if (src.config.featureLayer)
+  const fused = (src.config.fused as { trunks?: { base: string; layers: string[]; inputSize: number }[] } | undefined)?.trunks;
+  if (fused?.length) {
+    // One model holds every trunk: say which, and that a smaller trunk resizes the picture itself.
+    lines.push(
+      `- Features fused from ${fused.map((t) => `\`${t.base}\` (layers ${t.layers.map((l) => `\`${l}\``).join(', ')}${t.inputSize !== src.config.inputSize ? `; the model resizes the picture to ${t.inputSize} px for it` : ''})`).join(' and ')}: each layer's average and strongest response, concatenated. Every one of these networks is inside the model files.`,
+    );
+  } else if (src.config.featureLayer)
     lines.push(
       `- Features taken from layer \`${String(src.config.featureLayer)}\`${src.config.boundary ? `; layers above \`${String(src.config.boundary)}\` were fine-tuned` : ''}.`,
     );

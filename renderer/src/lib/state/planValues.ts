@@ -15,7 +15,10 @@ type Overrides = z.output<typeof TrainOverrides>;
 type StrategyName = z.output<typeof Strategy>;
 type Recommendation = z.output<typeof WizardReport>['recommendation'];
 /** What a plan follows: the wizard's full answer, or the quick one from picture counts (same fields). */
-export type Advice = { recommendation: Pick<Recommendation, 'strategy' | 'featureLayer' | 'boundary' | 'lr' | 'epochs' | 'warmupEpochs'> };
+export type Advice = {
+  recommendation: Pick<Recommendation, 'strategy' | 'featureLayer' | 'boundary' | 'lr' | 'epochs' | 'warmupEpochs'> &
+    Partial<Pick<Recommendation, 'fused'>>;
+};
 
 export type Defaults = z.output<typeof TrainingDefaults>;
 export type PlanValues = z.output<typeof TrainConfig>;
@@ -45,6 +48,7 @@ export function recommendedValues(defaults: Defaults, wizard: Advice | null): Pl
     ...defaults.byStrategy[strategy],
     strategy,
     featureLayer: r?.featureLayer ?? null,
+    fused: strategy === 'head' ? (r?.fused ?? null) : null,
     boundary: strategy === 'partial' ? (r?.boundary ?? r?.featureLayer ?? null) : null,
     ...strategyValues(defaults, strategy, wizard),
     augmentation: { ...defaults.byStrategy[strategy].augmentation },
@@ -55,6 +59,12 @@ export function recommendedValues(defaults: Defaults, wizard: Advice | null): Pl
 export function overridesOf(v: PlanValues): Overrides {
   return {
     featureLayer: v.featureLayer,
+    // The wizard's fused features hold while the plan stays at its choice: a new classifier fitted
+    // to convergence, reading the layer it named first. Another layer or head trains that alone.
+    fused:
+      v.strategy === 'head' && v.headFit === 'convex' && v.denseUnits === 0 && v.fused?.length && v.fused[0]!.layer === v.featureLayer
+        ? v.fused.map((p) => ({ ...p }))
+        : null,
     boundary: v.strategy === 'partial' ? v.boundary : null,
     epochs: v.epochs,
     warmupEpochs: v.strategy === 'head' ? 0 : v.warmupEpochs,

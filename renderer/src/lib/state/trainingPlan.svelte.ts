@@ -44,11 +44,12 @@ export class TrainingPlan {
   seed = $state(1);
   resetWeights = $state(false);
   /** Not under "Advanced": sent as the defaults give them. */
-  private hidden: { headLr: number; l2: number; augmentedVariants: number; headFit: 'convex' | 'adam' } = {
+  private hidden: { headLr: number; l2: number; augmentedVariants: number; headFit: 'convex' | 'adam'; fused: PlanValues['fused'] } = {
     headLr: 1e-3,
     l2: 0,
     augmentedVariants: 0,
     headFit: 'convex',
+    fused: null,
   };
   /** Labels (ids) this run leaves out: their pictures stay in the project, untouched. */
   leaveOut = $state<number[]>([]);
@@ -73,6 +74,7 @@ export class TrainingPlan {
     this.setStrategy(r.strategy, wizard);
     this.featureLayer = r.featureLayer;
     this.boundary = r.boundary;
+    this.hidden = { ...this.hidden, fused: r.fused ?? null };
     this.edited = false;
   }
 
@@ -113,7 +115,7 @@ export class TrainingPlan {
     this.classWeights = v.classWeights;
     this.seed = v.seed;
     this.resetWeights = v.resetWeights;
-    this.hidden = { headLr: v.headLr, l2: v.l2, augmentedVariants: v.augmentedVariants, headFit: v.headFit };
+    this.hidden = { headLr: v.headLr, l2: v.l2, augmentedVariants: v.augmentedVariants, headFit: v.headFit, fused: v.fused ?? null };
   }
 
   overrides(): Overrides {
