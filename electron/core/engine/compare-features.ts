@@ -12,7 +12,7 @@ import { trunksOf } from './fused.js';
 import type { FeatureCandidate, ScoredCandidate } from './feature-choice.js';
 import type { ComputeSettings } from './compute-settings.js';
 
-export interface CompareSample {
+interface CompareSample {
   label: number;
   split: 'train' | 'validation' | 'test';
   /** The picture decoded at this base's input size (keyed by base id). */

@@ -16,7 +16,7 @@ export interface ProbedBase {
   layerNames?: string[];
 }
 
-export type CandidateName = 'single' | 'layers' | 'bases' | 'both';
+type CandidateName = 'single' | 'layers' | 'bases' | 'both';
 
 export interface FeatureCandidate {
   name: CandidateName;
@@ -112,7 +112,7 @@ function pairedSe(a: number[], b: number[]): number {
   return Math.sqrt(variance / n);
 }
 
-export const ONE_SE_RULE =
+const ONE_SE_RULE =
   'the cheapest candidate (fewest trunk bytes, then fewest features) whose cross-validated accuracy is within one standard error of the best (paired over the same held-out images)';
 
 /**

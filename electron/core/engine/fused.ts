@@ -19,7 +19,7 @@ export interface FusedPart {
 
 /** Both poolings per probe point: the average says how much of a pattern, the max whether it occurs at all. */
 export const FUSED_POOLS = ['avg', 'max'] as const;
-export type FusedPool = (typeof FUSED_POOLS)[number];
+type FusedPool = (typeof FUSED_POOLS)[number];
 
 /** The one input size of a fused model: its largest trunk's. */
 export function fusedInputSize(bases: Pick<Base, 'inputSize'>[]): number {
@@ -76,10 +76,10 @@ function baseInput(x: tf.SymbolicTensor, base: Pick<Base, 'id' | 'inputSize' | '
 }
 
 /** The name of one pooled output of a fused graph: `<tag>_<layer>_<pool>`. */
-export const pooledName = (tag: string, layer: string, pool: FusedPool) => `${tag}_${layer}_${pool}`;
+const pooledName = (tag: string, layer: string, pool: FusedPool) => `${tag}_${layer}_${pool}`;
 
 /** A short, layer-name-safe tag per trunk: the part's position among the bases. */
-export const trunkTag = (index: number) => `trunk${index}`;
+const trunkTag = (index: number) => `trunk${index}`;
 
 /**
  * The pooled features of `layers` of one base from the fused input `x` ([size, size, 3], 0..255):
