@@ -275,6 +275,16 @@ describe('merges, shapes and activations', () => {
       }),
     );
   });
+  it("Permute and a Dense on the last axis of a 4-D value (the fused model's in-graph resize), then a convolution", async () => {
+    await expectParity(
+      chain(6, 5, (x) => {
+        const p = apply(tf.layers.permute({ dims: [1, 3, 2] }), x);
+        const d = apply(tf.layers.dense({ units: 4, useBias: false }), p);
+        const back = apply(tf.layers.permute({ dims: [1, 3, 2] }), d);
+        return apply(tf.layers.conv2d({ filters: 2, kernelSize: 3, padding: 'same' }), back);
+      }),
+    );
+  });
   const acts = [
     'relu6',
     'sigmoid',
