@@ -286,6 +286,10 @@ export class TrainingService extends EventEmitter<TrainingEvents> {
           compute: this.compute,
         } satisfies ToEngine);
       });
+    } catch (err) {
+      // The comparison refines a choice already made: if it fails, today's single layer stands.
+      process.stderr.write(`feature comparison failed, keeping the best layer: ${err instanceof Error ? err.message : String(err)}\n`);
+      return best;
     } finally {
       this.probingEngines.delete(child);
       child.kill();
