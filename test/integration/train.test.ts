@@ -192,7 +192,10 @@ describe.skipIf(!haveBase)('the built-in bases on clipart-8: wizard and strategy
     };
   }
 
-  it("the wizard's default features (best-probing base and layer, on train + validation) give strategy 3 ≥ 0.70 over 3 split seeds", async () => {
+  // The cheapest rung of the wizard's feature ladder (engine/feature-choice.ts), which it falls back
+  // to when fused features do not measurably beat it: so the default never scores below this floor
+  // by more than the rule's one standard error. Fused features are checked end to end in fused-export.test.ts.
+  it("the wizard's best single layer (best-probing base and layer, on train + validation) gives strategy 3 ≥ 0.70 over 3 split seeds", async () => {
     const bases = await Promise.all(['mobilenet_v2', 'inception_v3'].map((id) => loadBaseFolder(baseDir(id))));
     const accuracies: number[] = [];
     for (const seed of [1, 2, 3]) {
