@@ -35,6 +35,7 @@ let runId: number;
 let testFiles: string[];
 let bases: Map<string, Base>;
 let samples: Sample[];
+let engine: Awaited<ReturnType<typeof selectEngine>>;
 const files = new Map<string, string>();
 const labels = ['bird', 'vehicle'];
 const fused = [
@@ -44,7 +45,7 @@ const fused = [
 ];
 
 beforeAll(async () => {
-  const engine = await selectEngine();
+  engine = await selectEngine();
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fused-export-'));
   studio = new Studio({ environment: testEnvironment(path.join(dir, 'data')), host: 'cli' });
   const projectId = makeTrainingProject(studio.db, studio.paths, { bird: 10, vehicle: 10 }, 'fused');
@@ -148,6 +149,24 @@ describe('fused features', () => {
         expect(Math.abs(viaOnnx[i * k + c]! - app.probs[i]![c]!)).toBeLessThanOrEqual(1e-4);
       }
   });
+});
+
+describe('a fused run is reproducible', () => {
+  it('the same pictures and settings, from a cold cache of its own, give the same probabilities', async () => {
+    const again = await runTraining({
+      base: bases.get('tiny')!,
+      bases,
+      samples,
+      labels,
+      config: defaultConfig('head', { fused }),
+      cache: new FeatureCache(path.join(dir, 'cache-again')),
+      engine,
+      outDir: path.join(dir, 'again'),
+    });
+    expect(again.metrics.testAccuracy).toBe(out.metrics.testAccuracy);
+    expect(again.testProbs.length).toBe(out.testProbs.length);
+    for (let i = 0; i < out.testProbs.length; i++) expect(again.testProbs[i]!).toBeCloseTo(out.testProbs[i]!, 6);
+  }, 60_000);
 });
 
 describe("the wizard's feature comparison", () => {
