@@ -38,6 +38,8 @@ const datasets = (process.env.QUALITY_DATASETS ?? 'clipart-8,clipart-b').split('
 const seeds = (process.env.QUALITY_SEEDS ?? '1,2,3,4,5').split(',').map(Number);
 if (seeds.some((s) => !Number.isInteger(s) || s < 0)) throw new Error('QUALITY_SEEDS must be whole numbers, e.g. 1,2,3');
 const BASE_IDS = ['mobilenet_v2', 'inception_v3'];
+// The candidates below build layers models in this process: its tfjs backend must be ready first.
+await tf.ready();
 const candidateMs: Record<string, number> = {};
 
 /** A cached pooled feature; `layer` may carry the maximum's suffix (`<layer>#max`, transition.ts). */
