@@ -179,6 +179,10 @@ for (const name of datasets) {
       }
       const ms = performance.now() - started;
       if (run.status !== 'done') throw new Error(`${name} seed ${seed}: run ${run.status}: ${run.error}`);
+      // Printed now, before the candidates: a long benchmark cut short still says what the default scored.
+      console.log(
+        `${name} split seed ${seed}: default run ${run.metrics?.testAccuracy?.toFixed(3)} in ${(ms / 1000).toFixed(1)} s (${run.strategy}${run.config.fused?.length ? `, fused ${run.config.fused.map((p) => `${p.base}/${p.layer}`).join(' + ')}` : ` at ${run.baseId}/${run.config.featureLayer}`})`,
+      );
 
       // Candidates on cached features, for each built-in base: the probe's pick (cross-validated on
       // training + validation only, as the wizard does) and a frozen pass adding the test images
