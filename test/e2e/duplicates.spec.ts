@@ -3,30 +3,24 @@
 // (fixtures/seed-duplicates.ts). The Images tab's Near-duplicates view reports the leak; the
 // picture moves only when the warning is accepted; undo puts it back. Screenshot of the view.
 import { test, expect } from '@playwright/test';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startHost, tempDir, type RunningHost } from './fixtures/host.js';
+import { startSeededHost, type RunningHost, type SeededHost } from './fixtures/host.js';
 
 const SHOTS = path.resolve('test-results/screenshots');
+let seededHost: SeededHost<{ projectId: number; original: number; copy: number }>;
 let host: RunningHost;
-let work: string;
 let seeded: { projectId: number; original: number; copy: number };
 
 test.beforeAll(async () => {
   test.setTimeout(120_000);
-  work = tempDir('studio-e2e-dups-');
-  const data = path.join(work, 'data');
-  const out = execFileSync(process.execPath, ['--import', 'tsx', 'test/e2e/fixtures/seed-duplicates.ts', data], { encoding: 'utf8' });
-  seeded = JSON.parse(out.trimEnd().split('\n').at(-1)!) as typeof seeded;
-  host = await startHost(data);
+  seededHost = await startSeededHost('studio-e2e-dups-', 'test/e2e/fixtures/seed-duplicates.ts');
+  ({ host, seeded } = seededHost);
   fs.mkdirSync(SHOTS, { recursive: true });
 });
 
 test.afterAll(async () => {
-  await host?.stop();
-  // A child process of the host (the suggestions engine) can still be writing its cache for a moment.
-  if (work) fs.rmSync(work, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+  await seededHost?.stop();
 });
 
 test.use({ viewport: { width: 1280, height: 900 } });

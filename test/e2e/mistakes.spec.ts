@@ -3,30 +3,24 @@
 // confusion-matrix cell, see those pictures, relabel one with a number key, undo; the doubted
 // labels list opens as a gallery too. Screenshots of the run page and the gallery.
 import { test, expect, type Page } from '@playwright/test';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startHost, tempDir, type RunningHost } from './fixtures/host.js';
+import { startSeededHost, type RunningHost, type SeededHost } from './fixtures/host.js';
 
 const SHOTS = path.resolve('test-results/screenshots');
+let seededHost: SeededHost<{ projectId: number; runId: number; planted: number }>;
 let host: RunningHost;
-let work: string;
 let seeded: { projectId: number; runId: number; planted: number };
 
 test.beforeAll(async () => {
   test.setTimeout(180_000);
-  work = tempDir('studio-e2e-mistakes-');
-  const data = path.join(work, 'data');
-  const out = execFileSync(process.execPath, ['--import', 'tsx', 'test/e2e/fixtures/seed-mistakes.ts', data], { encoding: 'utf8' });
-  seeded = JSON.parse(out.trimEnd().split('\n').at(-1)!) as typeof seeded;
-  host = await startHost(data);
+  seededHost = await startSeededHost('studio-e2e-mistakes-', 'test/e2e/fixtures/seed-mistakes.ts');
+  ({ host, seeded } = seededHost);
   fs.mkdirSync(SHOTS, { recursive: true });
 });
 
 test.afterAll(async () => {
-  await host?.stop();
-  // A child process of the host (the suggestions engine) can still be writing its cache for a moment.
-  if (work) fs.rmSync(work, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+  await seededHost?.stop();
 });
 
 test.use({ viewport: { width: 1280, height: 1000 } });

@@ -2,31 +2,25 @@
 // and the model's refusal beside it, never a broken-image icon. Seeded with a finished run on the
 // tiny base (fixtures/seed-mistakes.ts: seconds).
 import { test, expect } from '@playwright/test';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startHost, tempDir, type RunningHost } from './fixtures/host.js';
+import { startSeededHost, type RunningHost, type SeededHost } from './fixtures/host.js';
 import { CLIPART } from '../fixtures/datasets.js';
 
 const SHOTS = path.resolve('test-results/screenshots');
+let seededHost: SeededHost<{ projectId: number; runId: number }>;
 let host: RunningHost;
-let work: string;
 let seeded: { projectId: number; runId: number };
 
 test.beforeAll(async () => {
   test.setTimeout(180_000);
-  work = tempDir('studio-e2e-try-');
-  const data = path.join(work, 'data');
-  const out = execFileSync(process.execPath, ['--import', 'tsx', 'test/e2e/fixtures/seed-mistakes.ts', data], { encoding: 'utf8' });
-  seeded = JSON.parse(out.trimEnd().split('\n').at(-1)!) as typeof seeded;
-  host = await startHost(data);
+  seededHost = await startSeededHost('studio-e2e-try-', 'test/e2e/fixtures/seed-mistakes.ts');
+  ({ host, seeded } = seededHost);
   fs.mkdirSync(SHOTS, { recursive: true });
 });
 
 test.afterAll(async () => {
-  await host?.stop();
-  // Retried: the host's engine process (measuring for the Train tab) may still finish a cache write after the host exits.
-  if (work) fs.rmSync(work, { recursive: true, force: true, maxRetries: 40, retryDelay: 500 });
+  await seededHost?.stop();
 });
 
 test('an unreadable file in Try it says so in words; a good one after it shows the picture and the answer', async ({ page }) => {
