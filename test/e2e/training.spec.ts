@@ -163,8 +163,12 @@ test('wizard, a strategy-3 run with live charts, history, try it', async ({ page
     // after its first record however many epochs are asked for, which raced the progress check.
     await newRun(page, 'partial', 5000);
     await page.getByLabel('Stop after epochs without progress').fill('1000');
+    // The plan shown is the one chosen here (a late wizard answer must not replace it).
+    await expect(page.getByRole('heading', { name: 'Your choice' })).toBeVisible();
+    await expect(page.getByTestId('recommended-strategy')).toHaveText('Fine-tune the top');
     await page.getByTestId('start-training').click();
     const run = page.getByTestId('run-view');
+    await expect(run).toContainText('5000', { timeout: 60_000 });
     await expect
       .poll(async () => Number(await page.getByTestId('loss-chart').getAttribute('data-points')), { timeout: 120_000 })
       .toBeGreaterThanOrEqual(1);

@@ -481,6 +481,13 @@ export class TrainingService extends EventEmitter<TrainingEvents> {
             this.emit('epoch', { runId, record: m.record });
             break;
           case 'done':
+            // A Stop pressed while the run was already saving its model still stops it: the
+            // user asked for no model, and a run that says Done after Stop reads as ignored.
+            if (state.cancelRequested) {
+              fs.rmSync(outDir, { recursive: true, force: true });
+              end('cancelled');
+              break;
+            }
             if (m.summary.evaluation)
               saveRunEvaluation(
                 this.db,
