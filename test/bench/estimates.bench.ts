@@ -40,7 +40,14 @@ try {
   const defaults = await studio.call('training.defaults', {});
   for (const strategy of strategies) {
     const d = defaults.byStrategy[strategy];
-    const overrides = strategy === 'head' ? {} : { epochs: epochsBy[strategy] ?? d.epochs, warmupEpochs: 1 };
+    // As the Train tab starts it: on the wizard's base, strategy 3 with the wizard's features (fused
+    // or one layer), strategies 1–2 from the wizard's layer. (On the default base instead, the
+    // estimate was of one base and the run of another.)
+    const r = wizard.recommendation;
+    const overrides =
+      strategy === 'head'
+        ? { featureLayer: r.featureLayer, ...(r.fused ? { fused: r.fused } : {}) }
+        : { featureLayer: r.featureLayer, epochs: epochsBy[strategy] ?? d.epochs, warmupEpochs: 1 };
     const epochs = strategy === 'head' ? d.epochs : overrides.epochs!;
     const warmupEpochs = strategy === 'head' ? 0 : 1;
     // What the Train tab shows for this choice (WizardPanel: the same function, the same speeds).
@@ -49,8 +56,17 @@ try {
       { images, epochs, warmupEpochs, convexHead: strategy === 'head' && d.headFit === 'convex' && d.denseUnits === 0 },
       wizard.speed,
     );
+    // Where the time went: each phase's first and last progress, to say which term of the estimate is off.
+    const phases = new Map<string, { from: number; to: number }>();
     const finished = new Promise<void>((resolve) => {
       const off = studio.bus.subscribe((name, payload) => {
+        if (name === 'training.progress' && (payload as { runId: number }).runId === runId) {
+          const phase = (payload as { phase: string }).phase;
+          const now = performance.now();
+          const seen = phases.get(phase);
+          if (seen) seen.to = now;
+          else phases.set(phase, { from: now, to: now });
+        }
         if (name === 'training.finished' && (payload as { runId: number }).runId === runId) {
           off();
           resolve();
@@ -58,11 +74,14 @@ try {
       });
     });
     let runId = -1;
-    ({ runId } = await studio.call('training.start', { projectId, strategy, overrides }));
+    ({ runId } = await studio.call('training.start', { projectId, baseId: wizard.baseId, strategy, overrides }));
     await finished;
     const run = await studio.call('runs.get', { runId });
     if (run.status !== 'done') throw new Error(`run ${runId} (${strategy}) ended ${run.status}: ${run.error}`);
     const actualMs = run.durationMs ?? 0;
+    const spans = [...phases].map(([phase, t]) => `${phase} ${((t.to - t.from) / 1000).toFixed(1)} s`).join(', ');
+    const epochsMs = run.epochs.map((e) => `${e.phase} ${(e.ms / 1000).toFixed(1)}`).join(', ');
+    console.log(`  ${strategy}: phases ${spans}; epochs (s) ${epochsMs}`);
     const row = {
       strategy,
       epochs,
