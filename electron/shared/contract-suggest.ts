@@ -118,6 +118,14 @@ export const suggestCalls = {
   ),
   /** Accepts one picture's suggestion (Enter in the grid); nothing happens to a labeled picture. */
   'suggest.acceptOne': call(z.object({ ...P, imageId: Id }), z.object({ accepted: z.number().int(), history: HistoryState })),
+  /**
+   * The suggestions of these pictures (the grid's thumbnails in view): one row per picture that is
+   * unlabeled now and has a suggestion; labeled pictures and unknown ids are left out.
+   */
+  'suggest.forImages': call(
+    z.object({ ...P, imageIds: z.array(Id).max(1000) }),
+    z.object({ version: Version, rows: z.array(z.object({ imageId: Id, labelId: Id, label: z.string(), confidence: z.number() })) }),
+  ),
   /** Every unlabeled picture's suggestion with its probabilities (`studio suggest PROJECT --json`). */
   'suggest.report': call(z.object(P), SuggestReport),
 } as const;

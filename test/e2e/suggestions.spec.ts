@@ -41,6 +41,16 @@ test('accept the suggestions of one label in bulk, then undo', async ({ page }) 
   await page.getByRole('button', { name: 'Open Suggestions' }).click();
   // The engine's start and the first reading of the 30 pictures take a few seconds.
   await expect(page.getByTestId('suggest-bar')).toHaveAttribute('data-state', 'ready', { timeout: 30_000 });
+  // The grid's unlabeled thumbnails carry the suggestion (dashed, with its confidence); labeled ones do not.
+  const grid = page.getByTestId('image-grid');
+  await expect(grid.getByTestId('thumb-suggestion').first()).toHaveText(/^\w+\? \d+%$/);
+  const withChip = await grid
+    .locator('button.thumb:has([data-testid="thumb-suggestion"])')
+    .evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') ?? ''));
+  expect(withChip.length).toBeGreaterThan(0);
+  expect(withChip.every((name) => /, unlabeled, suggested \w+ \(\d+%\)/.test(name))).toBe(true);
+  await expect(grid.locator('button.thumb:not([aria-label*="unlabeled"]) [data-testid="thumb-suggestion"]')).toHaveCount(0);
+  await page.screenshot({ path: path.join(SHOTS, 'suggestions-on-grid.png') });
   await page.getByTestId('suggest-open').click();
   const view = page.getByTestId('suggestions-view');
   await expect(view).toBeVisible();

@@ -136,6 +136,12 @@ describe('labeling suggestions', () => {
     assignLabel(db, projectId, { kind: 'ids', ids: [taken] }, labels.blue!, 'blue');
     const before = labelsNow(projectId);
 
+    // The grid's thumbnails ask for the pictures in view: the labeled one (and an unknown id) get nothing.
+    const thumbs = await h['suggest.forImages']({ projectId, imageIds: [...shown.map((r) => r.imageId), 999_999] });
+    expect(thumbs.version).toBe(status.version);
+    expect(thumbs.rows.map((r) => r.imageId)).toEqual(shown.map((r) => r.imageId).filter((id) => id !== taken));
+    expect(thumbs.rows.every((r) => r.labelId === labels.red && r.label === 'red' && r.confidence > 0)).toBe(true);
+
     expect(() => h['suggest.accept']({ projectId, labelId: labels.red!, minPercent: 0, version: status.version - 1 })).toThrow(
       /changed since they were shown/,
     );

@@ -79,6 +79,7 @@ const valid: { [M in Method]: Args<M> } = {
   'suggest.page': { projectId: 1, view: { kind: 'suggested', labelId: 1, minPercent: 90 }, offset: 0, limit: 50 },
   'suggest.accept': { projectId: 1, labelId: 1, minPercent: 90, version: 3 },
   'suggest.acceptOne': { projectId: 1, imageId: 1 },
+  'suggest.forImages': { projectId: 1, imageIds: [1, 2] },
   'suggest.report': { projectId: 1 },
   'eval.confirmLabel': { projectId: 1, imageId: 2 },
   'eval.best': { projectId: 1 },

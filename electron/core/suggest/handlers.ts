@@ -142,6 +142,28 @@ export function suggestHandlers(db: Db, service: SuggestionService): SuggestHand
       );
       return { accepted, history: historyState(db, projectId) };
     },
+    'suggest.forImages': ({ projectId, imageIds }) => {
+      project(projectId);
+      const s = service.suggestions(projectId);
+      const asked = [...new Set(imageIds)].filter((id) => s.byImage.has(id));
+      // Labeled since the suggestions were made: a label a person (or a folder, a CSV) gave wins.
+      const unlabeled = new Set(
+        asked.length
+          ? (
+              db
+                .prepare(`SELECT id FROM images WHERE project_id = ? AND label_id IS NULL AND id IN (${asked.map(() => '?').join(',')})`)
+                .all(projectId, ...asked) as { id: number }[]
+            ).map((r) => r.id)
+          : [],
+      );
+      const rows = asked
+        .filter((id) => unlabeled.has(id))
+        .map((imageId) => {
+          const sug = s.byImage.get(imageId)!;
+          return { imageId, labelId: s.labelIds[sug.best]!, label: s.labelNames[sug.best]!, confidence: sug.confidence };
+        });
+      return { version: s.version, rows };
+    },
     'suggest.report': ({ projectId }) => {
       const status = service.status(project(projectId));
       const s = service.suggestions(projectId);

@@ -1,12 +1,20 @@
 // Labeling suggestions of the open project: where the quick model stands, the view the Images tab
 // shows (suggested as a label above a threshold, least sure first, last run's mistakes, doubted
 // labels) and the accept actions. Reloads when the host says the suggestions changed.
+import { SvelteMap } from 'svelte/reactivity';
 import type { SuggestRow, SuggestStatus, SuggestView } from '../../../../electron/shared/contract-suggest';
 import { api } from '../client';
 import { attempt } from './toasts.svelte';
 import type { ProjectSession } from './project.svelte';
 
 export type ViewKind = SuggestView['kind'];
+/** What a grid thumbnail of an unlabeled picture shows: the quick model's label and its confidence. */
+export interface ThumbSuggestion {
+  labelId: number;
+  label: string;
+  confidence: number;
+}
+
 /** The threshold slider's steps, most demanding first. */
 export const THRESHOLDS = [99, 95, 90, 80, 70, 60, 50, 0];
 const PAGE = 500;
@@ -24,6 +32,11 @@ export class Suggestions {
   focused = $state(0);
   private seq = 0;
   private off: (() => void) | null = null;
+  /** Suggestions of the grid's thumbnails seen so far, for suggestions `thumbsVersion`. */
+  readonly thumbs = new SvelteMap<number, ThumbSuggestion>();
+  private thumbsVersion = -1;
+  /** Pictures already asked about at `thumbsVersion` (plain: asking must not re-run the grid's effect). */
+  private asked = new Set<number>();
 
   constructor(private session: ProjectSession) {}
 
@@ -40,6 +53,7 @@ export class Suggestions {
     this.off = api.on('suggest.changed', (s) => {
       if (s.projectId !== this.session.projectId) return;
       this.status = s;
+      this.forgetThumbs(s.version);
       if (this.open) void this.load();
     });
     void attempt(api.call('suggest.status', { projectId: this.session.projectId })).then((s) => {
@@ -72,6 +86,28 @@ export class Suggestions {
     this.total = page.total;
     this.version = page.version;
     this.focused = Math.min(this.focused, Math.max(0, page.rows.length - 1));
+  }
+
+  /** New suggestions: what the thumbnails showed is stale (they ask again as they come into view). */
+  private forgetThumbs(version: number): void {
+    if (version === this.thumbsVersion) return;
+    this.thumbsVersion = version;
+    this.asked = new Set();
+    this.thumbs.clear();
+  }
+
+  /** The grid shows these unlabeled pictures: fetches the suggestions not asked for yet. */
+  async ensureThumbs(imageIds: number[]): Promise<void> {
+    if (this.status?.state !== 'ready') return;
+    this.forgetThumbs(this.status.version);
+    const ask = imageIds.filter((id) => !this.asked.has(id)).slice(0, 1000);
+    if (!ask.length) return;
+    ask.forEach((id) => this.asked.add(id));
+    const asked = this.asked;
+    const res = await attempt(api.call('suggest.forImages', { projectId: this.session.projectId, imageIds: ask }));
+    // Dropped when newer suggestions came meanwhile (the grid asks again for those).
+    if (!res || asked !== this.asked || res.version !== this.thumbsVersion) return;
+    for (const r of res.rows) this.thumbs.set(r.imageId, { labelId: r.labelId, label: r.label, confidence: r.confidence });
   }
 
   /** Accepts exactly the set the view shows ("Suggested as X at ≥ t"), as one undoable action. */
