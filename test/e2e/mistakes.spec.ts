@@ -8,9 +8,10 @@ import path from 'node:path';
 import { startSeededHost, type RunningHost, type SeededHost } from './fixtures/host.js';
 
 const SHOTS = path.resolve('test-results/screenshots');
-let seededHost: SeededHost<{ projectId: number; runId: number; planted: number }>;
+type Seeded = { projectId: number; runId: number; planted: number; otherRunId: number };
+let seededHost: SeededHost<Seeded>;
 let host: RunningHost;
-let seeded: { projectId: number; runId: number; planted: number };
+let seeded: Seeded;
 
 test.beforeAll(async () => {
   test.setTimeout(180_000);
@@ -102,5 +103,32 @@ test('a confusion-matrix cell opens its pictures; a number key relabels one; und
   await page.getByTestId('gallery-undo').click();
   await expect(openDoubts).toHaveText(`Labels that look wrong (${doubts})`);
   await expect(tiles).toHaveCount(doubts);
+  expect(problems).toEqual([]);
+});
+
+test('which run is better: both runs on the test pictures they share, what changed, and the best one marked', async ({ page }) => {
+  const problems: string[] = [];
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  await page.goto(host.url);
+  await page.getByRole('button', { name: 'Open Mistakes' }).click();
+  await page.getByTestId('train-tab').click();
+  await page.getByTestId(`run-${seeded.otherRunId}`).click();
+  const panel = page.getByTestId('run-comparison');
+  // The other finished run is chosen for it; the verdict names both scores on the shared test pictures.
+  await expect(panel.getByTestId('compare-with')).toHaveValue(String(seeded.runId));
+  const verdict = panel.getByTestId('comparison-verdict');
+  await expect(verdict).toContainText(/^On the \d+ test pictures both runs were tested on: this run \d+%, Run \d+\s+\d+%\./);
+  await expect(verdict).toContainText(/(This run is better|is better|Neither is better)\.\s*$/);
+  // What changed: the seed's two runs differ in their epochs and learning rate, said behind a disclosure.
+  await panel.getByText(/^What changed \(\d+\)$/).click();
+  await expect(panel.getByTestId('comparison-changes')).toContainText('epochs 3 → 20');
+  await expect(panel.getByTestId('comparison-changes')).toContainText('lr 0.001 → 0.01');
+  // The history marks exactly one run as the best, the one the verdict prefers (or the first when neither is).
+  const history = page.getByTestId('run-history');
+  await expect(history.getByTestId('best-run')).toHaveCount(1);
+  const text = (await verdict.textContent())!;
+  const bestId = /This run is better/.test(text) ? seeded.otherRunId : seeded.runId;
+  await expect(page.getByTestId(`run-${bestId}`).getByTestId('best-run')).toBeVisible();
+  await page.getByTestId('run-comparison').screenshot({ path: path.join(SHOTS, 'mistakes-comparison.png') });
   expect(problems).toEqual([]);
 });
