@@ -3,25 +3,13 @@
 // free; staging is in the data folder (and is copied when DIR is on another file system); each
 // path outside the data folder is on record before it exists.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeExportFixture, type ExportFixture } from './export-fixture.js';
+import { describe, expect, it } from 'vitest';
+import { dir, fx, useExportFixture } from './export/fixture.js';
 import { exportRun } from '../../electron/core/export/bundle.js';
 import { getExport } from '../../electron/core/export/store.js';
 
-let dir: string;
-let fx: ExportFixture;
-
-beforeAll(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'export-dest-'));
-  fx = await makeExportFixture(path.join(dir, 'data'));
-}, 300_000);
-
-afterAll(() => {
-  fx?.studio.close();
-  if (dir) fs.rmSync(dir, { recursive: true, force: true });
-});
+useExportFixture('export-dest-');
 
 /** Every file under `root` with its content, to compare before and after. */
 function snapshot(root: string): Record<string, string> {
