@@ -11,10 +11,13 @@ import { resolveDataDir } from '../core/paths.js';
 import { createEnvironment, findAppRoot, readSettings, type StudioEnvironment } from '../core/environment.js';
 import { StudioError } from '../shared/contract.js';
 import { DatabaseTooNewError } from '../core/db/connection.js';
+import { EngineTracker } from '../core/training/engine-tracker.js';
 import { parseArgv, UsageError, USAGE, type Parsed } from './cli-args.js';
 import { relaunchWithShortArgv, receiveArgv } from './cli-relaunch.js';
 
 const VERSION = '0.1.0';
+/** How long `studio serve` waits on stopping for an engine busy with a long step before killing it. */
+const ENGINE_GRACE_MS = 3000;
 
 function out(line: string): void {
   process.stdout.write(`${line}\n`);
@@ -33,9 +36,20 @@ function environment(args: Parsed): StudioEnvironment {
   });
 }
 
-function openStudio(args: Parsed, host: 'cli' | 'web' = 'cli', env: StudioEnvironment = environment(args)): Studio {
+function openStudio(
+  args: Parsed,
+  host: 'cli' | 'web' = 'cli',
+  env: StudioEnvironment = environment(args),
+  engines?: EngineTracker,
+): Studio {
   // The web host lives long: it sweeps the data folder's debris at start; one-shot commands do not.
-  return new Studio({ environment: env, host, version: VERSION, sweepAtStart: host === 'web' });
+  return new Studio({
+    environment: env,
+    host,
+    version: VERSION,
+    sweepAtStart: host === 'web',
+    ...(engines ? { engineLauncher: engines } : {}),
+  });
 }
 
 function expectPositionals(p: string[], min: number, max: number, usage: string): void {
@@ -81,7 +95,8 @@ async function serve(args: Parsed): Promise<number> {
   const { NOT_BUILT } = await import('./static-files.js');
   const env = environment(args);
   const dataDir = env.paths.root;
-  const studio = openStudio(args, 'web', env);
+  const engines = new EngineTracker();
+  const studio = openStudio(args, 'web', env, engines);
   let host;
   try {
     host = await startWebHost({ studio, port });
@@ -102,6 +117,8 @@ async function serve(args: Parsed): Promise<number> {
   });
   await host.close();
   studio.close();
+  // Nothing may outlive the host: an engine still busy after the grace is killed.
+  await engines.stopped(ENGINE_GRACE_MS);
   process.stderr.write('Stopped.\n');
   return 0;
 }
