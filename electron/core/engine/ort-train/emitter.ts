@@ -104,17 +104,19 @@ export class Emitter {
     return list.length === 1 ? list[0]! : this.op('Sum', list, {}, 'grad_sum');
   }
 
+  /** The batch, channels-last as tfjs gives it, to the channels-first layout every value of the graph has. */
   nchw(x: string): string {
     return this.op('Transpose', [x], { perm: [0, 3, 1, 2] }, 'nchw');
   }
 
-  nhwc(x: string): string {
-    return this.op('Transpose', [x], { perm: [0, 2, 3, 1] }, 'nhwc');
+  /** Σ over batch and space (axes 0, 2, 3 of an NCHW value), for per-channel gradients. */
+  channelSum(x: string): string {
+    return this.op('ReduceSum', [x, this.ints([0, 2, 3])], { keepdims: 0 }, 'channel_sum');
   }
 
-  /** Σ over every axis but the last (batch and space), for per-channel gradients. */
-  channelSum(x: string, rank: number): string {
-    return this.op('ReduceSum', [x, this.ints(Array.from({ length: rank - 1 }, (_, i) => i))], { keepdims: 0 }, 'channel_sum');
+  /** A per-channel vector [c] as [c, 1, 1], to broadcast over an NCHW value. */
+  perChannel(v: string, c: number): string {
+    return this.op('Reshape', [v, this.ints([c, 1, 1])], {}, 'per_channel');
   }
 
   /** `g` where `cond` holds, else 0 — a gradient through a mask. (Cast and Mul: ORT's Where is no faster.) */

@@ -1,5 +1,8 @@
-// Forward and backward passes of each Keras layer type a step graph covers, in channels-last
-// layout like the weights, following tfjs's gradient formulas (ReLU6's mask is x > 0 && x ≤ 6).
+// Forward and backward passes of each Keras layer type a step graph covers, following tfjs's
+// gradient formulas (ReLU6's mask is x > 0 && x ≤ 6). Every value is channels-first (NCHW), the
+// layout of ORT's CPU convolutions and pooling, so no activation is transposed between layers
+// (channels-last, ORT wrapped each convolution in Transposes: 21.5% of a step). Shapes read
+// from Keras (dims) stay channels-last: [h, w, c].
 // Pooling gradients are the true derivative of the forward pass; tfjs's are not at padded
 // borders (see test/unit/ort-step-graph.test.ts).
 import * as tf from '@tensorflow/tfjs';
@@ -63,16 +66,17 @@ export function emitLayer(e: Emitter, layer: tf.layers.Layer, ins: Sym[], out: S
       const rank = out.shape.length;
       const axis = Number(cfg.axis ?? -1);
       if (axis !== -1 && axis !== rank - 1) throw new NotCoveredError(layer.name, `concatenation over axis ${axis}`);
+      // Keras's last axis (channels) is axis 1 here.
       const y = e.op(
         'Concat',
         ins.map((s) => e.value.get(s.id)!),
-        { axis: rank - 1 },
+        { axis: 1 },
       );
       const sizes = ins.map((s) => s.shape[rank - 1] as number);
       return {
         y,
         backward: (dy) => {
-          const parts = e.b.node('Split', [dy, e.ints(sizes)], { axis: rank - 1 }, 'concat_grad', ins.length).names;
+          const parts = e.b.node('Split', [dy, e.ints(sizes)], { axis: 1 }, 'concat_grad', ins.length).names;
           ins.forEach((s, i) => xNeeds(i) && e.addGrad(s, parts[i]!));
         },
       };
@@ -83,11 +87,11 @@ export function emitLayer(e: Emitter, layer: tf.layers.Layer, ins: Sym[], out: S
         [1, 1],
       ];
       const [h, w] = dims(ins[0]!, layer.name);
-      const y = e.op('Pad', [x, e.ints([0, t, l, 0, 0, bo, r, 0])], {}, 'pad');
+      const y = e.op('Pad', [x, e.ints([0, 0, t, l, 0, 0, bo, r])], {}, 'pad');
       return {
         y,
         backward: (dy) =>
-          xNeeds() && e.addGrad(ins[0]!, e.op('Slice', [dy, e.ints([t, l]), e.ints([t + h!, l + w!]), e.ints([1, 2])], {}, 'pad_grad')),
+          xNeeds() && e.addGrad(ins[0]!, e.op('Slice', [dy, e.ints([t, l]), e.ints([t + h!, l + w!]), e.ints([2, 3])], {}, 'pad_grad')),
       };
     }
     case 'MaxPooling2D':
@@ -137,62 +141,79 @@ function convolution(
     ...(depthwise ? { group: ci } : {}),
   };
 
-  // Forward. A 1×1 convolution is a matrix product over the channels, right in NHWC.
-  let k2d = '';
-  let kOihw = '';
-  let z: string;
-  if (pointwise) {
-    k2d = e.op('Reshape', [K.name, e.ints([ci, co])], {}, 'k2d');
-    z = e.op('MatMul', [x, k2d], {}, layer.name);
-  } else {
-    kOihw = depthwise
-      ? e.op(
-          'Reshape',
-          [e.op('Transpose', [e.op('Reshape', [K.name, e.ints([kh, kw, ci])])], { perm: [2, 0, 1] }), e.ints([ci, 1, kh, kw])],
-          {},
-          'k_oihw',
-        )
-      : e.op('Transpose', [K.name], { perm: [3, 2, 0, 1] }, 'k_oihw');
-    z = e.nhwc(e.op('Conv', [e.nchw(x), kOihw], convAttrs, layer.name));
-  }
-  if (bias) z = e.op('Add', [z, bias.name], {}, `${layer.name}_bias`);
+  // Forward, channels-first like the activations. The kernel goes from Keras's HWIO (HW C 1 for
+  // depthwise) to ONNX's OIHW here: a transpose of the weight, a few KB, never of an activation.
+  const kOihw = depthwise
+    ? e.op(
+        'Reshape',
+        [e.op('Transpose', [e.op('Reshape', [K.name, e.ints([kh, kw, ci])])], { perm: [2, 0, 1] }), e.ints([ci, 1, kh, kw])],
+        {},
+        'k_oihw',
+      )
+    : e.op('Transpose', [K.name], { perm: [3, 2, 0, 1] }, 'k_oihw');
+  const z = e.op('Conv', bias ? [x, kOihw, bias.name] : [x, kOihw], convAttrs, layer.name);
   let dzOf: (dy: string) => string = (dy) => dy;
   const act = activation(e, layer.name, String(cfg.activation ?? 'linear'), z, (g) => g);
   if (act.y !== z) dzOf = (dy) => e.keep(dy, e.op('Greater', [z, e.scalar(0)]), 'relu_grad');
+  // [n, c, h·w], for the kernel's gradient as batched matrix products over the pixels.
+  const flat = (v: string, c: number) => e.op('Reshape', [v, e.ints([0, c, -1])], {}, 'flat');
+  // Σ over the batch of a [c_in, h·w] × [h·w, c_out] product per sample: [n, ci, s] against dz
+  // [n, co, s] with its last two axes swapped — ORT folds that Transpose into the product
+  // (MatmulTransposeFusion), so it is never written out.
+  const channelProduct = (seen: string, dzFlat: string) =>
+    e.op(
+      'ReduceSum',
+      [e.op('MatMul', [flat(seen, ci), e.op('Transpose', [dzFlat], { perm: [0, 2, 1] }, 'dz_t')]), e.ints([0])],
+      { keepdims: 0 },
+      'tap_grad',
+    );
 
   return {
     y: act.y,
     backward: (dy) => {
       const dz = dzOf(dy);
-      if (bias?.trains) e.setGrad(bias.grad, e.channelSum(dz, 4));
-      const dz2d = () => e.op('Reshape', [dz, e.ints([-1, co])], {}, 'dz2d');
+      if (bias?.trains) e.setGrad(bias.grad, e.channelSum(dz));
       if (pointwise) {
-        if (K.trains)
-          e.setGrad(
-            K.grad,
-            e.op(
-              'Reshape',
-              [e.op('Gemm', [e.op('Reshape', [x, e.ints([-1, ci])]), dz2d()], { transA: 1 }), e.ints([1, 1, ci, co])],
-              {},
-              'dk',
-            ),
-          );
-        if (xNeeds) e.addGrad(inSym, e.op('Reshape', [e.op('Gemm', [dz2d(), k2d], { transB: 1 }), e.ints([-1, h, w, ci])], {}, 'dx'));
+        if (K.trains) e.setGrad(K.grad, e.op('Reshape', [channelProduct(x, flat(dz, co)), e.ints(K.shape)], {}, 'dk'));
+        // dx = Kᵀ·dz per pixel: a 1×1 convolution whose OIHW kernel [ci, co, 1, 1] is Keras's [1, 1, ci, co] as it lies.
+        if (xNeeds) e.addGrad(inSym, e.op('Conv', [dz, e.op('Reshape', [K.name, e.ints([ci, co, 1, 1])])], { kernel_shape: [1, 1] }, 'dx'));
         return;
       }
-      if (xNeeds) {
+      if (xNeeds && sh === 1 && sw === 1) {
+        // Stride 1: the input's gradient is dz convolved with the kernel flipped in space (and
+        // in/out channels swapped), padded by the rest of the kernel's reach — a plain Conv,
+        // which ORT runs in its blocked, multi-threaded kernels; its ConvTranspose loops over
+        // the groups one by one, so for depthwise layers it was the slow part of the backward pass.
+        const flipped = e.op(
+          'Slice',
+          [K.name, e.ints([-1, -1]), e.ints([-kh - 1, -kw - 1]), e.ints([0, 1]), e.ints([-1, -1])],
+          {},
+          'k_flipped',
+        );
+        const back = depthwise
+          ? e.op(
+              'Reshape',
+              [e.op('Transpose', [e.op('Reshape', [flipped, e.ints([kh, kw, ci])])], { perm: [2, 0, 1] }), e.ints([ci, 1, kh, kw])],
+              {},
+              'k_back',
+            )
+          : e.op('Transpose', [flipped], { perm: [2, 3, 0, 1] }, 'k_back');
+        const reach = [(kh - 1) * dh, (kw - 1) * dw];
+        const pads = [reach[0]! - pt, reach[1]! - pl, reach[0]! - pb, reach[1]! - pr];
+        e.addGrad(inSym, e.op('Conv', [dz, back], { ...convAttrs, pads }, 'dx'));
+      } else if (xNeeds) {
         // The input's gradient is the transposed convolution, padded back to the input's size.
         const opH = h - ((ho - 1) * sh + (kh - 1) * dh + 1 - pt - pb);
         const opW = w - ((wo - 1) * sw + (kw - 1) * dw + 1 - pl - pr);
-        e.addGrad(inSym, e.nhwc(e.op('ConvTranspose', [e.nchw(dz), kOihw], { ...convAttrs, output_padding: [opH, opW] }, 'dx')));
+        e.addGrad(inSym, e.op('ConvTranspose', [dz, kOihw], { ...convAttrs, output_padding: [opH, opW] }, 'dx'));
       }
       if (K.trains) {
         // The kernel's gradient, one tap at a time: the input seen through that tap (a strided
-        // slice of the padded input) against dz — a matrix product, or for depthwise a
-        // per-channel sum of products.
-        const xp = pt + pb + pl + pr > 0 ? e.op('Pad', [x, e.ints([0, pt, pl, 0, 0, pb, pr, 0])], {}, 'xpad') : x;
+        // slice of the padded input) against dz — a matrix product over the channels, or for
+        // depthwise a per-channel sum of products. Taps in Keras's order (row, column, then channels).
+        const xp = pt + pb + pl + pr > 0 ? e.op('Pad', [x, e.ints([0, 0, pt, pl, 0, 0, pb, pr])], {}, 'xpad') : x;
         const taps: string[] = [];
-        const dzFlat = depthwise ? '' : dz2d();
+        const dzFlat = depthwise ? '' : flat(dz, co);
         for (let i = 0; i < kh; i++) {
           for (let j = 0; j < kw; j++) {
             const seen = e.op(
@@ -201,17 +222,13 @@ function convolution(
                 xp,
                 e.ints([i * dh, j * dw]),
                 e.ints([i * dh + sh * (ho - 1) + 1, j * dw + sw * (wo - 1) + 1]),
-                e.ints([1, 2]),
+                e.ints([2, 3]),
                 e.ints([sh, sw]),
               ],
               {},
               'tap',
             );
-            taps.push(
-              depthwise
-                ? e.channelSum(e.op('Mul', [seen, dz]), 4)
-                : e.op('Gemm', [e.op('Reshape', [seen, e.ints([-1, ci])]), dzFlat], { transA: 1 }, 'tap_grad'),
-            );
+            taps.push(depthwise ? e.channelSum(e.op('Mul', [seen, dz])) : channelProduct(seen, dzFlat));
           }
         }
         const all = taps.length === 1 ? taps[0]! : e.op('Concat', taps, { axis: 0 });
@@ -248,19 +265,20 @@ function batchNorm(
   const a = gamma ? e.op('Mul', [gamma.name, invC], {}, 'bn_a') : invC;
   const shift = e.op('Mul', [meanC, a], {}, 'bn_mu_a');
   const bb = beta ? e.op('Sub', [beta.name, shift], {}, 'bn_b') : e.op('Neg', [shift]);
-  const y = e.op('Add', [e.op('Mul', [x, a]), bb], {}, layer.name);
+  const aC = e.perChannel(a, c);
+  const y = e.op('Add', [e.op('Mul', [x, aC]), e.perChannel(bb, c)], {}, layer.name);
   return {
     y,
     backward: (dy) => {
-      const dyC = beta?.trains || gamma?.trains ? e.channelSum(dy, rank) : '';
+      const dyC = beta?.trains || gamma?.trains ? e.channelSum(dy) : '';
       if (beta?.trains) e.setGrad(beta.grad, dyC);
       // Σ dy·(x − μ)/σ per channel, as (Σ dy·x − μ·Σ dy)/σ: one product of the whole tensor, not three.
       if (gamma?.trains)
         e.setGrad(
           gamma.grad,
-          e.op('Mul', [e.op('Sub', [e.channelSum(e.op('Mul', [dy, x]), rank), e.op('Mul', [meanC, dyC])]), invC], {}, 'dgamma'),
+          e.op('Mul', [e.op('Sub', [e.channelSum(e.op('Mul', [dy, x])), e.op('Mul', [meanC, dyC])]), invC], {}, 'dgamma'),
         );
-      if (xNeeds) e.addGrad(inSym, e.op('Mul', [dy, a], {}, 'bn_dx'));
+      if (xNeeds) e.addGrad(inSym, e.op('Mul', [dy, aC], {}, 'bn_dx'));
     },
   };
 }
@@ -283,7 +301,7 @@ function pooling(
   const [pt, pb] = padding === 'same' ? samePads(h, kh, sh, 1) : [0, 0];
   const [pl, pr] = padding === 'same' ? samePads(w, kw, sw, 1) : [0, 0];
   const attrs = { kernel_shape: [kh, kw], strides: [sh, sw], pads: [pt, pl, pb, pr] };
-  const y = e.nhwc(e.op(max ? 'MaxPool' : 'AveragePool', [e.nchw(x)], max ? attrs : { ...attrs, count_include_pad: 0 }, layer.name));
+  const y = e.op(max ? 'MaxPool' : 'AveragePool', [x], max ? attrs : { ...attrs, count_include_pad: 0 }, layer.name);
   // Both gradients scatter per-tap values back through a transposed convolution whose kernel
   // picks that tap: input channel (c, tap) → output channel c at the tap's offset.
   const opH = h - ((ho - 1) * sh + kh - pt - pb);
@@ -304,39 +322,36 @@ function pooling(
             counts[i * wo + j] = 1 / (rows * cols);
           }
         }
-        const scaled = e.op('Mul', [dy, e.floats(`${layer.name}_counts`, [1, ho, wo, 1], counts)]);
+        const scaled = e.op('Mul', [dy, e.floats(`${layer.name}_counts`, [1, 1, ho, wo], counts)]);
         const ones = e.floats(`${layer.name}_ones`, [c, 1, kh, kw], new Float32Array(c * kh * kw).fill(1));
-        e.addGrad(inSym, e.nhwc(e.op('ConvTranspose', [e.nchw(scaled), ones], { ...scatterAttrs }, 'avgpool_grad')));
+        e.addGrad(inSym, e.op('ConvTranspose', [scaled, ones], { ...scatterAttrs }, 'avgpool_grad'));
         return;
       }
       // Max: each output's gradient goes to the first input (row-major in its window) holding
       // the maximum, as tfjs does; padding never wins.
-      const xp = pt + pb + pl + pr > 0 ? e.op('Pad', [x, e.ints([0, pt, pl, 0, 0, pb, pr, 0]), e.scalar(-3.4e38)], {}, 'xpad') : x;
+      const xp = pt + pb + pl + pr > 0 ? e.op('Pad', [x, e.ints([0, 0, pt, pl, 0, 0, pb, pr]), e.scalar(-3.4e38)], {}, 'xpad') : x;
       let taken = '';
       const parts: string[] = [];
       for (let i = 0; i < kh; i++) {
         for (let j = 0; j < kw; j++) {
           const seen = e.op(
             'Slice',
-            [xp, e.ints([i, j]), e.ints([i + sh * (ho - 1) + 1, j + sw * (wo - 1) + 1]), e.ints([1, 2]), e.ints([sh, sw])],
+            [xp, e.ints([i, j]), e.ints([i + sh * (ho - 1) + 1, j + sw * (wo - 1) + 1]), e.ints([2, 3]), e.ints([sh, sw])],
             {},
             'tap',
           );
           const hit = e.op('Equal', [seen, y]);
           const first = taken ? e.op('And', [hit, e.op('Not', [taken])]) : hit;
           taken = taken ? e.op('Or', [taken, hit]) : hit;
-          parts.push(e.op('Unsqueeze', [e.keep(dy, first), e.ints([4])]));
+          parts.push(e.op('Unsqueeze', [e.keep(dy, first), e.ints([2])]));
         }
       }
-      // [n, ho, wo, c, taps] → channels-first [n, c·taps, ho, wo] for the scatter.
-      const stacked = e.op('Reshape', [
-        e.op('Transpose', [e.op('Concat', parts, { axis: 4 })], { perm: [0, 3, 4, 1, 2] }),
-        e.ints([-1, c * kh * kw, ho, wo]),
-      ]);
+      // [n, c, taps, ho, wo] → [n, c·taps, ho, wo] for the scatter: channel-major already, no transpose.
+      const stacked = e.op('Reshape', [e.op('Concat', parts, { axis: 2 }), e.ints([-1, c * kh * kw, ho, wo])]);
       const pick = new Float32Array(c * kh * kw * kh * kw);
       for (let ch = 0; ch < c; ch++) for (let t = 0; t < kh * kw; t++) pick[(ch * kh * kw + t) * kh * kw + t] = 1;
       const kernel = e.floats(`${layer.name}_taps`, [c * kh * kw, 1, kh, kw], pick);
-      e.addGrad(inSym, e.nhwc(e.op('ConvTranspose', [stacked, kernel], scatterAttrs, 'maxpool_grad')));
+      e.addGrad(inSym, e.op('ConvTranspose', [stacked, kernel], scatterAttrs, 'maxpool_grad'));
     },
   };
 }

@@ -62,6 +62,7 @@ function topological(output: Sym): Sym[] {
 
 /**
  * The step graph for `trunk` (one NHWC input → the feature map the head pools) and the head.
+ * Inside, every activation is NCHW (layer-steps.ts); the input is the only one transposed.
  * `trainable` are the variables to compute gradients for; other weights become constants.
  * Throws NotCoveredError for a layer it does not cover.
  */
@@ -76,9 +77,11 @@ export function buildStepGraph(
   const b = e.b;
   const input = trunk.inputs[0]!;
   const inShape = input.shape.slice(1) as number[];
+  if (inShape.length !== 3) throw new NotCoveredError(trunk.name, 'needs a 4-D input (images or feature maps)');
   for (const name of ['x', 'labels', 'weight', 'dropout_mask', 'probs', 'loss']) b.reserve(name);
+  // Fed channels-last, as tfjs holds the batch; turned channels-first once, here (layer-steps.ts).
   b.addInput('x', DataType.FLOAT, [null, ...inShape]);
-  e.value.set(input.id, 'x');
+  e.value.set(input.id, e.nchw('x'));
   e.needs.set(input.id, false);
 
   const backward: { out: Sym; run: Backward }[] = [];
@@ -100,7 +103,7 @@ export function buildStepGraph(
   if (fd !== head.mean.length) throw new NotCoveredError('head', `expects ${head.mean.length} features, the network gives ${fd}`);
   const classes = head.out.kernel.shape[1] as number;
   const fm = e.value.get(fmSym.id)!;
-  const pooled = e.op('ReduceMean', [fm], { axes: [1, 2], keepdims: 0 }, 'pooled');
+  const pooled = e.op('ReduceMean', [fm], { axes: [2, 3], keepdims: 0 }, 'pooled');
   const meanC = e.floats('head_mean', [fd], head.mean);
   const invC = e.floats('head_inv_std', [fd], head.invStd);
   const h0 = e.op('Mul', [e.op('Sub', [pooled, meanC]), invC], {}, 'standardized');
@@ -156,7 +159,7 @@ export function buildStepGraph(
     ),
   ]);
   if (e.needs.get(fmSym.id))
-    e.addGrad(fmSym, e.op('Expand', [e.op('Reshape', [dPooled, e.ints([-1, 1, 1, fd])]), e.op('Shape', [fm])], {}, 'dfeatures'));
+    e.addGrad(fmSym, e.op('Expand', [e.op('Reshape', [dPooled, e.ints([-1, fd, 1, 1])]), e.op('Shape', [fm])], {}, 'dfeatures'));
 
   for (const { out, run } of backward.reverse()) {
     if (!e.needs.get(out.id)) continue;

@@ -1,0 +1,92 @@
+// The native step's layout (ort-train/layer-steps.ts): every activation is channels-first, as
+// ONNX Runtime's CPU convolutions and pooling want it, so no Transpose runs on an activation
+// between layers. Channels-last, each convolution and pooling sat between two Transposes forward
+// and two backward — 21.5% of a MobileNetV2 step in ORT's profile. The one Transpose left on the
+// batch's path is the input's, at the entry; the kernel gradients' swaps of dz's last two axes
+// feed matrix products only, and ORT folds those into the product (checked on its optimised graph).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import * as ort from 'onnxruntime-node';
+import onnxProto from 'onnx-proto';
+import { Head } from '../../electron/core/engine/head.js';
+import { buildStepGraph } from '../../electron/core/engine/ort-train/step-graph.js';
+
+const L = tf.layers;
+const apply = (layer: tf.layers.Layer, x: tf.SymbolicTensor | tf.SymbolicTensor[]) => layer.apply(x) as tf.SymbolicTensor;
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ort-step-layout-'));
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+/** A MobileNetV2-like block and the other covered layers: every kind of layer that has a layout. */
+function network() {
+  const input = tf.input({ shape: [12, 12, 3] });
+  const relu6 = (x: tf.SymbolicTensor) => apply(L.reLU({ maxValue: 6 }), apply(L.batchNormalization({}), x));
+  const stem = relu6(apply(L.conv2d({ filters: 8, kernelSize: 3, strides: 2, padding: 'same', useBias: false }), input));
+  const expand = relu6(apply(L.conv2d({ filters: 16, kernelSize: 1, useBias: false }), stem));
+  const padded = apply(
+    L.zeroPadding2d({
+      padding: [
+        [0, 1],
+        [0, 1],
+      ],
+    }),
+    expand,
+  );
+  const depthwise = relu6(apply(L.depthwiseConv2d({ kernelSize: 3, strides: 2, useBias: false }), padded));
+  const project = apply(L.batchNormalization({}), apply(L.conv2d({ filters: 8, kernelSize: 1, useBias: false }), depthwise));
+  const residual = apply(L.add(), [project, apply(L.conv2d({ filters: 8, kernelSize: 1 }), apply(L.maxPooling2d({ poolSize: 2 }), stem))]);
+  const both = apply(L.concatenate(), [residual, apply(L.averagePooling2d({ poolSize: 3, strides: 1, padding: 'same' }), residual)]);
+  const net = tf.model({ inputs: input, outputs: apply(L.conv2d({ filters: 12, kernelSize: 1, activation: 'relu' }), both) });
+  const head = new Head(12, 3, { denseUnits: 0, dropout: 0.2 }, 1);
+  return { net, head, variables: [...net.trainableWeights.map((w) => w.read() as tf.Variable), ...head.variables()] };
+}
+
+interface Graph {
+  nodes: { op: string; inputs: string[]; outputs: string[] }[];
+}
+
+function graphOf(bytes: Uint8Array): Graph {
+  const g = onnxProto.onnx.ModelProto.decode(bytes).graph!;
+  return { nodes: g.node!.map((n) => ({ op: n.opType!, inputs: n.input ?? [], outputs: n.output ?? [] })) };
+}
+
+/** Transposes of a value computed from the batch (not a weight's), other than the input's own at the entry. */
+function activationTransposes(g: Graph): string[] {
+  const fromBatch = new Set(['x']);
+  for (const n of g.nodes) if (n.inputs.some((i) => fromBatch.has(i))) n.outputs.forEach((o) => fromBatch.add(o));
+  const consumers = new Map<string, string[]>();
+  for (const n of g.nodes) for (const i of n.inputs) consumers.set(i, [...(consumers.get(i) ?? []), n.op]);
+  return g.nodes
+    .filter((n) => n.op === 'Transpose' && n.inputs[0] !== 'x' && fromBatch.has(n.inputs[0]!))
+    .map((n) => `${n.inputs[0]} → Transpose → ${(consumers.get(n.outputs[0]!) ?? []).join(', ')}`);
+}
+
+it('the emitted step graph transposes no activation into a convolution, pooling or elementwise op', () => {
+  const { net, head, variables } = network();
+  for (const gradients of [true, false]) {
+    const graph = graphOf(buildStepGraph(net, head.spec(), variables, { gradients }).model);
+    expect(graph.nodes.some((n) => n.op === 'Conv')).toBe(true);
+    // Only the kernel gradients' dz with its last two axes swapped, straight into a MatMul.
+    expect(activationTransposes(graph).filter((t) => !/→ Transpose → MatMul$/.test(t))).toEqual([]);
+  }
+});
+
+it('after ORT optimises the step, the only Transpose on the batch is the entry one', async () => {
+  const { net, head, variables } = network();
+  const file = path.join(dir, 'optimised.onnx');
+  const session = await ort.InferenceSession.create(buildStepGraph(net, head.spec(), variables).model, {
+    executionProviders: ['cpu'],
+    graphOptimizationLevel: 'all',
+    optimizedModelFilePath: file,
+    logSeverityLevel: 3,
+  });
+  await session.release();
+  const g = graphOf(fs.readFileSync(file));
+  expect(activationTransposes(g)).toEqual([]);
+});
