@@ -4,8 +4,10 @@
 // and per micro-batch sum and the dozen tfjs kernels tf.train.adam launches per variable
 // (measured: ~10 times slower than this loop for MobileNetV2's 2.2 M weights on tfjs-wasm).
 // The variables stay tfjs variables: each update is written back, so the saved model, the
-// evaluation and early stopping's best weights read them as before.
+// evaluation and early stopping's best weights read them as before; the arrays written are kept
+// (host-weights.ts) for the next passes to feed ONNX Runtime without reading them back.
 import * as tf from '@tensorflow/tfjs';
+import { assignHost, hostValues } from './host-weights.js';
 
 export class ArrayAdam {
   private readonly m = new Map<tf.Variable, Float32Array>();
@@ -39,12 +41,10 @@ export class ArrayAdam {
         this.m.set(variable, (m = new Float32Array(variable.size)));
         this.v.set(variable, (v = new Float32Array(variable.size)));
       }
-      const w = variable.dataSync() as Float32Array;
+      const w = hostValues(variable);
       const next = new Float32Array(w.length);
       update(next, w, g, m, v, b1, b2, c1, c2, 1 / bias1, 1 / bias2, step, eps);
-      const value = tf.tensor(next, variable.shape, 'float32');
-      variable.assign(value);
-      value.dispose();
+      assignHost(variable, next);
     }
     this.accBeta1 = f(this.accBeta1 * this.beta1);
     this.accBeta2 = f(this.accBeta2 * this.beta2);

@@ -6,6 +6,7 @@ import * as ort from 'onnxruntime-node';
 import * as tf from '@tensorflow/tfjs';
 import { createOnnxSession, type OnnxSession, type ProviderName } from '../../../../native/onnx-runtime.js';
 import { buildStepGraph, type HeadSpec, type StepGraph } from './step-graph.js';
+import { hostValues } from './host-weights.js';
 
 export interface NativeStepResult {
   loss: number;
@@ -49,11 +50,10 @@ export class OrtTrainer {
     return new OrtTrainer(graph, step.session, predictor.session, threads, step.provider, step.skipped);
   }
 
-  /** The batch and every trainable variable's current value. */
+  /** The batch and every trainable variable's current value (read from tfjs once per update: host-weights.ts). */
   private feeds(x: Float32Array, shape: number[]): Record<string, ort.Tensor> {
     const feeds: Record<string, ort.Tensor> = { x: new ort.Tensor('float32', x, shape) };
-    for (const p of this.graph.params)
-      feeds[p.input] = new ort.Tensor('float32', p.variable.dataSync() as Float32Array, p.variable.shape as number[]);
+    for (const p of this.graph.params) feeds[p.input] = new ort.Tensor('float32', hostValues(p.variable), p.variable.shape as number[]);
     return feeds;
   }
 
