@@ -57,30 +57,34 @@ const time = async <T>(f: () => Promise<T>) => {
   return { value, ms: performance.now() - t };
 };
 
-const probe = await time(() => findTransitionPoint(base, samples, cache, { seed: 1 }));
-console.log(
-  `wizard probe (cold): ${(probe.ms / 1000).toFixed(1)} s, frozen pass ${probe.value.forwardMsPerImage.toFixed(1)} ms/image on ${probe.value.runtime}, best ${probe.value.best}`,
-);
-
-const ours: Record<string, number> = {};
-for (const label of ['cold', 'warm']) {
-  const r = await time(() =>
-    runTraining({
-      base,
-      samples,
-      labels,
-      config: defaultConfig('head', { featureLayer: probe.value.best }),
-      cache,
-      engine,
-      outDir: path.join(dir, `s3-${label}`),
-    }),
-  );
-  const epochMs = r.value.epochs.reduce((a, e) => a + e.ms, 0) / r.value.epochs.length;
-  ours[`strategy3${label === 'cold' ? 'Cold' : 'Warm'}Ms`] = r.ms;
-  ours.headEpochs = r.value.epochs.length;
+// BENCH_FINETUNE_ONLY=1: the fine-tuning table alone (no probe, no strategy 3 on our side), for
+// comparing the step's engine with PyTorch when the machine is busy and a whole run takes long.
+const ours: Record<string, number> = { headEpochs: 1 };
+if (process.env.BENCH_FINETUNE_ONLY !== '1') {
+  const probe = await time(() => findTransitionPoint(base, samples, cache, { seed: 1 }));
   console.log(
-    `strategy 3 (${label} cache, 2 augmented variants): ${(r.ms / 1000).toFixed(1)} s total, ${r.value.epochs.length} epochs, ${epochMs.toFixed(0)} ms/epoch, test accuracy ${r.value.metrics.testAccuracy?.toFixed(3)}, frozen ${r.value.backends.frozen}`,
+    `wizard probe (cold): ${(probe.ms / 1000).toFixed(1)} s, frozen pass ${probe.value.forwardMsPerImage.toFixed(1)} ms/image on ${probe.value.runtime}, best ${probe.value.best}`,
   );
+
+  for (const label of ['cold', 'warm']) {
+    const r = await time(() =>
+      runTraining({
+        base,
+        samples,
+        labels,
+        config: defaultConfig('head', { featureLayer: probe.value.best }),
+        cache,
+        engine,
+        outDir: path.join(dir, `s3-${label}`),
+      }),
+    );
+    const epochMs = r.value.epochs.reduce((a, e) => a + e.ms, 0) / r.value.epochs.length;
+    ours[`strategy3${label === 'cold' ? 'Cold' : 'Warm'}Ms`] = r.ms;
+    ours.headEpochs = r.value.epochs.length;
+    console.log(
+      `strategy 3 (${label} cache, 2 augmented variants): ${(r.ms / 1000).toFixed(1)} s total, ${r.value.epochs.length} epochs, ${epochMs.toFixed(0)} ms/epoch, test accuracy ${r.value.metrics.testAccuracy?.toFixed(3)}, frozen ${r.value.backends.frozen}`,
+    );
+  }
 }
 
 base.model.dispose();
@@ -101,6 +105,20 @@ interface EpochRow {
 }
 const rows: EpochRow[] = [];
 const only = process.env.BENCH_ROWS?.split(',');
+// BENCH_COMPARE_WITH=DIR: each row also from another checkout of this repository (its own
+// train-epoch.ts, e.g. the commit before a change), right after ours, under the same load.
+const other = process.env.BENCH_COMPARE_WITH;
+const compared: (EpochRow & { checkout: string })[] = [];
+const epochRow = (root: string, which: string, workload: string, size: number): EpochRow => {
+  const out = execFileSync(
+    process.execPath,
+    ['--import', 'tsx', path.join(root, 'test', 'bench', 'train-epoch.ts'), which, workload, String(size)],
+    { encoding: 'utf8', maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'ignore'], cwd: root },
+  );
+  return JSON.parse(out.trim().split('\n').pop()!) as EpochRow;
+};
+const words = (row: EpochRow) =>
+  `${(row.epochMs / 1000).toFixed(1)} s per epoch (${(row.msPerStep / 1000).toFixed(2)} s/step, micro-batch ${row.microBatch}, ${row.cores.toFixed(2)} cores busy, resident memory ${row.rssMB.afterStep3 ? `${row.rssMB.afterStep3} MB after step 3, ` : ''}${row.rssMB.afterLastStep} MB after the last step, ${row.rssMB.peak} MB peak; timed ${row.timed})`;
 for (const [workload, size] of [
   ['partial', 224],
   ['full', 160],
@@ -110,18 +128,19 @@ for (const [workload, size] of [
     const name = `${which}/${workload}/${size}`;
     if (only && !only.includes(name)) continue;
     try {
-      const out = execFileSync(
-        process.execPath,
-        ['--import', 'tsx', path.join(import.meta.dirname, 'train-epoch.ts'), which, workload, String(size)],
-        { encoding: 'utf8', maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'ignore'] },
-      );
-      const row = JSON.parse(out.trim().split('\n').pop()!) as EpochRow;
+      const row = epochRow(path.join(import.meta.dirname, '..', '..'), which, workload, size);
       rows.push(row);
-      console.log(
-        `${name}: ${(row.epochMs / 1000).toFixed(1)} s per epoch (${(row.msPerStep / 1000).toFixed(2)} s/step, micro-batch ${row.microBatch}, ${row.cores.toFixed(2)} cores busy, resident memory ${row.rssMB.afterStep3 ? `${row.rssMB.afterStep3} MB after step 3, ` : ''}${row.rssMB.afterLastStep} MB after the last step, ${row.rssMB.peak} MB peak; timed ${row.timed})`,
-      );
+      console.log(`${name}: ${words(row)}`);
     } catch (err) {
       console.log(`${name}: failed (${(err as Error).message.split('\n')[0]})`);
+    }
+    if (!other) continue;
+    try {
+      const row = epochRow(other, which, workload, size);
+      compared.push({ ...row, checkout: other });
+      console.log(`${name} in ${other}: ${words(row)}`);
+    } catch (err) {
+      console.log(`${name} in ${other}: failed (${(err as Error).message.split('\n')[0]})`);
     }
   }
 }
@@ -156,7 +175,8 @@ try {
       String(batch),
       String(labels.length),
       String(variants),
-      '160,224',
+      // Strategy 1 only at the sizes of the rows asked for (PyTorch's epoch at 224 px is its longest part).
+      [160, 224].filter((size) => !only || only.some((r) => r.endsWith(`/full/${size}`))).join(',') || '160',
       ...items,
     ],
     {
@@ -178,9 +198,10 @@ if (torch) {
   console.log(
     `  strategy 3 cold ${(torch.strategy3ColdMs / 1000).toFixed(1)} s, warm ${(torch.strategy3WarmMs / 1000).toFixed(1)} s (${torch.headEpochs} head epochs)`,
   );
-  console.log(
-    `  strategy 3 ratios (ours / PyTorch time; below 1 = we are faster): cold ${ratio(ours.strategy3ColdMs!, torch.strategy3ColdMs)}, warm ${ratio(ours.strategy3WarmMs!, torch.strategy3WarmMs)}`,
-  );
+  if (ours.strategy3ColdMs)
+    console.log(
+      `  strategy 3 ratios (ours / PyTorch time; below 1 = we are faster): cold ${ratio(ours.strategy3ColdMs, torch.strategy3ColdMs)}, warm ${ratio(ours.strategy3WarmMs!, torch.strategy3WarmMs)}`,
+    );
 }
 // The fine-tuning table: seconds per epoch, peak resident memory of the row's own process, and each row's time over PyTorch's.
 const torchRow = (workload: string, size: number) =>
@@ -217,7 +238,13 @@ for (const [workload, size, label] of [
 console.log(
   `cores: ${os.availableParallelism()} on this machine. Ours: the frozen pass runs in ONNX Runtime on ${os.availableParallelism()} threads (the wizard's probe, strategy 3's features, strategy 2's cached activations), and so does the whole fine-tuning step — forward, head, loss and every gradient as one ONNX graph (ort-train/) — while tfjs keeps the weights; their Adam update runs on plain arrays (ort-train/array-adam.ts). The tfjs-wasm column is the fallback for a network ONNX Runtime does not cover: one thread in Node, big matrix products handed to ${gradientMatMulRuntime()}. PyTorch: ${torch?.threads ?? 2} threads throughout.`,
 );
-console.log(JSON.stringify({ bench: 'train', engine: engine.name, ours, fineTuning: rows, torch }));
+for (const r of compared) {
+  const t = torchRow(r.workload, r.size);
+  console.log(
+    `compared, ${r.engine}/${r.workload}/${r.size} in ${r.checkout}: ${(r.epochMs / 1000).toFixed(1)} s, ${r.cores.toFixed(1)} cores, peak ${r.rssMB.peak} MB${t ? `; over PyTorch ${ratio2(r.epochMs, t.epochMs)}, CPU time ${ratio2(r.epochMs * r.cores, t.epochMs * t.cores)}` : ''}`,
+  );
+}
+console.log(JSON.stringify({ bench: 'train', engine: engine.name, ours, fineTuning: rows, torch, ...(other ? { compared } : {}) }));
 
 function ratio2(a: number, b: number): string {
   return `${(a / b).toFixed(2)}×`;
