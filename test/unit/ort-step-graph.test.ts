@@ -31,6 +31,11 @@ interface Case {
 
 const CONVOLUTIONS: Case[] = [
   { name: '1×1, bias, relu', shape: [5, 5, 6], make: (x) => apply(L.conv2d({ filters: 7, kernelSize: 1, activation: 'relu' }), x) },
+  {
+    name: '1×1 on a small map with many channels (strategy 2: batch and channels swapped for the kernel gradient)',
+    shape: [2, 2, 16],
+    make: (x) => apply(L.conv2d({ filters: 24, kernelSize: 1 }), x),
+  },
   { name: '1×1 stride 2', shape: [6, 6, 4], make: (x) => apply(L.conv2d({ filters: 5, kernelSize: 1, strides: 2, useBias: false }), x) },
   { name: '3×3 same', shape: [6, 5, 4], make: (x) => apply(L.conv2d({ filters: 5, kernelSize: 3, padding: 'same' }), x) },
   {

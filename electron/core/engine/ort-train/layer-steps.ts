@@ -174,7 +174,16 @@ function convolution(
       const dz = dzOf(dy);
       if (bias?.trains) e.setGrad(bias.grad, e.channelSum(dz));
       if (pointwise) {
-        if (K.trains) e.setGrad(K.grad, e.op('Reshape', [channelProduct(x, flat(dz, co)), e.ints(K.shape)], {}, 'dk'));
+        // On small maps with many channels (strategy 2's top block: 7×7, 960 → 320) the per-sample
+        // products would write n·ci·co partial sums, more than the activations themselves; there,
+        // batch and channels swap places (a copy of x and dz, n·h·w·(ci + co) values) for one product.
+        const cFirst = (v: string, c: number) =>
+          e.op('Reshape', [e.op('Transpose', [v], { perm: [1, 0, 2, 3] }, 'c_first'), e.ints([c, -1])], {}, 'c_rows');
+        const dk =
+          h * w * (ci + co) < ci * co
+            ? e.op('Gemm', [cFirst(x, ci), cFirst(dz, co)], { transB: 1 }, 'dk_gemm')
+            : channelProduct(x, flat(dz, co));
+        if (K.trains) e.setGrad(K.grad, e.op('Reshape', [dk, e.ints(K.shape)], {}, 'dk'));
         // dx = Kᵀ·dz per pixel: a 1×1 convolution whose OIHW kernel [ci, co, 1, 1] is Keras's [1, 1, ci, co] as it lies.
         if (xNeeds) e.addGrad(inSym, e.op('Conv', [dz, e.op('Reshape', [K.name, e.ints([ci, co, 1, 1])])], { kernel_shape: [1, 1] }, 'dx'));
         return;
