@@ -1,12 +1,17 @@
 // npm run bench:label-errors — how well the doubted-label list finds wrong labels. clipart-8 with
-// 5% of its labels flipped to another label at random, per seed; a strategy-3 run (the real
-// engine process, so its out-of-fold refits are the ones users get); then recall within the first
+// 5% of its labels flipped to another label at random, per seed; the run a new user gets (the
+// wizard's default with no base named: probes, feature choice, strategy-3 run) in the real engine
+// process, so its out-of-fold refits are the ones users get; then recall within the first
 // 2 × (number of flips) entries of `suspectedLabelErrors`. Goal ≥ 0.8. One data folder for all
-// seeds, so only the first seed pays for the frozen pass (the features are cached).
+// seeds, so only the first seed pays for the frozen passes (the features are cached).
 //   LABEL_ERRORS_SEEDS=1,2,3                flip (and split) seeds (default 1–3)
-//   LABEL_ERRORS_LAYER=block_13_expand_relu the feature layer (default: the wizard's usual pick on clipart-8)
+//   LABEL_ERRORS_FEATURES=wizard            wizard (default) | layer (MobileNetV2 at LABEL_ERRORS_LAYER, one
+//                                           layer's average: the run before fused features) |
+//                                           fused:inception_v3/mixed7+mobilenet_v2/block_13_expand_relu
+//   LABEL_ERRORS_LAYER=block_13_expand_relu the feature layer of `layer`
 //   LABEL_ERRORS_RATE=0.05
 //   LABEL_ERRORS_L2=x                       the head's L2 penalty (the run's and its refits')
+//   CLIPART_DIR=../shared/datasets/clipart-b  another dataset (label per folder)
 // Prints a line per seed and, last, one JSON line.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -27,6 +32,15 @@ import { CLIPART } from '../fixtures/datasets.js';
 
 const seeds = (process.env.LABEL_ERRORS_SEEDS ?? '1,2,3').split(',').map(Number);
 const layer = process.env.LABEL_ERRORS_LAYER ?? 'block_13_expand_relu';
+const features = process.env.LABEL_ERRORS_FEATURES ?? 'wizard';
+const fused = features.startsWith('fused:')
+  ? features
+      .slice('fused:'.length)
+      .split('+')
+      .map((p) => ({ base: p.split('/')[0]!, layer: p.split('/')[1]! }))
+  : null;
+if (!fused && features !== 'wizard' && features !== 'layer')
+  throw new Error('LABEL_ERRORS_FEATURES: wizard, layer or fused:base/layer+base/layer');
 const rate = Number(process.env.LABEL_ERRORS_RATE ?? 0.05);
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-label-errors-'));
@@ -81,12 +95,16 @@ try {
       setLabel.run(others[Math.floor(random() * others.length)]!, id);
     }
     const started = Date.now();
+    const l2 = process.env.LABEL_ERRORS_L2 ? { l2: Number(process.env.LABEL_ERRORS_L2) } : {};
     const run = await (
-      await service.start(projectId, {
-        strategy: 'head',
-        baseId: 'mobilenet_v2',
-        overrides: { featureLayer: layer, seed, ...(process.env.LABEL_ERRORS_L2 ? { l2: Number(process.env.LABEL_ERRORS_L2) } : {}) },
-      })
+      await service.start(
+        projectId,
+        features === 'wizard'
+          ? { strategy: 'auto', overrides: { seed, ...l2 } }
+          : fused
+            ? { strategy: 'head', baseId: fused[0]!.base, overrides: { fused, seed, ...l2 } }
+            : { strategy: 'head', baseId: 'mobilenet_v2', overrides: { featureLayer: layer, seed, ...l2 } },
+      )
     ).done;
     if (run.status !== 'done') throw new Error(`Run ${run.id} ${run.status}: ${run.error}`);
     const runMs = Date.now() - started;
@@ -110,6 +128,9 @@ try {
     const found = flipped.filter((id) => top.has(id)).length;
     const r = {
       seed,
+      features: run.config.fused?.length
+        ? run.config.fused.map((p) => `${p.base}/${p.layer}`).join(' + ')
+        : `${run.baseId}/${run.config.featureLayer}`,
       flips: flipped.length,
       found,
       recall: found / flipped.length,
@@ -119,7 +140,7 @@ try {
     };
     results.push(r);
     console.log(
-      `seed ${seed}: ${found}/${flipped.length} flips in the first ${2 * flipped.length} (recall ${r.recall.toFixed(2)}); ${list.length} listed; test accuracy ${r.testAccuracy?.toFixed(3)}; run ${(runMs / 1000).toFixed(1)} s`,
+      `seed ${seed} (${r.features}): ${found}/${flipped.length} flips in the first ${2 * flipped.length} (recall ${r.recall.toFixed(2)}); ${list.length} listed; test accuracy ${r.testAccuracy?.toFixed(3)}; run ${(runMs / 1000).toFixed(1)} s`,
     );
   }
 } finally {
@@ -129,4 +150,4 @@ try {
 }
 const mean = results.reduce((s, r) => s + r.recall, 0) / results.length;
 console.log(`mean recall@2×flips ${mean.toFixed(3)} (goal ≥ 0.8)`);
-console.log(JSON.stringify({ bench: 'label-errors', layer, rate, meanRecall: mean, results }));
+console.log(JSON.stringify({ bench: 'label-errors', dataset: path.basename(CLIPART), features, rate, meanRecall: mean, results }));

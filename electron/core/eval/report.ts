@@ -86,7 +86,8 @@ export function evalReport(db: Db, runId: number): EvalReport {
     projectId: run.projectId,
     labels,
     trunkSawTrainingImages: run.strategy !== 'head' && images.some((i) => i.kind === 'head-out-of-fold'),
-    refitEpochs: rows.length ? REFIT_EPOCHS_RECORDED : null,
+    // The convex head is refitted to convergence, not for a number of epochs (convex-out-of-fold.ts).
+    refitEpochs: rows.length && !convexFit(run) ? REFIT_EPOCHS_RECORDED : null,
     confusion,
     images,
     suspectedLabelErrors,
@@ -96,6 +97,9 @@ export function evalReport(db: Db, runId: number): EvalReport {
 
 // Mirrors out-of-fold.ts's REFIT_EPOCHS without importing engine code (tfjs) into the host's report path.
 const REFIT_EPOCHS_RECORDED = 30;
+/** The convex head's run: its settings ask for it and its one "epoch" is the fit (a graph base's head trains epochs whatever they say). */
+const convexFit = (run: Pick<RunRow, 'config' | 'epochs'>) =>
+  run.config.strategy === 'head' && run.config.headFit === 'convex' && run.config.denseUnits === 0 && run.epochs.length <= 1;
 
 const pct = (x: number) => `${Math.round(x * 100)}%`;
 

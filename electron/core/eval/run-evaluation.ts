@@ -6,6 +6,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { TrainConfig } from '../engine/config.js';
 import { outOfFold, REFIT_EPOCHS } from './out-of-fold.js';
+import { convexOutOfFold } from './convex-out-of-fold.js';
+import { classWeightsFor } from '../engine/loop.js';
 
 export type PredictionKind = 'held-out' | 'out-of-fold' | 'head-out-of-fold' | 'unlabeled';
 
@@ -15,8 +17,8 @@ export interface RunEvaluation {
   kinds: PredictionKind[];
   /** Per unlabeled image, in the order the host sent them. */
   unlabeled: number[][];
-  /** Epochs each out-of-fold refit trained at most. */
-  refitEpochs: number;
+  /** Epochs each out-of-fold refit trained at most; null for the convex head, refitted to convergence. */
+  refitEpochs: number | null;
 }
 
 export interface EvaluationInput {
@@ -28,7 +30,9 @@ export interface EvaluationInput {
   /**
    * True when the run's own fit learned from the validation samples (the convex head fits training
    * and checking pictures together): their answers in `heldOut` are then in-sample, so they are
-   * replaced by out-of-fold ones like the training images'.
+   * replaced by out-of-fold ones like the training images'. That head is the one fit that does, so
+   * this also says the refits are its own (convex-out-of-fold.ts). Default: true for fused
+   * features, which train that head only (fused-run.ts).
    */
   validationFitted?: boolean;
   /** Pooled features of these samples under the final (possibly fine-tuned) trunk. */
@@ -46,23 +50,27 @@ export async function evaluateRun(input: EvaluationInput): Promise<RunEvaluation
   const train = idx('train');
   const validation = idx('validation');
   const [trainFeatures, valFeatures] = [await input.featuresOf(train), await input.featuresOf(validation)];
-  const oof = await outOfFold({
-    features: trainFeatures,
-    labels: train.map((i) => samples[i]!.label),
-    validation: { features: valFeatures, labels: validation.map((i) => samples[i]!.label) },
-    classes: input.classes,
-    head: { denseUnits: config.denseUnits, dropout: config.dropout },
-    seed: config.seed,
-    // Strategies 1–2 refit the head alone, at the learning rate their head warm-up uses.
-    lr: config.strategy === 'head' ? config.lr : config.headLr,
-    batchSize: config.strategy === 'head' ? config.batchSize : 64,
-    l2: config.l2,
-    patience: Math.min(config.patience, 8),
-    classWeights: config.classWeights,
-    predictValidation: !!input.validationFitted,
-    epochs: Math.min(REFIT_EPOCHS, config.strategy === 'head' ? config.epochs : REFIT_EPOCHS),
-    ...(input.isCancelled ? { isCancelled: input.isCancelled } : {}),
-  });
+  const validationFitted = input.validationFitted ?? !!config.fused?.length;
+  const convex = validationFitted;
+  const oof = convex
+    ? await convexRefits(input, [...train, ...validation], [...trainFeatures, ...valFeatures])
+    : await outOfFold({
+        features: trainFeatures,
+        labels: train.map((i) => samples[i]!.label),
+        validation: { features: valFeatures, labels: validation.map((i) => samples[i]!.label) },
+        classes: input.classes,
+        head: { denseUnits: config.denseUnits, dropout: config.dropout },
+        seed: config.seed,
+        // Strategies 1–2 refit the head alone, at the learning rate their head warm-up uses.
+        lr: config.strategy === 'head' ? config.lr : config.headLr,
+        batchSize: config.strategy === 'head' ? config.batchSize : 64,
+        l2: config.l2,
+        patience: Math.min(config.patience, 8),
+        classWeights: config.classWeights,
+        predictValidation: validationFitted,
+        epochs: Math.min(REFIT_EPOCHS, config.strategy === 'head' ? config.epochs : REFIT_EPOCHS),
+        ...(input.isCancelled ? { isCancelled: input.isCancelled } : {}),
+      });
   const probs: number[][] = new Array(samples.length);
   const kinds: PredictionKind[] = new Array(samples.length);
   train.forEach((i, k) => {
@@ -73,13 +81,31 @@ export async function evaluateRun(input: EvaluationInput): Promise<RunEvaluation
     probs[i] = round(p);
     kinds[i] = 'held-out';
   }
-  if (input.validationFitted)
+  if (validationFitted)
     validation.forEach((i, k) => {
       probs[i] = round(oof[train.length + k]!);
       kinds[i] = config.strategy === 'head' ? 'out-of-fold' : 'head-out-of-fold';
     });
   const unlabeled = (await input.unlabeled()).map(round);
-  return { probs, kinds, unlabeled, refitEpochs: REFIT_EPOCHS };
+  return { probs, kinds, unlabeled, refitEpochs: convex ? null : REFIT_EPOCHS };
+}
+
+/** The convex head's refits (convex-out-of-fold.ts) over the pictures it learned from, in that order. */
+async function convexRefits(input: EvaluationInput, ids: number[], rows: Float32Array[]): Promise<Float32Array[]> {
+  const { config, classes } = input;
+  const labels = ids.map((i) => input.samples[i]!.label);
+  const width = rows[0]?.length ?? 1;
+  const { probs } = await convexOutOfFold({
+    rows,
+    labels,
+    classes,
+    seed: config.seed,
+    classWeights: config.classWeights ? classWeightsFor(labels, classes) : null,
+    // A set l2 fixes the run's strength (λ/2 = l2, as run.ts); otherwise chosen on held-out log loss.
+    ...(config.l2 > 0 ? { lambdas: [(2 * config.l2) / width] } : {}),
+    ...(input.isCancelled ? { isCancelled: input.isCancelled } : {}),
+  });
+  return probs;
 }
 
 /** Rows of a [n, d] computation done in batches: `make` builds the batch's input, `apply` maps it (both inside a tidy). */
