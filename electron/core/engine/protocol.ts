@@ -69,16 +69,14 @@ export interface ProbeRequest {
 export interface SuggestRequest {
   type: 'suggest';
   requestId: number;
-  base: BaseRef;
+  /** The bases read and, per base, the layers whose average and maximum the quick model reads. */
+  parts: { base: BaseRef; layers: string[] }[];
   environment: EngineEnvironment;
   compute: ComputeSettings;
-  layer: string;
   cacheDir: string;
   labeled: { key: string; file: string; label: number }[];
   unlabeled: { key: string; file: string }[];
   classes: number;
-  /** Names the classes (in order): the previous fit is a warm start only for the same ones. */
-  classKey: string;
 }
 
 export interface SuggestResult {

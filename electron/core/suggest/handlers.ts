@@ -183,7 +183,7 @@ export function suggestHandlers(db: Db, service: SuggestionService): SuggestHand
         version: status.version,
         state: status.state,
         message: status.message,
-        model: { baseId: service.baseId, layer: service.layer, trainedOn: status.trainedOn },
+        model: { ...service.model, trainedOn: status.trainedOn },
         labels: s.labelNames,
         suggestions,
       };

@@ -18,11 +18,18 @@ import { SUGGEST_MIN_PER_LABEL, type SuggestStatus } from '../../shared/contract
 /** Label changes within this window make one refit, not one per click. */
 export const DEBOUNCE_MS = 400;
 /**
- * The layer read on the default base: block 13's expansion, where a linear probe separates
- * clip-art and photo labels best on the built-in MobileNetV2 (DESIGN "Where to cut matters");
- * its top layers are specialised for another task. A base without it uses its own feature layer.
+ * The bases the quick model reads when none is named: both built-in ones, where installed. Two
+ * networks trained differently see different things: on both bundled datasets the convex head on
+ * both bases' layers (average and max) beat either base alone (DESIGN "How far frozen features go").
  */
-const PREFERRED_LAYER = 'block_13_expand_relu';
+const SUGGEST_BASES = [DEFAULT_BASE, 'inception_v3'];
+/**
+ * The layer read per base: where a linear probe separates clip-art and photo labels best on the
+ * built-in bases (MobileNetV2's block 13 expansion, InceptionV3's mixed7; DESIGN "Where to cut
+ * matters" — their top layers are specialised for another task). Any other base reads its own
+ * feature layer.
+ */
+const PREFERRED_LAYERS: Record<string, string> = { mobilenet_v2: 'block_13_expand_relu', inception_v3: 'mixed7' };
 
 export interface SuggestionOptions {
   models: ModelRegistry;
@@ -32,7 +39,7 @@ export interface SuggestionOptions {
   compute: ComputeSettings;
   cacheDir: string;
   debounceMs?: number;
-  /** The base read (default: the app's default base); tests use a tiny one. */
+  /** The one base read (default: every built-in base installed, SUGGEST_BASES); tests use a tiny one. */
   baseId?: string;
   /** Every change of state or of the suggestions. */
   onChange: (status: SuggestStatus) => void;
@@ -100,18 +107,30 @@ export class SuggestionService {
     training.on('idle', this.onIdle);
   }
 
-  get baseId(): string {
-    return this.options.baseId ?? DEFAULT_BASE;
+  /** The bases read, each with its layer. */
+  private parts(): { id: string; base: BaseRef; layer: string }[] {
+    const ids = this.options.baseId ? [this.options.baseId] : SUGGEST_BASES.filter((id) => this.installed(id));
+    return (ids.length ? ids : [DEFAULT_BASE]).map((id) => {
+      const found = this.options.models.base(id);
+      const preferred = PREFERRED_LAYERS[id];
+      const layer = preferred && found.spec.probePoints.includes(preferred) ? preferred : found.spec.featureLayer;
+      return { id, base: { dir: found.dir, spec: found.spec, format: found.format }, layer };
+    });
   }
 
-  private base(): BaseRef {
-    const found = this.options.models.base(this.baseId);
-    return { dir: found.dir, spec: found.spec, format: found.format };
+  private installed(id: string): boolean {
+    try {
+      this.options.models.base(id);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
-  get layer(): string {
-    const spec = this.base().spec;
-    return spec.probePoints.includes(PREFERRED_LAYER) ? PREFERRED_LAYER : spec.featureLayer;
+  /** What the quick model reads, in words for `studio suggest`: base ids and layers, joined by " + ". */
+  get model(): { baseId: string; layer: string } {
+    const parts = this.parts();
+    return { baseId: parts.map((p) => p.id).join(' + '), layer: parts.map((p) => p.layer).join(' + ') };
   }
 
   /** The project the Images tab shows: its suggestions are the ones kept and refreshed. */
@@ -346,15 +365,13 @@ export class SuggestionService {
       child.send({
         type: 'suggest',
         requestId,
-        base: this.base(),
+        parts: this.parts().map((p) => ({ base: p.base, layers: [p.layer] })),
         environment: this.options.engineEnvironment,
         compute: this.options.compute,
-        layer: this.layer,
         cacheDir: this.options.cacheDir,
         labeled: data.labeled,
         unlabeled: data.unlabeled.map((u) => ({ key: u.key, file: u.file })),
         classes: data.labelIds.length,
-        classKey: data.labelNames.join('\u0000'),
       } satisfies ToEngine);
     });
   }
