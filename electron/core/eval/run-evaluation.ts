@@ -42,7 +42,10 @@ export interface EvaluationInput {
   isCancelled?: () => boolean;
 }
 
-const round = (p: Float32Array): number[] => Array.from(p, (v) => Math.round(v * 1e5) / 1e5);
+/** Decimals a recorded probability keeps (an export's parity check against the record allows for the rounding). */
+export const RECORDED_DECIMALS = 5;
+const SCALE = 10 ** RECORDED_DECIMALS;
+const round = (p: Float32Array): number[] => Array.from(p, (v) => Math.round(v * SCALE) / SCALE);
 
 export async function evaluateRun(input: EvaluationInput): Promise<RunEvaluation> {
   const { samples, config } = input;

@@ -17,6 +17,41 @@ export interface AppPredictions {
   runtime: string;
 }
 
+/**
+ * What the run itself recorded for these pictures when it finished (run_images, written by
+ * training's evaluation): the final model's held-out answers, in the run's label order. That is
+ * the app's own output for the same model, so the parity check can compare the artefacts with it
+ * instead of predicting every test picture once more. Null unless every picture has one (a test
+ * picture that was a training picture then has only an out-of-fold answer, from another model).
+ * Stored rounded to RECORDED_DECIMALS (eval/run-evaluation.ts), which the check allows for.
+ */
+export function recordedPredictions(db: Db, runId: number, images: { sha256: string }[], classes: number): Float32Array[] | null {
+  const rows = db
+    .prepare("SELECT sha256, probabilities FROM run_images WHERE run_id = ? AND kind = 'held-out' AND probabilities IS NOT NULL")
+    .all(runId) as { sha256: string; probabilities: string }[];
+  const bySha = new Map<string, Float32Array | null>();
+  for (const r of rows) {
+    let p: unknown;
+    try {
+      p = JSON.parse(r.probabilities);
+    } catch {
+      p = null;
+    }
+    const ok = Array.isArray(p) && p.length === classes && p.every((v) => typeof v === 'number' && Number.isFinite(v));
+    // The same picture twice with different answers: neither can be trusted.
+    const prev = bySha.get(r.sha256);
+    const next = ok ? Float32Array.from(p as number[]) : null;
+    bySha.set(r.sha256, prev === undefined ? next : prev && next && prev.every((v, i) => v === next[i]) ? prev : null);
+  }
+  const out: Float32Array[] = [];
+  for (const img of images) {
+    const p = bySha.get(img.sha256);
+    if (!p) return null;
+    out.push(p);
+  }
+  return out;
+}
+
 export async function appPredictions(db: Db, runId: number, files: string[], batchSize = 16): Promise<AppPredictions> {
   const model = runModel(db, runId);
   const predictor = await loadPredictor(model, { providers: ['cpu'] });
@@ -38,17 +73,34 @@ export async function appPredictions(db: Db, runId: number, files: string[], bat
  * app predicts with when it has one (checked against tfjs by the predict module), else a fresh
  * conversion. The Rescaling layer inside the model does the scaling, so the input adds none.
  */
+/** The output layer's name from model.json alone (no weights loaded); null when the topology does not say. */
+function outputLayerName(modelDir: string): string | null {
+  try {
+    const json = JSON.parse(fs.readFileSync(path.join(modelDir, 'model.json'), 'utf8')) as {
+      modelTopology?: { model_config?: { config?: { output_layers?: unknown[][] } }; config?: { output_layers?: unknown[][] } };
+    };
+    const t = json.modelTopology;
+    const layers = t?.model_config?.config?.output_layers ?? t?.config?.output_layers;
+    return Array.isArray(layers) && layers.length === 1 && typeof layers[0]?.[0] === 'string' ? layers[0][0] : null;
+  } catch {
+    return null;
+  }
+}
+
 export async function runOnnxBytes(modelDir: string): Promise<{ bytes: Uint8Array; output: string; input: string }> {
+  const cached = path.join(modelDir, ONNX_FILE);
+  let ok = false;
+  try {
+    ok = (JSON.parse(fs.readFileSync(path.join(modelDir, ONNX_STATUS_FILE), 'utf8')) as { ok?: boolean }).ok === true;
+  } catch {
+    ok = false;
+  }
+  // The app's own file: its output is the model's output layer, read without loading the weights.
+  const named = ok && fs.existsSync(cached) ? outputLayerName(modelDir) : null;
+  if (named) return { bytes: fs.readFileSync(cached), output: named, input: 'image' };
   const model = await loadModelFolder(modelDir);
   try {
     const output = model.outputs[0]!.sourceLayer.name;
-    const cached = path.join(modelDir, ONNX_FILE);
-    let ok = false;
-    try {
-      ok = (JSON.parse(fs.readFileSync(path.join(modelDir, ONNX_STATUS_FILE), 'utf8')) as { ok?: boolean }).ok === true;
-    } catch {
-      ok = false;
-    }
     if (ok && fs.existsSync(cached)) return { bytes: fs.readFileSync(cached), output, input: 'image' };
     const converted = convertToOnnxDetailed(model, { inputScaling: { from: [0, 255], to: [0, 255] } });
     return { bytes: converted.bytes, output: converted.outputs[0]!.name, input: converted.input.name };

@@ -12,21 +12,13 @@ import type { DataPaths } from '../paths.js';
 import { StudioError } from '../../shared/contract.js';
 import { loadRunSource } from './run-source.js';
 import { quantizeUint8, readTfjsFolder, writeTfjsFolder } from './tfjs-artifacts.js';
-import { appPredictions, runOnnxBytes } from './app-predict.js';
+import { appPredictions, recordedPredictions, runOnnxBytes } from './app-predict.js';
+import { runParityCheck, type Reference } from './parity-run.js';
 import { previewFor, type QuantizePreview } from './preview.js';
-import {
-  judge,
-  onnxViaNodeExample,
-  summarise,
-  tfjsFromBundle,
-  accuracyOf,
-  nodeExampleOf,
-  type ArtefactParity,
-  type ParityReport,
-} from './parity.js';
+import { nodeExampleOf, type ParityReport } from './parity.js';
 import { makeSignature, modelCard, writeJson } from './describe.js';
 import { writeManifest, MANIFEST, type FileEntry } from './manifest.js';
-import { ExportClock, type ExportPhase, type ExportTick } from './eta.js';
+import { ExportClock, PhaseTimes, type ExportPhase, type ExportTick } from './eta.js';
 import { template, type TemplateResources } from './templates.js';
 import { writeExamples, writeWebDemo } from './template-parts.js';
 import { formatOf, normaliseParts, producibleParts, type SkippedPart } from './parts.js';
@@ -70,6 +62,12 @@ export interface ExportResult {
   files: FileEntry[];
   parity: ParityReport | null;
   preview: QuantizePreview | null;
+  /** What the artefacts were judged against: the run's recorded answers, or the app's made during the export. */
+  reference?: Reference['source'];
+  /** Each phase's duration (parts of the parity check too), for the benchmark. */
+  timings?: { phase: string; ms: number }[];
+  /** Where the TF.js check ran ('wasm ×2': two worker threads on tfjs-wasm). */
+  tfjsBackend?: string | null;
 }
 
 export async function exportRun(env: ExportEnvironment, req: ExportRequest): Promise<ExportResult> {
@@ -93,16 +91,22 @@ export async function exportRun(env: ExportEnvironment, req: ExportRequest): Pro
   /** What this export created at the destination, so a failure removes exactly that. */
   const created: Created = { dir: false, entries: [], zip: null };
   const steps = 6;
+  // The run's own record of its test answers, when it has one for every test picture: the
+  // artefacts are judged against it (parity-run.ts), so the app need not predict them first.
+  const recorded = recordedPredictions(db, src.run.id, src.testImages, src.labels.length);
   const clock = new ExportClock([
-    'predicting with the app',
+    ...(recorded ? [] : (['predicting with the app'] as const)),
     ...(quantize ? (['measuring 8-bit weights'] as const) : []),
     'writing models',
     'checking parity',
     'writing the model card',
     'zipping',
   ]);
-  const progress = (phase: ExportPhase, done: number, total: number, within = 0, detail: string | null = null) =>
+  const times = new PhaseTimes();
+  const progress = (phase: ExportPhase, done: number, total: number, within = 0, detail: string | null = null) => {
+    times.enter(phase);
     req.onProgress?.(phase, done, total, { ...clock.at(phase, within), detail });
+  };
   // Yield to the event loop first: the TF.js parity pass keeps this process busy, and a Cancel
   // arriving meanwhile is only read once pending I/O gets a turn (await alone stays in microtasks).
   const check = async () => {
@@ -122,8 +126,12 @@ export async function exportRun(env: ExportEnvironment, req: ExportRequest): Pro
     const files = src.testImages.map((i) => i.file);
     const truth = src.testImages.map((i) => i.labelIndex);
 
-    progress('predicting with the app', 0, steps);
-    const app = await appPredictions(db, src.run.id, files);
+    // Without a record the app predicts now; with one, only should an artefact disagree with it.
+    const predictWithApp = async (): Promise<Reference> => ({ ...(await appPredictions(db, src.run.id, files)), source: 'app' });
+    if (!recorded) progress('predicting with the app', 0, steps);
+    let app: Reference = recorded
+      ? { probs: recorded, runtime: `recorded by run ${src.run.id} when it finished`, source: 'recorded' }
+      : await predictWithApp();
     await check();
     if (quantize) {
       progress('measuring 8-bit weights', 1, steps);
@@ -153,26 +161,23 @@ export async function exportRun(env: ExportEnvironment, req: ExportRequest): Pro
 
     // The shipped Node example's preprocessing, or (for a TF.js-only export) the same template.
     const example = has('examples') ? nodeExampleOf(staging) : template(resources, 'examples/node/classify.mjs');
-    const artefacts: ArtefactParity[] = [];
-    // ONNX Runtime answers in about a quarter of the time the TF.js model takes on wasm.
-    const onnxShare = has('onnx') ? (has('tfjs') ? 0.25 : 1) : 0;
-    const pictures = (n: number) => `${n} of ${files.length} test pictures`;
-    if (has('onnx')) {
-      progress('checking parity', 3, steps, 0, `checking the model for apps on ${files.length} test pictures`);
-      const probs = await onnxViaNodeExample(staging, files, example);
-      artefacts.push(judge('onnx', false, app.probs, probs, truth, null));
-    }
-    await check();
-    if (has('tfjs')) {
-      const tfjsDetail = (n: number) => `checking the model for websites: ${pictures(n)}`;
-      progress('checking parity', 3, steps, onnxShare, tfjsDetail(0));
-      const { probs } = await tfjsFromBundle(staging, src.config.inputSize, files, example, {
-        onImages: (n) => progress('checking parity', 3, steps, onnxShare + ((1 - onnxShare) * n) / files.length, tfjsDetail(n)),
-      });
-      const minAccuracy = quantize && preview ? preview.quantizedAccuracy : null;
-      artefacts.push(judge('tfjs', quantize, app.probs, probs, truth, minAccuracy));
-    }
-    parity = summarise(artefacts, accuracyOf(app.probs, truth), files.length);
+    const checked = await runParityCheck({
+      bundleDir: staging,
+      exampleFile: example,
+      files,
+      truth,
+      size: src.config.inputSize,
+      onnx: has('onnx'),
+      tfjs: has('tfjs'),
+      quantized: quantize,
+      minAccuracy: quantize && preview ? preview.quantizedAccuracy : null,
+      reference: app,
+      predictWithApp,
+      ...(req.signal ? { signal: req.signal } : {}),
+      onProgress: (within, detail) => progress('checking parity', 3, steps, within, detail),
+    });
+    parity = checked.parity;
+    app = checked.reference;
     await check();
 
     progress('writing the model card', 4, steps);
@@ -211,14 +216,14 @@ export async function exportRun(env: ExportEnvironment, req: ExportRequest): Pro
         accuracyDelta: preview?.accuracyDelta ?? null,
         error: `Parity check failed (${reasons.join('; ')}).`,
       });
-      return { row: getExport(db, exportId), files: entries, parity, preview, skipped };
+      return { row: getExport(db, exportId), files: entries, parity, preview, skipped, reference: app.source, timings: times.list };
     }
 
     // Last chance before anything is committed: a Cancel that came during the model card and
     // manifest is still honoured.
     await check();
     progress('zipping', 5, steps, 0, 'packing the folder into one .zip file');
-    const zipPath = shipToDestination(db, exportId, staging, finalDir, created);
+    const zipPath = await shipToDestination(db, exportId, staging, finalDir, created);
     progress('done', steps, steps);
     finishExport(db, exportId, {
       status: 'done',
@@ -231,7 +236,16 @@ export async function exportRun(env: ExportEnvironment, req: ExportRequest): Pro
     });
     // Shipped: the folder and zip are the user's now, never a sweep's.
     forgetOwner(db, 'export', exportId);
-    return { row: getExport(db, exportId), files: entries, parity, preview, skipped };
+    return {
+      row: getExport(db, exportId),
+      files: entries,
+      parity,
+      preview,
+      skipped,
+      reference: app.source,
+      timings: [...times.list, ...checked.timings],
+      tfjsBackend: checked.tfjsBackend,
+    };
   } catch (err) {
     fs.rmSync(staging, { recursive: true, force: true });
     let leftOver = false;

@@ -10,7 +10,7 @@ import { StudioError } from '../../shared/contract.js';
 import { claimPath, forgetPath, markCreated } from '../storage/ledger.js';
 import { claimFreeFile, moveEntriesInto } from './files.js';
 import { recordExportPath } from './store.js';
-import { zipFolder } from './zip.js';
+import { zipFolderAsync } from './zip.js';
 
 /** What this export created at the destination, so a failure removes exactly that. */
 export interface Created {
@@ -50,7 +50,7 @@ export function sweepStaleStaging(db: Db, exportsRoot: string): void {
  * Moves the staged export into `finalDir` and zips it beside it; returns the zip's path. `created`
  * is filled in as things are made, so that a failure part way can undo exactly those.
  */
-export function shipToDestination(db: Db, exportId: number, staging: string, finalDir: string, created: Created): string {
+export async function shipToDestination(db: Db, exportId: number, staging: string, finalDir: string, created: Created): Promise<string> {
   // Checked at the start, but someone may have put files there since.
   checkDestination(finalDir);
   if (!fs.existsSync(finalDir)) {
@@ -79,7 +79,8 @@ export function shipToDestination(db: Db, exportId: number, staging: string, fin
     () => markCreated(db, zipEntry!),
   );
   created.zip = zipPath;
-  zipFolder(finalDir, zipPath);
+  // Deflated on the thread pool: every core, and the event loop free meanwhile.
+  await zipFolderAsync(finalDir, zipPath);
   return zipPath;
 }
 

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { RunSource } from './run-source.js';
-import { modelJson, type TfjsArtifacts } from './tfjs-artifacts.js';
+import { writeInlinedModelScript, type TfjsArtifacts } from './tfjs-artifacts.js';
 import { template, tfjsBrowserRuntime, type TemplateResources } from './templates.js';
 
 function escapeHtml(s: string): string {
@@ -21,15 +21,12 @@ export function writeWebDemo(resources: TemplateResources, dir: string, src: Run
   );
   fs.copyFileSync(tfjsBrowserRuntime(resources), path.join(demo, 'tf.min.js'));
   // A classic script, not JSON: file:// pages cannot fetch(), but they can load scripts.
-  const payload = {
-    modelJson: modelJson(tfjsModel),
-    weightsBase64: tfjsModel.weightData.toString('base64'),
-    labels: src.labels,
-    signature,
-  };
-  fs.writeFileSync(
+  writeInlinedModelScript(
     path.join(demo, 'model.js'),
-    `// The exported TF.js model inlined for the offline demo (same as ../tfjs/).\nwindow.STUDIO_MODEL = ${JSON.stringify(payload)};\n`,
+    tfjsModel,
+    'STUDIO_MODEL',
+    '// The exported TF.js model inlined for the offline demo (same as ../tfjs/).',
+    { labels: src.labels, signature },
   );
 }
 

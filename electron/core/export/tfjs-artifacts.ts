@@ -111,3 +111,29 @@ export function writeTfjsFolder(dir: string, a: TfjsArtifacts): void {
   fs.writeFileSync(path.join(dir, TFJS_WEIGHTS_FILE), a.weightData);
   fs.writeFileSync(path.join(dir, 'model.json'), JSON.stringify(modelJson(a)));
 }
+
+/**
+ * A classic script that sets `window.<name>` to `{modelJson, weightsBase64, ...extra}`: the same
+ * bytes as `JSON.stringify` of that object would give, written in pieces, because stringifying
+ * (and then encoding) a string of tens of MB of base64 cost seconds of an export. Base64 needs
+ * no JSON escaping, so it goes between its quotes as it is.
+ */
+export function writeInlinedModelScript(
+  file: string,
+  a: TfjsArtifacts,
+  name: string,
+  comment: string,
+  extra: Record<string, unknown>,
+): void {
+  const rest = Object.entries(extra)
+    .map(([k, v]) => `,${JSON.stringify(k)}:${JSON.stringify(v)}`)
+    .join('');
+  const fd = fs.openSync(file, 'w');
+  try {
+    fs.writeSync(fd, `${comment}\nwindow.${name} = {"modelJson":${JSON.stringify(modelJson(a))},"weightsBase64":"`);
+    fs.writeSync(fd, a.weightData.toString('base64'), null, 'latin1');
+    fs.writeSync(fd, `"${rest}};\n`);
+  } finally {
+    fs.closeSync(fd);
+  }
+}

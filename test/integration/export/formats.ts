@@ -84,14 +84,18 @@ describe('other formats', () => {
   it('a Cancel that arrives as I/O while the parity pass keeps the process busy stops the export', async () => {
     const events: { name: ExportEventName; payload: unknown }[] = [];
     let jobId = '';
+    let asked = false;
     const ctx: ExportCtx = createExportCtx({
       ...fx.studio.environment,
       db: fx.studio.db,
       emit: (name, payload) => {
         events.push({ name, payload });
-        // A macrotask, like a WebSocket message: it runs only when the export yields to the event loop.
-        if (name === 'export.progress' && (payload as { phase: string }).phase === 'checking parity')
+        // A macrotask, like a WebSocket message: it runs only when the export yields to the event
+        // loop. Once: a second Cancel after the export has stopped would rightly be refused.
+        if (name === 'export.progress' && (payload as { phase: string }).phase === 'checking parity' && !asked) {
+          asked = true;
           setTimeout(() => ctx.jobs.cancel(jobId), 0);
+        }
       },
     });
     ({ jobId } = await exportHandlers['exports.start'](ctx, { runId: fx.runId, formats: ['tfjs'], quantize: false }));
