@@ -89,12 +89,13 @@ function outputLayerName(modelDir: string): string | null {
 
 export async function runOnnxBytes(modelDir: string): Promise<{ bytes: Uint8Array; output: string; input: string }> {
   const cached = path.join(modelDir, ONNX_FILE);
-  let ok = false;
-  try {
-    ok = (JSON.parse(fs.readFileSync(path.join(modelDir, ONNX_STATUS_FILE), 'utf8')) as { ok?: boolean }).ok === true;
-  } catch {
-    ok = false;
-  }
+  const ok = (() => {
+    try {
+      return (JSON.parse(fs.readFileSync(path.join(modelDir, ONNX_STATUS_FILE), 'utf8')) as { ok?: boolean }).ok === true;
+    } catch {
+      return false;
+    }
+  })();
   // The app's own file: its output is the model's output layer, read without loading the weights.
   const named = ok && fs.existsSync(cached) ? outputLayerName(modelDir) : null;
   if (named) return { bytes: fs.readFileSync(cached), output: named, input: 'image' };

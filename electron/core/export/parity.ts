@@ -146,24 +146,9 @@ export async function withNodeExample<T>(source: string, use: (example: NodeExam
   }
 }
 
-/** ONNX from the bundle, through the Node example's loading, preprocessing and inference. */
+/** The bundle's Node example, whose loading, preprocessing and inference the ONNX check runs (parity-run.ts). */
 export function nodeExampleOf(bundleDir: string): string {
   return path.join(bundleDir, 'examples', 'node', 'classify.mjs');
-}
-
-export async function onnxViaNodeExample(
-  bundleDir: string,
-  files: string[],
-  exampleFile = nodeExampleOf(bundleDir),
-): Promise<Float32Array[]> {
-  return withNodeExample(exampleFile, async (example) => {
-    const model = await example.loadModel(bundleDir);
-    try {
-      return (await example.classify(model, files)).map((r) => Float32Array.from(r.probabilities));
-    } finally {
-      await model.session.release();
-    }
-  });
 }
 
 /**

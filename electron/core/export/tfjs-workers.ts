@@ -12,7 +12,7 @@ import { Worker } from 'node:worker_threads';
 const MAX_WORKERS = 4;
 
 /** How many workers this machine gets: one per core, at most MAX_WORKERS. */
-export function tfjsWorkerCount(): number {
+function tfjsWorkerCount(): number {
   const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
   return Math.max(1, Math.min(MAX_WORKERS, cores));
 }
