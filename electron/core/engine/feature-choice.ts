@@ -1,7 +1,7 @@
 // Which features strategy 3's head reads: the wizard's candidates and its rule. Pure decisions
 // on what the probe measured (training + validation images only); the scores come from the
-// engine (compare-features.ts), which fits the same convex head the run fits, on the same folds
-// for every candidate, so two candidates compare image by image.
+// engine (compare-features.ts): the probe's own ridge on the probe's own folds, the same folds for
+// every candidate, so two candidates compare image by image.
 import { layerNamesDisjoint, type FusedPart } from './fused.js';
 
 /** What the probe of one base says: its probe points' scores and what each costs. */
@@ -29,9 +29,9 @@ export interface FeatureCandidate {
 }
 
 export interface ScoredCandidate extends FeatureCandidate {
-  /** Cross-validated accuracy of the convex head on these features (training + validation). */
+  /** The probe's cross-validated ridge accuracy on these features (training + validation, the probe's folds). */
   accuracy: number;
-  /** Per training + validation image, in sample order: 1 when held out and classified right. */
+  /** Per training + validation image, in sample order: the share of fold draws that classified it right when held out. */
   correct: number[];
 }
 

@@ -236,7 +236,7 @@ export class TrainingService extends EventEmitter<TrainingEvents> {
 
   /**
    * Strategy 3's features, when the wizard chose it on layers bases: today's best layer, or fused
-   * features (several probe points, both bases), by the convex head's cross-validation on
+   * features (several probe points, both bases), by the probe's cross-validated ridge on
    * training + validation images and the one-standard-error rule (engine/feature-choice.ts).
    */
   private async chooseFeatures(
