@@ -23,7 +23,7 @@ import { loadBaseFolder } from '../../electron/core/engine/base.js';
 import { FeatureCache } from '../../electron/core/engine/feature-cache.js';
 import { cacheKey } from '../../electron/core/engine/frozen.js';
 import { NO_AUGMENTATION } from '../../electron/core/engine/augment.js';
-import { findTransitionPoint, pooledCacheName } from '../../electron/core/engine/transition.js';
+import { findTransitionPoint, pooledCacheName, pooledFeatures } from '../../electron/core/engine/transition.js';
 import { featureCandidates, type ProbedBase } from '../../electron/core/engine/feature-choice.js';
 import { trunksOf } from '../../electron/core/engine/fused.js';
 import { decodeForModel } from '../../electron/core/import/preprocess.js';
@@ -32,6 +32,7 @@ import * as tf from '@tensorflow/tfjs';
 import { fitHead } from '../../electron/core/engine/linear-head.js';
 import { classWeightsFor } from '../../electron/core/engine/loop.js';
 import { CLIPART } from '../fixtures/datasets.js';
+import { mlpTestAccuracy } from './mlp-head.js';
 
 const DATASETS_DIR = path.dirname(CLIPART);
 const datasets = (process.env.QUALITY_DATASETS ?? 'clipart-8,clipart-b').split(',').filter(Boolean);
@@ -141,6 +142,8 @@ function ridgeTestAccuracy(fit: Float32Array[], fitLabels: number[], test: Float
 
 interface SeedResult {
   seed: number;
+  /** The wizard's feature candidate (engine/feature-choice.ts), as matched against this bench's own probes. */
+  chosen: string | null;
   testAccuracy: number;
   ms: number;
   strategy: string;
@@ -155,12 +158,16 @@ const meanSd = (xs: number[]) => {
 };
 const f3 = (x: number) => x.toFixed(3);
 
-const results: Record<string, { runs: SeedResult[]; default: { mean: number; sd: number; msMean: number } }> = {};
-for (const name of datasets) {
-  const dir = path.join(DATASETS_DIR, name);
-  if (!fs.existsSync(dir)) throw new Error(`No dataset ${dir}`);
-  const runs: SeedResult[] = [];
-  for (const seed of seeds) {
+const results: Record<string, { runs: SeedResult[]; default: { mean: number; sd: number; msMean: number; msSd: number; msMax: number } }> =
+  {};
+for (const name of datasets)
+  if (!fs.existsSync(path.join(DATASETS_DIR, name))) throw new Error(`No dataset ${path.join(DATASETS_DIR, name)}`);
+const runsOf = new Map(datasets.map((name) => [name, [] as SeedResult[]]));
+// Seed by seed, each dataset in turn: a benchmark cut short still has numbers for every dataset.
+for (const seed of seeds) {
+  for (const name of datasets) {
+    const dir = path.join(DATASETS_DIR, name);
+    const runs = runsOf.get(name)!;
     // A fresh data folder per run: a cold feature cache, as a new user's first run has.
     const root = fs.mkdtempSync(path.join(os.tmpdir(), `bench-quality-${name}-${seed}-`));
     const paths = new DataPaths(root);
@@ -213,11 +220,13 @@ for (const name of datasets) {
           bytesTo: honest.bytesTo ?? {},
           top: Math.max(...honest.scores.map((x) => x.score)),
         });
-        await findTransitionPoint(
+        // The test pictures' features under the same cache keys (no probe scores: those are not needed here).
+        await pooledFeatures(
           base,
-          withPixels.map((s) => ({ ...s, split: 'train' as const })),
+          baseId,
+          withPixels.filter((s) => s.split === 'test'),
+          base.probePoints.flatMap((layer) => (['avg', 'max'] as const).map((pool) => ({ layer, pool }))),
           cache,
-          { points: base.probePoints },
         );
         for (const layer of base.probePoints) {
           const feat = (s: (typeof samples)[number]) => featureOf(cache, baseId, layer, s);
@@ -233,6 +242,16 @@ for (const name of datasets) {
         base.model.dispose();
       }
       const classes = Math.max(...samples.map((s) => s.label)) + 1;
+      let chosenName: string | null = null;
+      const mlpOn = async (name: string, feat: (s: (typeof samples)[number]) => Float32Array) => {
+        const part = (split: string) => {
+          const rows = samples.filter((s) => s.split === split);
+          return { rows: rows.map(feat), labels: rows.map((s) => s.label) };
+        };
+        const t0 = performance.now();
+        candidates[name] = await mlpTestAccuracy(part('train'), part('validation'), part('test'), classes);
+        candidateMs[name] = (candidateMs[name] ?? 0) + performance.now() - t0;
+      };
       const convex = (name: string, parts: { base: string; layer: string }[]) =>
         convexOn(name, (s: (typeof samples)[number]) => concat(parts.map((p) => featureOf(cache, p.base, p.layer, s))));
       const convexOn = (name: string, feat: (s: (typeof samples)[number]) => Float32Array) => {
@@ -266,9 +285,23 @@ for (const name of datasets) {
           `candidate ${c.name}: ${c.parts.map((p) => `${p.base}/${p.layer}`).join(' + ')} (${c.pools}, ${Math.round(c.bytes / 1e6)} MB)`,
           feat,
         );
+        await mlpOn(`mlp ${c.name}`, feat);
+        const same = (a: { base: string; layer: string }[], b: { base: string; layer: string }[]) =>
+          a.length === b.length && a.every((p, i) => p.base === b[i]!.base && p.layer === b[i]!.layer);
+        const fused = run.config.fused ?? [];
+        if (
+          c.name !== ('single+max' as string) &&
+          (fused.length
+            ? c.pools === 'avg+max' && same(c.parts, fused)
+            : c.name === 'single' && same(c.parts, [{ base: run.baseId, layer: run.config.featureLayer ?? '' }]))
+        )
+          chosenName = c.name;
       }
+      // The two heads on the features the wizard chose: its own run (convex) and the MLP.
+      if (chosenName) candidates["mlp @ wizard's features"] = candidates[`mlp ${chosenName}`]!;
       const r: SeedResult = {
         seed,
+        chosen: chosenName,
         testAccuracy: run.metrics?.testAccuracy ?? NaN,
         ms,
         strategy: run.strategy,
@@ -279,7 +312,7 @@ for (const name of datasets) {
       };
       runs.push(r);
       console.log(
-        `${name} split seed ${seed}: default ${f3(r.testAccuracy)} (${r.strategy} at ${r.featureLayer}, ${(ms / 1000).toFixed(1)} s); candidates: ${Object.entries(
+        `${name} split seed ${seed}: default ${f3(r.testAccuracy)} (${r.strategy} at ${r.featureLayer}, candidate ${r.chosen ?? '?'}, ${(ms / 1000).toFixed(1)} s, load ${os.loadavg()[0]!.toFixed(1)}); candidates: ${Object.entries(
           candidates,
         )
           .map(([l, a]) => `${l} ${f3(a)}`)
@@ -290,18 +323,31 @@ for (const name of datasets) {
       fs.rmSync(root, { recursive: true, force: true });
     }
   }
+}
+for (const [name, runs] of runsOf) {
+  if (!runs.length) continue;
   const acc = meanSd(runs.map((r) => r.testAccuracy));
-  results[name] = { runs, default: { ...acc, msMean: meanSd(runs.map((r) => r.ms)).mean } };
+  const time = meanSd(runs.map((r) => r.ms));
+  results[name] = { runs, default: { ...acc, msMean: time.mean, msSd: time.sd, msMax: Math.max(...runs.map((r) => r.ms)) } };
 }
 
-console.log('\ndataset     candidate                          test accuracy (mean ± sd)   time/run   chosen');
+console.log(
+  `\nload average at the end: ${os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(', ')}`,
+);
+console.log('dataset     candidate                          test accuracy (mean ± sd)   time/run   chosen');
 for (const [name, { runs, default: d }] of Object.entries(results)) {
-  const chosen = [...new Set(runs.map((r) => `${r.strategy}@${r.featureLayer}`))].join(', ');
+  const counts = new Map<string, number>();
+  for (const r of runs) counts.set(r.chosen ?? '?', (counts.get(r.chosen ?? '?') ?? 0) + 1);
+  const chosen = [...counts].map(([c, k]) => `${c} ×${k}`).join(', ');
   console.log(
-    `${name.padEnd(11)} wizard default                     ${f3(d.mean)} ± ${f3(d.sd)}               ${(d.msMean / 1000).toFixed(1)} s   ${chosen}`,
+    `${name.padEnd(11)} wizard default                     ${f3(d.mean)} ± ${f3(d.sd)}   ${(d.msMean / 1000).toFixed(1)} ± ${(d.msSd / 1000).toFixed(1)} s (max ${(d.msMax / 1000).toFixed(1)} s)   ${chosen}`,
   );
-  for (const name of Object.keys(runs[0]!.candidates)) {
-    const c = meanSd(runs.map((r) => r.candidates[name]!));
+  const names = [...new Set(runs.flatMap((r) => Object.keys(r.candidates)))];
+  for (const name of names) {
+    const c = meanSd(runs.map((r) => r.candidates[name]).filter((v): v is number => v !== undefined));
     const ms = candidateMs[name] ? `${(candidateMs[name] / 1000 / runs.length / Object.keys(results).length).toFixed(1)} s fit` : '';
     console.log(`${''.padEnd(11)} ${name.padEnd(46)} ${f3(c.mean)} ± ${f3(c.sd)}   ${ms}`);
   }

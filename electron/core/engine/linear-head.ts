@@ -116,6 +116,33 @@ function forwardSolve(l: Float64Array, m: number, k: Float64Array): Float64Array
   return z;
 }
 
+/**
+ * Exact n-dim coordinates of wide rows (n = fit rows): standardised on the fit rows' stats, with
+ * K = X Xᵀ = L Lᵀ each fit row's coordinates are its row of L, any other row's L⁻¹ K(fit, row).
+ * Inner products are kept, so a model whose first layer is linear and L2-penalised fits the same
+ * here as on the wide rows (its optimal weights lie in the rows' span), at a cost set by n, not d.
+ */
+export function spanCoordinates(
+  fit: Float32Array[],
+  others: Float32Array[][],
+): { fit: Float64Array[]; others: Float64Array[][]; width: number } {
+  const stats = featureStats(fit);
+  const { x } = standardised(fit, stats);
+  const n = x.length;
+  const l = cholesky(gram(x), n, [...Array(n).keys()]);
+  const coords = (row: Float64Array) =>
+    forwardSolve(
+      l,
+      n,
+      Float64Array.from(x, (xi) => dot(xi, row)),
+    );
+  return {
+    fit: x.map((_, i) => Float64Array.from(l.subarray(i * n, (i + 1) * n))),
+    others: others.map((rows) => standardised(rows, stats).x.map(coords)),
+    width: stats.mean.length,
+  };
+}
+
 interface SoftmaxProblem {
   z: Float64Array; // [m, r] row-major
   m: number;
