@@ -12,7 +12,7 @@ import { spanCoordinates } from '../../electron/core/engine/linear-head.js';
 import { classWeightsFor, evaluate, trainLoop, type LoopSpec } from '../../electron/core/engine/loop.js';
 import { subSeed } from '../../electron/core/engine/seeded.js';
 
-export const MLP = { hidden: 256, l2: 1e-4, lr: 1e-3, batchSize: 32, maxEpochs: 300, patience: 15 };
+export const MLP = { hidden: 256, l2: 1e-4, lr: 1e-3, batchSize: 32, maxEpochs: 100, patience: 10 };
 
 interface Rows {
   rows: Float32Array[];

@@ -29,6 +29,7 @@ import { trunksOf } from '../../electron/core/engine/fused.js';
 import { decodeForModel } from '../../electron/core/import/preprocess.js';
 import { testTrainingOptions } from '../fixtures/environment.js';
 import * as tf from '@tensorflow/tfjs';
+import { selectEngine } from '../../electron/core/engine/backend.js';
 import { fitHead } from '../../electron/core/engine/linear-head.js';
 import { classWeightsFor } from '../../electron/core/engine/loop.js';
 import { CLIPART } from '../fixtures/datasets.js';
@@ -40,6 +41,8 @@ const seeds = (process.env.QUALITY_SEEDS ?? '1,2,3,4,5').split(',').map(Number);
 if (seeds.some((s) => !Number.isInteger(s) || s < 0)) throw new Error('QUALITY_SEEDS must be whole numbers, e.g. 1,2,3');
 const BASE_IDS = ['mobilenet_v2', 'inception_v3'];
 // The candidates below build layers models in this process: its tfjs backend must be ready first.
+// On the engine the app trains heads on (wasm here): the MLP's fits take minutes on tfjs's plain-JS backend.
+await selectEngine();
 await tf.ready();
 const candidateMs: Record<string, number> = {};
 
@@ -242,7 +245,7 @@ for (const seed of seeds) {
         base.model.dispose();
       }
       const classes = Math.max(...samples.map((s) => s.label)) + 1;
-      let chosenName: string | null = null;
+      let chosen: { name: string; feat: (s: (typeof samples)[number]) => Float32Array } | null = null;
       const mlpOn = async (name: string, feat: (s: (typeof samples)[number]) => Float32Array) => {
         const part = (split: string) => {
           const rows = samples.filter((s) => s.split === split);
@@ -285,7 +288,6 @@ for (const seed of seeds) {
           `candidate ${c.name}: ${c.parts.map((p) => `${p.base}/${p.layer}`).join(' + ')} (${c.pools}, ${Math.round(c.bytes / 1e6)} MB)`,
           feat,
         );
-        await mlpOn(`mlp ${c.name}`, feat);
         const same = (a: { base: string; layer: string }[], b: { base: string; layer: string }[]) =>
           a.length === b.length && a.every((p, i) => p.base === b[i]!.base && p.layer === b[i]!.layer);
         const fused = run.config.fused ?? [];
@@ -295,13 +297,13 @@ for (const seed of seeds) {
             ? c.pools === 'avg+max' && same(c.parts, fused)
             : c.name === 'single' && same(c.parts, [{ base: run.baseId, layer: run.config.featureLayer ?? '' }]))
         )
-          chosenName = c.name;
+          chosen = { name: c.name, feat };
       }
-      // The two heads on the features the wizard chose: its own run (convex) and the MLP.
-      if (chosenName) candidates["mlp @ wizard's features"] = candidates[`mlp ${chosenName}`]!;
+      // The second head on the features the wizard chose (its own run is the convex head on them).
+      if (chosen) await mlpOn("mlp @ wizard's features", chosen.feat);
       const r: SeedResult = {
         seed,
-        chosen: chosenName,
+        chosen: chosen?.name ?? null,
         testAccuracy: run.metrics?.testAccuracy ?? NaN,
         ms,
         strategy: run.strategy,
