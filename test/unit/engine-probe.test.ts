@@ -1,7 +1,15 @@
 // The linear probe scores separable features high and label-free noise near chance, and the
 // float16 cache format round-trips what a frozen pass produces.
 import { describe, it, expect } from 'vitest';
-import { probeAccuracy, probeFolds, ridgeScore, standardize, stratifiedFolds } from '../../electron/core/engine/probe.js';
+import {
+  gramOf,
+  probeAccuracy,
+  probeFolds,
+  ridgeScore,
+  ridgeScoreFromGram,
+  standardize,
+  stratifiedFolds,
+} from '../../electron/core/engine/probe.js';
 import { rng } from '../../electron/core/engine/seeded.js';
 import { toFloat16, fromFloat16 } from '../../electron/core/engine/float16.js';
 
@@ -86,6 +94,25 @@ describe("the probe's fast solvers", () => {
       expect(score.accuracy).toBeGreaterThan(0.4);
       expect(score.accuracy).toBeLessThan(1);
     });
+});
+
+describe('candidates scored from their parts (compare-features.ts)', () => {
+  it("a concatenation's score from the sum of its parts' Gram matrices is the concatenated rows' score, row by row", () => {
+    const a = data(40, 30, 3, 0.12, 8);
+    const b = data(40, 45, 3, 0.08, 9);
+    const concat = a.features.map((r, i) => Float32Array.from([...r, ...b.features[i]!]));
+    const whole = ridgeScore(concat, a.labels);
+    const n = a.labels.length;
+    const sum = new Float64Array(n * n);
+    for (const part of [a.features, b.features]) {
+      const g = gramOf(standardize(part, part[0]!.length), part[0]!.length);
+      g.forEach((v, i) => (sum[i]! += v));
+    }
+    const fromParts = ridgeScoreFromGram(sum, a.labels, probeFolds(a.labels), 75);
+    expect(fromParts.accuracy).toBeCloseTo(whole.accuracy, 12);
+    expect(Array.from(fromParts.correct)).toEqual(Array.from(whole.correct));
+    expect(whole.accuracy).toBeLessThan(1);
+  });
 });
 
 describe('float16', () => {
