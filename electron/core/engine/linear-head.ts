@@ -394,24 +394,6 @@ export function crossValidate(
 }
 
 /**
- * The convex head's cross-validated score on these rows without the final fit: the wizard's
- * measure of a feature set (training + validation rows only). `correct` marks the rows it got
- * right when held out, at the best λ.
- */
-export function crossValidatedScore(
-  rows: Float32Array[],
-  labels: number[],
-  classes: number,
-  options: LinearHeadOptions = {},
-): { accuracy: number; lambda: number; correct: Uint8Array } {
-  const { x, mean } = standardised(rows);
-  const d = mean.length;
-  const cv = crossValidate(gram(x), labels, classes, { ...options, lambdas: (options.lambdas ?? LAMBDA_GRID).map((l) => l * d) });
-  const best = cv.reduce((a, b) => (b.accuracy > a.accuracy + 1e-12 ? b : a));
-  return { accuracy: best.accuracy, lambda: best.lambda / d, correct: best.correct };
-}
-
-/**
  * Fits the head on these rows (the run's training + validation features, never test): λ by
  * k-fold cross-validation, then one fit on all rows at that λ, mapped back to a Dense kernel on
  * the standardised input: W = Xᵀ L⁻ᵀ W_z.
