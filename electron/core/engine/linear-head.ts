@@ -82,8 +82,8 @@ export function gram(x: Float64Array[]): Float64Array {
   return g;
 }
 
-/** Lower Cholesky factor of the sub-Gram over `idx`, with a small jitter so a rank-deficient K still factors. */
-function cholesky(g: Float64Array, n: number, idx: number[]): Float64Array {
+/** Lower Cholesky factor of the sub-Gram over `idx` (row-major m×m, upper part zero), with a small jitter so a rank-deficient K still factors. */
+export function cholesky(g: Float64Array, n: number, idx: number[]): Float64Array {
   const m = idx.length;
   let trace = 0;
   for (const i of idx) trace += g[i * n + i]!;

@@ -11,7 +11,7 @@
 //     probabilities, which the doubt ranking reads), not fixed;
 //   - several fold splits, averaged: a picture's doubt no longer depends on which other pictures
 //     happened to share its fold.
-import { gram, solveSoftmax, standardised, LAMBDA_GRID } from '../engine/linear-head.js';
+import { cholesky, gram, solveSoftmax, standardised, LAMBDA_GRID } from '../engine/linear-head.js';
 import { Cancelled } from '../engine/loop.js';
 import { subSeed } from '../engine/seeded.js';
 import { stratifiedFolds } from './out-of-fold.js';
@@ -43,28 +43,6 @@ export interface ConvexOutOfFold {
   lambda: number;
   /** Mean held-out log loss of the given labels per candidate strength (first split). */
   logLoss: { lambda: number; loss: number }[];
-}
-
-/** Lower Cholesky factor of the sub-Gram over `idx` (row-major m×m), jittered so a rank-deficient K still factors. */
-export function choleskyOf(g: Float64Array, n: number, idx: number[]): Float64Array {
-  const m = idx.length;
-  let trace = 0;
-  for (const i of idx) trace += g[i * n + i]!;
-  const jitter = 1e-8 * (trace / Math.max(1, m)) + 1e-10;
-  const a = new Float64Array(m * m);
-  for (let i = 0; i < m; i++) for (let j = 0; j <= i; j++) a[i * m + j] = g[idx[i]! * n + idx[j]!]! + (i === j ? jitter : 0);
-  for (let j = 0; j < m; j++) {
-    let s = a[j * m + j]!;
-    for (let k = 0; k < j; k++) s -= a[j * m + k]! ** 2;
-    const ljj = Math.sqrt(Math.max(s, jitter));
-    a[j * m + j] = ljj;
-    for (let i = j + 1; i < m; i++) {
-      let t = a[i * m + j]!;
-      for (let k = 0; k < j; k++) t -= a[i * m + k]! * a[j * m + k]!;
-      a[i * m + j] = t / ljj;
-    }
-  }
-  return a;
 }
 
 /** A held-out row's coordinates in the fit rows' span: z = L⁻¹ k, k its Gram row over the fit rows. */
@@ -126,7 +104,7 @@ export async function convexOutOfFold(input: ConvexOutOfFoldInput): Promise<Conv
       for (let i = 0; i < n; i++) (fold[i] === f ? held : fit).push(i);
       if (!held.length || !fit.length) continue;
       const m = fit.length;
-      const l = choleskyOf(g, n, fit);
+      const l = cholesky(g, n, fit);
       const z = held.map((i) => coordinates(l, m, g, n, fit, i));
       const theta = new Float64Array(m * classes + classes);
       for (const k of path) {

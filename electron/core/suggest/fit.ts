@@ -8,7 +8,7 @@
 // step, whatever the width. A refit every few seconds cannot afford the run's cross-validated
 // strength, so it uses a fixed one.
 import { gram, solveSoftmax, standardised } from '../engine/linear-head.js';
-import { choleskyOf } from '../eval/convex-out-of-fold.js';
+import { cholesky } from '../engine/linear-head.js';
 
 /**
  * Strength per unit of width (standardised rows have ‖x‖² ≈ d), from the run's grid: the one the
@@ -55,7 +55,7 @@ export class SuggestSpace {
     if (labeled.length === 0) throw new Error('Suggestions need labeled pictures.');
     const { g, n } = this;
     const m = labeled.length;
-    const l = choleskyOf(g, n, labeled);
+    const l = cholesky(g, n, labeled);
     const theta = new Float64Array(m * classes + classes);
     const iterations = solveSoftmax(l, { rows: m, width: m, classes }, labels, lambda * this.width, theta, {
       classWeights: classWeights(labels, classes),
