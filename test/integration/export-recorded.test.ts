@@ -8,18 +8,16 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Studio } from '../../electron/core/studio.js';
-import { testEnvironment } from '../fixtures/environment.js';
-import { makeTrainingProject } from '../fixtures/training-project.js';
-import { writeTinyBase, TINY_SIZE } from '../fixtures/tiny-base.js';
-import { loadBaseFolder, type Base } from '../../electron/core/engine/base.js';
+import type { Studio } from '../../electron/core/studio.js';
+import { makeFusedProject, FUSED_LABELS } from '../fixtures/fused-project.js';
+import { TINY_SIZE } from '../fixtures/tiny-base.js';
+import type { Base } from '../../electron/core/engine/base.js';
 import { defaultConfig } from '../../electron/core/engine/config.js';
 import { FeatureCache } from '../../electron/core/engine/feature-cache.js';
 import { runTraining } from '../../electron/core/engine/run.js';
 import { selectEngine } from '../../electron/core/engine/backend.js';
 import { decodeForModel } from '../../electron/core/import/preprocess.js';
 import { createRun, finishRun, markRunning } from '../../electron/core/training/runs.js';
-import { trainingImages } from '../../electron/core/training/splits.js';
 import { recordRunImages, saveRunEvaluation } from '../../electron/core/eval/store.js';
 import { exportRun } from '../../electron/core/export/bundle.js';
 import { recordedPredictions } from '../../electron/core/export/app-predict.js';
@@ -31,7 +29,7 @@ let studio: Studio;
 let runId: number;
 let bases: Map<string, Base>;
 let testImages: { imageId: number; sha256: string; file: string }[];
-const labels = ['bird', 'vehicle'];
+const labels = FUSED_LABELS;
 let n = 0;
 
 /** A bundle (every part) of the run. */
@@ -55,30 +53,9 @@ const recordedOf = (k: number) =>
 beforeAll(async () => {
   const engine = await selectEngine();
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'export-recorded-'));
-  studio = new Studio({ environment: testEnvironment(path.join(dir, 'data')), host: 'cli' });
-  const projectId = makeTrainingProject(studio.db, studio.paths, { bird: 10, vehicle: 10 }, 'recorded');
-  const tiny = await loadBaseFolder(await writeTinyBase(path.join(dir, 'tiny'), 'tiny'));
-  const small = await loadBaseFolder(await writeTinyBase(path.join(dir, 'tiny_small'), 'tiny_small', { size: 24, layerPrefix: 's_' }));
-  bases = new Map([
-    [tiny.id, tiny],
-    [small.id, small],
-  ]);
-  const names = new Map(
-    (studio.db.prepare('SELECT id, name FROM labels WHERE project_id = ?').all(projectId) as { id: number; name: string }[]).map((r) => [
-      r.id,
-      r.name,
-    ]),
-  );
-  const images = trainingImages(studio.db, projectId);
-  const samples = images.map((img) => {
-    const file = studio.paths.stored(projectId, img.sha256, img.format);
-    return {
-      key: img.sha256,
-      label: labels.indexOf(names.get(img.labelId)!),
-      split: img.split,
-      pixels: async () => (await decodeForModel(fs.readFileSync(file), TINY_SIZE)).data,
-    };
-  });
+  const made = await makeFusedProject(dir, 'recorded', 24);
+  ({ studio, bases } = made);
+  const { projectId, tiny, names, images, samples } = made;
   testImages = images
     .filter((i) => i.split === 'test')
     .map((i) => ({ imageId: i.id, sha256: i.sha256, file: studio.paths.stored(projectId, i.sha256, i.format) }));

@@ -8,11 +8,10 @@ import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
-import { Studio } from '../../electron/core/studio.js';
-import { testEnvironment } from '../fixtures/environment.js';
-import { makeTrainingProject } from '../fixtures/training-project.js';
-import { writeTinyBase, TINY_SIZE } from '../fixtures/tiny-base.js';
-import { loadBaseFolder, type Base } from '../../electron/core/engine/base.js';
+import type { Studio } from '../../electron/core/studio.js';
+import { makeFusedProject, FUSED_LABELS } from '../fixtures/fused-project.js';
+import { TINY_SIZE } from '../fixtures/tiny-base.js';
+import type { Base } from '../../electron/core/engine/base.js';
 import { defaultConfig } from '../../electron/core/engine/config.js';
 import { FeatureCache } from '../../electron/core/engine/feature-cache.js';
 import { runTraining, type Sample, type RunOutput } from '../../electron/core/engine/run.js';
@@ -23,7 +22,6 @@ import { chooseFeatures, featureCandidates, type ProbedBase } from '../../electr
 import { compareFeatures } from '../../electron/core/engine/compare-features.js';
 import { decodeForModel } from '../../electron/core/import/preprocess.js';
 import { createRun, finishRun, markRunning } from '../../electron/core/training/runs.js';
-import { trainingImages } from '../../electron/core/training/splits.js';
 import { appPredictions } from '../../electron/core/export/app-predict.js';
 import { exportRun } from '../../electron/core/export/bundle.js';
 
@@ -37,7 +35,7 @@ let bases: Map<string, Base>;
 let samples: Sample[];
 let engine: Awaited<ReturnType<typeof selectEngine>>;
 const files = new Map<string, string>();
-const labels = ['bird', 'vehicle'];
+const labels = FUSED_LABELS;
 const fused = [
   { base: 'tiny', layer: 'b2_out' },
   { base: 'tiny', layer: 'b3_out' },
@@ -47,31 +45,10 @@ const fused = [
 beforeAll(async () => {
   engine = await selectEngine();
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fused-export-'));
-  studio = new Studio({ environment: testEnvironment(path.join(dir, 'data')), host: 'cli' });
-  const projectId = makeTrainingProject(studio.db, studio.paths, { bird: 10, vehicle: 10 }, 'fused');
-  const tiny = await loadBaseFolder(await writeTinyBase(path.join(dir, 'tiny'), 'tiny'));
-  const small = await loadBaseFolder(await writeTinyBase(path.join(dir, 'tiny_small'), 'tiny_small', { size: SMALL, layerPrefix: 's_' }));
-  bases = new Map([
-    [tiny.id, tiny],
-    [small.id, small],
-  ]);
-  const names = new Map(
-    (studio.db.prepare('SELECT id, name FROM labels WHERE project_id = ?').all(projectId) as { id: number; name: string }[]).map((r) => [
-      r.id,
-      r.name,
-    ]),
-  );
-  const images = trainingImages(studio.db, projectId);
-  samples = images.map((img) => {
-    const file = studio.paths.stored(projectId, img.sha256, img.format);
-    files.set(img.sha256, file);
-    return {
-      key: img.sha256,
-      label: labels.indexOf(names.get(img.labelId)!),
-      split: img.split,
-      pixels: async () => (await decodeForModel(fs.readFileSync(file), TINY_SIZE)).data,
-    };
-  });
+  const made = await makeFusedProject(dir, 'fused', SMALL);
+  ({ studio, bases, samples } = made);
+  const { projectId, tiny, images } = made;
+  for (const img of images) files.set(img.sha256, img.file);
   testFiles = images.filter((i) => i.split === 'test').map((i) => studio.paths.stored(projectId, i.sha256, i.format));
   const config = defaultConfig('head', { fused });
   runId = createRun(studio.db, projectId, 'tiny', config);
