@@ -34,6 +34,7 @@ import { fitHead } from '../../electron/core/engine/linear-head.js';
 import { classWeightsFor } from '../../electron/core/engine/loop.js';
 import { CLIPART } from '../fixtures/datasets.js';
 import { mlpTestAccuracy } from './mlp-head.js';
+import { concatRows } from '../../electron/core/engine/rows.js';
 
 const DATASETS_DIR = path.dirname(CLIPART);
 const datasets = (process.env.QUALITY_DATASETS ?? 'clipart-8,clipart-b').split(',').filter(Boolean);
@@ -52,16 +53,6 @@ function featureOf(cache: FeatureCache, baseId: string, layer: string, s: { key:
   const hit = cache.get(cacheKey(`${baseId}/${layer}`, true, item, NO_AUGMENTATION), false);
   if (!hit) throw new Error(`No cached feature for ${baseId}/${layer}`);
   return hit;
-}
-
-function concat(rows: Float32Array[]): Float32Array {
-  const out = new Float32Array(rows.reduce((n, r) => n + r.length, 0));
-  let at = 0;
-  for (const r of rows) {
-    out.set(r, at);
-    at += r.length;
-  }
-  return out;
 }
 
 function importDataset(db: Db, paths: DataPaths, dir: string): number {
@@ -256,13 +247,13 @@ for (const seed of seeds) {
         candidateMs[name] = (candidateMs[name] ?? 0) + performance.now() - t0;
       };
       const convex = (name: string, parts: { base: string; layer: string }[]) =>
-        convexOn(name, (s: (typeof samples)[number]) => concat(parts.map((p) => featureOf(cache, p.base, p.layer, s))));
+        convexOn(name, (s: (typeof samples)[number]) => concatRows(parts.map((p) => featureOf(cache, p.base, p.layer, s))));
       const convexOn = (name: string, feat: (s: (typeof samples)[number]) => Float32Array) => {
         const labels = fitRows.map((s) => s.label);
         const t0 = performance.now();
         const { head } = fitHead(fitRows.map(feat), labels, classes, { seed: 1, classWeights: classWeightsFor(labels, classes) });
         const x = testRows.map(feat);
-        const probs = tf.tidy(() => head.apply(tf.tensor2d(concat(x), [x.length, x[0]!.length]), false, 0).arraySync() as number[][]);
+        const probs = tf.tidy(() => head.apply(tf.tensor2d(concatRows(x), [x.length, x[0]!.length]), false, 0).arraySync() as number[][]);
         head.dispose();
         candidates[name] = probs.filter((p, i) => p.indexOf(Math.max(...p)) === testRows[i]!.label).length / testRows.length;
         candidateMs[name] = (candidateMs[name] ?? 0) + performance.now() - t0;
@@ -277,7 +268,7 @@ for (const seed of seeds) {
       for (const c of ladder) {
         const pools = c.pools === 'avg' ? ['avg' as const] : (['avg', 'max'] as const);
         const feat = (s: (typeof samples)[number]) =>
-          concat(
+          concatRows(
             trunksOf(c.parts).flatMap((t) =>
               t.layers.flatMap((layer) =>
                 pools.map((pool) => featureOf(cache, t.base, pooledCacheName(t.base, layer, pool).slice(t.base.length + 1), s)),

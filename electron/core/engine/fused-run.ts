@@ -23,6 +23,7 @@ import { createOnnxSession } from '../../../native/onnx-runtime.js';
 import { PREPROCESSING } from '../import/preprocess.js';
 import { evaluateRun, heldOutRows, inBatches } from '../eval/run-evaluation.js';
 import type { RunInput, RunOutput } from './run.js';
+import { concatRows } from './rows.js';
 
 /**
  * The frozen pass of a trunk fed the fused input when its own size is smaller: the fused graph's
@@ -171,7 +172,7 @@ export async function runFusedHead(input: RunInput, bases: Map<string, Base>, pa
   input.onEpoch?.(record);
   try {
     const spec: Pick<LoopSpec, 'batch' | 'forward' | 'labelOf' | 'classes' | 'batchSize'> = {
-      batch: (ids) => tf.tensor2d(stackRows(ids.map((i) => features[i]!)), [ids.length, featureDim]),
+      batch: (ids) => tf.tensor2d(concatRows(ids.map((i) => features[i]!)), [ids.length, featureDim]),
       forward: (x) => head.apply(x, false, 0),
       labelOf,
       classes,
@@ -202,7 +203,7 @@ export async function runFusedHead(input: RunInput, bases: Map<string, Base>, pa
         return inBatches(
           [...rows.keys()],
           64,
-          (ids) => tf.tensor2d(stackRows(ids.map((i) => rows[i]!)), [ids.length, featureDim]),
+          (ids) => tf.tensor2d(concatRows(ids.map((i) => rows[i]!)), [ids.length, featureDim]),
           (x) => head.apply(x, false, 0),
         );
       },
@@ -248,13 +249,6 @@ export async function runFusedHead(input: RunInput, bases: Map<string, Base>, pa
   } finally {
     head.dispose();
   }
-}
-
-function stackRows(rows: Float32Array[]): Float32Array {
-  const per = rows[0]!.length;
-  const out = new Float32Array(rows.length * per);
-  rows.forEach((r, i) => out.set(r, i * per));
-  return out;
 }
 
 /** Pixels (0..255) at the fused size → every trunk (scaled, resized where smaller) → pooled, concatenated → head. */

@@ -25,6 +25,7 @@ import { nativeHooks, type OrtTrainer } from './ort-train/index.js';
 import { scaleOffset } from '../models/scaling.js';
 import { runItems, splitIndices } from './run-items.js';
 import { evaluateRun, heldOutRows, inBatches, type RunEvaluation } from '../eval/run-evaluation.js';
+import { concatRows } from './rows.js';
 
 export type SplitName = 'train' | 'validation' | 'test';
 
@@ -215,7 +216,7 @@ export async function runTraining(input: RunInput): Promise<RunOutput> {
     const headSpec: LoopSpec = {
       ...common,
       phase: 'head',
-      batch: (ids, epoch, training) => tf.tensor2d(stackRows(ids.map((i) => pooled[pick(i, epoch, training)]!)), [ids.length, featureDim]),
+      batch: (ids, epoch, training) => tf.tensor2d(concatRows(ids.map((i) => pooled[pick(i, epoch, training)]!)), [ids.length, featureDim]),
       forward: (x, training, step) => head.apply(x, training, step),
       variables: head.variables(),
       epochs: config.strategy === 'head' ? config.epochs : config.warmupEpochs,
@@ -317,7 +318,7 @@ export async function runTraining(input: RunInput): Promise<RunOutput> {
         return (ids) =>
           tf.add(
             tf.mul(
-              tf.tensor4d(stackRows(ids.map((i) => Float32Array.from(px[i]!))), [ids.length, base.inputSize, base.inputSize, 3]),
+              tf.tensor4d(concatRows(ids.map((i) => Float32Array.from(px[i]!))), [ids.length, base.inputSize, base.inputSize, 3]),
               scale,
             ),
             offset,
@@ -382,13 +383,6 @@ export async function runTraining(input: RunInput): Promise<RunOutput> {
     fullTrunk?.dispose();
     if (tf.getBackend() !== startBackend) await tf.setBackend(startBackend);
   }
-}
-
-function stackRows(rows: Float32Array[]): Float32Array {
-  const per = rows[0]!.length;
-  const out = new Float32Array(rows.length * per);
-  rows.forEach((r, i) => out.set(r, i * per));
-  return out;
 }
 
 /** The variables of these layers that training may change; marks them trainable (tfjs skips the rest). */

@@ -17,6 +17,7 @@ import type { FrozenForward } from '../engine/forward.js';
 import { decodeForModel } from '../import/preprocess.js';
 import { SuggestSpace } from './fit.js';
 import type { SuggestRequest, SuggestResult } from '../engine/protocol.js';
+import { concatRows } from '../engine/rows.js';
 
 interface Part {
   base: Base | GraphBase;
@@ -80,7 +81,7 @@ export async function handleSuggest(msg: SuggestRequest, onProgress: (done: numb
         const { features } = await cachedRows(sources, part.names, cache, async () => part.forward);
         blocks.push(...features);
       }
-      chunk.forEach((p, i) => m.features.set(p.key, concat(blocks.map((b) => b[i]!))));
+      chunk.forEach((p, i) => m.features.set(p.key, concatRows(blocks.map((b) => b[i]!))));
       onProgress(Math.min(at + CHUNK, missing.length), missing.length);
     }
   }
@@ -104,15 +105,4 @@ export async function handleSuggest(msg: SuggestRequest, onProgress: (done: numb
     featureMs,
     fitMs: performance.now() - t,
   };
-}
-
-function concat(rows: Float32Array[]): Float32Array {
-  if (rows.length === 1) return rows[0]!;
-  const out = new Float32Array(rows.reduce((n, r) => n + r.length, 0));
-  let at = 0;
-  for (const r of rows) {
-    out.set(r, at);
-    at += r.length;
-  }
-  return out;
 }
