@@ -6,10 +6,10 @@ import { SuggestSpace, SUGGEST_LAMBDA } from '../../electron/core/suggest/fit.js
 import { solveSoftmax, standardised } from '../../electron/core/engine/linear-head.js';
 import { rng } from '../../electron/core/engine/seeded.js';
 
-function clouds(n: number, width: number, classes: number, seed: number): { rows: Float32Array[]; labels: number[] } {
+function clouds(n: number, width: number, classes: number, seed: number, signal = 1.5): { rows: Float32Array[]; labels: number[] } {
   const r = rng(seed);
   const labels = Array.from({ length: n }, (_, i) => i % classes);
-  const rows = labels.map((l) => Float32Array.from({ length: width }, (_, d) => (d % classes === l ? 1.5 : 0) + (r() - 0.5) * 2));
+  const rows = labels.map((l) => Float32Array.from({ length: width }, (_, d) => (d % classes === l ? signal : 0) + (r() - 0.5) * 2));
   return { rows, labels };
 }
 
@@ -51,5 +51,57 @@ describe('suggestion fit', () => {
     });
     const right = unlabeled.filter((row, k) => fit.probabilities[k]!.indexOf(Math.max(...fit.probabilities[k]!)) === labels[row]).length;
     expect(right).toBeGreaterThanOrEqual(16);
+  });
+});
+
+describe('suggestion refits', () => {
+  it('start from the previous fit: the same suggestions as a fit from scratch, in no more steps', () => {
+    const { rows, labels } = clouds(160, 200, 4, 7, 0.3);
+    const first = [...Array(100).keys()];
+    const grown = [...Array(106).keys()];
+    const rest = (labeled: number[]) => [...Array(160).keys()].filter((i) => !labeled.includes(i));
+    const warm = new SuggestSpace(rows);
+    warm.fit(
+      first,
+      first.map((i) => labels[i]!),
+      rest(first),
+      4,
+    );
+    const again = warm.fit(
+      grown,
+      grown.map((i) => labels[i]!),
+      rest(grown),
+      4,
+    );
+    const cold = new SuggestSpace(rows).fit(
+      grown,
+      grown.map((i) => labels[i]!),
+      rest(grown),
+      4,
+    );
+    expect(again.warm).toBe(true);
+    expect(cold.warm).toBe(false);
+    expect(again.iterations).toBeLessThanOrEqual(cold.iterations);
+    again.probabilities.forEach((p, k) => p.forEach((v, c) => expect(v).toBeCloseTo(cold.probabilities[k]![c]!, 3)));
+
+    // New pictures arrive: the space is rebuilt with more rows, and still starts from the last fit.
+    const more = clouds(170, 200, 4, 7, 0.3).rows;
+    const rebuilt = new SuggestSpace(more, warm);
+    const after = rebuilt.fit(
+      grown,
+      grown.map((i) => labels[i]!),
+      [...Array(170).keys()].filter((i) => !grown.includes(i)),
+      4,
+    );
+    expect(after.warm).toBe(true);
+    // A different set of labels (class count) starts from zero.
+    expect(
+      rebuilt.fit(
+        first,
+        first.map((i) => labels[i]! % 2),
+        rest(first),
+        2,
+      ).warm,
+    ).toBe(false);
   });
 });

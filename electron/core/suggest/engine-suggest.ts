@@ -90,7 +90,13 @@ export async function handleSuggest(msg: SuggestRequest, onProgress: (done: numb
   if (!m.space || all.some((p) => !m.space!.keys.has(p.key))) {
     // Every picture seen so far (a picture labeled or removed since keeps its row: the matrix only grows).
     const ordered = [...new Set([...(m.space?.keys.keys() ?? []), ...all.map((p) => p.key)])];
-    m.space = { keys: new Map(ordered.map((k, i) => [k, i])), model: new SuggestSpace(ordered.map((k) => m.features.get(k)!)) };
+    m.space = {
+      keys: new Map(ordered.map((k, i) => [k, i])),
+      model: new SuggestSpace(
+        ordered.map((k) => m.features.get(k)!),
+        m.space?.model,
+      ),
+    };
   }
   const { keys, model } = m.space;
   const fit = model.fit(
