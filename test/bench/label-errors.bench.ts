@@ -12,6 +12,9 @@
 //   LABEL_ERRORS_RATE=0.05
 //   LABEL_ERRORS_L2=x                       the head's L2 penalty (the run's and its refits')
 //   CLIPART_DIR=../shared/datasets/clipart-b  another dataset (label per folder)
+//   LABEL_ERRORS_DUMP=f.jsonl               also append each seed's recorded probabilities with the
+//                                           true labels; `node --import tsx test/bench/label-errors-rules.bench.ts f.jsonl`
+//                                           then compares ranking rules on them in seconds
 // Prints a line per seed and, last, one JSON line.
 import fs from 'node:fs';
 import os from 'node:os';
