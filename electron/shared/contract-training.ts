@@ -140,7 +140,14 @@ export const WizardReport = z.object({
     stepRuntime: z.object({ partial: z.string(), full: z.string() }).optional(),
   }),
   engine: EngineInfo,
-  speed: z.object({ engine: z.string(), msPerImage: z.record(Strategy, z.number()), forwardMsPerImage: z.number().optional() }),
+  speed: z.object({
+    engine: z.string(),
+    msPerImage: z.record(Strategy, z.number()),
+    forwardMsPerImage: z.number().optional(),
+    /** The convex head's measured arithmetic rate, and the passes the wizard's fused features add (electron/shared/run-estimate.ts). */
+    fitMacsPerMs: z.number().optional(),
+    fusedPassMsPerImage: z.number().optional(),
+  }),
   recommendation: PlanRecommendation.extend({
     estimatedMs: z.number(),
     estimate: z.object({ low: z.number(), high: z.number() }),
@@ -160,6 +167,8 @@ export const WizardReport = z.object({
           belowBest: z.number(),
           se: z.number(),
           bytes: z.number(),
+          /** Features the head reads: what its fit costs (the run estimate). */
+          width: z.number().optional(),
         }),
       ),
       rule: z.string(),

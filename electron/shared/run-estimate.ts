@@ -10,6 +10,17 @@ export interface MeasuredSpeed {
   msPerImage: Record<EstimateStrategy, number>;
   /** ms per image of a frozen forward pass (feature caching, testing, checking). */
   forwardMsPerImage?: number;
+  /**
+   * Multiply-adds per ms of the convex head's arithmetic (the softmax objective of its L-BFGS fits),
+   * timed by the wizard on this computer as loaded then (engine/fit-rate.ts).
+   */
+  fitMacsPerMs?: number;
+  /**
+   * ms per picture of the frozen passes a run on the wizard's fused features makes beyond what the
+   * wizard cached: each trunk smaller than the fused input is fed the fused size (the in-graph
+   * resize, then the trunk), so none of its probe's features at its own size are reused.
+   */
+  fusedPassMsPerImage?: number;
 }
 
 export interface RunShape {
@@ -24,7 +35,18 @@ export interface RunShape {
   convexHead?: boolean;
   /** Augmented copies of each training picture that strategies 2–3 (Adam) cache (the engine's default: 2). */
   augmentedVariants?: number;
+  /** Labels the head tells apart: the convex fit's cost grows with them (default DEFAULT_CLASSES). */
+  classes?: number;
+  /** Width of the convex head's feature rows, for its Gram matrix; unknown, that term is left out (a few % for one layer). */
+  featureWidth?: number;
+  /** Strategy 3 on the wizard's fused features: every picture also costs `fusedPassMsPerImage`. */
+  fused?: boolean;
 }
+
+/** Labels assumed when a caller does not say (the fit's cost is linear in them). */
+const DEFAULT_CLASSES = 10;
+/** Share of the pictures the convex head fits: training + validation (the default split's 0.7 + 0.15). */
+const FIT_FRACTION = 0.85;
 
 /**
  * What every run costs besides its epochs: starting the engine process, loading the base and
@@ -54,8 +76,43 @@ function partialPassesMs(images: number, train: number, variants: number, speed:
   const items = images + variants * train;
   return items * BELOW_BOUNDARY * (speed.forwardMsPerImage ?? 0) + (items + images) * speed.msPerImage.partial;
 }
-/** A convex fit costs about this many Adam epochs of the same head (cross-validated strengths). */
+/** Without a measured fit rate (an older engine): a convex fit costs about this many Adam epochs of the same head. */
 const CONVEX_FIT_EPOCHS = 40;
+
+/**
+ * The convex head's work, as its code does it: the fit (linear-head.ts) — `folds` × `strengths`
+ * L-BFGS fits for the cross-validation, then one on every row — and the run's out-of-fold
+ * refits (eval/convex-out-of-fold.ts): `folds` × `strengths` on the first split, one strength on
+ * each further split. Iterations are counted at their caps (the estimate is "at most"; on wide
+ * fused features the weaker strengths run to them). test/unit/run-estimate.test.ts pins these
+ * numbers to the code's own.
+ */
+export const CONVEX_WORK = { folds: 5, strengths: 4, maxIterations: 150, refitRepeats: 4, refitMaxIterations: 100 } as const;
+
+/**
+ * One evaluation of the softmax objective and its gradient on m rows in span coordinates: the
+ * rows are a Cholesky factor, so half its m² entries are zero and skipped, and each of the other
+ * half costs a multiply-add per class twice (logits, then gradient).
+ */
+export function softmaxEvalMacs(m: number, classes: number): number {
+  return m * m * classes;
+}
+
+/** Multiply-adds of the convex head on n fitted rows of `width` features (undefined: the Gram matrices left out). */
+export function convexHeadMacs(n: number, classes: number, width?: number): number {
+  const { folds, strengths, maxIterations, refitRepeats, refitMaxIterations } = CONVEX_WORK;
+  const m = (n * (folds - 1)) / folds;
+  const gramMacs = width ? (n * n * width) / 2 : 0;
+  const factor = (rows: number) => rows ** 3 / 6;
+  const fit =
+    gramMacs +
+    folds * (factor(m) + strengths * maxIterations * softmaxEvalMacs(m, classes)) +
+    factor(n) +
+    maxIterations * softmaxEvalMacs(n, classes);
+  const refits =
+    gramMacs + refitRepeats * folds * factor(m) + (strengths + refitRepeats - 1) * folds * refitMaxIterations * softmaxEvalMacs(m, classes);
+  return fit + refits;
+}
 
 /** ms one epoch of `phase` takes on `trainImages` pictures. */
 export function epochMs(strategy: EstimateStrategy, phase: 'head' | 'finetune', trainImages: number, speed: MeasuredSpeed): number {
@@ -70,8 +127,12 @@ export function estimateRunMs(strategy: EstimateStrategy, shape: RunShape, speed
     strategy === 'partial'
       ? partialPassesMs(shape.images, train, variants, speed)
       : (FORWARD_PASSES[strategy] * shape.images + variants * train) * (speed.forwardMsPerImage ?? 0);
-  const headEpochs = strategy === 'head' ? (shape.convexHead ? CONVEX_FIT_EPOCHS : shape.epochs) : shape.warmupEpochs;
-  const head = headEpochs * epochMs(strategy, 'head', train, speed);
+  const fusedPasses = strategy === 'head' && shape.fused ? shape.images * (speed.fusedPassMsPerImage ?? 0) : 0;
+  const convex = strategy === 'head' && shape.convexHead;
+  const head =
+    convex && speed.fitMacsPerMs
+      ? convexHeadMacs(shape.images * FIT_FRACTION, shape.classes ?? DEFAULT_CLASSES, shape.featureWidth) / speed.fitMacsPerMs
+      : (convex ? CONVEX_FIT_EPOCHS : strategy === 'head' ? shape.epochs : shape.warmupEpochs) * epochMs(strategy, 'head', train, speed);
   const finetune = strategy === 'head' ? 0 : shape.epochs * epochMs(strategy, 'finetune', train, speed);
-  return Math.round(RUN_OVERHEAD_MS + forward + head + finetune);
+  return Math.round(RUN_OVERHEAD_MS + forward + fusedPasses + head + finetune);
 }

@@ -34,7 +34,9 @@ try {
   const wizard = await studio.call('training.wizard', { projectId });
   console.log(
     `wizard: ${((performance.now() - t0) / 1000).toFixed(1)} s on ${wizard.engine.name}; ms/image head ${wizard.speed.msPerImage.head.toFixed(2)}, ` +
-      `partial ${wizard.speed.msPerImage.partial.toFixed(1)}, full ${wizard.speed.msPerImage.full.toFixed(1)}, forward ${wizard.speed.forwardMsPerImage?.toFixed(1) ?? '–'}`,
+      `partial ${wizard.speed.msPerImage.partial.toFixed(1)}, full ${wizard.speed.msPerImage.full.toFixed(1)}, forward ${wizard.speed.forwardMsPerImage?.toFixed(1) ?? '–'}, ` +
+      `fused passes ${wizard.speed.fusedPassMsPerImage?.toFixed(1) ?? '–'}; fit ${wizard.speed.fitMacsPerMs ? `${(wizard.speed.fitMacsPerMs / 1e3).toFixed(0)} M multiply-adds/s` : '–'}; ` +
+      `features ${wizard.features?.chosen ?? 'one layer'}`,
   );
   const images = Object.values(wizard.perLabel).reduce((a, b) => a + b, 0);
   const defaults = await studio.call('training.defaults', {});
@@ -51,23 +53,38 @@ try {
     const epochs = strategy === 'head' ? d.epochs : overrides.epochs!;
     const warmupEpochs = strategy === 'head' ? 0 : 1;
     // What the Train tab shows for this choice (WizardPanel: the same function, the same speeds).
+    const fused = strategy === 'head' && !!r.fused?.length;
+    const chosen = wizard.features?.candidates.find((c) => c.name === (fused ? wizard.features!.chosen : 'single'));
     const estimateMs = estimateRunMs(
       strategy,
-      { images, epochs, warmupEpochs, convexHead: strategy === 'head' && d.headFit === 'convex' && d.denseUnits === 0 },
+      {
+        images,
+        epochs,
+        warmupEpochs,
+        convexHead: strategy === 'head' && d.headFit === 'convex' && d.denseUnits === 0,
+        classes: Object.keys(wizard.perLabel).length,
+        fused,
+        ...(chosen?.width ? { featureWidth: chosen.width } : {}),
+      },
       wizard.speed,
     );
-    // Where the time went: each phase's first and last progress, to say which term of the estimate is off.
-    const phases = new Map<string, { from: number; to: number }>();
+    // Where the time went: each phase from its progress until another phase's (the last until the
+    // run ends), summed per phase, to say which term of the estimate is off.
+    const phases = new Map<string, number>();
+    let current: { phase: string; since: number } | null = null;
+    const switchTo = (phase: string | null) => {
+      const now = performance.now();
+      if (current) phases.set(current.phase, (phases.get(current.phase) ?? 0) + now - current.since);
+      current = phase === null ? null : { phase, since: now };
+    };
     const finished = new Promise<void>((resolve) => {
       const off = studio.bus.subscribe((name, payload) => {
         if (name === 'training.progress' && (payload as { runId: number }).runId === runId) {
           const phase = (payload as { phase: string }).phase;
-          const now = performance.now();
-          const seen = phases.get(phase);
-          if (seen) seen.to = now;
-          else phases.set(phase, { from: now, to: now });
+          if (current?.phase !== phase) switchTo(phase);
         }
         if (name === 'training.finished' && (payload as { runId: number }).runId === runId) {
+          switchTo(null);
           off();
           resolve();
         }
@@ -79,7 +96,7 @@ try {
     const run = await studio.call('runs.get', { runId });
     if (run.status !== 'done') throw new Error(`run ${runId} (${strategy}) ended ${run.status}: ${run.error}`);
     const actualMs = run.durationMs ?? 0;
-    const spans = [...phases].map(([phase, t]) => `${phase} ${((t.to - t.from) / 1000).toFixed(1)} s`).join(', ');
+    const spans = [...phases].map(([phase, ms]) => `${phase} ${(ms / 1000).toFixed(1)} s`).join(', ');
     const epochsMs = run.epochs.map((e) => `${e.phase} ${(e.ms / 1000).toFixed(1)}`).join(', ');
     console.log(`  ${strategy}: phases ${spans}; epochs (s) ${epochsMs}`);
     const row = {

@@ -77,6 +77,6 @@ export async function compareFeatures(
       width += part.width;
     }
     const score = ridgeScoreFromGram(gram, labels, draws, width);
-    return { ...c, accuracy: score.accuracy, correct: Array.from(score.correct) };
+    return { ...c, accuracy: score.accuracy, correct: Array.from(score.correct), width };
   });
 }

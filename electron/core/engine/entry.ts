@@ -9,6 +9,7 @@ import { blockAtOrBelow, disposeBase, isGraphBase, loadBase, type Base, type Gra
 import { fusedInputSize } from './fused.js';
 import { compareFeatures } from './compare-features.js';
 import { measureSteps } from './step-timing.js';
+import { measureFitRate } from './fit-rate.js';
 import { FeatureCache } from './feature-cache.js';
 import { runTraining, type Sample } from './run.js';
 import { continueFrom } from './continue-from.js';
@@ -145,10 +146,14 @@ async function handle(msg: Exclude<ToEngine, { type: 'cancel' }>): Promise<void>
         } catch (err) {
           process.stderr.write(`step timing failed: ${err instanceof Error ? err.message : String(err)}\n`);
         }
+      // The convex head's arithmetic rate (a few tens of ms): its fit is a run's other cost than passes and steps.
+      const measured = { ...result, fitMacsPerMs: measureFitRate() };
       send({
         type: 'probed',
         requestId: msg.requestId,
-        result: timing ? { ...result, stepMsPerImage: { partial: timing.partial, full: timing.full }, stepRuntime: timing.where } : result,
+        result: timing
+          ? { ...measured, stepMsPerImage: { partial: timing.partial, full: timing.full }, stepRuntime: timing.where }
+          : measured,
       });
     } finally {
       disposeBase(base);

@@ -33,12 +33,23 @@ export interface ScoredCandidate extends FeatureCandidate {
   accuracy: number;
   /** Per training + validation image, in sample order: the share of fold draws that classified it right when held out. */
   correct: number[];
+  /** Features the head reads (every part's pooled channels): the width its fit's Gram matrix costs. */
+  width?: number;
 }
 
 export interface FeatureChoice {
   chosen: CandidateName;
   /** Every candidate, cheapest first: accuracy, its margin below the best and that margin's standard error, bytes. */
-  candidates: { name: CandidateName; parts: FusedPart[]; pools: string; accuracy: number; belowBest: number; se: number; bytes: number }[];
+  candidates: {
+    name: CandidateName;
+    parts: FusedPart[];
+    pools: string;
+    accuracy: number;
+    belowBest: number;
+    se: number;
+    bytes: number;
+    width?: number;
+  }[];
   rule: string;
 }
 
@@ -143,6 +154,7 @@ export function chooseFeatures(scored: ScoredCandidate[]): { chosen: ScoredCandi
         belowBest: r4(belowBest),
         se: r4(se),
         bytes: c.bytes,
+        ...(c.width !== undefined ? { width: c.width } : {}),
       })),
       rule: ONE_SE_RULE,
     },

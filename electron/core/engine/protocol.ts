@@ -112,6 +112,8 @@ export interface ProbeResult {
   stepRuntime?: { partial: string; full: string };
   /** Weight bytes (float32) from the input up to each probe point: what a trunk cut there carries. */
   bytesTo?: Record<string, number>;
+  /** Multiply-adds per ms of the convex head's fit on this machine (fit-rate.ts): the run estimate's fit term. */
+  fitMacsPerMs?: number;
 }
 
 export type FromEngine =

@@ -14,7 +14,8 @@ import { readComputeSettings, type ComputeSettings } from '../engine/compute-set
 import type { EngineInfo } from '../engine/backend.js';
 import type { EpochRecord } from '../engine/loop.js';
 import type { ProbeResult, SampleRef, ToEngine } from '../engine/protocol.js';
-import { estimateAccuracy, recommend, type Recommendation, type Strategy, type EngineSpeed } from '../engine/wizard.js';
+import { estimateAccuracy, recommend, type Recommendation, type Strategy } from '../engine/wizard.js';
+import { fusedPassMsPerImage, speedFrom, type WizardSpeed } from './speeds.js';
 import { chooseFeatures, featureCandidates, type FeatureChoice, type ProbedBase, type ScoredCandidate } from '../engine/feature-choice.js';
 import type { FusedPart } from '../engine/fused.js';
 import { layerNamesOf } from '../engine/model-folder.js';
@@ -26,6 +27,9 @@ import { releaseReserves } from '../storage/reserve.js';
 import { scrubInstallPaths } from '../install-paths.js';
 import { recordRunImages, saveRunEvaluation, unlabeledImages } from '../eval/store.js';
 
+// Tests read it from here.
+export { speedFrom } from './speeds.js';
+
 export const DEFAULT_BASE = 'mobilenet_v2';
 
 export interface WizardResult {
@@ -33,7 +37,7 @@ export interface WizardResult {
   baseId: string;
   probe: ProbeResult;
   engine: EngineInfo;
-  speed: EngineSpeed;
+  speed: WizardSpeed;
   perLabel: Record<string, number>;
   recommendation: Recommendation;
   estimate: Recommendation['estimate'];
@@ -96,26 +100,6 @@ export interface TrainingOptions {
   env?: NodeJS.ProcessEnv;
   /** Where runs compute; default: parsed from `env` (the compute plan's STUDIO_* variables). */
   compute?: ComputeSettings;
-}
-
-/**
- * Speeds per strategy. Strategies 1–2 use the engine's measured training step (the wizard's
- * probe times one of each, see engine/step-timing.ts), so the estimates follow the engine as
- * it gets faster. Without a measurement (an older engine message), they fall back to rough
- * factors of the frozen forward pass: a step is about three forwards of what trains.
- */
-export function speedFrom(engine: EngineInfo, forwardMsPerImage: number, step?: { partial: number; full: number }): EngineSpeed {
-  const fwd = Math.max(forwardMsPerImage, 1);
-  const slow = engine.name === 'portable-cpu' ? 5 : 1;
-  return {
-    engine: engine.name,
-    forwardMsPerImage: fwd,
-    msPerImage: {
-      head: engine.name.startsWith('portable') ? 0.1 : 0.05,
-      partial: step ? Math.max(step.partial, 0.01) : fwd * 0.5 * slow,
-      full: step ? Math.max(step.full, 0.01) : fwd * 3 * slow,
-    },
-  };
 }
 
 export class TrainingService extends EventEmitter<TrainingEvents> {
@@ -312,7 +296,14 @@ export class TrainingService extends EventEmitter<TrainingEvents> {
       estimate: estimateAccuracy(chosen.accuracy, seen),
       reason: best.recommendation.reason + words,
     };
-    return { ...best, recommendation, estimate: recommendation.estimate, features: choice };
+    const passMs = fused ? fusedPassMsPerImage(fused, all, (id) => this.base(id).spec.inputSize) : 0;
+    return {
+      ...best,
+      speed: { ...best.speed, ...(passMs > 0 ? { fusedPassMsPerImage: passMs } : {}) },
+      recommendation,
+      estimate: recommendation.estimate,
+      features: choice,
+    };
   }
 
   private async wizardFor(
@@ -354,6 +345,7 @@ export class TrainingService extends EventEmitter<TrainingEvents> {
         engine,
         probe.forwardMsPerImage || (this.lastForwardMs.get(`${engine.name}/${baseId}`) ?? 100),
         probe.stepMsPerImage,
+        probe.fitMacsPerMs,
       );
       if (probe.forwardMsPerImage) this.lastForwardMs.set(`${engine.name}/${baseId}`, probe.forwardMsPerImage);
       // Counted over training + validation only: the wizard never looks at the test split.
