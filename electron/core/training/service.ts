@@ -1,64 +1,33 @@
-// The host side of training: turns a project into a run request, starts the engine process,
-// records what it reports in SQLite, cancels, and marks runs interrupted when the process dies.
+// The host side of training: turns a project into a run request (run-dataset.ts), has the wizard
+// measure (wizard-measure.ts), starts the engine process and records what it reports
+// (run-follow.ts), cancels, and marks runs interrupted when the process dies.
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Db } from '../db/connection.js';
 import type { DataPaths } from '../paths.js';
 import { StudioError } from '../../shared/contract.js';
-import { blockAtOrBelow, type BaseRef } from '../engine/base.js';
+import type { BaseRef } from '../engine/base.js';
 import type { EngineEnvironment, ResourceLocations } from '../environment.js';
 import type { ModelRegistry } from '../models/registry.js';
 import { defaultConfig, trainingDefaults, type TrainConfig } from '../engine/config.js';
 import { readComputeSettings, type ComputeSettings } from '../engine/compute-settings.js';
 import type { EngineInfo } from '../engine/backend.js';
 import type { EpochRecord } from '../engine/loop.js';
-import type { ProbeResult, SampleRef, ToEngine } from '../engine/protocol.js';
-import { estimateAccuracy, recommend, type Recommendation, type Strategy } from '../engine/wizard.js';
-import { fusedPassMsPerImage, speedFrom, type WizardSpeed } from './speeds.js';
-import { chooseFeatures, featureCandidates, type FeatureChoice, type ProbedBase, type ScoredCandidate } from '../engine/feature-choice.js';
-import type { FusedPart } from '../engine/fused.js';
-import { layerNamesOf } from '../engine/model-folder.js';
+import type { ToEngine } from '../engine/protocol.js';
+import type { Strategy } from '../engine/wizard.js';
 import { forkEngine, type EngineChannel, type EngineLauncher } from './engine-launcher.js';
-import { trainingImages } from './splits.js';
+import { runDataset, type RunDataset } from './run-dataset.js';
+import { measureBase, probeBest, refineFeatures, type MeasureContext, type WizardResult } from './wizard-measure.js';
 import * as runs from './runs.js';
-import { diskFullMessage, isDiskFull } from '../storage/disk-full.js';
-import { releaseReserves } from '../storage/reserve.js';
-import { scrubInstallPaths } from '../install-paths.js';
-import { recordRunImages, saveRunEvaluation, unlabeledImages } from '../eval/store.js';
+import { followRun, type Active } from './run-follow.js';
+import { recordRunImages, unlabeledImages } from '../eval/store.js';
 
-// Tests read it from here.
+// Tests and other services read these from here.
 export { speedFrom } from './speeds.js';
+export type { WizardResult } from './wizard-measure.js';
 
 export const DEFAULT_BASE = 'mobilenet_v2';
-
-export interface WizardResult {
-  /** The base measured (the one named, or the wizard's choice among the built-in bases). */
-  baseId: string;
-  probe: ProbeResult;
-  engine: EngineInfo;
-  speed: WizardSpeed;
-  perLabel: Record<string, number>;
-  recommendation: Recommendation;
-  estimate: Recommendation['estimate'];
-  /** Strategy 3's feature candidates as measured, and which one the wizard chose (engine/feature-choice.ts). */
-  features?: FeatureChoice;
-}
-
-function describeParts(parts: FusedPart[]): string {
-  const bases = [...new Set(parts.map((p) => p.base))];
-  return bases
-    .map(
-      (b) =>
-        `${b} at ${parts
-          .filter((p) => p.base === b)
-          .map((p) => p.layer)
-          .join(' and ')}`,
-    )
-    .join(' with ');
-}
-
-const probeBest = (p: ProbeResult) => Math.max(...p.scores.map((s) => s.score));
 
 export interface StartOptions {
   strategy?: Strategy | 'auto';
@@ -78,13 +47,6 @@ export interface TrainingEvents {
   engine: [EngineInfo];
   /** No run trains and the wizard measures nothing: background users of the engine (suggestions) may resume. */
   idle: [];
-}
-
-interface Active {
-  child: EngineChannel;
-  cancelRequested: boolean;
-  ended: boolean;
-  phaseStart: Map<string, number>;
 }
 
 export interface TrainingOptions {
@@ -147,41 +109,11 @@ export class TrainingService extends EventEmitter<TrainingEvents> {
   }
 
   /**
-   * The project's labeled images as the engine wants them. Classes are numbered in label-name
-   * order (code points), not display order: the importer creates labels as files finish, so
-   * display order can differ between two imports of the same folder, and class numbering decides
-   * the head's initial weights.
+   * The project's labeled images as the engine wants them (run-dataset.ts), without the labels
+   * this run leaves out.
    */
-  dataset(
-    projectId: number,
-    leaveOut: readonly number[] = [],
-  ): { labels: string[]; samples: SampleRef[]; imageIds: number[]; perLabel: Record<string, number> } {
-    // In content order, not row-id order: the engine draws folds, shuffles, augmentations and
-    // feature batches by position, so two projects holding the same pictures (imported in any
-    // order, at any time) must hand them over in the same order to train the same model.
-    const left = new Set(leaveOut);
-    const images = trainingImages(this.db, projectId)
-      .filter((i) => !left.has(i.labelId))
-      .sort((a, b) => (a.sha256 < b.sha256 ? -1 : a.sha256 > b.sha256 ? 1 : a.id - b.id));
-    const labelRows = this.db.prepare('SELECT id, name FROM labels WHERE project_id = ?').all(projectId) as { id: number; name: string }[];
-    labelRows.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.id - b.id));
-    const used = labelRows.filter((l) => images.some((i) => i.labelId === l.id));
-    const index = new Map(used.map((l, i) => [l.id, i]));
-    const samples = images.map((i) => ({
-      key: i.sha256,
-      file: this.paths.stored(projectId, i.sha256, i.format),
-      label: index.get(i.labelId)!,
-      split: i.split,
-    }));
-    const perLabel = Object.fromEntries(used.map((l) => [l.name, images.filter((i) => i.labelId === l.id).length]));
-    if (used.length < 2)
-      throw new StudioError(
-        'invalid',
-        left.size > 0
-          ? 'Training needs images in at least two labels besides the ones left out.'
-          : 'Training needs images in at least two labels.',
-      );
-    return { labels: used.map((l) => l.name), samples, imageIds: images.map((i) => i.id), perLabel };
+  dataset(projectId: number, leaveOut: readonly number[] = []): RunDataset {
+    return runDataset(this.db, this.paths, projectId, leaveOut);
   }
 
   private spawn(): EngineChannel {
@@ -202,174 +134,45 @@ export class TrainingService extends EventEmitter<TrainingEvents> {
    * layer cross-validates best on training + validation images is chosen (ties: the default).
    */
   async wizard(projectId: number, baseId?: string, seed = 1, leaveOut: readonly number[] = []): Promise<WizardResult> {
-    if (baseId !== undefined) return { baseId, ...(await this.wizardFor(projectId, baseId, seed, leaveOut)) };
+    const ctx = this.measureContext;
+    if (baseId !== undefined) return { baseId, ...(await measureBase(ctx, projectId, baseId, seed, leaveOut)) };
     const ids = this.options.models
       .builtIns()
       .map((b) => b.id)
       .sort((a, b) => (a === DEFAULT_BASE ? -1 : b === DEFAULT_BASE ? 1 : a < b ? -1 : 1));
-    if (!ids.length) return { baseId: DEFAULT_BASE, ...(await this.wizardFor(projectId, DEFAULT_BASE, seed, leaveOut)) };
+    if (!ids.length) return { baseId: DEFAULT_BASE, ...(await measureBase(ctx, projectId, DEFAULT_BASE, seed, leaveOut)) };
     let best: WizardResult | null = null;
     const all: WizardResult[] = [];
     for (const id of ids) {
-      const w = { baseId: id, ...(await this.wizardFor(projectId, id, seed, leaveOut)) };
+      const w = { baseId: id, ...(await measureBase(ctx, projectId, id, seed, leaveOut)) };
       all.push(w);
       if (!best || probeBest(w.probe) > probeBest(best.probe) + 1e-9) best = w;
     }
-    return this.chooseFeatures(projectId, best!, all, seed, leaveOut);
+    return refineFeatures(ctx, projectId, best!, all, seed, leaveOut);
   }
 
-  /**
-   * Strategy 3's features, when the wizard chose it on layers bases: today's best layer, or fused
-   * features (several probe points, both bases), by the probe's cross-validated ridge on
-   * training + validation images and the one-standard-error rule (engine/feature-choice.ts).
-   */
-  private async chooseFeatures(
-    projectId: number,
-    best: WizardResult,
-    all: WizardResult[],
-    seed: number,
-    leaveOut: readonly number[],
-  ): Promise<WizardResult> {
-    const layered = all.filter((w) => this.base(w.baseId).format !== 'graph' && w.probe.bytesTo);
-    if (best.recommendation.strategy !== 'head' || !layered.includes(best)) return best;
-    const probed: ProbedBase[] = [best, ...layered.filter((w) => w !== best)].map((w) => ({
-      base: w.baseId,
-      inputSize: this.base(w.baseId).spec.inputSize,
-      scores: w.probe.scores,
-      best: w.probe.best,
-      bytesTo: w.probe.bytesTo!,
-      layerNames: layerNamesOf(this.base(w.baseId).dir),
-    }));
-    const candidates = featureCandidates(probed);
-    const data = this.dataset(projectId, leaveOut);
-    const child = this.spawn();
-    this.probing++;
-    this.probingEngines.add(child);
-    let scored: ScoredCandidate[];
-    try {
-      scored = await new Promise<ScoredCandidate[]>((resolve, reject) => {
-        child.onMessage((m) => {
-          if (m.type === 'compared') resolve(m.scored);
-          if (m.type === 'compareError') reject(new StudioError('internal', m.message));
-        });
-        child.onExit(({ code, signal, stderr }) =>
-          reject(
-            new StudioError('internal', `The engine process stopped (${signal ?? `exit code ${code}`}). ${stderr.slice(-3).join(' ')}`),
-          ),
-        );
-        child.send({
-          type: 'compare',
-          requestId: 1,
-          bases: probed.map((p) => ({ id: p.base, ref: this.base(p.base) })),
-          environment: this.options.engineEnvironment,
-          samples: data.samples,
-          candidates,
-          cacheDir: this.cacheDir,
-          seed,
-          classWeights: defaultConfig('head').classWeights,
-          compute: this.compute,
-        } satisfies ToEngine);
-      });
-    } catch (err) {
-      // The comparison refines a choice already made: if it fails, today's single layer stands.
-      process.stderr.write(`feature comparison failed, keeping the best layer: ${err instanceof Error ? err.message : String(err)}\n`);
-      return best;
-    } finally {
-      this.probingEngines.delete(child);
-      child.kill();
-      this.probing--;
-      this.emitIfIdle();
-    }
-    const { chosen, choice } = chooseFeatures(scored);
-    const seen = data.samples.filter((s) => s.split !== 'test').length;
-    const mb = (bytes: number) => `${Math.round(bytes / 1e6)} MB`;
-    const single = scored.find((c) => c.name === 'single')!;
-    const fused = chosen.name === 'single' ? null : chosen.parts;
-    const words =
-      fused === null
-        ? ` Reading more layers or a second base did not beat this by more than the measurement's noise, so the model stays at ${mb(single.bytes)}.`
-        : ` Reading ${describeParts(chosen.parts)} (average and strongest response of each) scored ${Math.round(chosen.accuracy * 100)}% against ${Math.round(single.accuracy * 100)}% for one layer in the same check, so the model carries them (${mb(chosen.bytes)}).`;
-    const recommendation: Recommendation = {
-      ...best.recommendation,
-      featureLayer: chosen.parts[0]!.layer,
-      fused,
-      estimate: estimateAccuracy(chosen.accuracy, seen),
-      reason: best.recommendation.reason + words,
-    };
-    const passMs = fused ? fusedPassMsPerImage(fused, all, (id) => this.base(id).spec.inputSize) : 0;
+  /** What the wizard's measurements (wizard-measure.ts) use of this service. */
+  private get measureContext(): MeasureContext {
     return {
-      ...best,
-      speed: { ...best.speed, ...(passMs > 0 ? { fusedPassMsPerImage: passMs } : {}) },
-      recommendation,
-      estimate: recommendation.estimate,
-      features: choice,
+      base: (id) => this.base(id),
+      dataset: (projectId, leaveOut) => this.dataset(projectId, leaveOut),
+      measuring: async (work) => {
+        const child = this.spawn();
+        this.probing++;
+        this.probingEngines.add(child);
+        try {
+          return await work(child);
+        } finally {
+          this.probingEngines.delete(child);
+          child.kill();
+          this.probing--;
+          this.emitIfIdle();
+        }
+      },
+      lastEngine: () => this.lastEngine!,
+      request: { environment: this.options.engineEnvironment, cacheDir: this.cacheDir, compute: this.compute },
+      lastForwardMs: this.lastForwardMs,
     };
-  }
-
-  private async wizardFor(
-    projectId: number,
-    baseId: string,
-    seed: number,
-    leaveOut: readonly number[],
-  ): Promise<Omit<WizardResult, 'baseId'>> {
-    const base = this.base(baseId);
-    const spec = base.spec;
-    const data = this.dataset(projectId, leaveOut);
-    const child = this.spawn();
-    this.probing++;
-    this.probingEngines.add(child);
-    try {
-      const probe = await new Promise<ProbeResult>((resolve, reject) => {
-        child.onMessage((m) => {
-          if (m.type === 'probed') resolve(m.result);
-          if (m.type === 'probeError') reject(new StudioError('internal', m.message));
-        });
-        child.onExit(({ code, signal, stderr }) =>
-          reject(
-            new StudioError('internal', `The engine process stopped (${signal ?? `exit code ${code}`}). ${stderr.slice(-3).join(' ')}`),
-          ),
-        );
-        child.send({
-          type: 'probe',
-          requestId: 1,
-          base,
-          environment: this.options.engineEnvironment,
-          samples: data.samples,
-          cacheDir: this.cacheDir,
-          seed,
-          compute: this.compute,
-        } satisfies ToEngine);
-      });
-      const engine = this.lastEngine!;
-      const speed = speedFrom(
-        engine,
-        probe.forwardMsPerImage || (this.lastForwardMs.get(`${engine.name}/${baseId}`) ?? 100),
-        probe.stepMsPerImage,
-        probe.fitMacsPerMs,
-      );
-      if (probe.forwardMsPerImage) this.lastForwardMs.set(`${engine.name}/${baseId}`, probe.forwardMsPerImage);
-      // Counted over training + validation only: the wizard never looks at the test split.
-      const seen = data.samples.filter((s) => s.split !== 'test');
-      const counts = data.labels.map((_, c) => seen.filter((s) => s.label === c).length);
-      const recommendation = recommend({
-        imagesPerLabel: Math.min(...counts),
-        probeImages: seen.length,
-        images: data.samples.length,
-        labels: counts.length,
-        probeScore: Math.max(...probe.scores.map((s) => s.score)),
-        speed,
-        blocks: spec.blocks,
-        bestBlock: probe.best,
-        anchorBlock: blockAtOrBelow(spec, probe.best),
-        featuresOnly: base.format === 'graph',
-      });
-      return { probe, engine, speed, perLabel: data.perLabel, recommendation, estimate: recommendation.estimate };
-    } finally {
-      this.probingEngines.delete(child);
-      child.kill();
-      this.probing--;
-      this.emitIfIdle();
-    }
   }
 
   /** Engines measuring for the wizard: closing the app stops them too (they outlived the web host, writing caches). */
@@ -437,86 +240,17 @@ export class TrainingService extends EventEmitter<TrainingEvents> {
     const child = this.spawn();
     const state: Active = { child, cancelRequested: false, ended: false, phaseStart: new Map() };
     this.active.set(runId, state);
-    const done = new Promise<runs.RunRow>((resolve) => {
-      const end = (status: 'done' | 'failed' | 'cancelled' | 'interrupted', details: Parameters<typeof runs.finishRun>[3] = {}) => {
-        if (state.ended) return;
-        state.ended = true;
-        runs.finishRun(this.db, runId, status, details);
-        this.active.delete(runId);
-        child.release();
-        const row = runs.getRun(this.db, runId);
-        this.emit('finished', row);
-        resolve(row);
-        this.emitIfIdle();
-      };
-      child.onMessage((m) => {
-        if (!('runId' in m) || m.runId !== runId) return;
-        switch (m.type) {
-          case 'started':
-            runs.markRunning(this.db, runId, m.engine.name);
-            break;
-          case 'progress': {
-            const key = `${m.phase}`;
-            if (m.done === 0 || !state.phaseStart.has(key)) state.phaseStart.set(key, Date.now());
-            const elapsed = Date.now() - state.phaseStart.get(key)!;
-            this.emit('progress', {
-              runId,
-              phase: m.phase,
-              done: m.done,
-              total: m.total,
-              etaMs: m.done > 0 ? Math.round((elapsed / m.done) * (m.total - m.done)) : null,
-            });
-            break;
-          }
-          case 'epoch':
-            runs.addEpoch(this.db, runId, m.record);
-            this.emit('epoch', { runId, record: m.record });
-            break;
-          case 'done':
-            // A Stop pressed while the run was already saving its model still stops it: the
-            // user asked for no model, and a run that says Done after Stop reads as ignored.
-            if (state.cancelRequested) {
-              fs.rmSync(outDir, { recursive: true, force: true });
-              end('cancelled');
-              break;
-            }
-            if (m.summary.evaluation)
-              saveRunEvaluation(
-                this.db,
-                runId,
-                data.labels,
-                m.summary.evaluation,
-                data.imageIds,
-                unlabeled.map((u) => u.id),
-              );
-            end('done', {
-              modelFolder: m.summary.modelDir,
-              metrics: m.summary.metrics,
-              backends: m.summary.backends,
-              config: { ...config, featureLayer: m.summary.featureLayer, boundary: m.summary.boundary },
-            });
-            break;
-          case 'cancelled':
-            end('cancelled');
-            break;
-          case 'error':
-            if (isDiskFull({ message: m.message })) {
-              // A model half-written on a full disk is useless and holds the space the user needs.
-              releaseReserves();
-              fs.rmSync(outDir, { recursive: true, force: true });
-              end('failed', { error: diskFullMessage('The run stopped and its partial model was removed.') });
-            } else end('failed', { error: scrubInstallPaths(m.message) });
-            break;
-        }
-      });
-      child.onExit(({ code, signal, stderr }) => {
-        if (state.cancelRequested) end('cancelled');
-        else
-          end('interrupted', {
-            error: `The engine process stopped unexpectedly (${signal ?? `exit code ${code}`}).${stderr.length ? ` ${stderr.slice(-3).join(' ')}` : ''}`,
-          });
-      });
-    });
+    const done = followRun(
+      this.db,
+      { runId, state, outDir, config, labels: data.labels, imageIds: data.imageIds, unlabeledIds: unlabeled.map((u) => u.id) },
+      {
+        progress: (p) => this.emit('progress', p),
+        epoch: (e) => this.emit('epoch', e),
+        released: () => this.active.delete(runId),
+        finished: (row) => this.emit('finished', row),
+        settled: () => this.emitIfIdle(),
+      },
+    );
     child.send({
       type: 'start',
       runId,
