@@ -144,9 +144,8 @@ export const WizardReport = z.object({
     engine: z.string(),
     msPerImage: z.record(Strategy, z.number()),
     forwardMsPerImage: z.number().optional(),
-    /** The convex head's measured arithmetic rate, and the passes the wizard's fused features add (electron/shared/run-estimate.ts). */
+    /** The convex head's measured arithmetic rate (electron/shared/run-estimate.ts). */
     fitMacsPerMs: z.number().optional(),
-    fusedPassMsPerImage: z.number().optional(),
   }),
   recommendation: PlanRecommendation.extend({
     estimatedMs: z.number(),
@@ -167,8 +166,9 @@ export const WizardReport = z.object({
           belowBest: z.number(),
           se: z.number(),
           bytes: z.number(),
-          /** Features the head reads: what its fit costs (the run estimate). */
+          /** For the run estimate: features the head reads (its fit's cost), and ms per picture of the passes a run on them adds. */
           width: z.number().optional(),
+          passMsPerImage: z.number().optional(),
         }),
       ),
       rule: z.string(),

@@ -15,12 +15,6 @@ export interface MeasuredSpeed {
    * timed by the wizard on this computer as loaded then (engine/fit-rate.ts).
    */
   fitMacsPerMs?: number;
-  /**
-   * ms per picture of the frozen passes a run on the wizard's fused features makes beyond what the
-   * wizard cached: each trunk smaller than the fused input is fed the fused size (the in-graph
-   * resize, then the trunk), so none of its probe's features at its own size are reused.
-   */
-  fusedPassMsPerImage?: number;
 }
 
 export interface RunShape {
@@ -39,8 +33,13 @@ export interface RunShape {
   classes?: number;
   /** Width of the convex head's feature rows, for its Gram matrix; unknown, that term is left out (a few % for one layer). */
   featureWidth?: number;
-  /** Strategy 3 on the wizard's fused features: every picture also costs `fusedPassMsPerImage`. */
-  fused?: boolean;
+  /**
+   * Strategy 3 on fused features: ms per picture of the frozen passes the run makes beyond what the
+   * wizard cached — each trunk smaller than the fused input is fed the fused size (the in-graph
+   * resize, then the trunk), so its probe's features at its own size are not reused. The wizard
+   * says it per feature candidate.
+   */
+  fusedPassMsPerImage?: number;
 }
 
 /** Labels assumed when a caller does not say (the fit's cost is linear in them). */
@@ -127,7 +126,7 @@ export function estimateRunMs(strategy: EstimateStrategy, shape: RunShape, speed
     strategy === 'partial'
       ? partialPassesMs(shape.images, train, variants, speed)
       : (FORWARD_PASSES[strategy] * shape.images + variants * train) * (speed.forwardMsPerImage ?? 0);
-  const fusedPasses = strategy === 'head' && shape.fused ? shape.images * (speed.fusedPassMsPerImage ?? 0) : 0;
+  const fusedPasses = strategy === 'head' ? shape.images * (shape.fusedPassMsPerImage ?? 0) : 0;
   const convex = strategy === 'head' && shape.convexHead;
   const head =
     convex && speed.fitMacsPerMs

@@ -35,7 +35,7 @@ try {
   console.log(
     `wizard: ${((performance.now() - t0) / 1000).toFixed(1)} s on ${wizard.engine.name}; ms/image head ${wizard.speed.msPerImage.head.toFixed(2)}, ` +
       `partial ${wizard.speed.msPerImage.partial.toFixed(1)}, full ${wizard.speed.msPerImage.full.toFixed(1)}, forward ${wizard.speed.forwardMsPerImage?.toFixed(1) ?? '–'}, ` +
-      `fused passes ${wizard.speed.fusedPassMsPerImage?.toFixed(1) ?? '–'}; fit ${wizard.speed.fitMacsPerMs ? `${(wizard.speed.fitMacsPerMs / 1e3).toFixed(0)} M multiply-adds/s` : '–'}; ` +
+      `fit ${wizard.speed.fitMacsPerMs ? `${(wizard.speed.fitMacsPerMs / 1e3).toFixed(0)} M multiply-adds/s` : '–'}; ` +
       `features ${wizard.features?.chosen ?? 'one layer'}`,
   );
   const images = Object.values(wizard.perLabel).reduce((a, b) => a + b, 0);
@@ -43,18 +43,23 @@ try {
   for (const strategy of strategies) {
     const d = defaults.byStrategy[strategy];
     // As the Train tab starts it: on the wizard's base, strategy 3 with the wizard's features (fused
-    // or one layer), strategies 1–2 from the wizard's layer. (On the default base instead, the
-    // estimate was of one base and the run of another.)
+    // or one layer) — or the candidate ESTIMATE_FEATURES names (e.g. `both`, to time fused features
+    // when the wizard kept one layer) —, strategies 1–2 from the wizard's layer. (On the default
+    // base instead, the estimate was of one base and the run of another.)
     const r = wizard.recommendation;
+    const chosen = wizard.features?.candidates.find((c) => c.name === (process.env.ESTIMATE_FEATURES ?? wizard.features!.chosen));
+    if (process.env.ESTIMATE_FEATURES && !chosen)
+      throw new Error(`The wizard measured no feature candidate "${process.env.ESTIMATE_FEATURES}".`);
+    const fused = strategy === 'head' && !!chosen && chosen.name !== 'single';
     const overrides =
       strategy === 'head'
-        ? { featureLayer: r.featureLayer, ...(r.fused ? { fused: r.fused } : {}) }
+        ? chosen
+          ? { featureLayer: chosen.parts[0]!.layer, ...(fused ? { fused: chosen.parts } : {}) }
+          : { featureLayer: r.featureLayer }
         : { featureLayer: r.featureLayer, epochs: epochsBy[strategy] ?? d.epochs, warmupEpochs: 1 };
     const epochs = strategy === 'head' ? d.epochs : overrides.epochs!;
     const warmupEpochs = strategy === 'head' ? 0 : 1;
     // What the Train tab shows for this choice (WizardPanel: the same function, the same speeds).
-    const fused = strategy === 'head' && !!r.fused?.length;
-    const chosen = wizard.features?.candidates.find((c) => c.name === (fused ? wizard.features!.chosen : 'single'));
     const estimateMs = estimateRunMs(
       strategy,
       {
@@ -63,8 +68,8 @@ try {
         warmupEpochs,
         convexHead: strategy === 'head' && d.headFit === 'convex' && d.denseUnits === 0,
         classes: Object.keys(wizard.perLabel).length,
-        fused,
         ...(chosen?.width ? { featureWidth: chosen.width } : {}),
+        ...(fused && chosen?.passMsPerImage ? { fusedPassMsPerImage: chosen.passMsPerImage } : {}),
       },
       wizard.speed,
     );

@@ -74,10 +74,10 @@ describe('a fused run’s uncached passes', () => {
   });
 
   it('count once per picture in a fused strategy-3 run only', () => {
-    const speed = { msPerImage: { head: 0.1, partial: 5, full: 60 }, forwardMsPerImage: 10, fitMacsPerMs: 1e6, fusedPassMsPerImage: 20 };
+    const speed = { msPerImage: { head: 0.1, partial: 5, full: 60 }, forwardMsPerImage: 10, fitMacsPerMs: 1e6 };
     const shape = { images: 500, epochs: 80, warmupEpochs: 0, convexHead: true, classes: 8 };
-    expect(estimateRunMs('head', { ...shape, fused: true }, speed) - estimateRunMs('head', shape, speed)).toBe(500 * 20);
-    expect(estimateRunMs('partial', { ...shape, fused: true }, speed)).toBe(estimateRunMs('partial', shape, speed));
+    expect(estimateRunMs('head', { ...shape, fusedPassMsPerImage: 20 }, speed) - estimateRunMs('head', shape, speed)).toBe(500 * 20);
+    expect(estimateRunMs('partial', { ...shape, fusedPassMsPerImage: 20 }, speed)).toBe(estimateRunMs('partial', shape, speed));
   });
 });
 

@@ -49,6 +49,8 @@ export interface FeatureChoice {
     se: number;
     bytes: number;
     width?: number;
+    /** ms per picture of the frozen passes a run on it makes beyond the wizard's cache (training/speeds.ts). */
+    passMsPerImage?: number;
   }[];
   rule: string;
 }

@@ -6,8 +6,8 @@ import type { EngineInfo } from '../engine/backend.js';
 import type { EngineSpeed } from '../engine/wizard.js';
 import type { FusedPart } from '../engine/fused.js';
 
-/** The engine's measured speeds, with what the run estimate adds for the convex head and fused features. */
-export type WizardSpeed = EngineSpeed & Pick<MeasuredSpeed, 'fitMacsPerMs' | 'fusedPassMsPerImage'>;
+/** The engine's measured speeds, with the convex head's arithmetic rate the run estimate adds. */
+export type WizardSpeed = EngineSpeed & Pick<MeasuredSpeed, 'fitMacsPerMs'>;
 
 /**
  * Speeds per strategy. Strategies 1–2 use the engine's measured training step (the wizard's

@@ -189,12 +189,8 @@ export async function refineFeatures(
     estimate: estimateAccuracy(chosen.accuracy, seen),
     reason: best.recommendation.reason + words,
   };
-  const passMs = fused ? fusedPassMsPerImage(fused, all, (id) => ctx.base(id).spec.inputSize) : 0;
-  return {
-    ...best,
-    speed: { ...best.speed, ...(passMs > 0 ? { fusedPassMsPerImage: passMs } : {}) },
-    recommendation,
-    estimate: recommendation.estimate,
-    features: choice,
-  };
+  // What each candidate would add to a run's frozen passes, for the run estimate of whichever is trained.
+  const inputSizeOf = (id: string) => ctx.base(id).spec.inputSize;
+  const candidatesWithPasses = choice.candidates.map((c) => ({ ...c, passMsPerImage: fusedPassMsPerImage(c.parts, all, inputSizeOf) }));
+  return { ...best, recommendation, estimate: recommendation.estimate, features: { ...choice, candidates: candidatesWithPasses } };
 }
