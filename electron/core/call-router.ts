@@ -15,6 +15,7 @@ import { getProject } from './library/projects.js';
 import type { PredictCtx } from './predict/context.js';
 import { predictHandlers } from './predict/handlers.js';
 import { exportHandlers, type ExportCtx } from './export/handlers.js';
+import { modelContentsHandlers } from './export/model-contents.js';
 import { datasetHandlers, type DatasetCtx } from './dataset/handlers.js';
 import { backupHandlers, type BackupCtx } from './backup/handlers.js';
 import { evalHandlers } from './eval/handlers.js';
@@ -70,6 +71,7 @@ export function routeCalls(p: RouterParts): Handlers {
 
     ...withContext(p.predict, predictHandlers),
     ...withContext(p.exporting, exportHandlers),
+    ...withContext(p.exporting, modelContentsHandlers),
 
     'storage.project': ({ projectId }) => projectStorage(db, paths, projectId),
     'runs.delete': ({ runId }) => ({ ok: true as const, ...deleteRun(db, paths, runId) }),

@@ -15,6 +15,7 @@ import { evalCalls, evalEvents } from './contract-eval.js';
 import { planCalls } from './contract-plan.js';
 import { suggestCalls, suggestEvents } from './contract-suggest.js';
 import { duplicateCalls } from './contract-duplicates.js';
+import { modelContentsCalls } from './contract-model-contents.js';
 
 const call = <A extends z.ZodType, R extends z.ZodType>(args: A, result: R) => ({ args, result });
 const P = { projectId: S.Id };
@@ -95,6 +96,7 @@ export const calls = {
   ...planCalls,
   ...suggestCalls,
   ...duplicateCalls,
+  ...modelContentsCalls,
 } as const;
 
 export const events = {

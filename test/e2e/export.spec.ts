@@ -72,6 +72,9 @@ test('export a finished run: 8-bit preview, float bundle, parity, zip download',
     for (const part of ['tfjs', 'onnx', 'web-demo', 'examples']) await expect(page.getByTestId(`part-${part}`)).toBeChecked();
     await expect(panel).toContainText('Model for apps — use it from Python, a server, a phone, C#…');
     await expect(page.getByTestId('export-history')).toContainText('None yet');
+    // The network inside the model and its size, from the model itself (exports.modelContents).
+    await expect(page.getByTestId('model-trunk')).toHaveCount(1);
+    await expect(page.getByTestId('model-trunk')).toContainText(/MobileNetV2 .*pretrained network, \d+(\.\d)? MB/);
     // "Save to folder…" needs the desktop app's folder dialog; the browser keeps the .zip download.
     await expect(page.getByTestId('save-export-to-folder')).toHaveCount(0);
     await shot(page, '01-export-panel');

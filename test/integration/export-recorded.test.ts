@@ -23,6 +23,7 @@ import { exportRun } from '../../electron/core/export/bundle.js';
 import { recordedPredictions } from '../../electron/core/export/app-predict.js';
 import { RECORDED_TOLERANCE } from '../../electron/core/export/parity-run.js';
 import { tfjsInWorkers, TfjsWorkerUnavailable } from '../../electron/core/export/tfjs-workers.js';
+import { modelContents } from '../../electron/core/export/model-contents.js';
 
 let dir: string;
 let studio: Studio;
@@ -173,4 +174,29 @@ describe('the TF.js check in worker threads', () => {
       tfjsInWorkers({ dir: path.join(dir, 'no-such-model'), size: TINY_SIZE, count: 1, pixels, workers: 1 }),
     ).rejects.toBeInstanceOf(TfjsWorkerUnavailable);
   }, 20_000);
+});
+
+describe('what the model carries (the Export view)', () => {
+  const weightBytes = (folder: string) =>
+    fs
+      .readdirSync(folder)
+      .filter((f) => f.endsWith('.bin'))
+      .reduce((n, f) => n + fs.statSync(path.join(folder, f)).size, 0);
+
+  it('names each trunk with its own weights, the smaller one with its in-graph resize, and the classifier apart', () => {
+    const models = { base: (id: string) => ({ dir: path.join(dir, id) }), describe: (id: string) => ({ name: `the ${id} network` }) };
+    const c = modelContents(studio.db, models, runId);
+    expect(c.trunks.map((t) => [t.baseId, t.name])).toEqual([
+      ['tiny', 'the tiny network'],
+      ['tiny_small', 'the tiny_small network'],
+    ]);
+    expect(c.trunks[0]!.bytes).toBe(weightBytes(path.join(dir, 'tiny')));
+    // Its picture resized 32 → 24 px by two fixed matrices (fused.ts).
+    expect(c.trunks[1]!.bytes).toBe(weightBytes(path.join(dir, 'tiny_small')) + 2 * TINY_SIZE * 24 * 4);
+    // 2 trunks × 16 channels × (average, max) standardised, then 2 labels.
+    const width = 2 * 16 * 2;
+    expect(c.classifierBytes).toBe((4 * width + width * 2 + 2) * 4);
+    const run = studio.db.prepare('SELECT model_folder AS dir FROM runs WHERE id = ?').get(runId) as { dir: string };
+    expect(c.totalBytes).toBe(weightBytes(run.dir));
+  });
 });

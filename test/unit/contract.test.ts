@@ -59,6 +59,7 @@ const valid: { [M in Method]: Args<M> } = {
   'exports.cancel': { jobId: 'export-abc123' },
   'exports.pickFolder': { runId: 1 },
   'exports.preview': { runId: 1, quantize: true },
+  'exports.modelContents': { runId: 1 },
   'exports.list': { runId: 1 },
   'exports.reveal': { exportId: 1 },
   'dataset.export': { projectId: 1, format: 'csv', includeUnlabeled: true, includeExcluded: false, destination: 'abcdefgh12345678' },

@@ -4,12 +4,14 @@
 import type { z } from 'zod';
 import type { ExportInfo, ExportPart, QuantizePreview } from '../../../../electron/shared/contract-export';
 import type { EventPayload } from '../../../../electron/shared/contract';
+import type { ModelContents } from '../../../../electron/shared/contract-model-contents';
 import { api } from '../client';
 import { attempt, messageOf, toasts } from './toasts.svelte';
 
 export type Export = z.output<typeof ExportInfo>;
 export type Part = z.output<typeof ExportPart>;
 export type Preview = z.output<typeof QuantizePreview>;
+export type Contents = z.output<typeof ModelContents>;
 export type ExportProgress = EventPayload<'export.progress'>;
 
 export const PARTS: readonly Part[] = ['tfjs', 'onnx', 'web-demo', 'examples'];
@@ -28,6 +30,8 @@ export class ExportSession {
   result = $state.raw<Export | null>(null);
   failure = $state<string | null>(null);
   history = $state.raw<Export[]>([]);
+  /** The pretrained networks the model carries and their sizes (null until asked, or when the model cannot say). */
+  contents = $state.raw<Contents | null>(null);
   /** "Save to folder…": the folder the user chose, and the new folder the export makes in it. */
   savedIn = $state.raw<{ chosenName: string; folderName: string } | null>(null);
   // An export can end before `exports.start` has answered with its job id.
@@ -55,6 +59,11 @@ export class ExportSession {
   /** The parts actually written: a checked part brings what it needs. */
   parts = $derived(PARTS.filter((p) => this.chosen[p] || PARTS.some((q) => this.chosen[q] && NEEDS[q] === p)));
   running = $derived(this.jobId !== null);
+
+  async loadContents(): Promise<void> {
+    // Quietly absent when the model cannot say: the export itself reports a missing model.
+    this.contents = await api.call('exports.modelContents', { runId: this.runId }).catch(() => null);
+  }
 
   async loadHistory(): Promise<void> {
     const list = await attempt(api.call('exports.list', { runId: this.runId }));
