@@ -103,7 +103,10 @@ try {
     const actualMs = run.durationMs ?? 0;
     const spans = [...phases].map(([phase, ms]) => `${phase} ${(ms / 1000).toFixed(1)} s`).join(', ');
     const epochsMs = run.epochs.map((e) => `${e.phase} ${(e.ms / 1000).toFixed(1)}`).join(', ');
-    console.log(`  ${strategy}: phases ${spans}; epochs (s) ${epochsMs}`);
+    const features = fused
+      ? `; features ${chosen!.name}: ${chosen!.width} wide, ${chosen!.passMsPerImage?.toFixed(0)} ms a picture of uncached passes`
+      : '';
+    console.log(`  ${strategy}: phases ${spans}; epochs (s) ${epochsMs}${features}`);
     const row = {
       strategy,
       epochs,

@@ -81,6 +81,21 @@ describe('a fused run’s uncached passes', () => {
   });
 });
 
+describe('bench:estimates’ strategy-3 runs (clipart-8, 528 pictures, 8 labels)', () => {
+  // The wizard's speeds of that run at load 12.8: InceptionV3's pass 511.8 ms a picture, the fit's
+  // arithmetic 84 M multiply-adds/s, MobileNetV2's pass at 299 px 181 ms a picture.
+  const speed = { msPerImage: { head: 0.1, partial: 293.6, full: 1150.1 }, forwardMsPerImage: 511.8 };
+  const shape = { images: 528, epochs: 80, warmupEpochs: 0, convexHead: true, classes: 8 };
+
+  it('hold within 2× for fused features (both bases’ best layers, about 2,700 features: 216.9 s); the fit and the second trunk’s pass were missing (2.4×)', () => {
+    const fused = { ...shape, featureWidth: 2688, fusedPassMsPerImage: 181 };
+    const ratio = 216_900 / estimateRunMs('head', fused, { ...speed, fitMacsPerMs: 84_000 });
+    expect(ratio).toBeGreaterThan(0.5);
+    expect(ratio).toBeLessThan(2);
+    expect(216_900 / estimateRunMs('head', shape, speed)).toBeGreaterThan(2);
+  });
+});
+
 describe('measureFitRate', () => {
   it('times the objective for about its budget and gives a rate', () => {
     const t = performance.now();
