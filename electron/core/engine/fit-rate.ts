@@ -30,11 +30,10 @@ export function measureFitRate(budgetMs = 40): number {
   objective(problem, theta, grad);
   let evaluations = 0;
   const started = performance.now();
-  let elapsed = 0;
+  const elapsed = () => performance.now() - started;
   do {
     objective(problem, theta, grad);
     evaluations++;
-    elapsed = performance.now() - started;
-  } while (elapsed < budgetMs);
-  return (evaluations * softmaxEvalMacs(m, CLASSES)) / elapsed;
+  } while (elapsed() < budgetMs);
+  return (evaluations * softmaxEvalMacs(m, CLASSES)) / elapsed();
 }
