@@ -29,6 +29,12 @@ export const TrainOverrides = z
     warmupEpochs: z.number().int().min(0).max(1000),
     lr: z.number().positive().max(1),
     headLr: z.number().positive().max(1),
+    /** The main phase's learning rate over its steps (engine/recipe.ts). */
+    lrSchedule: z.enum(['constant', 'cosine']),
+    /** Strategies 1–2: the lowest trained layer's fraction of the learning rate, rising to 1 at the top. */
+    lowestLayerLr: z.number().positive().max(1),
+    /** Label smoothing ε of the training loss. */
+    labelSmoothing: z.number().min(0).max(0.5),
     batchSize: z.number().int().min(1).max(1024),
     denseUnits: z.number().int().min(0).max(4096),
     headFit: z.enum(['convex', 'adam']),
@@ -58,6 +64,10 @@ export const TrainConfig = TrainOverrides.required().extend({
   strategy: Strategy,
   // Runs saved before fused features existed have none.
   fused: TrainOverrides.shape.fused.unwrap().nullable().optional(),
+  // The fine-tuning recipe's settings: a plan that leaves them out gets its strategy's defaults.
+  lrSchedule: TrainOverrides.shape.lrSchedule.unwrap().optional(),
+  lowestLayerLr: TrainOverrides.shape.lowestLayerLr.unwrap().optional(),
+  labelSmoothing: TrainOverrides.shape.labelSmoothing.unwrap().optional(),
 });
 
 export const EpochRecord = z.object({

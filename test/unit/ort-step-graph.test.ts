@@ -11,6 +11,7 @@ import { Head } from '../../electron/core/engine/head.js';
 import { OrtTrainer, openNativeTrainer, nativeHooks, COVERED_LAYERS } from '../../electron/core/engine/ort-train/index.js';
 import { trainLoop, type LoopSpec } from '../../electron/core/engine/loop.js';
 import { allowAbsentSavedInputs } from '../../electron/core/engine/kernels/gradients.js';
+import { layerRates } from '../../electron/core/engine/recipe.js';
 
 type Sym = tf.SymbolicTensor;
 type Make = (x: Sym) => Sym;
@@ -168,10 +169,13 @@ const N = 3;
 const LABELS = [0, 2, 1];
 const SHARE = Float32Array.of(0.5, 0.2, 0.3);
 
-/** tfjs's loss as loop.ts computes it, with the head in training mode (the same dropout draw). */
-function tfjsLoss(net: tf.LayersModel, head: Head, x: tf.Tensor, step: number): tf.Scalar {
+/**
+ * tfjs's loss as loop.ts computes it, with the head in training mode (the same dropout draw);
+ * `smoothing` ε makes the targets (1 − ε)·one-hot + ε/3, as Keras's label_smoothing.
+ */
+function tfjsLoss(net: tf.LayersModel, head: Head, x: tf.Tensor, step: number, smoothing = 0): tf.Scalar {
   const p = head.apply(tf.mean(net.apply(x, { training: false }) as tf.Tensor, [1, 2]), true, step);
-  const y = tf.oneHot(tf.tensor1d(LABELS, 'int32'), 3);
+  const y = tf.add(tf.mul(tf.oneHot(tf.tensor1d(LABELS, 'int32'), 3), 1 - smoothing), smoothing / 3);
   return tf.sum(tf.mul(tf.neg(tf.sum(tf.mul(y, tf.log(tf.clipByValue(p, 1e-7, 1))), 1)), tf.tensor1d(SHARE))) as tf.Scalar;
 }
 
@@ -319,44 +323,87 @@ describe('native training step: what it covers, what it leaves frozen', () => {
   });
 
   it("the training loop on native steps ends with tfjs's weights: class weights, L2 penalty, micro-batches, dropout", async () => {
-    const c = OTHERS[2]!;
-    const run = async (native: boolean) => {
-      const { net, head, variables } = network(c, 5);
-      const xs = tf.randomUniform([10, ...c.shape], -1, 2, 'float32', 9);
-      const labels = [0, 1, 2, 0, 0, 1, 2, 2, 0, 1];
-      const batch = (ids: number[]) => tf.gather(xs, ids);
-      const spec: LoopSpec = {
-        phase: 'finetune',
-        train: labels.map((_, i) => i),
-        validation: [8, 9],
-        labelOf: (i) => labels[i]!,
-        classes: 3,
-        batch,
-        forward: (x, training, step) => head.apply(tf.mean(net.apply(x, { training: false }) as tf.Tensor, [1, 2]), training, step),
-        variables,
-        epochs: 2,
-        batchSize: 4,
-        microBatch: 3,
-        lr: 1e-2,
-        seed: 3,
-        classWeights: [0.5, 1, 2],
-        penalty: () => head.penalty(1e-3),
-        patience: 5,
-        isCancelled: () => false,
-        onEpoch: () => {},
-      };
-      const trainer = native ? await OrtTrainer.open(net, head.spec(), variables) : null;
-      const records = await trainLoop(trainer ? { ...spec, ...nativeHooks(trainer, head, batch) } : spec);
-      trainer?.dispose();
-      return { records, values: variables.map((v) => Array.from(v.dataSync())) };
-    };
-    const ours = await run(true);
-    const theirs = await run(false);
-    ours.records.forEach((r, i) => {
-      expect(r.loss).toBeCloseTo(theirs.records[i]!.loss, 4);
-      expect(r.valLoss!).toBeCloseTo(theirs.records[i]!.valLoss!, 4);
-      expect(r.acc).toBe(theirs.records[i]!.acc);
-    });
-    ours.values.forEach((v, i) => closeTo(v, theirs.values[i]!, 1e-4, `variable ${i}`));
+    const ours = await loopRun(true);
+    const theirs = await loopRun(false);
+    sameRun(ours, theirs);
+  });
+});
+
+type Recipe = Pick<LoopSpec, 'labelSmoothing' | 'schedule'> & { lowestLayerLr?: number };
+
+/** Two epochs of the training loop on a small network, natively or in tfjs; the records and the weights it ends with. */
+async function loopRun(native: boolean, recipe: Recipe = {}) {
+  const c = OTHERS[2]!;
+  const { net, head, variables } = network(c, 5);
+  const xs = tf.randomUniform([10, ...c.shape], -1, 2, 'float32', 9);
+  const labels = [0, 1, 2, 0, 0, 1, 2, 2, 0, 1];
+  const batch = (ids: number[]) => tf.gather(xs, ids);
+  const spec: LoopSpec = {
+    phase: 'finetune',
+    train: labels.map((_, i) => i),
+    validation: [8, 9],
+    labelOf: (i) => labels[i]!,
+    classes: 3,
+    batch,
+    forward: (x, training, step) => head.apply(tf.mean(net.apply(x, { training: false }) as tf.Tensor, [1, 2]), training, step),
+    variables,
+    epochs: 2,
+    batchSize: 4,
+    microBatch: 3,
+    lr: 1e-2,
+    seed: 3,
+    classWeights: [0.5, 1, 2],
+    penalty: () => head.penalty(1e-3),
+    patience: 5,
+    isCancelled: () => false,
+    onEpoch: () => {},
+    labelSmoothing: recipe.labelSmoothing,
+    schedule: recipe.schedule,
+    ...(recipe.lowestLayerLr !== undefined ? { lrFactors: layerRates(net.layers, recipe.lowestLayerLr) } : {}),
+  };
+  const trainer = native ? await OrtTrainer.open(net, head.spec(), variables) : null;
+  const records = await trainLoop(trainer ? { ...spec, ...nativeHooks(trainer, head, batch) } : spec);
+  trainer?.dispose();
+  const values = variables.map((v) => Array.from(v.dataSync()));
+  net.dispose();
+  head.dispose();
+  xs.dispose();
+  return { records, values };
+}
+
+function sameRun(ours: Awaited<ReturnType<typeof loopRun>>, theirs: Awaited<ReturnType<typeof loopRun>>): void {
+  expect(ours.records.length).toBe(theirs.records.length);
+  ours.records.forEach((r, i) => {
+    expect(r.loss).toBeCloseTo(theirs.records[i]!.loss, 4);
+    expect(r.valLoss!).toBeCloseTo(theirs.records[i]!.valLoss!, 4);
+    expect(r.acc).toBe(theirs.records[i]!.acc);
+  });
+  ours.values.forEach((v, i) => closeTo(v, theirs.values[i]!, 1e-4, `variable ${i}`));
+}
+
+describe('native training step: the fine-tuning recipe (recipe.ts) as tfjs-cpu computes it', () => {
+  it('label smoothing: the loss, the probabilities and every gradient match tfjs on smoothed targets', async () => {
+    const { net, head, variables, x, trainer, step, out: plain } = await nativeStep(OTHERS[0]!, 31);
+    const data = x.dataSync() as Float32Array;
+    const smoothed = await trainer.step(data, x.shape, LABELS, SHARE, head.dropoutMask(N, step), 0.1);
+    const ref = tf.variableGrads(() => tfjsLoss(net, head, x, step, 0.1), variables);
+    expect(smoothed.loss).toBeCloseTo(ref.value.dataSync()[0]!, 5);
+    // Smoothing changes the loss (it is not the plain step's); the probabilities are the same forward pass.
+    expect(Math.abs(smoothed.loss - plain.loss)).toBeGreaterThan(1e-3);
+    const probs = tf.tidy(() => head.apply(tf.mean(net.apply(x) as tf.Tensor, [1, 2]), true, step).dataSync());
+    closeTo(smoothed.probs, probs, 1e-4, 'probabilities');
+    for (const v of variables) closeTo(smoothed.grads[v.name]!, ref.grads[v.name]!.dataSync(), 1e-4, v.name);
+    trainer.dispose();
+    tf.dispose([x, ref.value, ...Object.values(ref.grads)]);
+  });
+
+  it("the loop with the recipe (label smoothing, cosine decay, lower layers slower) ends with tfjs's weights, not the plain loop's", async () => {
+    const recipe: Recipe = { labelSmoothing: 0.1, schedule: 'cosine', lowestLayerLr: 0.1 };
+    const ours = await loopRun(true, recipe);
+    sameRun(ours, await loopRun(false, recipe));
+    // The recipe reached the step: without it the same run ends elsewhere.
+    const plain = await loopRun(true);
+    const apart = Math.max(...ours.values.flatMap((v, i) => v.map((w, k) => Math.abs(w - plain.values[i]![k]!))));
+    expect(apart).toBeGreaterThan(1e-3);
   });
 });

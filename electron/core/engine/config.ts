@@ -4,6 +4,7 @@
 import { DEFAULT_AUGMENTATION, type Augmentation } from './augment.js';
 import type { Strategy } from './wizard.js';
 import type { FusedPart } from './fused.js';
+import type { LrSchedule } from './recipe.js';
 
 export type HeadFit = 'convex' | 'adam';
 
@@ -21,12 +22,22 @@ export interface TrainConfig {
   lr: number;
   /** Learning rate of the head warm-up. */
   headLr: number;
+  /** The main phase's learning rate over its steps: constant, or cosine decay towards 0 (recipe.ts). */
+  lrSchedule: LrSchedule;
+  /**
+   * Strategies 1–2: the lowest trained layer's learning rate as a fraction of `lr`, rising
+   * geometrically layer by layer to `lr` at the top (the head learns at `lr`); 1 = one rate.
+   */
+  lowestLayerLr: number;
+  /** Label smoothing ε of the training loss in the epoch loop's phases: targets (1 − ε)·one-hot + ε/labels. */
+  labelSmoothing: number;
   batchSize: number;
   denseUnits: number;
   /**
-   * How strategy 3's head (without a hidden layer) is fitted: 'convex' = L2-regularised softmax
-   * to convergence, strength by cross-validation on training + validation (linear-head.ts);
-   * 'adam' = the epoch loop with early stopping on validation (also every MLP head and the warm-up of 1–2).
+   * How a head without a hidden layer is fitted: 'convex' = L2-regularised softmax to
+   * convergence, strength by cross-validation (linear-head.ts) — strategy 3's on training +
+   * validation, 1–2's warm-up on training images only; 'adam' = the epoch loop with early
+   * stopping on validation (also every MLP head).
    */
   headFit: HeadFit;
   dropout: number;
@@ -48,16 +59,42 @@ export interface TrainConfig {
   resetWeights: boolean;
 }
 
+type StrategyDefaults = Pick<
+  TrainConfig,
+  'epochs' | 'warmupEpochs' | 'lr' | 'batchSize' | 'patience' | 'lrSchedule' | 'lowestLayerLr' | 'labelSmoothing'
+>;
+
 /** What differs between strategies. */
-export const STRATEGY_DEFAULTS: Readonly<
-  Record<Strategy, Readonly<Pick<TrainConfig, 'epochs' | 'warmupEpochs' | 'lr' | 'batchSize' | 'patience'>>>
-> = {
+export const STRATEGY_DEFAULTS: Readonly<Record<Strategy, Readonly<StrategyDefaults>>> = {
   // Epochs on cached features cost milliseconds: large batches and more epochs are cheap.
-  head: { epochs: 80, warmupEpochs: 0, lr: 2e-3, batchSize: 64, patience: 12 },
-  partial: { epochs: 10, warmupEpochs: 5, lr: 1e-4, batchSize: 16, patience: 3 },
-  full: { epochs: 10, warmupEpochs: 5, lr: 1e-5, batchSize: 16, patience: 3 },
+  head: { epochs: 80, warmupEpochs: 0, lr: 2e-3, batchSize: 64, patience: 12, lrSchedule: 'constant', lowestLayerLr: 1, labelSmoothing: 0 },
+  // The fine-tuning recipe (recipe.ts): smoothed labels, cosine decay, lower layers slower.
+  partial: {
+    epochs: 10,
+    warmupEpochs: 5,
+    lr: 1e-4,
+    batchSize: 16,
+    patience: 3,
+    lrSchedule: 'cosine',
+    lowestLayerLr: 0.3,
+    labelSmoothing: 0.1,
+  },
+  full: {
+    epochs: 10,
+    warmupEpochs: 5,
+    lr: 1e-5,
+    batchSize: 16,
+    patience: 3,
+    lrSchedule: 'cosine',
+    lowestLayerLr: 0.1,
+    labelSmoothing: 0.1,
+  },
 };
 
+/**
+ * A run's whole config: the strategy's defaults under `overrides`. Also how a stored config
+ * written before a setting existed is read (it lacks that key, so the default fills it in).
+ */
 export function defaultConfig(strategy: Strategy, overrides: Partial<TrainConfig> = {}): TrainConfig {
   const set = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) as Partial<TrainConfig>;
   return {

@@ -84,6 +84,8 @@ export async function runGraphHead(input: RunInput, base: GraphBase): Promise<Ru
       variables: head.variables(),
       epochs: config.epochs,
       lr: config.lr,
+      schedule: config.lrSchedule,
+      labelSmoothing: config.labelSmoothing,
       patience: config.patience,
       onBatch: (d, t) => progress('training', d, t),
     };

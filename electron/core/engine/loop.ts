@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { rng, shuffled, subSeed } from './seeded.js';
 import type { NativeStepResult } from './ort-train/ort-step.js';
 import { ArrayAdam } from './ort-train/array-adam.js';
+import { rateOf, scheduleFactor, smoothedTargets, type LrSchedule } from './recipe.js';
 
 export class Cancelled extends Error {
   constructor() {
@@ -40,11 +41,22 @@ export interface LoopSpec {
   epochs: number;
   batchSize: number;
   lr: number;
+  /** The learning rate over the phase's steps (recipe.ts); default constant. */
+  schedule?: LrSchedule;
+  /** Per-variable factors of the learning rate (recipe.ts's layerRates); a variable not in it learns at 1×. */
+  lrFactors?: ReadonlyMap<tf.Variable, number>;
+  /** Label smoothing ε of the training loss (recipe.ts); default 0. Validation's loss stays plain cross-entropy. */
+  labelSmoothing?: number;
   seed: number;
   classWeights: number[] | null;
   /** Extra loss term (e.g. L2 on the head), added to each step's loss. */
   penalty?: () => tf.Scalar;
   patience: number;
+  /**
+   * The weights the phase starts from compete for the best epoch too (scored on validation before
+   * the first step): fine-tuning from a fitted head is kept only when validation says it helped.
+   */
+  keepStart?: boolean;
   /**
    * Images per forward/backward pass when fewer than batchSize: the step then sums the
    * gradients of its micro-batches before one update — the same step (frozen BatchNorm does
@@ -57,7 +69,14 @@ export interface LoopSpec {
    * autodiff of `forward`, and the update is Adam on arrays (ArrayAdam, the same update as
    * tf.train.adam); the penalty's gradient is still taken in tfjs.
    */
-  nativeStep?: (samples: number[], labels: number[], weight: Float32Array, epoch: number, step: number) => Promise<NativeStepResult>;
+  nativeStep?: (
+    samples: number[],
+    labels: number[],
+    weight: Float32Array,
+    epoch: number,
+    step: number,
+    smoothing: number,
+  ) => Promise<NativeStepResult>;
   /** Class probabilities for these samples outside tfjs (evaluation), row per sample. */
   nativePredict?: (samples: number[]) => Promise<Float32Array>;
   isCancelled: () => boolean;
@@ -67,8 +86,8 @@ export interface LoopSpec {
 
 const EPS = 1e-7;
 
-function crossEntropy(probs: tf.Tensor, oneHot: tf.Tensor): tf.Tensor1D {
-  return tf.neg(tf.sum(tf.mul(oneHot, tf.log(tf.clipByValue(probs, EPS, 1))), 1)) as tf.Tensor1D;
+function crossEntropy(probs: tf.Tensor, targets: tf.Tensor): tf.Tensor1D {
+  return tf.neg(tf.sum(tf.mul(targets, tf.log(tf.clipByValue(probs, EPS, 1))), 1)) as tf.Tensor1D;
 }
 
 const yieldToEvents = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -120,14 +139,33 @@ export function argMax(row: ArrayLike<number>): number {
   return best;
 }
 
+/**
+ * The phase's optimizer: Adam on arrays for the native step, else tf.train.adam — one per
+ * distinct learning-rate factor, as tfjs's Adam has one rate for all its variables. Each is
+ * stepped every step (its bias correction counts steps), with its rate set first.
+ */
+type Optimizer = ArrayAdam | { groups: { factor: number; optimizer: tf.AdamOptimizer; names: Set<string> }[] };
+
+function optimizerFor(spec: LoopSpec): Optimizer {
+  if (spec.nativeStep) return new ArrayAdam(spec.lr);
+  const byFactor = new Map<number, Set<string>>();
+  for (const v of spec.variables) {
+    const factor = spec.lrFactors?.get(v) ?? 1;
+    if (!byFactor.has(factor)) byFactor.set(factor, new Set());
+    byFactor.get(factor)!.add(v.name);
+  }
+  return { groups: [...byFactor].map(([factor, names]) => ({ factor, optimizer: tf.train.adam(spec.lr * factor), names })) };
+}
+
 /** One optimizer step on these samples: the weighted mean loss and each sample's predicted class. */
 async function trainStep(
   spec: LoopSpec,
-  optimizer: tf.Optimizer | ArrayAdam,
+  optimizer: Optimizer,
   idx: number[],
   labels: number[],
   epoch: number,
   step: number,
+  scheduled: number,
 ): Promise<{ loss: number; predicted: number[] }> {
   const weights = spec.classWeights ? labels.map((l) => spec.classWeights![l]!) : labels.map(() => 1);
   const totalWeight = weights.reduce((a, b) => a + b, 0);
@@ -157,7 +195,7 @@ async function trainStep(
       predicted.push(...native.predicted);
       sums = sumInto(sums, native.grads);
     }
-    optimizer.apply(spec.variables, sums!);
+    optimizer.apply(spec.variables, sums!, (v) => rateOf(spec.lr, scheduled, spec.lrFactors?.get(v)));
     return { loss, predicted };
   }
   let sums: Record<string, tf.Tensor> | null = null;
@@ -172,7 +210,7 @@ async function trainStep(
       let pred: tf.Tensor | null = null;
       const { value, grads } = tf.tidy(() => {
         const x = spec.batch(part, epoch, true);
-        const y = tf.oneHot(tf.tensor1d(partLabels, 'int32'), spec.classes);
+        const y = tf.tensor2d(smoothedTargets(partLabels, spec.classes, spec.labelSmoothing ?? 0), [partLabels.length, spec.classes]);
         const w = tf.tensor1d(weights.slice(c0, c0 + size));
         return tf.variableGrads(() => {
           const p = spec.forward(x, true, step);
@@ -188,7 +226,11 @@ async function trainStep(
       pred!.dispose();
       sums = addInto(sums, grads);
     }
-    optimizer.applyGradients(sums as tf.NamedTensorMap);
+    for (const { factor, optimizer: adam, names } of optimizer.groups) {
+      // tfjs's Adam reads its learningRate on every applyGradients (a protected field).
+      (adam as unknown as { learningRate: number }).learningRate = rateOf(spec.lr, scheduled, factor);
+      adam.applyGradients(Object.entries(sums!).flatMap(([name, tensor]) => (names.has(name) ? [{ name, tensor }] : [])));
+    }
     return { loss, predicted };
   } finally {
     if (sums) tf.dispose(Object.values(sums));
@@ -234,7 +276,7 @@ async function nativeGradients(
   step: number,
 ): Promise<{ loss: number; predicted: number[]; grads: Record<string, Float32Array> }> {
   const share = Float32Array.from(weights, (w) => w / totalWeight);
-  const out = await spec.nativeStep!(part, labels, share, epoch, step);
+  const out = await spec.nativeStep!(part, labels, share, epoch, step, spec.labelSmoothing ?? 0);
   let loss = out.loss;
   const predicted = part.map((_, k) => argMax(out.probs.subarray(k * spec.classes, (k + 1) * spec.classes)));
   if (first && spec.penalty) {
@@ -251,12 +293,18 @@ async function nativeGradients(
 
 /** Trains; returns the records. The variables end holding the best epoch's values. */
 export async function trainLoop(spec: LoopSpec): Promise<EpochRecord[]> {
-  const optimizer = spec.nativeStep ? new ArrayAdam(spec.lr) : tf.train.adam(spec.lr);
+  const optimizer = optimizerFor(spec);
   const records: EpochRecord[] = [];
   let best: { loss: number; epoch: number; values: tf.Tensor[] } | null = null;
   let step = 0;
   const stepsPerEpoch = Math.ceil(spec.train.length / spec.batchSize);
+  // The schedule spans every step the phase may take; early stopping may end it sooner.
+  const totalSteps = spec.epochs * stepsPerEpoch;
   try {
+    if (spec.keepStart && spec.validation.length > 0) {
+      const start = await evaluate(spec, spec.validation);
+      best = { loss: start.loss, epoch: -1, values: spec.variables.map((v) => tf.keep(v.clone())) };
+    }
     for (let epoch = 0; epoch < spec.epochs; epoch++) {
       const started = performance.now();
       const order = shuffled(spec.train, rng(subSeed(spec.seed, `${spec.phase}-epoch-${epoch}`)));
@@ -267,7 +315,8 @@ export async function trainLoop(spec: LoopSpec): Promise<EpochRecord[]> {
         if (spec.isCancelled()) throw new Cancelled();
         const idx = order.slice(b * spec.batchSize, (b + 1) * spec.batchSize);
         const labels = idx.map(spec.labelOf);
-        const { loss, predicted } = await trainStep(spec, optimizer, idx, labels, epoch, step);
+        const scheduled = scheduleFactor(spec.schedule ?? 'constant', step, totalSteps);
+        const { loss, predicted } = await trainStep(spec, optimizer, idx, labels, epoch, step, scheduled);
         lossSum += loss * idx.length;
         predicted.forEach((p, k) => {
           if (p === labels[k]) correct++;
@@ -297,6 +346,6 @@ export async function trainLoop(spec: LoopSpec): Promise<EpochRecord[]> {
     return records;
   } finally {
     best?.values.forEach((t) => t.dispose());
-    if (!(optimizer instanceof ArrayAdam)) optimizer.dispose();
+    if (!(optimizer instanceof ArrayAdam)) optimizer.groups.forEach((g) => g.optimizer.dispose());
   }
 }

@@ -26,6 +26,7 @@ import { scaleOffset } from '../models/scaling.js';
 import { runItems, splitIndices } from './run-items.js';
 import { evaluateRun, heldOutRows, inBatches, type RunEvaluation } from '../eval/run-evaluation.js';
 import { concatRows } from './rows.js';
+import { layerRates } from './recipe.js';
 
 export type SplitName = 'train' | 'validation' | 'test';
 
@@ -167,10 +168,15 @@ export async function runTraining(input: RunInput): Promise<RunOutput> {
   const featureDim = pooled[0]!.length;
   let head: Head;
   let cvAccuracy: number | null = null;
-  if (convex) {
-    // Training + validation both fit the head; cross-validation over them chooses its strength
-    // and stands in for the validation score. A set l2 fixes the strength instead (λ/2 = l2).
-    const fitIds = [...train, ...validation];
+  // Strategies 1–2 warm the head up with the same convex fit ("linear probe, then fine-tune"):
+  // fine-tuning starts from strategy 3's answer instead of a head a few Adam epochs left
+  // under-fitted, whose large early gradients would also push the pretrained layers around.
+  const convexWarmup = config.strategy !== 'head' && config.headFit === 'convex' && config.denseUnits === 0 && config.warmupEpochs > 0;
+  if (convex || convexWarmup) {
+    // Strategy 3: training + validation both fit the head; cross-validation over them chooses its
+    // strength and stands in for the validation score. A warm-up fits training images only:
+    // validation stays held out for the fine-tuning's early stopping. A set l2 fixes the strength instead (λ/2 = l2).
+    const fitIds = convex ? [...train, ...validation] : train;
     const started = performance.now();
     progress('training', 0, 1);
     const fitted = fitHead(
@@ -212,6 +218,7 @@ export async function runTraining(input: RunInput): Promise<RunOutput> {
       onEpoch,
       batchSize: config.batchSize,
       penalty,
+      labelSmoothing: config.labelSmoothing,
     };
     const headSpec: LoopSpec = {
       ...common,
@@ -221,11 +228,13 @@ export async function runTraining(input: RunInput): Promise<RunOutput> {
       variables: head.variables(),
       epochs: config.strategy === 'head' ? config.epochs : config.warmupEpochs,
       lr: config.strategy === 'head' ? config.lr : config.headLr,
+      // The schedule is the main phase's: strategy 3's head, not 1–2's warm-up.
+      schedule: config.strategy === 'head' ? config.lrSchedule : 'constant',
       patience: config.patience,
       onBatch: (d, t) => progress('training', d, t),
     };
     plan.head();
-    if (headSpec.epochs > 0 && !convex) await trainLoop(headSpec);
+    if (headSpec.epochs > 0 && !convex && !convexWarmup) await trainLoop(headSpec);
     let finalSpec: LoopSpec = headSpec;
 
     if (config.strategy !== 'head') {
@@ -254,9 +263,12 @@ export async function runTraining(input: RunInput): Promise<RunOutput> {
           // training:false keeps BatchNorm on its moving statistics (its scale and shift still train).
           forward: (x, training, step) => head.apply(tf.mean(upper!.apply(x, { training: false }) as tf.Tensor, [1, 2]), training, step),
           variables,
+          lrFactors: layerRates(trainable, config.lowestLayerLr),
           ...(await nativeFor(upper!, variables, batch)),
           epochs: config.epochs,
           lr: config.lr,
+          schedule: config.lrSchedule,
+          keepStart: convexWarmup,
           patience: config.patience,
           onBatch: (d, t) => progress('training', d, t),
         };
@@ -283,9 +295,12 @@ export async function runTraining(input: RunInput): Promise<RunOutput> {
           batch,
           forward: (x, training, step) => head.apply(tf.mean(net.apply(x, { training: false }) as tf.Tensor, [1, 2]), training, step),
           variables,
+          lrFactors: layerRates(net.layers, config.lowestLayerLr),
           ...(await nativeFor(net, variables, batch)),
           epochs: config.epochs,
           lr: config.lr,
+          schedule: config.lrSchedule,
+          keepStart: convexWarmup,
           patience: config.patience,
           onBatch: (d, t) => progress('training', d, t),
         };

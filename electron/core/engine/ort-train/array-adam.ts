@@ -25,13 +25,19 @@ export class ArrayAdam {
     this.accBeta2 = beta2;
   }
 
-  /** One update of every variable that has a gradient (`grads` by variable name), as tf.train.adam's applyGradients. */
-  apply(variables: tf.Variable[], grads: Record<string, Float32Array>): void {
+  /**
+   * One update of every variable that has a gradient (`grads` by variable name), as tf.train.adam's
+   * applyGradients. `rate(v)` is that variable's learning rate this step (the fine-tuning recipe's
+   * schedule and per-layer factors, recipe.ts); default the constructor's. tfjs gets the same with
+   * one optimizer per rate whose learningRate is set before each step (loop.ts).
+   */
+  apply(variables: tf.Variable[], grads: Record<string, Float32Array>, rate: (v: tf.Variable) => number = () => this.learningRate): void {
     const f = Math.fround;
     const [b1, b2, c1, c2] = [f(this.beta1), f(this.beta2), f(1 - this.beta1), f(1 - this.beta2)];
     const [bias1, bias2] = [f(1 - this.accBeta1), f(1 - this.accBeta2)];
-    const [step, eps] = [f(-this.learningRate), f(this.epsilon)];
+    const eps = f(this.epsilon);
     for (const variable of variables) {
+      const step = f(-rate(variable));
       const g = grads[variable.name];
       if (!g) continue;
       if (g.length !== variable.size) throw new Error(`${variable.name}: gradient of ${g.length} values for ${variable.size} weights`);

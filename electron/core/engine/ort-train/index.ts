@@ -64,9 +64,9 @@ export function nativeHooks(trainer: OrtTrainer, head: Head, batch: (samples: nu
     }
   };
   return {
-    nativeStep: async (samples: number[], labels: number[], weight: Float32Array, epoch: number, step: number) => {
+    nativeStep: async (samples: number[], labels: number[], weight: Float32Array, epoch: number, step: number, smoothing: number) => {
       const { data, shape } = await read(samples, epoch, true);
-      return trainer.step(data, shape, labels, weight, head.dropoutMask(samples.length, step));
+      return trainer.step(data, shape, labels, weight, head.dropoutMask(samples.length, step), smoothing);
     },
     nativePredict: async (samples: number[]) => {
       const { data, shape } = await read(samples, 0, false);

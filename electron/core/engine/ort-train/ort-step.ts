@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { createOnnxSession, type OnnxSession, type ProviderName } from '../../../../native/onnx-runtime.js';
 import { buildStepGraph, type HeadSpec, type StepGraph } from './step-graph.js';
 import { hostValues } from './host-weights.js';
+import { smoothedTargets } from '../recipe.js';
 
 export interface NativeStepResult {
   loss: number;
@@ -59,7 +60,9 @@ export class OrtTrainer {
 
   /**
    * One forward and backward pass. `weight[i]` is sample i's share of the loss (its class weight
-   * over the whole batch's total); `dropoutMask` is the head's scaled keep-mask (n × featureDim).
+   * over the whole batch's total); `dropoutMask` is the head's scaled keep-mask (n × featureDim);
+   * `smoothing` is the loss's label smoothing ε: the graph's cross-entropy and its gradient take
+   * any target distribution, so the smoothed targets are simply what its `labels` input is fed.
    */
   async step(
     x: Float32Array,
@@ -67,12 +70,11 @@ export class OrtTrainer {
     labels: number[],
     weight: Float32Array,
     dropoutMask: Float32Array | null,
+    smoothing = 0,
   ): Promise<NativeStepResult> {
     const n = shape[0]!;
     const feeds = this.feeds(x, shape);
-    const oneHot = new Float32Array(n * this.graph.classes);
-    labels.forEach((l, i) => (oneHot[i * this.graph.classes + l] = 1));
-    feeds.labels = new ort.Tensor('float32', oneHot, [n, this.graph.classes]);
+    feeds.labels = new ort.Tensor('float32', smoothedTargets(labels, this.graph.classes, smoothing), [n, this.graph.classes]);
     feeds.weight = new ort.Tensor('float32', weight, [n]);
     if (this.graph.dropout) {
       if (!dropoutMask || dropoutMask.length !== n * this.graph.featureDim)

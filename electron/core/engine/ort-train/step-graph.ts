@@ -41,7 +41,11 @@ export interface StepGraph {
   params: StepParam[];
   classes: number;
   featureDim: number;
-  /** Inputs: x [n,h,w,c], labels [n,classes] one-hot, weight [n] (each sample's share of the loss), dropout_mask [n,featureDim] when dropout. */
+  /**
+   * Inputs: x [n,h,w,c], labels [n,classes] the target distribution (one-hot, or label-smoothed:
+   * the loss and its gradient below hold for any), weight [n] (each sample's share of the loss),
+   * dropout_mask [n,featureDim] when dropout.
+   */
   dropout: boolean;
 }
 
