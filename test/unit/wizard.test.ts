@@ -48,6 +48,13 @@ describe('wizard.recommend', () => {
     });
   }
 
+  it('says a fine-tuned network is kept only when it beats a new classifier alone (the run measures it: keepStart)', () => {
+    const partial = recommend({ imagesPerLabel: 100, labels: 8, probeScore: 0.6, speed: gpu, blocks, bestBlock: 'block_13' });
+    const full = recommend({ imagesPerLabel: 600, labels: 4, probeScore: 0.4, speed: gpu, blocks, bestBlock: 'block_13' });
+    expect([partial.strategy, full.strategy]).toEqual(['partial', 'full']);
+    for (const r of [partial, full]) expect(r.reason).toMatch(/kept only if it beats a new classifier alone on your checking pictures/);
+  });
+
   it('anchors the boundary at the best block, lower with more data', () => {
     const few = recommend({ imagesPerLabel: 100, labels: 8, probeScore: 0.6, speed: gpu, blocks, bestBlock: 'block_13' });
     const many = recommend({ imagesPerLabel: 1000, labels: 8, probeScore: 0.75, speed: gpu, blocks, bestBlock: 'block_13' });

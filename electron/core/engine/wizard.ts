@@ -82,8 +82,12 @@ export const DEFAULT_BUDGET_MS = 20 * 60_000;
  * Below this many images in the smallest label, a new classifier fitted to convergence on frozen
  * features beat fine-tuning the top of the base on every dataset measured (clipart-8 and clipart-b
  * at 45–66 per label: strategy 2 scored 0.51 against 0.65+ for strategy 3, see `npm run
- * bench:quality`), and fine-tuning costs minutes, not seconds. The wizard cannot measure
- * fine-tuning within its work budget, so it asks for clearly more data before recommending it.
+ * bench:quality`), and fine-tuning costs minutes, not seconds. With the fine-tuning recipe
+ * (recipe.ts: convex warm-up, label smoothing, cosine decay, lower layers slower) it still did
+ * not help there: on clipart-8 no fine-tuning epoch beat its own warm-up on validation, so each
+ * run kept the warm-up's head (`npm run bench:recipes`). The wizard cannot measure fine-tuning
+ * within its work budget, so it asks for clearly more data before recommending it; a run that
+ * fine-tunes still measures it, and keeps the fine-tuned network only when validation says it helped.
  */
 export const MIN_PER_LABEL_TO_FINETUNE = 100;
 const PROBE_GOOD_ENOUGH = 0.85;
@@ -160,12 +164,12 @@ export function recommend(input: WizardInput): Recommendation {
   if (per >= FULL_NEEDS_PER_LABEL && input.probeScore < FULL_ONLY_BELOW_PROBE && fits('full'))
     return pick(
       'full',
-      `You have ${per} images per label and your photos look unlike what the base learned from (${probe}% in a quick test), so the whole network is retrained with a small learning rate — about ${minutes(estimateMs('full', input))} ${engineNote}.`,
+      `You have ${per} images per label and your photos look unlike what the base learned from (${probe}% in a quick test), so the whole network is retrained with a small learning rate, kept only if it beats a new classifier alone on your checking pictures — about ${minutes(estimateMs('full', input))} ${engineNote}.`,
     );
   if (fits('partial'))
     return pick(
       'partial',
-      `With ${per} images per label and features that fit your labels partly (${probe}% in a quick test), the top of the base is fine-tuned above ${pick('partial', '').boundary} with a small learning rate — about ${minutes(estimateMs('partial', input))} ${engineNote}.`,
+      `With ${per} images per label and features that fit your labels partly (${probe}% in a quick test), the top of the base is fine-tuned above ${pick('partial', '').boundary} with a small learning rate, kept only if it beats a new classifier alone on your checking pictures — about ${minutes(estimateMs('partial', input))} ${engineNote}.`,
     );
   return pick(
     'head',
