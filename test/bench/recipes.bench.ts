@@ -115,6 +115,12 @@ for (const seed of seeds) {
         `${dataset} split seed ${seed} ${row}: test ${r.testAccuracy?.toFixed(3)} (validation ${r.valAccuracy?.toFixed(3)}) in ${(ms / 1000).toFixed(1)} s, ` +
           `${r.epochs.head} head + ${r.epochs.finetune} fine-tuning epochs, ${r.featureLayer}${r.boundary ? ` above ${r.boundary}` : ''}, load ${os.loadavg()[0]!.toFixed(1)}`,
       );
+      // Each fine-tuning epoch's validation: whether it beat the warm-up it started from.
+      const tuned = run.epochs.filter((e) => e.phase === 'finetune');
+      if (tuned.length)
+        console.log(
+          `  fine-tuning validation loss/accuracy: ${tuned.map((e) => `${e.valLoss?.toFixed(3)}/${e.valAcc?.toFixed(3)}`).join(' ')}`,
+        );
     } finally {
       db.close();
       fs.rmSync(root, { recursive: true, force: true });
