@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { layerRates, scheduleFactor, smoothedTargets } from '../../electron/core/engine/recipe.js';
 import { defaultConfig } from '../../electron/core/engine/config.js';
 import { Head } from '../../electron/core/engine/head.js';
-import { trainLoop, type EpochRecord } from '../../electron/core/engine/loop.js';
+import { evaluate, trainLoop, type EpochRecord } from '../../electron/core/engine/loop.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -59,6 +59,25 @@ describe('the recipe’s parts', () => {
     delete stored.lrSchedule;
     delete stored.lowestLayerLr;
     expect(defaultConfig('partial', JSON.parse(JSON.stringify(stored)))).toEqual(defaultConfig('partial'));
+  });
+});
+
+describe('validation with the recipe', () => {
+  it('scores the loss the phase trains: smoothed cross-entropy, the same natively and in tfjs', async () => {
+    const probs = Float32Array.of(0.7, 0.2, 0.1, 0.1, 0.1, 0.8);
+    const labels = [0, 1];
+    const expected = (ε: number) => {
+      const t = (c: number, l: number) => (c === l ? 1 - ε + ε / 3 : ε / 3);
+      return -[0, 1].reduce((sum, k) => sum + [0, 1, 2].reduce((s2, c) => s2 + t(c, labels[k]!) * Math.log(probs[k * 3 + c]!), 0), 0) / 2;
+    };
+    const common = { labelOf: (i: number) => labels[i]!, classes: 3, batchSize: 2, batch: () => tf.tensor2d(probs, [2, 3]) };
+    for (const ε of [0, 0.1]) {
+      const native = await evaluate({ ...common, forward: (x) => x, nativePredict: async () => probs, labelSmoothing: ε }, [0, 1]);
+      const inTfjs = await evaluate({ ...common, forward: (x) => x.clone(), labelSmoothing: ε }, [0, 1]);
+      expect(native.loss).toBeCloseTo(expected(ε), 6);
+      expect(inTfjs.loss).toBeCloseTo(expected(ε), 6);
+      expect(native.acc).toBe(0.5);
+    }
   });
 });
 
