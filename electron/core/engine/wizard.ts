@@ -86,8 +86,8 @@ export const DEFAULT_BUDGET_MS = 20 * 60_000;
  * (recipe.ts: convex warm-up, label smoothing, cosine decay, lower layers slower) strategy 2 on
  * clipart-8 (split seeds 1–3, MobileNetV2 block_13_expand_relu above block_12_add) scored 0.603,
  * 0.679, 0.564 against strategy 3's 0.590, 0.667, 0.577 on the same features — a tie within a
- * test picture or two, and on one seed no fine-tuning epoch beat the warm-up at all (`npm run
- * bench:recipes`). The wizard cannot measure fine-tuning within its work budget, so it asks for
+ * test picture or two, and on one seed no fine-tuning epoch beat the warm-up at all — and on
+ * clipart-b (split seeds 1–2) 0.739, 0.667 against 0.754, 0.725 (`npm run bench:recipes`). The wizard cannot measure fine-tuning within its work budget, so it asks for
  * clearly more data before recommending it; a run that fine-tunes still measures it, and keeps
  * the fine-tuned network only when validation says it helped.
  */
