@@ -120,6 +120,7 @@ export function estimateMs(
       epochs: p.epochs,
       warmupEpochs: p.warmupEpochs,
       convexHead: true,
+      classes: input.labels,
     },
     input.speed,
   );
