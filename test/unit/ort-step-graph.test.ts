@@ -119,6 +119,34 @@ const OTHERS: Case[] = [
     shape: [4, 4, 3],
     make: (x) => apply(L.conv2d({ filters: 3, kernelSize: 3 }), apply(L.zeroPadding2d({ padding: 1 }), x)),
   },
+  // A convolution read only by a BatchNorm runs as one Conv with the BatchNorm folded in (the
+  // case above BatchNorm → ReLU6 is one too: the 1×1 convolution before each case).
+  {
+    name: 'depthwise 3×3 stride 2 → BatchNorm → ReLU6, folded',
+    shape: [8, 8, 5],
+    make: (x) =>
+      apply(
+        L.reLU({ maxValue: 6 }),
+        apply(L.batchNormalization({}), apply(L.depthwiseConv2d({ kernelSize: 3, strides: 2, padding: 'same', useBias: false }), x)),
+      ),
+  },
+  {
+    name: '3×3 valid with bias → BatchNorm without scale → relu, folded',
+    shape: [6, 6, 4],
+    make: (x) =>
+      apply(
+        L.activation({ activation: 'relu' }),
+        apply(L.batchNormalization({ scale: false }), apply(L.conv2d({ filters: 5, kernelSize: 3 }), x)),
+      ),
+  },
+  {
+    name: 'a convolution read by a BatchNorm and by an Add: not folded',
+    shape: [4, 4, 6],
+    make: (x) => {
+      const z = apply(L.conv2d({ filters: 6, kernelSize: 3, padding: 'same' }), x);
+      return apply(L.add(), [z, apply(L.batchNormalization({}), z)]);
+    },
+  },
 ];
 
 // Also held to finite differences: tfjs has no gradient for dilated convolutions at all.

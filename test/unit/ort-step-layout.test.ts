@@ -71,8 +71,12 @@ function activationTransposes(g: Graph): string[] {
   for (const n of g.nodes) if (n.inputs.some((i) => fromBatch.has(i))) n.outputs.forEach((o) => fromBatch.add(o));
   const consumers = new Map<string, Graph['nodes']>();
   for (const n of g.nodes) for (const i of n.inputs) consumers.set(i, [...(consumers.get(i) ?? []), n]);
+  // A finished kernel gradient ('dk', in Keras's layout) is weight-sized: what it feeds (the
+  // BatchNorm fold's scaling) is no activation's business.
+  const finished = (n: Graph['nodes'][number]) => n.op === 'Reshape' && n.outputs.some((o) => /^dk(__\d+)?$/.test(o));
   const reaches = (value: string, seen = new Set<string>()): string[] =>
     (consumers.get(value) ?? []).flatMap((n) => {
+      if (finished(n)) return [];
       if (!KERNEL_GRADIENT.has(n.op)) return [n.op];
       return n.outputs.filter((o) => !seen.has(o) && seen.add(o)).flatMap((o) => reaches(o, seen));
     });
@@ -104,4 +108,19 @@ it('after ORT optimises the step, the only Transpose on the batch is the entry o
   await session.release();
   const g = graphOf(fs.readFileSync(file));
   expect(activationTransposes(g)).toEqual([]);
+});
+
+it('a convolution and the BatchNorm that alone reads it run as one Conv: no per-channel Mul on an activation forward', () => {
+  const { net, head, variables } = network();
+  const graph = graphOf(buildStepGraph(net, head.spec(), variables, { gradients: false }).model);
+  // The forward pass up to the head's pooling: every node fed (through others) from the batch.
+  const fromBatch = new Set(['x']);
+  const ops: string[] = [];
+  for (const n of graph.nodes) {
+    if (n.op === 'ReduceMean' || !n.inputs.some((i) => fromBatch.has(i))) continue;
+    ops.push(n.op);
+    n.outputs.forEach((o) => fromBatch.add(o));
+  }
+  expect(ops.filter((op) => op === 'Conv')).toHaveLength(net.layers.filter((l) => /Conv2D$/.test(l.getClassName())).length);
+  expect(ops).not.toContain('Mul');
 });

@@ -119,6 +119,27 @@ export class Emitter {
     return this.op('Reshape', [v, this.ints([c, 1, 1])], {}, 'per_channel');
   }
 
+  /**
+   * ReLU's gradient from its output y = max(x, 0): dy where y > 0, i.e. x > 0 as tfjs has it, as
+   * dy·sign(y) — two passes and no boolean mask, and the input x need not be kept for the
+   * backward pass (ORT then fuses the ReLU into the convolution before it).
+   */
+  reluGrad(dy: string, y: string): string {
+    return this.op('Mul', [dy, this.op('Sign', [y], {}, 'relu_mask')], {}, 'relu_grad');
+  }
+
+  /**
+   * ReLU6's (clip to [0, max]) gradient from its output y: dy where 0 < y < max, as
+   * dy·sign(y·(max − y)) — exact in float32 (max − y is exact near max, y·(max − y) > 0 for any
+   * y > 0). tfjs passes the gradient at x = max exactly too (PyTorch does not); from the output
+   * that one point cannot be told from x > max, and keeping x for it would keep a whole
+   * activation per layer alive until the backward pass.
+   */
+  clipGrad(dy: string, y: string, max: number): string {
+    const band = this.op('Mul', [y, this.op('Sub', [this.scalar(max), y])], {}, 'clip_band');
+    return this.op('Mul', [dy, this.op('Sign', [band], {}, 'clip_mask')], {}, 'clip_grad');
+  }
+
   /** `g` where `cond` holds, else 0 — a gradient through a mask. (Cast and Mul: ORT's Where is no faster.) */
   keep(g: string, cond: string, base = 'masked'): string {
     return this.op('Mul', [g, this.op('Cast', [cond], { to: DataType.FLOAT }, 'mask')], {}, base);

@@ -1,5 +1,7 @@
 // Forward and backward passes of each Keras layer type a step graph covers, following tfjs's
-// gradient formulas (ReLU6's mask is x > 0 && x ≤ 6). Every value is channels-first (NCHW), the
+// gradient formulas (ReLU6's mask 0 < x ≤ 6 is read from its output, so 0 < x < 6: see
+// Emitter.clipGrad). A convolution read only by a frozen BatchNorm runs as one Conv with it
+// (convolution, foldableBatchNorm). Every value is channels-first (NCHW), the
 // layout of ORT's CPU convolutions and pooling, so no activation is transposed between layers
 // (channels-last, ORT wrapped each convolution in Transposes: 21.5% of a step). Shapes read
 // from Keras (dims) stay channels-last: [h, w, c].
@@ -26,8 +28,18 @@ export const COVERED_LAYERS = [
   'AveragePooling2D',
 ] as const;
 
-/** Emits one layer's forward pass; returns its backward pass (called with the output's gradient). */
-export function emitLayer(e: Emitter, layer: tf.layers.Layer, ins: Sym[], out: Sym): { y: string; backward: Backward } {
+/**
+ * Emits one layer's forward pass; returns its backward pass (called with the output's gradient).
+ * `folded`: the BatchNormalization that alone reads this convolution's output (foldableBatchNorm),
+ * emitted with it as one layer; the returned value and backward pass are then the BatchNorm's.
+ */
+export function emitLayer(
+  e: Emitter,
+  layer: tf.layers.Layer,
+  ins: Sym[],
+  out: Sym,
+  folded: tf.layers.Layer | null = null,
+): { y: string; backward: Backward } {
   const cls = layer.getClassName();
   const cfg = layer.getConfig() as Record<string, unknown>;
   const x = e.value.get(ins[0]!.id)!;
@@ -37,9 +49,9 @@ export function emitLayer(e: Emitter, layer: tf.layers.Layer, ins: Sym[], out: S
   switch (cls) {
     case 'Conv2D':
     case 'DepthwiseConv2D':
-      return convolution(e, layer, cls === 'DepthwiseConv2D', cfg, ins[0]!, out, x, xNeeds());
+      return convolution(e, layer, cls === 'DepthwiseConv2D', cfg, ins[0]!, out, x, xNeeds(), folded && frozenBatchNorm(e, folded, out));
     case 'BatchNormalization':
-      return batchNorm(e, layer, cfg, ins[0]!, x, xNeeds());
+      return batchNorm(e, layer, ins[0]!, x, xNeeds());
     case 'ReLU': {
       const max = cfg.maxValue as number | null | undefined;
       if (Number(cfg.negativeSlope ?? 0) !== 0 || Number(cfg.threshold ?? 0) !== 0)
@@ -47,13 +59,7 @@ export function emitLayer(e: Emitter, layer: tf.layers.Layer, ins: Sym[], out: S
       const y = max === null || max === undefined ? e.op('Relu', [x]) : e.op('Clip', [x, e.scalar(0), e.scalar(max)], {}, 'relu6');
       return {
         y,
-        backward: (dy) => {
-          if (!xNeeds()) return;
-          // tfjs: relu's step(x) times clipByValue's (0 ≤ relu(x) ≤ max) = x > 0 && x ≤ max.
-          let keep = e.op('Greater', [x, e.scalar(0)]);
-          if (max !== null && max !== undefined) keep = e.op('And', [keep, e.op('LessOrEqual', [x, e.scalar(max)])]);
-          e.addGrad(ins[0]!, e.keep(dy, keep, 'relu_grad'));
-        },
+        backward: (dy) => xNeeds() && e.addGrad(ins[0]!, max === null || max === undefined ? e.reluGrad(dy, y) : e.clipGrad(dy, y, max)),
       };
     }
     case 'Activation':
@@ -104,10 +110,75 @@ export function emitLayer(e: Emitter, layer: tf.layers.Layer, ins: Sym[], out: S
 
 function activation(e: Emitter, name: string, act: string, z: string, give: (g: string) => unknown): { y: string; backward: Backward } {
   if (act === 'linear') return { y: z, backward: (dy) => give(dy) };
-  if (act === 'relu') return { y: e.op('Relu', [z]), backward: (dy) => give(e.keep(dy, e.op('Greater', [z, e.scalar(0)]), 'relu_grad')) };
+  if (act === 'relu') {
+    const y = e.op('Relu', [z]);
+    return { y, backward: (dy) => give(e.reluGrad(dy, y)) };
+  }
   throw new NotCoveredError(name, `activation ${act}`);
 }
 
+/**
+ * The BatchNormalization layer that is the only reader of `out`, when `out` is a convolution's
+ * output with no activation of its own: the two then run as one convolution (see convolution).
+ * `consumers` lists each symbolic tensor's readers in the network being emitted.
+ */
+export function foldableBatchNorm(layer: tf.layers.Layer, out: Sym, consumers: Map<number, Sym[]>): Sym | null {
+  const cls = layer.getClassName();
+  if (cls !== 'Conv2D' && cls !== 'DepthwiseConv2D') return null;
+  if (String((layer.getConfig() as Record<string, unknown>).activation ?? 'linear') !== 'linear') return null;
+  const readers = consumers.get(out.id) ?? [];
+  if (readers.length !== 1) return null;
+  const next = readers[0]!;
+  if (next.sourceLayer.getClassName() !== 'BatchNormalization' || (next.inputs ?? []).length !== 1) return null;
+  return next;
+}
+
+/** A BatchNorm with frozen statistics as y = x·a + b per channel: a = γ/√(σ²+ε), b = β − μ·a. */
+interface FrozenBatchNorm {
+  layer: string;
+  c: number;
+  gamma: ReturnType<Emitter['weight']>;
+  beta: ReturnType<Emitter['weight']>;
+  /** 1/√(σ²+ε) and μ, constants [c]. */
+  invC: string;
+  meanC: string;
+  /** a and b, [c]. */
+  a: string;
+  b: string;
+}
+
+function frozenBatchNorm(e: Emitter, layer: tf.layers.Layer, out: Sym): FrozenBatchNorm {
+  const cfg = layer.getConfig() as Record<string, unknown>;
+  const rank = out.shape.length;
+  const axis = Number(Array.isArray(cfg.axis) ? (cfg.axis as number[])[0] : (cfg.axis ?? -1));
+  if (axis !== -1 && axis !== rank - 1) throw new NotCoveredError(layer.name, `normalisation over axis ${axis}`);
+  const eps = Number(cfg.epsilon ?? 1e-3);
+  const meanW = variableOf(layer, 'moving_mean');
+  const varW = variableOf(layer, 'moving_variance');
+  if (!meanW || !varW) throw new NotCoveredError(layer.name, 'moving statistics missing');
+  const mean = Float32Array.from(meanW.dataSync() as Float32Array);
+  const variance = varW.dataSync() as Float32Array;
+  const c = mean.length;
+  const inv = Float32Array.from(variance, (v) => 1 / Math.sqrt(v + eps));
+  const gamma = e.weight(layer, 'gamma');
+  const beta = e.weight(layer, 'beta');
+  const invC = e.floats(`${layer.name}_inv`, [c], inv);
+  const meanC = e.floats(`${layer.name}_mean`, [c], mean);
+  const a = gamma ? e.op('Mul', [gamma.name, invC], {}, 'bn_a') : invC;
+  const shift = e.op('Mul', [meanC, a], {}, 'bn_mu_a');
+  const b = beta ? e.op('Sub', [beta.name, shift], {}, 'bn_b') : e.op('Neg', [shift]);
+  return { layer: layer.name, c, gamma, beta, invC, meanC, a, b };
+}
+
+/**
+ * A convolution, and with `bn` the frozen BatchNorm after it folded in: y = conv(x, K·a) + (bias·a + b),
+ * one Conv with no per-channel Mul and Add over the activation forward, nor the BatchNorm's
+ * products backward, and one activation fewer kept for the backward pass. Backward, with G the
+ * kernel's gradient were dy the convolution's own (dz = dy·a is never formed): dK = G·a,
+ * dbias = a·Σdy, dx is the convolution's input gradient with the folded kernel, and the scale's
+ * gradient Σ dy·(z − μ)/σ uses Σ dy·z = Σ K·G + bias·Σdy (z = conv(x, K) + bias), a sum over the
+ * kernel instead of a product of two activations.
+ */
 function convolution(
   e: Emitter,
   layer: tf.layers.Layer,
@@ -117,6 +188,7 @@ function convolution(
   out: Sym,
   x: string,
   xNeeds: boolean,
+  bn: FrozenBatchNorm | null,
 ): { y: string; backward: Backward } {
   const [kh, kw] = pair(cfg.kernelSize, 1);
   const [sh, sw] = pair(cfg.strides, 1);
@@ -141,20 +213,34 @@ function convolution(
     ...(depthwise ? { group: ci } : {}),
   };
 
+  // The BatchNorm's per-channel factor over the kernel's output-channel axis (Keras's HWIO is
+  // [kh, kw, ci, co], depthwise [kh, kw, c, 1]): a few KB of weights scaled, not the activation.
+  const overKernel = (v: string) => (bn ? e.op('Mul', [v, depthwise ? e.op('Reshape', [bn.a, e.ints([co, 1])]) : bn.a], {}, 'bn_fold') : v);
+  const kernel = overKernel(K.name);
+  const folded = bn ? (bias ? e.op('Add', [e.op('Mul', [bias.name, bn.a]), bn.b], {}, 'bn_bias') : bn.b) : (bias?.name ?? null);
+
   // Forward, channels-first like the activations. The kernel goes from Keras's HWIO (HW C 1 for
   // depthwise) to ONNX's OIHW here: a transpose of the weight, a few KB, never of an activation.
   const kOihw = depthwise
     ? e.op(
         'Reshape',
-        [e.op('Transpose', [e.op('Reshape', [K.name, e.ints([kh, kw, ci])])], { perm: [2, 0, 1] }), e.ints([ci, 1, kh, kw])],
+        [e.op('Transpose', [e.op('Reshape', [kernel, e.ints([kh, kw, ci])])], { perm: [2, 0, 1] }), e.ints([ci, 1, kh, kw])],
         {},
         'k_oihw',
       )
-    : e.op('Transpose', [K.name], { perm: [3, 2, 0, 1] }, 'k_oihw');
-  const z = e.op('Conv', bias ? [x, kOihw, bias.name] : [x, kOihw], convAttrs, layer.name);
+    : kh === 1 && kw === 1
+      ? // A 1×1 kernel as the 2-D transpose it is (ORT's 4-D Transpose of the same took 1 ms for 1280 × 320).
+        e.op(
+          'Reshape',
+          [e.op('Transpose', [e.op('Reshape', [kernel, e.ints([ci, co])])], { perm: [1, 0] }), e.ints([co, ci, 1, 1])],
+          {},
+          'k_oihw',
+        )
+      : e.op('Transpose', [kernel], { perm: [3, 2, 0, 1] }, 'k_oihw');
+  const z = e.op('Conv', folded ? [x, kOihw, folded] : [x, kOihw], convAttrs, bn ? `${layer.name}_${bn.layer}` : layer.name);
   let dzOf: (dy: string) => string = (dy) => dy;
   const act = activation(e, layer.name, String(cfg.activation ?? 'linear'), z, (g) => g);
-  if (act.y !== z) dzOf = (dy) => e.keep(dy, e.op('Greater', [z, e.scalar(0)]), 'relu_grad');
+  if (act.y !== z) dzOf = (dy) => e.reluGrad(dy, act.y);
   // [n, c, h·w], for the kernel's gradient as batched matrix products over the pixels.
   const flat = (v: string, c: number) => e.op('Reshape', [v, e.ints([0, c, -1])], {}, 'flat');
   // Σ over the batch of a [c_in, h·w] × [h·w, c_out] product per sample: [n, ci, s] against dz
@@ -168,114 +254,118 @@ function convolution(
       'tap_grad',
     );
 
-  return {
-    y: act.y,
-    backward: (dy) => {
-      const dz = dzOf(dy);
-      if (bias?.trains) e.setGrad(bias.grad, e.channelSum(dz));
-      if (pointwise) {
-        // On small maps with many channels (strategy 2's top block: 7×7, 960 → 320) the per-sample
-        // products would write n·ci·co partial sums, more than the activations themselves; there,
-        // batch and channels swap places (a copy of x and dz, n·h·w·(ci + co) values) for one product.
-        const cFirst = (v: string, c: number) =>
-          e.op('Reshape', [e.op('Transpose', [v], { perm: [1, 0, 2, 3] }, 'c_first'), e.ints([c, -1])], {}, 'c_rows');
-        const dk =
-          h * w * (ci + co) < ci * co
-            ? e.op('Gemm', [cFirst(x, ci), cFirst(dz, co)], { transB: 1 }, 'dk_gemm')
-            : channelProduct(x, flat(dz, co));
-        if (K.trains) e.setGrad(K.grad, e.op('Reshape', [dk, e.ints(K.shape)], {}, 'dk'));
-        // dx = Kᵀ·dz per pixel: a 1×1 convolution whose OIHW kernel [ci, co, 1, 1] is Keras's [1, 1, ci, co] as it lies.
-        if (xNeeds) e.addGrad(inSym, e.op('Conv', [dz, e.op('Reshape', [K.name, e.ints([ci, co, 1, 1])])], { kernel_shape: [1, 1] }, 'dx'));
-        return;
-      }
-      if (xNeeds && sh === 1 && sw === 1) {
-        // Stride 1: the input's gradient is dz convolved with the kernel flipped in space (and
-        // in/out channels swapped), padded by the rest of the kernel's reach — a plain Conv,
-        // which ORT runs in its blocked, multi-threaded kernels; its ConvTranspose loops over
-        // the groups one by one, so for depthwise layers it was the slow part of the backward pass.
-        const flipped = e.op(
+  /** The input's gradient, from dz (with the folded kernel, dz·a's: the same as dy·a's with the plain one). */
+  const inputGradient = (dz: string) => {
+    if (pointwise) {
+      // dx = Kᵀ·dz per pixel: a 1×1 convolution whose OIHW kernel [ci, co, 1, 1] is Keras's [1, 1, ci, co] as it lies.
+      e.addGrad(inSym, e.op('Conv', [dz, e.op('Reshape', [kernel, e.ints([ci, co, 1, 1])])], { kernel_shape: [1, 1] }, 'dx'));
+    } else if (sh === 1 && sw === 1) {
+      // Stride 1: the input's gradient is dz convolved with the kernel flipped in space (and
+      // in/out channels swapped), padded by the rest of the kernel's reach — a plain Conv,
+      // which ORT runs in its blocked, multi-threaded kernels; its ConvTranspose loops over
+      // the groups one by one, so for depthwise layers it was the slow part of the backward pass.
+      const flipped = e.op(
+        'Slice',
+        [kernel, e.ints([-1, -1]), e.ints([-kh - 1, -kw - 1]), e.ints([0, 1]), e.ints([-1, -1])],
+        {},
+        'k_flipped',
+      );
+      const back = depthwise
+        ? e.op(
+            'Reshape',
+            [e.op('Transpose', [e.op('Reshape', [flipped, e.ints([kh, kw, ci])])], { perm: [2, 0, 1] }), e.ints([ci, 1, kh, kw])],
+            {},
+            'k_back',
+          )
+        : e.op('Transpose', [flipped], { perm: [2, 3, 0, 1] }, 'k_back');
+      const reach = [(kh - 1) * dh, (kw - 1) * dw];
+      const pads = [reach[0]! - pt, reach[1]! - pl, reach[0]! - pb, reach[1]! - pr];
+      e.addGrad(inSym, e.op('Conv', [dz, back], { ...convAttrs, pads }, 'dx'));
+    } else {
+      // The input's gradient is the transposed convolution, padded back to the input's size.
+      const opH = h - ((ho - 1) * sh + (kh - 1) * dh + 1 - pt - pb);
+      const opW = w - ((wo - 1) * sw + (kw - 1) * dw + 1 - pl - pr);
+      e.addGrad(inSym, e.op('ConvTranspose', [dz, kOihw], { ...convAttrs, output_padding: [opH, opW] }, 'dx'));
+    }
+  };
+
+  /** The kernel's gradient for the convolution's own output gradient dz, in Keras's layout. */
+  const kernelGradient = (dz: string): string => {
+    if (pointwise) {
+      // On small maps with many channels (strategy 2's top block: 7×7, 960 → 320) the per-sample
+      // products would write n·ci·co partial sums, more than the activations themselves; there,
+      // batch and channels swap places (a copy of x and dz, n·h·w·(ci + co) values) for one product.
+      const cFirst = (v: string, c: number) =>
+        e.op('Reshape', [e.op('Transpose', [v], { perm: [1, 0, 2, 3] }, 'c_first'), e.ints([c, -1])], {}, 'c_rows');
+      const dk =
+        h * w * (ci + co) < ci * co
+          ? e.op('Gemm', [cFirst(x, ci), cFirst(dz, co)], { transB: 1 }, 'dk_gemm')
+          : channelProduct(x, flat(dz, co));
+      return e.op('Reshape', [dk, e.ints(K.shape)], {}, 'dk');
+    }
+    // One tap at a time: the input seen through that tap (a strided slice of the padded input)
+    // against dz — a matrix product over the channels, or for depthwise a per-channel sum of
+    // products. Taps in Keras's order (row, column, then channels).
+    const xp = pt + pb + pl + pr > 0 ? e.op('Pad', [x, e.ints([0, 0, pt, pl, 0, 0, pb, pr])], {}, 'xpad') : x;
+    const taps: string[] = [];
+    const dzFlat = depthwise ? '' : flat(dz, co);
+    for (let i = 0; i < kh; i++) {
+      for (let j = 0; j < kw; j++) {
+        const seen = e.op(
           'Slice',
-          [K.name, e.ints([-1, -1]), e.ints([-kh - 1, -kw - 1]), e.ints([0, 1]), e.ints([-1, -1])],
+          [
+            xp,
+            e.ints([i * dh, j * dw]),
+            e.ints([i * dh + sh * (ho - 1) + 1, j * dw + sw * (wo - 1) + 1]),
+            e.ints([2, 3]),
+            e.ints([sh, sw]),
+          ],
           {},
-          'k_flipped',
+          'tap',
         );
-        const back = depthwise
-          ? e.op(
-              'Reshape',
-              [e.op('Transpose', [e.op('Reshape', [flipped, e.ints([kh, kw, ci])])], { perm: [2, 0, 1] }), e.ints([ci, 1, kh, kw])],
-              {},
-              'k_back',
-            )
-          : e.op('Transpose', [flipped], { perm: [2, 3, 0, 1] }, 'k_back');
-        const reach = [(kh - 1) * dh, (kw - 1) * dw];
-        const pads = [reach[0]! - pt, reach[1]! - pl, reach[0]! - pb, reach[1]! - pr];
-        e.addGrad(inSym, e.op('Conv', [dz, back], { ...convAttrs, pads }, 'dx'));
-      } else if (xNeeds) {
-        // The input's gradient is the transposed convolution, padded back to the input's size.
-        const opH = h - ((ho - 1) * sh + (kh - 1) * dh + 1 - pt - pb);
-        const opW = w - ((wo - 1) * sw + (kw - 1) * dw + 1 - pl - pr);
-        e.addGrad(inSym, e.op('ConvTranspose', [dz, kOihw], { ...convAttrs, output_padding: [opH, opW] }, 'dx'));
+        taps.push(depthwise ? e.channelSum(e.op('Mul', [seen, dz])) : channelProduct(seen, dzFlat));
       }
-      if (K.trains) {
-        // The kernel's gradient, one tap at a time: the input seen through that tap (a strided
-        // slice of the padded input) against dz — a matrix product over the channels, or for
-        // depthwise a per-channel sum of products. Taps in Keras's order (row, column, then channels).
-        const xp = pt + pb + pl + pr > 0 ? e.op('Pad', [x, e.ints([0, 0, pt, pl, 0, 0, pb, pr])], {}, 'xpad') : x;
-        const taps: string[] = [];
-        const dzFlat = depthwise ? '' : flat(dz, co);
-        for (let i = 0; i < kh; i++) {
-          for (let j = 0; j < kw; j++) {
-            const seen = e.op(
-              'Slice',
-              [
-                xp,
-                e.ints([i * dh, j * dw]),
-                e.ints([i * dh + sh * (ho - 1) + 1, j * dw + sw * (wo - 1) + 1]),
-                e.ints([2, 3]),
-                e.ints([sh, sw]),
-              ],
-              {},
-              'tap',
-            );
-            taps.push(depthwise ? e.channelSum(e.op('Mul', [seen, dz])) : channelProduct(seen, dzFlat));
-          }
-        }
-        const all = taps.length === 1 ? taps[0]! : e.op('Concat', taps, { axis: 0 });
-        e.setGrad(K.grad, e.op('Reshape', [all, e.ints(K.shape)], {}, 'dk'));
+    }
+    const all = taps.length === 1 ? taps[0]! : e.op('Concat', taps, { axis: 0 });
+    return e.op('Reshape', [all, e.ints(K.shape)], {}, 'dk');
+  };
+
+  if (!bn)
+    return {
+      y: act.y,
+      backward: (dy) => {
+        const dz = dzOf(dy);
+        if (bias?.trains) e.setGrad(bias.grad, e.channelSum(dz));
+        if (xNeeds) inputGradient(dz);
+        if (K.trains) e.setGrad(K.grad, kernelGradient(dz));
+      },
+    };
+  const { gamma, beta } = bn;
+  return {
+    y: z,
+    backward: (dy) => {
+      const dyC = beta?.trains || gamma?.trains || bias?.trains ? e.channelSum(dy) : '';
+      if (beta?.trains) e.setGrad(beta.grad, dyC);
+      if (bias?.trains) e.setGrad(bias.grad, e.op('Mul', [dyC, bn.a], {}, 'dbias'));
+      if (xNeeds) inputGradient(dy);
+      if (!K.trains && !gamma?.trains) return;
+      const g = kernelGradient(dy);
+      if (K.trains) e.setGrad(K.grad, overKernel(g));
+      if (gamma?.trains) {
+        // Σ over everything but the output channel of K·G: [co] (depthwise: [c]).
+        const dyz = e.op('ReduceSum', [e.op('Mul', [K.name, g]), e.ints(depthwise ? [0, 1, 3] : [0, 1, 2])], { keepdims: 0 }, 'dy_z');
+        const centred = e.op('Sub', [bias ? e.op('Add', [dyz, e.op('Mul', [bias.name, dyC])]) : dyz, e.op('Mul', [bn.meanC, dyC])]);
+        e.setGrad(gamma.grad, e.op('Mul', [centred, bn.invC], {}, 'dgamma'));
       }
     },
   };
 }
 
-function batchNorm(
-  e: Emitter,
-  layer: tf.layers.Layer,
-  cfg: Record<string, unknown>,
-  inSym: Sym,
-  x: string,
-  xNeeds: boolean,
-): { y: string; backward: Backward } {
-  const rank = inSym.shape.length;
-  const axis = Number(Array.isArray(cfg.axis) ? (cfg.axis as number[])[0] : (cfg.axis ?? -1));
-  if (axis !== -1 && axis !== rank - 1) throw new NotCoveredError(layer.name, `normalisation over axis ${axis}`);
-  const eps = Number(cfg.epsilon ?? 1e-3);
-  const meanW = variableOf(layer, 'moving_mean');
-  const varW = variableOf(layer, 'moving_variance');
-  if (!meanW || !varW) throw new NotCoveredError(layer.name, 'moving statistics missing');
-  const mean = Float32Array.from(meanW.dataSync() as Float32Array);
-  const variance = varW.dataSync() as Float32Array;
-  const c = mean.length;
-  const inv = Float32Array.from(variance, (v) => 1 / Math.sqrt(v + eps));
-  const gamma = e.weight(layer, 'gamma');
-  const beta = e.weight(layer, 'beta');
-  // Frozen statistics (inference mode, as the engine trains): y = x·a + b, a = γ/√(σ²+ε), b = β − μ·a.
-  const invC = e.floats(`${layer.name}_inv`, [c], inv);
-  const meanC = e.floats(`${layer.name}_mean`, [c], mean);
-  const a = gamma ? e.op('Mul', [gamma.name, invC], {}, 'bn_a') : invC;
-  const shift = e.op('Mul', [meanC, a], {}, 'bn_mu_a');
-  const bb = beta ? e.op('Sub', [beta.name, shift], {}, 'bn_b') : e.op('Neg', [shift]);
-  const aC = e.perChannel(a, c);
-  const y = e.op('Add', [e.op('Mul', [x, aC]), e.perChannel(bb, c)], {}, layer.name);
+function batchNorm(e: Emitter, layer: tf.layers.Layer, inSym: Sym, x: string, xNeeds: boolean): { y: string; backward: Backward } {
+  const bn = frozenBatchNorm(e, layer, inSym);
+  const { gamma, beta, c, invC, meanC } = bn;
+  const aC = e.perChannel(bn.a, c);
+  const y = e.op('Add', [e.op('Mul', [x, aC]), e.perChannel(bn.b, c)], {}, layer.name);
   return {
     y,
     backward: (dy) => {

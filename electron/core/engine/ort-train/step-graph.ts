@@ -6,15 +6,15 @@
 // and the optimizer keep using them): each step feeds their values in and gets gradients out.
 //
 // The backward pass is written out per Keras layer type (layer-steps.ts) and, for the head and
-// the loss, here; both follow tfjs's own gradient formulas (ReLU6 mask x > 0 && x ≤ 6, the
-// clipped log of the loss), so a step here and a step in tfjs agree to float rounding — the
+// the loss, here; both follow tfjs's own gradient formulas (the softmax Jacobian, the
+// clipped log of the loss; ReLU6's mask differs only at x = 6 exactly), so a step here and a step in tfjs agree to float rounding — the
 // parity tests (test/unit/ort-step-graph.test.ts, test/integration/ort-step-parity.test.ts) hold
 // them to it. A layer type not covered throws NotCoveredError and the engine trains that network
 // on tfjs-wasm instead.
 import * as tf from '@tensorflow/tfjs';
 import { DataType } from '../onnx/graph-builder.js';
 import { Emitter, NotCoveredError, dims, type Backward, type StepParam } from './emitter.js';
-import { emitLayer } from './layer-steps.js';
+import { emitLayer, foldableBatchNorm } from './layer-steps.js';
 
 export { NotCoveredError } from './emitter.js';
 export { COVERED_LAYERS } from './layer-steps.js';
@@ -88,16 +88,25 @@ export function buildStepGraph(
   e.value.set(input.id, e.nchw('x'));
   e.needs.set(input.id, false);
 
+  const order = topological(trunk.outputs[0]!);
+  // Who reads each value: a convolution read only by a BatchNorm is emitted with it as one layer.
+  const consumers = new Map<number, Sym[]>();
+  for (const s of order) for (const i of s.inputs ?? []) consumers.set(i.id, [...(consumers.get(i.id) ?? []), s]);
+  consumers.set(trunk.outputs[0]!.id, [...(consumers.get(trunk.outputs[0]!.id) ?? []), trunk.outputs[0]!]); // the head reads it too
+  const trains = (layer: tf.layers.Layer) => layer.weights.some((w) => e.params.some((p) => p.variable === w.read()));
   const backward: { out: Sym; run: Backward }[] = [];
-  for (const s of topological(trunk.outputs[0]!)) {
+  for (const s of order) {
     if (e.value.has(s.id)) continue;
     const ins = s.inputs ?? [];
     if (ins.length === 0) throw new NotCoveredError(s.sourceLayer.name, 'a second model input');
     const layer = s.sourceLayer;
-    const { y, backward: run } = emitLayer(e, layer, ins, s);
-    e.value.set(s.id, y);
-    e.needs.set(s.id, ins.some((i) => e.needs.get(i.id)) || layer.weights.some((w) => e.params.some((p) => p.variable === w.read())));
-    backward.push({ out: s, run });
+    const bn = foldableBatchNorm(layer, s, consumers);
+    const { y, backward: run } = emitLayer(e, layer, ins, s, bn?.sourceLayer ?? null);
+    // Folded, the value and the backward pass are the BatchNorm's; the convolution's own output is never formed.
+    const at = bn ?? s;
+    e.value.set(at.id, y);
+    e.needs.set(at.id, ins.some((i) => e.needs.get(i.id)) || trains(layer) || (bn !== null && trains(bn.sourceLayer)));
+    backward.push({ out: at, run });
   }
 
   // Head: global average pool → standardize → dropout → [Dense(relu)] → Dense(softmax).
