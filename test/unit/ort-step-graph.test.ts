@@ -91,6 +91,34 @@ const CONVOLUTIONS: Case[] = [
         ),
       ),
   },
+  // From 16×16 output pixels up, a depthwise kernel's gradient is one grouped Conv (no taps).
+  {
+    name: 'depthwise 3×3 same on a 16×16 map',
+    shape: [16, 16, 4],
+    make: (x) => apply(L.depthwiseConv2d({ kernelSize: 3, padding: 'same' }), x),
+  },
+  {
+    name: 'depthwise 3×3 valid stride 2 after ZeroPadding, 16×16 out (MobileNetV2 at 224 px)',
+    shape: [33, 33, 3],
+    make: (x) =>
+      apply(
+        L.depthwiseConv2d({ kernelSize: 3, strides: 2, useBias: false }),
+        apply(
+          L.zeroPadding2d({
+            padding: [
+              [0, 1],
+              [0, 1],
+            ],
+          }),
+          x,
+        ),
+      ),
+  },
+  {
+    name: 'depthwise 3×3 same stride 2, 16×16 out',
+    shape: [32, 32, 3],
+    make: (x) => apply(L.depthwiseConv2d({ kernelSize: 3, strides: 2, padding: 'same' }), x),
+  },
 ];
 
 const OTHERS: Case[] = [

@@ -77,6 +77,8 @@ function activationTransposes(g: Graph): string[] {
   const reaches = (value: string, seen = new Set<string>()): string[] =>
     (consumers.get(value) ?? []).flatMap((n) => {
       if (finished(n)) return [];
+      // A depthwise kernel's gradient as one grouped Conv reads x and dz with batch and channels swapped.
+      if (n.op === 'Conv' && n.outputs.some((o) => o.startsWith('dk_depthwise'))) return [];
       if (!KERNEL_GRADIENT.has(n.op)) return [n.op];
       return n.outputs.filter((o) => !seen.has(o) && seen.add(o)).flatMap((o) => reaches(o, seen));
     });

@@ -13,6 +13,9 @@ import { Emitter, NotCoveredError, dims, pair, variableOf, type Backward } from 
 
 type Sym = tf.SymbolicTensor;
 
+/** Output pixels from which a depthwise kernel's gradient is one grouped Conv rather than a product per tap. */
+const DEPTHWISE_CONV_GRADIENT_MIN_PIXELS = 16 * 16;
+
 /** The Keras layer classes a step graph covers. */
 export const COVERED_LAYERS = [
   'InputLayer',
@@ -302,6 +305,29 @@ function convolution(
           ? e.op('Gemm', [cFirst(x, ci), cFirst(dz, co)], { transB: 1 }, 'dk_gemm')
           : channelProduct(x, flat(dz, co));
       return e.op('Reshape', [dk, e.ints(K.shape)], {}, 'dk');
+    }
+    if (depthwise && dh === 1 && dw === 1 && ho * wo >= DEPTHWISE_CONV_GRADIENT_MIN_PIXELS) {
+      // dK[i, j, c] = Σ over the batch and the output's pixels of x seen through tap (i, j)
+      // times dz: per channel, a correlation of x with dz. As one grouped Conv: x with batch and
+      // channels swapped is one image of c·n channels, dz swapped alike is the "kernel" (c groups
+      // of n channels), the layer's stride its dilation. Its output, [1, c, kh, kw] (a row or
+      // column more where the padded input is not wholly covered: cut), is the kernel's gradient.
+      // No tap of x is written out: on big maps this took 15–20% less CPU per MobileNetV2 pass
+      // at 224 px than the nine slices; on small maps ORT's per-group overhead loses (7×7, 960
+      // channels: 10 ms against 6).
+      const swap = (v: string) => e.op('Transpose', [v], { perm: [1, 0, 2, 3] }, 'c_first');
+      const image = e.op('Reshape', [swap(x), e.ints([1, -1, h, w])], {}, 'dw_image');
+      const rows = h + pt + pb - (ho - 1) * sh;
+      const cols = w + pl + pr - (wo - 1) * sw;
+      let g = e.op(
+        'Conv',
+        [image, swap(dz)],
+        { kernel_shape: [ho, wo], dilations: [sh, sw], pads: [pt, pl, pb, pr], group: ci },
+        'dk_depthwise',
+      );
+      if (rows !== kh || cols !== kw) g = e.op('Slice', [g, e.ints([0, 0]), e.ints([kh, kw]), e.ints([2, 3])], {}, 'dk_cut');
+      // [1, c, kh, kw] → Keras's [kh, kw, c, 1].
+      return e.op('Reshape', [e.op('Transpose', [g], { perm: [2, 3, 1, 0] }), e.ints(K.shape)], {}, 'dk');
     }
     // One tap at a time: the input seen through that tap (a strided slice of the padded input)
     // against dz — a matrix product over the channels, or for depthwise a per-channel sum of
