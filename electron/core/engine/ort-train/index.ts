@@ -38,8 +38,11 @@ export function nativeWords(trainer: OrtTrainer): string {
  * What one native pass may keep, in microBatchFor's terms (4 bytes kept per byte of layer output).
  * Measured (bench:train, MobileNetV2 strategy 1 at 224 px, batch 16): one pass of all 16 images
  * peaked at 4.25 GB resident — the whole batch's activations live until the backward pass ends;
- * with this budget (3 images per pass) the same row peaked at 1.2 GB, and 0.72 GB once the step's
- * session ran without ORT's memory pattern (ort-step.ts). The loop sums the passes'
+ * with this budget (3 images per pass) the same row peaked at 1.2 GB, 0.72 GB once the step's
+ * session ran without ORT's memory pattern (ort-step.ts), and 0.62 GB with BatchNorm folded into the
+ * convolutions and ReLU masks read from outputs (layer-steps.ts). Passes of 8 images peaked at
+ * 0.88 GB and, measured once on a busy machine, took more CPU for the same 16 images (14.8 s
+ * against 10.8 s with 3), so the budget stays. The loop sums the passes'
  * gradients and applies Adam once, so the gradient is the whole batch's (the head's dropout mask
  * is drawn per pass, as on the tfjs path). Strategy 2 (block_16 on cached maps) still takes
  * whole batches. It used to be a quarter of RAM, which let a 16 GB laptop spend 4 GB on one step.
