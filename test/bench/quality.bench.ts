@@ -11,12 +11,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createHash } from 'node:crypto';
-import { openDatabase, type Db } from '../../electron/core/db/connection.js';
+import { openDatabase } from '../../electron/core/db/connection.js';
 import { DataPaths } from '../../electron/core/paths.js';
-import { createProject } from '../../electron/core/library/projects.js';
-import { ensureLabel } from '../../electron/core/library/labels.js';
-import { insertImage } from '../../electron/core/library/images.js';
 import { resetSplits } from '../../electron/core/training/splits.js';
 import { TrainingService } from '../../electron/core/training/service.js';
 import { loadBaseFolder } from '../../electron/core/engine/base.js';
@@ -35,6 +31,7 @@ import { classWeightsFor } from '../../electron/core/engine/loop.js';
 import { CLIPART } from '../fixtures/datasets.js';
 import { mlpTestAccuracy } from './mlp-head.js';
 import { concatRows } from '../../electron/core/engine/rows.js';
+import { importDataset } from './import-dataset.js';
 
 const DATASETS_DIR = path.dirname(CLIPART);
 const datasets = (process.env.QUALITY_DATASETS ?? 'clipart-8,clipart-b').split(',').filter(Boolean);
@@ -53,23 +50,6 @@ function featureOf(cache: FeatureCache, baseId: string, layer: string, s: { key:
   const hit = cache.get(cacheKey(`${baseId}/${layer}`, true, item, NO_AUGMENTATION), false);
   if (!hit) throw new Error(`No cached feature for ${baseId}/${layer}`);
   return hit;
-}
-
-function importDataset(db: Db, paths: DataPaths, dir: string): number {
-  const projectId = createProject(db, path.basename(dir)).id;
-  for (const label of fs.readdirSync(dir).sort()) {
-    if (!fs.statSync(path.join(dir, label)).isDirectory()) continue;
-    const labelId = ensureLabel(db, projectId, label);
-    for (const f of fs.readdirSync(path.join(dir, label)).sort()) {
-      const bytes = fs.readFileSync(path.join(dir, label, f));
-      const sha256 = createHash('sha256').update(bytes).digest('hex');
-      const stored = paths.stored(projectId, sha256, 'jpg');
-      fs.mkdirSync(path.dirname(stored), { recursive: true });
-      fs.writeFileSync(stored, bytes);
-      insertImage(db, { projectId, sha256, bytes: bytes.length, width: 1, height: 1, format: 'jpg', originalName: f, labelId });
-    }
-  }
-  return projectId;
 }
 
 /** Ridge regression on one-hot targets (standardised on the fitting rows), scored on `test`. */

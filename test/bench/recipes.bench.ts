@@ -13,17 +13,14 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createHash } from 'node:crypto';
-import { openDatabase, type Db } from '../../electron/core/db/connection.js';
+import { openDatabase } from '../../electron/core/db/connection.js';
 import { DataPaths } from '../../electron/core/paths.js';
-import { createProject } from '../../electron/core/library/projects.js';
-import { ensureLabel } from '../../electron/core/library/labels.js';
-import { insertImage } from '../../electron/core/library/images.js';
 import { resetSplits } from '../../electron/core/training/splits.js';
 import { TrainingService } from '../../electron/core/training/service.js';
 import type { TrainConfig } from '../../electron/core/engine/config.js';
 import { testTrainingOptions } from '../fixtures/environment.js';
 import { CLIPART } from '../fixtures/datasets.js';
+import { importDataset } from './import-dataset.js';
 
 const DATASETS_DIR = path.dirname(CLIPART);
 const dataset = process.env.RECIPE_DATASET ?? 'clipart-8';
@@ -48,23 +45,6 @@ for (const r of rowNames) if (!ROWS[r]) throw new Error(`No row "${r}"; rows: ${
 const dir = path.join(DATASETS_DIR, dataset);
 if (!fs.existsSync(dir)) throw new Error(`No dataset ${dir}`);
 
-function importDataset(db: Db, paths: DataPaths): number {
-  const projectId = createProject(db, dataset).id;
-  for (const label of fs.readdirSync(dir).sort()) {
-    if (!fs.statSync(path.join(dir, label)).isDirectory()) continue;
-    const labelId = ensureLabel(db, projectId, label);
-    for (const f of fs.readdirSync(path.join(dir, label)).sort()) {
-      const bytes = fs.readFileSync(path.join(dir, label, f));
-      const sha256 = createHash('sha256').update(bytes).digest('hex');
-      const stored = paths.stored(projectId, sha256, 'jpg');
-      fs.mkdirSync(path.dirname(stored), { recursive: true });
-      fs.writeFileSync(stored, bytes);
-      insertImage(db, { projectId, sha256, bytes: bytes.length, width: 1, height: 1, format: 'jpg', originalName: f, labelId });
-    }
-  }
-  return projectId;
-}
-
 interface Row {
   row: string;
   seed: number;
@@ -83,7 +63,7 @@ for (const seed of seeds) {
     const paths = new DataPaths(root);
     const db = openDatabase(paths.database);
     try {
-      const projectId = importDataset(db, paths);
+      const projectId = importDataset(db, paths, dir);
       resetSplits(db, projectId, { seed });
       const service = new TrainingService(db, paths, testTrainingOptions(root));
       const { strategy, overrides } = ROWS[row]!;
