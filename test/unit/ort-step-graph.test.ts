@@ -30,6 +30,21 @@ interface Case {
   make: Make;
 }
 
+/** MobileNetV2's downsampling: ZeroPadding (bottom and right) then a valid 3×3 depthwise conv at stride 2. */
+function paddedDepthwiseStride2(x: Sym): Sym {
+  return apply(
+    L.depthwiseConv2d({ kernelSize: 3, strides: 2, useBias: false }),
+    apply(
+      L.zeroPadding2d({
+        padding: [
+          [0, 1],
+          [0, 1],
+        ],
+      }),
+      x,
+    ),
+  );
+}
 const CONVOLUTIONS: Case[] = [
   { name: '1×1, bias, relu', shape: [5, 5, 6], make: (x) => apply(L.conv2d({ filters: 7, kernelSize: 1, activation: 'relu' }), x) },
   {
@@ -77,19 +92,7 @@ const CONVOLUTIONS: Case[] = [
   {
     name: 'depthwise 3×3 valid stride 2 after ZeroPadding (MobileNetV2)',
     shape: [8, 8, 5],
-    make: (x) =>
-      apply(
-        L.depthwiseConv2d({ kernelSize: 3, strides: 2, useBias: false }),
-        apply(
-          L.zeroPadding2d({
-            padding: [
-              [0, 1],
-              [0, 1],
-            ],
-          }),
-          x,
-        ),
-      ),
+    make: paddedDepthwiseStride2,
   },
   // From 16×16 output pixels up, a depthwise kernel's gradient is one grouped Conv (no taps).
   {
@@ -100,19 +103,7 @@ const CONVOLUTIONS: Case[] = [
   {
     name: 'depthwise 3×3 valid stride 2 after ZeroPadding, 16×16 out (MobileNetV2 at 224 px)',
     shape: [33, 33, 3],
-    make: (x) =>
-      apply(
-        L.depthwiseConv2d({ kernelSize: 3, strides: 2, useBias: false }),
-        apply(
-          L.zeroPadding2d({
-            padding: [
-              [0, 1],
-              [0, 1],
-            ],
-          }),
-          x,
-        ),
-      ),
+    make: paddedDepthwiseStride2,
   },
   {
     name: 'depthwise 3×3 same stride 2, 16×16 out',
