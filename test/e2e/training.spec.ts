@@ -52,6 +52,26 @@ async function newRun(page: Page, strategy: 'head' | 'partial' | 'full', epochs:
   await page.getByTestId('advanced-epochs').fill(String(epochs));
 }
 
+/**
+ * Presses Cancel on the open run. Once (CI, 2 cores shared with Vitest) the button went away
+ * before the click and never came back, and the test only timed out: if it is gone, the failure
+ * says what the page shows instead (the run's status and error, or no run open at all).
+ */
+async function cancelLiveRun(page: Page): Promise<void> {
+  try {
+    await page.getByTestId('cancel-training').click({ timeout: 60_000 });
+  } catch (err) {
+    await shot(page, '06x-cancel-missing');
+    const view = page.getByTestId('run-view');
+    const status = (await view.count()) ? `run status "${await view.getAttribute('data-status')}"` : 'no run open (the wizard shows)';
+    const alerts = await page.getByRole('alert').allTextContents();
+    const history = await page.getByTestId('run-history').getByTestId('run-status').allTextContents();
+    throw new Error(
+      `Cancel could not be pressed: ${status}; alerts ${JSON.stringify(alerts)}; history ${JSON.stringify(history)}. ${String(err).split('\n')[0]}`,
+    );
+  }
+}
+
 test('wizard, a strategy-3 run with live charts, history, try it', async ({ page }) => {
   test.setTimeout(480_000);
   const problems: string[] = [];
@@ -174,7 +194,7 @@ test('wizard, a strategy-3 run with live charts, history, try it', async ({ page
       .toBeGreaterThanOrEqual(1);
     await expect(page.getByTestId('run-progress')).toBeVisible();
     await shot(page, '06b-training-live');
-    await page.getByTestId('cancel-training').click();
+    await cancelLiveRun(page);
     await expect(run).toHaveAttribute('data-status', 'cancelled', { timeout: 60_000 });
     // "Stopping…" ends with the run: nothing still says it once it says Cancelled.
     await expect(page.getByText('Stopping the training…')).toHaveCount(0, { timeout: 1000 });

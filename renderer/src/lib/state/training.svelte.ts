@@ -12,6 +12,7 @@ import {
   type Wizard,
 } from './trainingApi.svelte';
 import { TrainingPlan } from './trainingPlan.svelte';
+import { mergeRunList, newestFirst } from './run-list';
 
 export type WizardState = 'idle' | 'measuring' | 'ready' | 'error';
 export type Progress = TrainingEventPayload<'training.progress'>;
@@ -109,7 +110,8 @@ export class TrainingSession {
     if (quick) this.takeQuick(quick, dataKey);
     if (defaults) this.plan.useDefaults(defaults, this.advice);
     else if (quick && this.advice) this.plan.adopt(this.advice);
-    if (runs) this.runs = newestFirst(runs);
+    // Not in place of what is known: a run started while the list was on its way is newer than it.
+    if (runs) this.runs = mergeRunList(runs, this.runs);
     // Coming back to a project that is training shows that run, not the wizard.
     if (this.openRunId === null && this.active[0]) this.openRunId = this.active[0].id;
     if (splits) this.splits = splits;
@@ -246,10 +248,6 @@ export class TrainingSession {
 }
 
 const EPOCH_FLUSH_MS = 250;
-
-function newestFirst(runs: RunInfo[]): RunInfo[] {
-  return [...runs].sort((a, b) => b.id - a.id);
-}
 
 let current: TrainingSession | null = null;
 
