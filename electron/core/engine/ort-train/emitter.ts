@@ -161,3 +161,19 @@ export function dims(s: Sym, layer: string): number[] {
   if (shape.some((d) => typeof d !== 'number')) throw new NotCoveredError(layer, 'needs fixed spatial sizes');
   return shape as number[];
 }
+
+/** A Keras activation by name, forward, with `give` handed its input's gradient backward. */
+export function activation(
+  e: Emitter,
+  name: string,
+  act: string,
+  z: string,
+  give: (g: string) => unknown,
+): { y: string; backward: Backward } {
+  if (act === 'linear') return { y: z, backward: (dy) => give(dy) };
+  if (act === 'relu') {
+    const y = e.op('Relu', [z]);
+    return { y, backward: (dy) => give(e.reluGrad(dy, y)) };
+  }
+  throw new NotCoveredError(name, `activation ${act}`);
+}

@@ -14,7 +14,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { DataType } from '../onnx/graph-builder.js';
 import { Emitter, NotCoveredError, dims, type Backward, type StepParam } from './emitter.js';
-import { emitLayer, foldableBatchNorm } from './layer-steps.js';
+import { emitLayer } from './layer-steps.js';
+import { foldableBatchNorm } from './conv-step.js';
 
 export { NotCoveredError } from './emitter.js';
 export { COVERED_LAYERS } from './layer-steps.js';
