@@ -183,6 +183,12 @@ test('wizard, a strategy-3 run with live charts, history, try it', async ({ page
     // after its first record however many epochs are asked for, which raced the progress check.
     await newRun(page, 'partial', 5000);
     await page.getByLabel('Stop after epochs without progress').fill('1000');
+    // Fine-tuning shows its recipe, as strategy 2 brings it (engine/recipe.ts).
+    await expect(page.getByTestId('advanced-recipe').getByLabel('Learning rate over time')).toHaveValue('cosine');
+    await expect(page.getByTestId('advanced-recipe').getByLabel("Lowest trained layer's share of the rate")).toHaveValue('0.3');
+    await expect(page.getByTestId('advanced-recipe').getByLabel('Label smoothing')).toHaveValue('0.1');
+    await page.getByTestId('advanced-recipe').scrollIntoViewIfNeeded();
+    await shot(page, '06a-advanced-recipe');
     // The plan shown is the one chosen here (a late wizard answer must not replace it).
     await expect(page.getByRole('heading', { name: 'Your choice' })).toBeVisible();
     await expect(page.getByTestId('recommended-strategy')).toHaveText('Fine-tune the top');
@@ -202,6 +208,7 @@ test('wizard, a strategy-3 run with live charts, history, try it', async ({ page
     await expect(items).toHaveCount(2);
     await expect(items.first().getByTestId('run-status')).toHaveText('Cancelled');
     await expect(items.nth(1).getByTestId('run-status')).toHaveText('Done');
+    await expect(page.getByTestId('run-recipe')).toHaveText(/cosine.*0\.3× the rate.*label smoothing 0\.1/);
     await shot(page, '06c-cancelled');
   });
 

@@ -88,4 +88,26 @@ describe('training defaults, once', () => {
     const cli = configOf(await cliRun('--strategy', 'head', '--epochs', '5', '--seed', '3'));
     expect(ui).toEqual(cli);
   });
+
+  it("a fine-tuning plan carries its strategy's recipe, and a changed one reaches the run as set", async () => {
+    const defaults = await studio.call('training.defaults', {});
+    // Chosen under Advanced: strategy 2 brings its own schedule, layer rates and smoothing.
+    expect(strategyValues(defaults, 'partial', null)).toMatchObject({ lrSchedule: 'cosine', lowestLayerLr: 0.3, labelSmoothing: 0.1 });
+    const values = {
+      ...recommendedValues(defaults, null),
+      strategy: 'partial' as const,
+      ...strategyValues(defaults, 'partial', null),
+      epochs: 1,
+      warmupEpochs: 1,
+      lrSchedule: 'constant' as const,
+      lowestLayerLr: 0.5,
+      labelSmoothing: 0.05,
+    };
+    expect(configOf(await uiRun(values))).toMatchObject({
+      strategy: 'partial',
+      lrSchedule: 'constant',
+      lowestLayerLr: 0.5,
+      labelSmoothing: 0.05,
+    });
+  });
 });

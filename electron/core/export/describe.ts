@@ -5,6 +5,7 @@ import path from 'node:path';
 import { PREPROCESSING } from '../import/preprocess.js';
 import type { RunSource } from './run-source.js';
 import type { ParityReport } from './parity.js';
+import { recipeWords } from '../../shared/recipe-words.js';
 
 export const SIGNATURE_VERSION = 1;
 
@@ -225,6 +226,8 @@ export function modelCard(
     `- Settings: ${cfg.epochs} epoch${cfg.epochs === 1 ? '' : 's'}${cfg.warmupEpochs ? ` after ${cfg.warmupEpochs} warm-up epochs` : ''}, learning rate ${cfg.lr}, batch ${cfg.batchSize}, dropout ${cfg.dropout}, ` +
       `augmentation ${cfg.augmentedVariants > 0 ? `(${cfg.augmentedVariants} variants: flip ${cfg.augmentation.flip ? 'on' : 'off'}, rotate ±${cfg.augmentation.rotateDeg}°, zoom ${cfg.augmentation.zoom})` : 'off'}, labels balanced by weight ${cfg.classWeights ? 'on' : 'off'}, seed ${cfg.seed}.`,
   );
+  const recipe = src.run.strategy === 'head' ? null : recipeWords(cfg);
+  if (recipe) lines.push(`- Fine-tuning: ${recipe}.`);
   if (src.run.engine)
     lines.push(`- Trained on the ${src.run.engine} engine${src.run.durationMs ? ` in ${Math.round(src.run.durationMs / 1000)} s` : ''}.`);
   lines.push('');

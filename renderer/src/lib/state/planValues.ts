@@ -22,13 +22,14 @@ export type Advice = {
 
 export type Defaults = z.output<typeof TrainingDefaults>;
 export type PlanValues = z.output<typeof TrainConfig>;
+type RecipeKey = 'lrSchedule' | 'lowestLayerLr' | 'labelSmoothing';
 
 /** What a strategy brings along when chosen: its epochs, learning rate, batch size and patience (the wizard's where it recommended this strategy). */
 export function strategyValues(
   defaults: Defaults,
   strategy: StrategyName,
   wizard: Advice | null,
-): Pick<PlanValues, 'epochs' | 'warmupEpochs' | 'lr' | 'batchSize' | 'patience'> {
+): Pick<PlanValues, 'epochs' | 'warmupEpochs' | 'lr' | 'batchSize' | 'patience'> & Required<Pick<PlanValues, RecipeKey>> {
   const d = defaults.byStrategy[strategy];
   const rec = wizard?.recommendation.strategy === strategy ? wizard.recommendation : null;
   return {
@@ -37,6 +38,10 @@ export function strategyValues(
     lr: rec?.lr ?? d.lr,
     batchSize: d.batchSize,
     patience: d.patience,
+    // The fine-tuning recipe (engine/recipe.ts): each strategy has its own.
+    lrSchedule: d.lrSchedule ?? 'constant',
+    lowestLayerLr: d.lowestLayerLr ?? 1,
+    labelSmoothing: d.labelSmoothing ?? 0,
   };
 }
 
@@ -79,6 +84,9 @@ export function overridesOf(v: PlanValues): Overrides {
     augmentedVariants: v.augmentedVariants,
     classWeights: v.classWeights,
     patience: v.patience,
+    ...(v.lrSchedule !== undefined ? { lrSchedule: v.lrSchedule } : {}),
+    ...(v.lowestLayerLr !== undefined ? { lowestLayerLr: v.lowestLayerLr } : {}),
+    ...(v.labelSmoothing !== undefined ? { labelSmoothing: v.labelSmoothing } : {}),
     seed: v.seed,
     resetWeights: v.strategy === 'full' && v.resetWeights,
   };

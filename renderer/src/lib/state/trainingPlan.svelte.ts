@@ -37,6 +37,10 @@ export class TrainingPlan {
   lr = $state(1e-3);
   batchSize = $state(1);
   patience = $state(1);
+  /** The fine-tuning recipe of strategies 1–2 (engine/recipe.ts). */
+  lrSchedule = $state<'constant' | 'cosine'>('constant');
+  lowestLayerLr = $state(1);
+  labelSmoothing = $state(0);
   denseUnits = $state(0);
   dropout = $state(0);
   augmentation = $state<Augmentation>({ flip: false, rotateDeg: 0, zoom: 0, brightness: 0, contrast: 0 });
@@ -88,6 +92,9 @@ export class TrainingPlan {
       this.lr = d.lr;
       this.batchSize = d.batchSize;
       this.patience = d.patience;
+      this.lrSchedule = d.lrSchedule;
+      this.lowestLayerLr = d.lowestLayerLr;
+      this.labelSmoothing = d.labelSmoothing;
     }
     if (strategy === 'partial' && !this.boundary)
       this.boundary = wizard?.recommendation.boundary ?? wizard?.recommendation.featureLayer ?? null;
@@ -109,6 +116,9 @@ export class TrainingPlan {
     this.lr = v.lr;
     this.batchSize = v.batchSize;
     this.patience = v.patience;
+    this.lrSchedule = v.lrSchedule ?? 'constant';
+    this.lowestLayerLr = v.lowestLayerLr ?? 1;
+    this.labelSmoothing = v.labelSmoothing ?? 0;
     this.denseUnits = v.denseUnits;
     this.dropout = v.dropout;
     this.augmentation = { ...v.augmentation };
@@ -128,6 +138,9 @@ export class TrainingPlan {
       lr: this.lr,
       batchSize: this.batchSize,
       patience: this.patience,
+      lrSchedule: this.lrSchedule,
+      lowestLayerLr: this.lowestLayerLr,
+      labelSmoothing: this.labelSmoothing,
       denseUnits: this.denseUnits,
       dropout: this.dropout,
       augmentation: this.augmentation,
