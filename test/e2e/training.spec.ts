@@ -66,9 +66,9 @@ async function cancelLiveRun(page: Page): Promise<void> {
     const status = (await view.count()) ? `run status "${await view.getAttribute('data-status')}"` : 'no run open (the wizard shows)';
     const alerts = await page.getByRole('alert').allTextContents();
     const history = await page.getByTestId('run-history').getByTestId('run-status').allTextContents();
-    throw new Error(
-      `Cancel could not be pressed: ${status}; alerts ${JSON.stringify(alerts)}; history ${JSON.stringify(history)}. ${String(err).split('\n')[0]}`,
-    );
+    throw new Error(`Cancel could not be pressed: ${status}; alerts ${JSON.stringify(alerts)}; history ${JSON.stringify(history)}.`, {
+      cause: err,
+    });
   }
 }
 
