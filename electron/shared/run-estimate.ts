@@ -25,7 +25,10 @@ export interface RunShape {
   epochs: number;
   /** Strategies 1–2: epochs of the classifier alone first. */
   warmupEpochs: number;
-  /** Strategy 3's one-shot convex fit (the default) instead of epochs of steps. */
+  /**
+   * The classifier is one convex fit (the default: no hidden layer) instead of epochs of steps:
+   * strategy 3's whole head, and the warm-up of strategies 1–2 when it has any epochs (engine/run.ts).
+   */
   convexHead?: boolean;
   /** Augmented copies of each training picture that strategies 2–3 (Adam) cache (the engine's default: 2). */
   augmentedVariants?: number;
@@ -127,11 +130,21 @@ export function estimateRunMs(strategy: EstimateStrategy, shape: RunShape, speed
       ? partialPassesMs(shape.images, train, variants, speed)
       : (FORWARD_PASSES[strategy] * shape.images + variants * train) * (speed.forwardMsPerImage ?? 0);
   const fusedPasses = strategy === 'head' ? shape.images * (shape.fusedPassMsPerImage ?? 0) : 0;
-  const convex = strategy === 'head' && shape.convexHead;
+  // A warm-up fit reads the training pictures only (validation stays held out for early stopping).
+  const convex = shape.convexHead === true && (strategy === 'head' || shape.warmupEpochs > 0);
+  const fitted = strategy === 'head' ? shape.images * FIT_FRACTION : train;
   const head =
     convex && speed.fitMacsPerMs
-      ? convexHeadMacs(shape.images * FIT_FRACTION, shape.classes ?? DEFAULT_CLASSES, shape.featureWidth) / speed.fitMacsPerMs
+      ? convexHeadMacs(fitted, shape.classes ?? DEFAULT_CLASSES, shape.featureWidth) / speed.fitMacsPerMs
       : (convex ? CONVEX_FIT_EPOCHS : strategy === 'head' ? shape.epochs : shape.warmupEpochs) * epochMs(strategy, 'head', train, speed);
   const finetune = strategy === 'head' ? 0 : shape.epochs * epochMs(strategy, 'finetune', train, speed);
   return Math.round(RUN_OVERHEAD_MS + forward + fusedPasses + head + finetune);
+}
+
+/** Strategies 1–2 warm the classifier up with one convex fit, recorded as one epoch (engine/run.ts's convexWarmup). */
+export function convexWarmup(
+  strategy: EstimateStrategy,
+  c: { warmupEpochs?: number; headFit?: 'convex' | 'adam'; denseUnits?: number },
+): boolean {
+  return strategy !== 'head' && (c.headFit ?? 'convex') === 'convex' && (c.denseUnits ?? 0) === 0 && (c.warmupEpochs ?? 0) > 0;
 }

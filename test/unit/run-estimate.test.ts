@@ -104,3 +104,19 @@ describe('measureFitRate', () => {
     expect(Number.isFinite(rate) && rate > 0).toBe(true);
   });
 });
+
+describe('the warm-up of strategies 1–2', () => {
+  const speed = { msPerImage: { head: 2, partial: 40, full: 120 }, forwardMsPerImage: 10, fitMacsPerMs: 2e6 };
+  const shape = { images: 400, epochs: 3, classes: 8 };
+
+  it('is one convex fit by default: its epochs setting no longer multiplies it (it counted 5 Adam epochs)', () => {
+    const fit = (warmupEpochs: number) => estimateRunMs('partial', { ...shape, warmupEpochs, convexHead: true }, speed);
+    expect(fit(5)).toBe(fit(1));
+    expect(fit(5) - fit(0)).toBeCloseTo(convexHeadMacs(400 * 0.7, 8) / speed.fitMacsPerMs, -1);
+  });
+
+  it('is epochs of steps with a hidden layer', () => {
+    const adam = (warmupEpochs: number) => estimateRunMs('partial', { ...shape, warmupEpochs, convexHead: false }, speed);
+    expect(adam(5) - adam(1)).toBeCloseTo(4 * 400 * 0.7 * speed.msPerImage.head, -1);
+  });
+});

@@ -1,7 +1,7 @@
 // A run's time left (renderer/src/components/training/time-left.ts): each phase at its own pace,
 // a time that keeps moving, and a stalled epoch that says so instead of "a few seconds left".
 import { describe, expect, it } from 'vitest';
-import { timeLeft, slowWords, type TimeLeftInput } from '../../renderer/src/components/training/time-left.js';
+import { plannedEpochs, timeLeft, slowWords, type TimeLeftInput } from '../../renderer/src/components/training/time-left.js';
 import { estimateRunMs } from '../../electron/shared/run-estimate.js';
 
 const base = (over: Partial<TimeLeftInput>): TimeLeftInput => ({
@@ -89,5 +89,15 @@ describe('estimateRunMs', () => {
     const ratio = 152_900 / estimateRunMs('partial', { images: 528, epochs: 3, warmupEpochs: 1 }, measured);
     expect(ratio).toBeGreaterThan(0.5);
     expect(ratio).toBeLessThan(2);
+  });
+});
+
+describe('plannedEpochs', () => {
+  it('counts the convex warm-up of strategies 1–2 as the one record it makes ("epoch 1 of at most 5005")', () => {
+    const config = { epochs: 20, warmupEpochs: 5, headFit: 'convex' as const, denseUnits: 0 };
+    expect(plannedEpochs({ strategy: 'partial', config })).toEqual({ head: 1, finetune: 20 });
+    expect(plannedEpochs({ strategy: 'full', config: { ...config, denseUnits: 64 } })).toEqual({ head: 5, finetune: 20 });
+    expect(plannedEpochs({ strategy: 'partial', config: { ...config, warmupEpochs: 0 } })).toEqual({ head: 0, finetune: 20 });
+    expect(plannedEpochs({ strategy: 'head', config })).toEqual({ head: 1, finetune: 0 });
   });
 });

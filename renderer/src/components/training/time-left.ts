@@ -5,6 +5,8 @@
 // reached yet from the measured estimate. When the work in progress runs well past what was
 // expected, it says so instead of showing a time that has run out.
 
+import { convexWarmup } from '../../../../electron/shared/run-estimate.js';
+
 export type EpochPhase = 'head' | 'finetune';
 
 export interface TimeLeftInput {
@@ -89,12 +91,12 @@ export function slowWords(slow: NonNullable<TimeLeft['slow']>, phaseText: string
   return `Still working: ${phaseText.charAt(0).toLowerCase()}${phaseText.slice(1)} is taking longer than expected (${so})`;
 }
 
-/** Epochs a run plans per phase; a convex classifier (strategy 3's default) is one fit, one record. */
+/** Epochs a run plans per phase; a convex classifier (strategy 3's default, the warm-up of 1–2) is one fit, one record. */
 export function plannedEpochs(run: {
   strategy: 'head' | 'partial' | 'full';
   config: { epochs?: number; warmupEpochs?: number; headFit?: 'convex' | 'adam'; denseUnits?: number };
 }): Record<EpochPhase, number> {
   const c = run.config;
   if (run.strategy === 'head') return { head: c.headFit === 'convex' && (c.denseUnits ?? 0) === 0 ? 1 : (c.epochs ?? 0), finetune: 0 };
-  return { head: c.warmupEpochs ?? 0, finetune: c.epochs ?? 0 };
+  return { head: convexWarmup(run.strategy, c) ? 1 : (c.warmupEpochs ?? 0), finetune: c.epochs ?? 0 };
 }
