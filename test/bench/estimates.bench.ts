@@ -66,7 +66,8 @@ try {
         images,
         epochs,
         warmupEpochs,
-        convexHead: strategy === 'head' && d.headFit === 'convex' && d.denseUnits === 0,
+        // Strategy 3's head, and the warm-up of 1–2, are one convex fit by default.
+        convexHead: d.headFit === 'convex' && d.denseUnits === 0,
         classes: Object.keys(wizard.perLabel).length,
         ...(chosen?.width ? { featureWidth: chosen.width } : {}),
         ...(fused && chosen?.passMsPerImage ? { fusedPassMsPerImage: chosen.passMsPerImage } : {}),
