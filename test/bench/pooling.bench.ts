@@ -14,6 +14,7 @@
 //   POOLING_DATASETS=clipart-8,clipart-b   datasets under ../shared/datasets (default: both)
 //   POOLING_SEEDS=1,2,3,4,5                split seeds (default 1–5)
 //   POOLING_BASES=mobilenet_v2,inception_v3 the bases the wizard may read (default: both built-ins)
+//   POOLING_EVERY=1                       also fit and score every candidate at every pooling (slower)
 //   POOLING_CACHE=dir                      keep the derived features there between runs (default: none)
 // Prints a table per dataset and, last, one JSON line.
 import fs from 'node:fs';
@@ -45,6 +46,7 @@ const DATASETS_DIR = path.dirname(CLIPART);
 const datasets = (process.env.POOLING_DATASETS ?? 'clipart-8,clipart-b').split(',').filter(Boolean);
 const seeds = (process.env.POOLING_SEEDS ?? '1,2,3,4,5').split(',').map(Number);
 const cacheDir = process.env.POOLING_CACHE ?? null;
+const every = process.env.POOLING_EVERY === '1';
 const BASE_IDS = (process.env.POOLING_BASES ?? 'mobilenet_v2,inception_v3').split(',').filter(Boolean);
 await selectEngine();
 await tf.ready();
@@ -195,7 +197,11 @@ const f3 = (x: number) => x.toFixed(3);
 
 const out: Record<
   string,
-  { passMs: Record<string, number>; variants: Record<string, { test: number[]; cv: number[]; chosen: string[] }> }
+  {
+    passMs: Record<string, number>;
+    variants: Record<string, { test: number[]; cv: number[]; chosen: string[] }>;
+    every: Record<string, number[]>;
+  }
 > = {};
 for (const name of datasets) {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), `bench-pooling-${name}-`));
@@ -226,6 +232,7 @@ for (const name of datasets) {
     const result: (typeof out)[string] = {
       passMs: Object.fromEntries([...perBase].map(([id, f]) => [id, f.passMs])),
       variants: Object.fromEntries(VARIANTS.map((v) => [v.name, { test: [], cv: [], chosen: [] }])),
+      every: {},
     };
     out[name] = result;
     for (const seed of seeds) {
@@ -289,15 +296,25 @@ for (const name of datasets) {
           return { ...c, accuracy: s.accuracy, correct: Array.from(s.correct), width };
         });
         const { chosen } = chooseFeatures(scored);
-        const feat = (i: number) => concatRows(partsOf(chosen).map((p) => row(p.base, p.layer, p.pool, i)));
-        const { head } = fitHead(fitIdx.map(feat), labels, classes, {
-          seed: subSeed(1, 'head'),
-          classWeights: classWeightsFor(labels, classes),
-        });
-        const x = testIdx.map(feat);
-        const probs = tf.tidy(() => head.apply(tf.tensor2d(concatRows(x), [x.length, x[0]!.length]), false, 0).arraySync() as number[][]);
-        head.dispose();
-        const acc = probs.filter((p, k) => p.indexOf(Math.max(...p)) === samples[testIdx[k]!]!.label).length / testIdx.length;
+        const testAccuracy = (c: ScoredCandidate) => {
+          const feat = (i: number) => concatRows(partsOf(c).map((p) => row(p.base, p.layer, p.pool, i)));
+          const { head } = fitHead(fitIdx.map(feat), labels, classes, {
+            seed: subSeed(1, 'head'),
+            classWeights: classWeightsFor(labels, classes),
+          });
+          const x = testIdx.map(feat);
+          const probs = tf.tidy(() => head.apply(tf.tensor2d(concatRows(x), [x.length, x[0]!.length]), false, 0).arraySync() as number[][]);
+          head.dispose();
+          return probs.filter((p, k) => p.indexOf(Math.max(...p)) === samples[testIdx[k]!]!.label).length / testIdx.length;
+        };
+        const acc = testAccuracy(chosen);
+        // Every candidate at this pooling, chosen or not: the features compared without the choice's noise.
+        if (every)
+          for (const c of scored) {
+            const a = c === chosen ? acc : testAccuracy(c);
+            (result.every[`${v.name} @ ${c.name}`] ??= []).push(a);
+            console.log(`${name} seed ${seed} ${v.name.padEnd(28)} candidate ${c.name.padEnd(6)} test ${f3(a)}  cv ${f3(c.accuracy)}`);
+          }
         const r = result.variants[v.name]!;
         r.test.push(acc);
         r.cv.push(chosen.accuracy);
@@ -333,6 +350,10 @@ for (const [name, r] of Object.entries(out)) {
     console.log(
       `${v.padEnd(30)} ${f3(t.mean)} ± ${f3(t.sd)}               ${f3(meanSd(cv).mean)}              ${[...counts].map(([c, k]) => `${c} ×${k}`).join(', ')}`,
     );
+  }
+  for (const [key, accs] of Object.entries(r.every)) {
+    const t = meanSd(accs);
+    console.log(`${key.padEnd(40)} ${f3(t.mean)} ± ${f3(t.sd)}`);
   }
 }
 console.log(JSON.stringify({ bench: 'pooling', seeds, datasets: out }));
