@@ -1,6 +1,7 @@
-// The fine-tuning recipe of strategies 1–2 (engine/recipe.ts) in words, one wording for the run's
-// settings on the Train tab and for the exported model card. Runs recorded before the recipe
-// existed have none of its settings, and get no words.
+// The fine-tuning recipe of strategies 1–2 (engine/recipe.ts) and their warm-up in words, one
+// wording for the Train tab and for the exported model card. Runs recorded before the recipe
+// existed have none of its settings, and get no words for it.
+import { convexWarmup, type EstimateStrategy } from './run-estimate.js';
 
 export interface RecipeSettings {
   lrSchedule?: 'constant' | 'cosine' | undefined;
@@ -22,4 +23,14 @@ export function recipeWords(c: RecipeSettings): string | null {
     );
   if (c.labelSmoothing !== undefined) parts.push(c.labelSmoothing > 0 ? `label smoothing ${c.labelSmoothing}` : 'no label smoothing');
   return parts.join(', ');
+}
+
+/** Strategies 1–2's warm-up in words: one convex fit of the classifier (the default), or its epochs. */
+export function warmupWords(
+  strategy: EstimateStrategy,
+  c: { warmupEpochs?: number; headFit?: 'convex' | 'adam'; denseUnits?: number },
+): string {
+  if (convexWarmup(strategy, c)) return 'the classifier fitted first';
+  const n = c.warmupEpochs ?? 0;
+  return n === 0 ? 'no warm-up' : `${n} warm-up epoch${n === 1 ? '' : 's'}`;
 }

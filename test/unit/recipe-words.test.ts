@@ -1,7 +1,7 @@
 // The fine-tuning recipe in words (electron/shared/recipe-words.ts), as the Train tab's run
 // settings and the exported model card say it.
 import { describe, expect, it } from 'vitest';
-import { recipeWords } from '../../electron/shared/recipe-words.js';
+import { recipeWords, warmupWords } from '../../electron/shared/recipe-words.js';
 
 describe('recipeWords', () => {
   it("says strategy 2's defaults in words", () => {
@@ -18,5 +18,13 @@ describe('recipeWords', () => {
 
   it('has no words for a run recorded before the recipe existed', () => {
     expect(recipeWords({})).toBeNull();
+  });
+});
+
+describe('warmupWords', () => {
+  it('says the default warm-up of strategies 1–2 is one fit, and an Adam warm-up its epochs', () => {
+    expect(warmupWords('partial', { warmupEpochs: 5, headFit: 'convex', denseUnits: 0 })).toBe('the classifier fitted first');
+    expect(warmupWords('full', { warmupEpochs: 5, headFit: 'convex', denseUnits: 64 })).toBe('5 warm-up epochs');
+    expect(warmupWords('partial', { warmupEpochs: 0 })).toBe('no warm-up');
   });
 });

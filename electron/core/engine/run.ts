@@ -27,6 +27,7 @@ import { runItems, splitIndices } from './run-items.js';
 import { evaluateRun, heldOutRows, inBatches, type RunEvaluation } from '../eval/run-evaluation.js';
 import { concatRows } from './rows.js';
 import { layerRates } from './recipe.js';
+import { convexWarmup as isConvexWarmup } from '../../shared/run-estimate.js';
 
 export type SplitName = 'train' | 'validation' | 'test';
 
@@ -171,7 +172,7 @@ export async function runTraining(input: RunInput): Promise<RunOutput> {
   // Strategies 1–2 warm the head up with the same convex fit ("linear probe, then fine-tune"):
   // fine-tuning starts from strategy 3's answer instead of a head a few Adam epochs left
   // under-fitted, whose large early gradients would also push the pretrained layers around.
-  const convexWarmup = config.strategy !== 'head' && config.headFit === 'convex' && config.denseUnits === 0 && config.warmupEpochs > 0;
+  const convexWarmup = isConvexWarmup(config.strategy, config);
   if (convex || convexWarmup) {
     // Strategy 3: training + validation both fit the head; cross-validation over them chooses its
     // strength and stands in for the validation score. A warm-up fits training images only:

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { PREPROCESSING } from '../import/preprocess.js';
 import type { RunSource } from './run-source.js';
 import type { ParityReport } from './parity.js';
-import { recipeWords } from '../../shared/recipe-words.js';
+import { recipeWords, warmupWords } from '../../shared/recipe-words.js';
 
 export const SIGNATURE_VERSION = 1;
 
@@ -223,7 +223,7 @@ export function modelCard(
       `- Features taken from layer \`${String(src.config.featureLayer)}\`${src.config.boundary ? `; layers above \`${String(src.config.boundary)}\` were fine-tuned` : ''}.`,
     );
   lines.push(
-    `- Settings: ${cfg.epochs} epoch${cfg.epochs === 1 ? '' : 's'}${cfg.warmupEpochs ? ` after ${cfg.warmupEpochs} warm-up epochs` : ''}, learning rate ${cfg.lr}, batch ${cfg.batchSize}, dropout ${cfg.dropout}, ` +
+    `- Settings: ${cfg.epochs} epoch${cfg.epochs === 1 ? '' : 's'}${src.run.strategy !== 'head' && cfg.warmupEpochs ? ` after ${warmupWords(src.run.strategy, cfg)}` : ''}, learning rate ${cfg.lr}, batch ${cfg.batchSize}, dropout ${cfg.dropout}, ` +
       `augmentation ${cfg.augmentedVariants > 0 ? `(${cfg.augmentedVariants} variants: flip ${cfg.augmentation.flip ? 'on' : 'off'}, rotate ±${cfg.augmentation.rotateDeg}°, zoom ${cfg.augmentation.zoom})` : 'off'}, labels balanced by weight ${cfg.classWeights ? 'on' : 'off'}, seed ${cfg.seed}.`,
   );
   const recipe = src.run.strategy === 'head' ? null : recipeWords(cfg);

@@ -1,6 +1,7 @@
 // Training numbers in words a newcomer reads at a glance.
 import type { RunStatusName } from '../../lib/state/trainingApi.svelte';
-import { convexWarmup, type EstimateStrategy } from '../../../../electron/shared/run-estimate';
+
+export { warmupWords } from '../../../../electron/shared/recipe-words';
 
 export function durationInWords(ms: number | null | undefined): string {
   if (ms === null || ms === undefined || !Number.isFinite(ms)) return '—';
@@ -89,14 +90,4 @@ export function learningRate(lr: number): string {
         .toExponential(0)
         .replace('e-', '×10⁻')
         .replace(/⁻(\d)/, (_, d: string) => `⁻${'⁰¹²³⁴⁵⁶⁷⁸⁹'[Number(d)]}`);
-}
-
-/** Strategies 1–2's warm-up in words: one convex fit of the classifier (the default), or its epochs. */
-export function warmupWords(
-  strategy: EstimateStrategy,
-  c: { warmupEpochs?: number; headFit?: 'convex' | 'adam'; denseUnits?: number },
-): string {
-  if (convexWarmup(strategy, c)) return 'the classifier fitted first';
-  const n = c.warmupEpochs ?? 0;
-  return n === 0 ? 'no warm-up' : `${n} warm-up`;
 }
